@@ -1,0 +1,160 @@
+"""Runs every implemented benchmark against tidemark and moto_server; writes results and report.
+
+Usage (normally via bench/run.sh, which prepares the venv and the release build):
+    python bench/run.py [--runs N] [--quick] [--only NAME,...] [--targets tidemark,moto]
+                        [--tidemark-bin PATH] [--report-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from importlib.metadata import version
+from pathlib import Path
+
+import planned  # noqa: F401  (registers the placeholders)
+import startup  # noqa: F401  (registers cold_start and idle_rss)
+from registry import BENCHMARKS, Settings
+from report import render_markdown, render_png
+from targets import moto_target, tidemark_target
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+DOCS = ROOT / "docs"
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def machine_facts() -> dict:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in _read("/proc/cpuinfo").splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in _read("/proc/meminfo").splitlines()
+            if ln.startswith("MemTotal")
+        ),
+        "unknown",
+    )
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "mem_total": mem,
+        "kernel": platform.release(),
+        "loadavg": " ".join(_read("/proc/loadavg").split()[:3]) or "unknown",
+    }
+
+
+def _cmd_version(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=30)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=25, help="cold starts per target (default 25)")
+    parser.add_argument("--quick", action="store_true", help="5 runs: a smoke test of the harness")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    parser.add_argument("--targets", default="tidemark,moto")
+    parser.add_argument("--tidemark-bin", default=str(ROOT / "target" / "release" / "tidemark"))
+    parser.add_argument("--report-only", action="store_true", help="re-render from results.json")
+    args = parser.parse_args()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    DOCS.mkdir(parents=True, exist_ok=True)
+    results_path = OUT / "results.json"
+    if args.report_only:
+        results = json.loads(results_path.read_text())
+    else:
+        results = run(args)
+        results_path.write_text(json.dumps(results, indent=2) + "\n")
+    render_png(results, DOCS / "benchmarks.png")
+    (DOCS / "benchmarks.md").write_text(render_markdown(results, "benchmarks.png"))
+    print(f"wrote {results_path}, {DOCS / 'benchmarks.md'}, {DOCS / 'benchmarks.png'}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> dict:
+    settings = Settings(runs=5 if args.quick else args.runs, quick=args.quick)
+    wanted = set(filter(None, args.only.split(",")))
+    tm_bin = Path(args.tidemark_bin)
+    targets = []
+    for name in args.targets.split(","):
+        if name == "tidemark":
+            if tm_bin.is_file():
+                targets.append(tidemark_target(tm_bin))
+            else:
+                print(f"warning: {tm_bin} missing; tidemark not measured", file=sys.stderr)
+        elif name == "moto":
+            targets.append(moto_target(Path(sys.executable).parent))
+        else:
+            raise SystemExit(f"unknown target {name!r}")
+    by_name = {t.name: t for t in targets}
+    results = {
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_facts(),
+        "versions": {
+            "tidemark": by_name["tidemark"].version if "tidemark" in by_name else "not built",
+            "rustc": _cmd_version(["rustc", "--version"]),
+            "moto": version("moto"),
+            "python": platform.python_version(),
+            "boto3": version("boto3"),
+            "awscli": version("awscli"),
+        },
+        "settings": {"runs": settings.runs},
+        "benchmarks": {},
+        "planned": [b.title for b in BENCHMARKS if not b.implemented],
+    }
+    for bench in BENCHMARKS:
+        if not bench.implemented or (wanted and bench.name not in wanted):
+            continue
+        entry = {
+            "title": bench.title,
+            "unit": bench.unit,
+            "description": bench.description,
+            "higher_is_better": bench.higher_is_better,
+            "metrics": [[m.key, m.label] for m in bench.metrics],
+            "goals": [g.__dict__ for g in bench.goals],
+            "results": {},
+        }
+        for target in targets:
+            if bench.tidemark_only and target.name != "tidemark":
+                continue
+            began = time.monotonic()
+            try:
+                entry["results"][target.name] = bench.fn(target, settings)
+            except Exception as exc:  # noqa: BLE001 one broken target must not lose the other's numbers
+                traceback.print_exc()
+                entry["results"][target.name] = {"error": f"{type(exc).__name__}: {exc}"}
+            took = time.monotonic() - began
+            summary = {k: entry["results"][target.name].get(k) for k, _ in entry["metrics"]}
+            print(f"{bench.name:12} {target.name:9} {took:6.1f}s  {summary}", file=sys.stderr)
+        results["benchmarks"][bench.name] = entry
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())

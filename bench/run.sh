@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks, tidemark vs moto_server: prepares the venv and a release build, then
+# runs bench/run.py, which writes bench/out/results.json, docs/benchmarks.md and docs/benchmarks.png.
+# Arguments pass through to run.py (e.g. --quick, --only cold_start, --targets moto).
+# Set BENCH_SKIP_BUILD=1 to benchmark an existing target/release/tidemark as is.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$("$root/scripts/venv.sh")"
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+  (cd "$root" && cargo build --release -p tidemark)
+fi
+cd "$root/bench"
+exec "$venv/bin/python" run.py "$@"

@@ -1,0 +1,258 @@
+//! Query and Scan: resolve the source, compile the expressions, turn the key condition into
+//! one byte range of the ordered store, and run `read::run` for one page.
+
+use std::ops::Bound;
+
+use tidemark_core::RequestContext;
+use tidemark_model::dynamodb as m;
+use tidemark_store::keys;
+
+use crate::attr::encode_key_part;
+use crate::convert::{item_from_model, item_to_model, values_from_model};
+use crate::error::{DdbError, DdbResult};
+use crate::expr::{CmpOp, ExpressionContext, ProjectionExpr, RangeCondition};
+use crate::read::{self, Page, Source};
+use crate::service::DynamoDbService;
+use crate::table;
+use crate::write_core::legacy;
+
+/// `(count_only, all_attributes)` from `Select`, with DynamoDB's consistency rules.
+fn select(
+    sel: Option<&str>,
+    projection: Option<&ProjectionExpr>,
+    src: &Source<'_>,
+) -> DdbResult<(bool, bool)> {
+    let default = if projection.is_some() {
+        "SPECIFIC_ATTRIBUTES"
+    } else if src.index.is_some() {
+        "ALL_PROJECTED_ATTRIBUTES"
+    } else {
+        "ALL_ATTRIBUTES"
+    };
+    let sel = sel.unwrap_or(default);
+    if projection.is_some() && sel != "SPECIFIC_ATTRIBUTES" {
+        return Err(DdbError::validation(format!(
+            "Cannot specify the ProjectionExpression when choosing to get {sel}"
+        )));
+    }
+    match sel {
+        "SPECIFIC_ATTRIBUTES" if projection.is_none() => Err(DdbError::validation(
+            "Select type SPECIFIC_ATTRIBUTES requires either AttributesToGet or ProjectionExpression",
+        )),
+        "ALL_PROJECTED_ATTRIBUTES" if src.index.is_none() => Err(DdbError::validation(
+            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries",
+        )),
+        "ALL_ATTRIBUTES" => match src.index {
+            Some((i, true)) if i.projection_type != "ALL" => Err(DdbError::validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                i.name
+            ))),
+            _ => Ok((false, true)),
+        },
+        "COUNT" => Ok((true, false)),
+        _ => Ok((false, false)),
+    }
+}
+
+fn limit(l: Option<i32>) -> Option<usize> {
+    l.map(|l| l.max(1) as usize)
+}
+
+fn after(prefix: &[u8]) -> Bound<Vec<u8>> {
+    keys::prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded)
+}
+
+/// The byte range holding the items of one partition that can satisfy the range condition
+/// (the read loop still checks the condition on each item).
+fn range_bounds(
+    partition: &[u8],
+    cond: Option<&RangeCondition>,
+) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let with = |v: &crate::attr::AttributeValue| {
+        let mut k = partition.to_vec();
+        k.extend(encode_key_part(v).unwrap_or_default());
+        k
+    };
+    let whole = (Bound::Included(partition.to_vec()), after(partition));
+    let Some(cond) = cond else { return whole };
+    match cond {
+        RangeCondition::Compare(CmpOp::Eq, v) => (Bound::Included(with(v)), after(&with(v))),
+        RangeCondition::Compare(CmpOp::Lt, v) => (whole.0, Bound::Excluded(with(v))),
+        RangeCondition::Compare(CmpOp::Le, v) => (whole.0, after(&with(v))),
+        RangeCondition::Compare(CmpOp::Gt, v) => (after(&with(v)), whole.1),
+        RangeCondition::Compare(CmpOp::Ge, v) => (Bound::Included(with(v)), whole.1),
+        RangeCondition::Between(lo, hi) => (Bound::Included(with(lo)), after(&with(hi))),
+        _ => whole,
+    }
+}
+
+pub fn query(
+    s: &DynamoDbService,
+    ctx: &RequestContext,
+    input: m::QueryInput,
+) -> DdbResult<m::QueryOutput> {
+    if input.key_conditions.is_some() {
+        return Err(legacy("KeyConditions", "KeyConditionExpression"));
+    }
+    if input.query_filter.is_some() {
+        return Err(legacy("QueryFilter", "FilterExpression"));
+    }
+    if input.attributes_to_get.is_some() {
+        return Err(legacy("AttributesToGet", "ProjectionExpression"));
+    }
+    let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
+    let values = values_from_model(input.expression_attribute_values)?;
+    let esk = input.exclusive_start_key.map(item_from_model).transpose()?;
+    let txn = s.store.read()?;
+    let t = table::require_usable(&*txn, ctx, &name)?;
+    let consistent = input.consistent_read.unwrap_or(false);
+    let src = Source::new(&t, input.index_name.as_deref(), consistent)?;
+    let kce = input.key_condition_expression.as_deref().ok_or_else(|| {
+        DdbError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+    })?;
+    let mut ectx =
+        ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
+    let kc = ectx.key_condition(kce, &src.key().schema())?;
+    let filter = input
+        .filter_expression
+        .as_deref()
+        .map(|f| ectx.filter(f))
+        .transpose()?;
+    let projection = input
+        .projection_expression
+        .as_deref()
+        .map(|p| ectx.projection(p))
+        .transpose()?;
+    ectx.finish()?;
+    // The key attributes of what is queried belong in the key condition, not the filter.
+    if let Some(f) = &filter {
+        let keys = src.key().names();
+        if let Some(k) = f
+            .condition()
+            .root_names()
+            .into_iter()
+            .find(|n| keys.contains(n))
+        {
+            return Err(DdbError::validation(format!(
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+            )));
+        }
+    }
+    if let Some(p) = &projection {
+        let ikeys = src.index.map(|(i, _)| i.key.names()).unwrap_or_default();
+        p.check_key_paths(&t.key.names(), &ikeys)?;
+    }
+    let (count_only, all_attributes) = select(input.select.as_deref(), projection.as_ref(), &src)?;
+    let mut partition = src.prefix();
+    partition.extend(encode_key_part(&kc.hash.1).unwrap_or_default());
+    let range = kc.range.as_ref().map(|(n, c)| (n.as_str(), c));
+    let (start, end) = range_bounds(&partition, range.map(|r| r.1));
+    let exclusive_start = esk.as_ref().map(|k| src.start_key(k)).transpose()?;
+    let page = Page {
+        start,
+        end,
+        forward: input.scan_index_forward.unwrap_or(true),
+        exclusive_start,
+        limit: limit(input.limit),
+        range,
+        filter: filter.as_ref(),
+        projection: projection.as_ref(),
+        count_only,
+        all_attributes,
+        consistent,
+        segment: None,
+    };
+    let r = read::run(&*txn, &src, &page)?;
+    Ok(m::QueryOutput {
+        items: (!count_only).then(|| r.items.into_iter().map(item_to_model).collect()),
+        count: Some(r.count as i32),
+        scanned_count: Some(r.scanned as i32),
+        last_evaluated_key: r.last_key.map(item_to_model),
+        consumed_capacity: r
+            .consumed
+            .render(&t.name, input.return_consumed_capacity.as_deref()),
+    })
+}
+
+pub fn scan(
+    s: &DynamoDbService,
+    ctx: &RequestContext,
+    input: m::ScanInput,
+) -> DdbResult<m::ScanOutput> {
+    if input.scan_filter.is_some() {
+        return Err(legacy("ScanFilter", "FilterExpression"));
+    }
+    if input.attributes_to_get.is_some() {
+        return Err(legacy("AttributesToGet", "ProjectionExpression"));
+    }
+    let segment = match (input.segment, input.total_segments) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(DdbError::validation(
+                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(DdbError::validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            ));
+        }
+        (Some(seg), Some(total)) if seg >= total => {
+            return Err(DdbError::validation(format!(
+                "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {seg} is not less than TotalSegments: {total}"
+            )));
+        }
+        (Some(seg), Some(total)) => Some((seg.max(0) as u32, total.max(1) as u32)),
+    };
+    let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
+    let values = values_from_model(input.expression_attribute_values)?;
+    let esk = input.exclusive_start_key.map(item_from_model).transpose()?;
+    let mut ectx =
+        ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
+    let filter = input
+        .filter_expression
+        .as_deref()
+        .map(|f| ectx.filter(f))
+        .transpose()?;
+    let projection = input
+        .projection_expression
+        .as_deref()
+        .map(|p| ectx.projection(p))
+        .transpose()?;
+    ectx.finish()?;
+    let txn = s.store.read()?;
+    let t = table::require_usable(&*txn, ctx, &name)?;
+    let consistent = input.consistent_read.unwrap_or(false);
+    let src = Source::new(&t, input.index_name.as_deref(), consistent)?;
+    if let Some(p) = &projection {
+        let ikeys = src.index.map(|(i, _)| i.key.names()).unwrap_or_default();
+        p.check_key_paths(&t.key.names(), &ikeys)?;
+    }
+    let (count_only, all_attributes) = select(input.select.as_deref(), projection.as_ref(), &src)?;
+    let prefix = src.prefix();
+    let exclusive_start = esk.as_ref().map(|k| src.start_key(k)).transpose()?;
+    let page = Page {
+        start: Bound::Included(prefix.clone()),
+        end: after(&prefix),
+        forward: true,
+        exclusive_start,
+        limit: limit(input.limit),
+        range: None,
+        filter: filter.as_ref(),
+        projection: projection.as_ref(),
+        count_only,
+        all_attributes,
+        consistent,
+        segment,
+    };
+    let r = read::run(&*txn, &src, &page)?;
+    Ok(m::ScanOutput {
+        items: (!count_only).then(|| r.items.into_iter().map(item_to_model).collect()),
+        count: Some(r.count as i32),
+        scanned_count: Some(r.scanned as i32),
+        last_evaluated_key: r.last_key.map(item_to_model),
+        consumed_capacity: r
+            .consumed
+            .render(&t.name, input.return_consumed_capacity.as_deref()),
+    })
+}

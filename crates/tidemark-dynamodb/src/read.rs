@@ -1,0 +1,280 @@
+//! The paged read loop Query and Scan share: walk a key range of the table or of one
+//! secondary index in order, stop at `Limit` evaluated items or 1 MB read, filter, project,
+//! and report `LastEvaluatedKey` so the next page starts right after it.
+
+use std::ops::Bound;
+
+use tidemark_store::Reads;
+
+use crate::attr::{Item, item_size};
+use crate::capacity::{Consumed, read_units};
+use crate::error::{DdbError, DdbResult};
+use crate::expr::{ConditionExpr, ProjectionExpr, RangeCondition};
+use crate::storage::{self, INDEX_TABLE, ITEMS_TABLE};
+use crate::table::{IndexDef, KeyDef, Status, TableRecord};
+
+/// A page stops once this many bytes were read (DynamoDB's 1 MB rule).
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
+
+/// What a read walks: the table or one of its indexes.
+pub struct Source<'a> {
+    pub table: &'a TableRecord,
+    pub index: Option<(&'a IndexDef, bool)>,
+}
+
+impl<'a> Source<'a> {
+    /// Resolves `IndexName` with DynamoDB's checks.
+    pub fn new(
+        table: &'a TableRecord,
+        index: Option<&str>,
+        consistent: bool,
+    ) -> DdbResult<Source<'a>> {
+        let index = match index {
+            None => None,
+            Some(name) => {
+                let (i, gsi) = table.index(name).ok_or_else(|| {
+                    DdbError::validation(format!(
+                        "The table does not have the specified index: {name}"
+                    ))
+                })?;
+                if gsi && consistent {
+                    return Err(DdbError::validation(
+                        "Consistent reads are not supported on global secondary indexes",
+                    ));
+                }
+                if i.status == Status::Creating {
+                    return Err(DdbError::validation(format!(
+                        "Cannot read from backfilling global secondary index: {name}"
+                    )));
+                }
+                Some((i, gsi))
+            }
+        };
+        Ok(Source { table, index })
+    }
+
+    /// The key schema a key condition applies to.
+    pub fn key(&self) -> &KeyDef {
+        self.index.map_or(&self.table.key, |(i, _)| &i.key)
+    }
+
+    fn store_table(&self) -> &'static str {
+        if self.index.is_some() {
+            INDEX_TABLE
+        } else {
+            ITEMS_TABLE
+        }
+    }
+
+    pub fn prefix(&self) -> Vec<u8> {
+        match self.index {
+            None => storage::table_prefix(&self.table.table_id),
+            Some((i, _)) => storage::index_prefix(&self.table.table_id, &i.name),
+        }
+    }
+
+    /// The storage key of an item in this source.
+    pub fn key_of(&self, item: &Item) -> Option<Vec<u8>> {
+        match self.index {
+            None => storage::item_key(self.table, item).ok(),
+            Some((i, _)) => storage::index_key(self.table, i, item),
+        }
+    }
+
+    /// Checks an ExclusiveStartKey and returns its storage key.
+    pub fn start_key(&self, esk: &Item) -> DdbResult<Vec<u8>> {
+        let bad = || {
+            DdbError::validation(
+                "The provided starting key is invalid: The provided key element does not match the schema",
+            )
+        };
+        let mut names: Vec<&str> = self.table.key.names();
+        if let Some((i, _)) = self.index {
+            for n in i.key.names() {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        if esk.len() != names.len() || names.iter().any(|n| !esk.contains_key(*n)) {
+            return Err(bad());
+        }
+        self.table
+            .key
+            .schema()
+            .check_key(&self.table.key.schema().key_of(esk).ok_or_else(bad)?)
+            .map_err(|_| bad())?;
+        self.key_of(esk).ok_or_else(bad)
+    }
+
+    /// The primary key (plus index key) attributes of an item: its LastEvaluatedKey.
+    pub fn last_key(&self, item: &Item) -> Item {
+        let mut names = self.table.key.names();
+        if let Some((i, _)) = self.index {
+            names.extend(i.key.names());
+        }
+        item.iter()
+            .filter(|(k, _)| names.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// An LSI read that needs attributes the index does not project fetches from the table.
+    fn needs_table_fetch(&self, all_attributes: bool, projection: Option<&ProjectionExpr>) -> bool {
+        let Some((i, false)) = self.index else {
+            return false;
+        };
+        if i.projection_type == "ALL" {
+            return false;
+        }
+        if all_attributes {
+            return true;
+        }
+        let projected = |n: &str| {
+            self.table.key.names().contains(&n)
+                || i.key.names().contains(&n)
+                || i.non_key_attributes
+                    .as_ref()
+                    .is_some_and(|a| a.iter().any(|x| x == n))
+        };
+        projection.is_some_and(|p| p.top_level_names().any(|n| !projected(n)))
+    }
+}
+
+/// One page request.
+pub struct Page<'a> {
+    pub start: Bound<Vec<u8>>,
+    pub end: Bound<Vec<u8>>,
+    pub forward: bool,
+    pub exclusive_start: Option<Vec<u8>>,
+    pub limit: Option<usize>,
+    pub range: Option<(&'a str, &'a RangeCondition)>,
+    pub filter: Option<&'a ConditionExpr>,
+    pub projection: Option<&'a ProjectionExpr>,
+    /// `Select=COUNT`: no items returned.
+    pub count_only: bool,
+    /// `Select=ALL_ATTRIBUTES`.
+    pub all_attributes: bool,
+    pub consistent: bool,
+    /// Scan segments: `(segment, total)`.
+    pub segment: Option<(u32, u32)>,
+}
+
+pub struct PageResult {
+    pub items: Vec<Item>,
+    pub count: usize,
+    pub scanned: usize,
+    pub last_key: Option<Item>,
+    pub consumed: Consumed,
+}
+
+/// FNV-1a of the encoded partition key: assigns each partition to one Scan segment.
+fn segment_of(hash_key: &[u8], total: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in hash_key {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % u64::from(total)) as u32
+}
+
+fn as_bound(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// Runs one page.
+pub fn run(txn: &dyn Reads, src: &Source<'_>, page: &Page<'_>) -> DdbResult<PageResult> {
+    let (mut start, mut end) = (page.start.clone(), page.end.clone());
+    // The page resumes after ExclusiveStartKey, but never outside the requested range.
+    if let Some(esk) = &page.exclusive_start {
+        if page.forward {
+            let later = match &start {
+                Bound::Included(s) | Bound::Excluded(s) => esk >= s,
+                Bound::Unbounded => true,
+            };
+            if later {
+                start = Bound::Excluded(esk.clone());
+            }
+        } else {
+            let earlier = match &end {
+                Bound::Included(e) | Bound::Excluded(e) => esk <= e,
+                Bound::Unbounded => true,
+            };
+            if earlier {
+                end = Bound::Excluded(esk.clone());
+            }
+        }
+    }
+    let iter = txn.range(
+        src.store_table(),
+        as_bound(&start),
+        as_bound(&end),
+        !page.forward,
+    )?;
+    let fetch = src.needs_table_fetch(page.all_attributes, page.projection);
+    let mut out = PageResult {
+        items: Vec::new(),
+        count: 0,
+        scanned: 0,
+        last_key: None,
+        consumed: Consumed::default(),
+    };
+    let mut bytes = 0usize;
+    let mut last: Option<Item> = None;
+    let mut stopped = false;
+    let hash_name = src.table.key.hash.name.as_str();
+    for entry in iter {
+        let (_, v) = entry?;
+        if stopped {
+            // One more entry exists past the stop point: the page is not the last.
+            out.last_key = last.as_ref().map(|i| src.last_key(i));
+            break;
+        }
+        let mut item = storage::decode_item(&v)?;
+        if let Some((seg, total)) = page.segment {
+            let hk = item
+                .get(hash_name)
+                .and_then(crate::attr::encode_key_part)
+                .unwrap_or_default();
+            if segment_of(&hk, total) != seg {
+                continue;
+            }
+        }
+        if let Some((name, cond)) = page.range
+            && !item.get(name).is_some_and(|v| cond.matches(v))
+        {
+            continue;
+        }
+        out.scanned += 1;
+        bytes += item_size(&item);
+        if fetch && let Some(full) = storage::get_item(txn, &storage::item_key(src.table, &item)?)?
+        {
+            bytes += item_size(&full);
+            item = full;
+        }
+        let keep = page.filter.is_none_or(|f| f.evaluate(&item));
+        last = Some(item.clone());
+        if keep {
+            out.count += 1;
+            if !page.count_only {
+                out.items.push(match page.projection {
+                    Some(p) => p.apply(&item),
+                    None => item,
+                });
+            }
+        }
+        if page.limit.is_some_and(|l| out.scanned >= l) || bytes >= MAX_PAGE_BYTES {
+            stopped = true;
+        }
+    }
+    let units = read_units(bytes, page.consistent);
+    out.consumed = match src.index {
+        None => Consumed::read(units),
+        Some((i, gsi)) => Consumed::index_read(&i.name, gsi, units),
+    };
+    Ok(out)
+}

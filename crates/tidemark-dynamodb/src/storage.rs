@@ -1,0 +1,296 @@
+//! Where items live and the one write path every item change goes through.
+//!
+//! Layout (all keys start with the incarnation's `table_id`, a UUID that is never reused, so
+//! accounts and re-created tables cannot see each other's data; the catalog record in
+//! `dynamodb.tables` is the only account-scoped entry point to a `table_id`):
+//!
+//! * `dynamodb.items`: `bytes(table_id) ‖ encode_key(hash) ‖ encode_key(range)` → item JSON.
+//!   Bytewise key order is DynamoDB's (hash, range) order, so a Query is one range scan.
+//! * `dynamodb.index`: `bytes(table_id) ‖ bytes(index) ‖ encode_key(index hash, index range) ‖
+//!   encode_key(table hash, table range)` → the projected item JSON. Items lacking an index
+//!   key attribute have no entry (sparse indexes).
+//! * `dynamodb.stats`: `bytes(table_id) ‖ bytes(index or "")` → item count and size in bytes,
+//!   16 bytes big-endian, kept exact on every write (DynamoDB refreshes these every ~6 h;
+//!   exact values are a superset of that behaviour).
+
+use std::ops::Bound;
+
+use tidemark_store::keys;
+use tidemark_store::{Reads, WriteTxn};
+
+use crate::attr::{Item, item_size};
+use crate::error::{DdbError, DdbResult};
+use crate::table::{IndexDef, TableRecord};
+
+pub const ITEMS_TABLE: &str = "dynamodb.items";
+pub const INDEX_TABLE: &str = "dynamodb.index";
+pub const STATS_TABLE: &str = "dynamodb.stats";
+
+/// Prefix of every item key of a table incarnation.
+pub fn table_prefix(table_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(40);
+    keys::push_bytes(&mut k, table_id.as_bytes());
+    k
+}
+
+/// Prefix of every entry of one secondary index.
+pub fn index_prefix(table_id: &str, index: &str) -> Vec<u8> {
+    let mut k = table_prefix(table_id);
+    keys::push_bytes(&mut k, index.as_bytes());
+    k
+}
+
+/// The storage key of an item (which must carry the table's key attributes).
+pub fn item_key(table: &TableRecord, item: &Item) -> DdbResult<Vec<u8>> {
+    let mut k = table_prefix(&table.table_id);
+    k.extend(
+        table
+            .key
+            .schema()
+            .encode_key(item)
+            .ok_or_else(|| DdbError::internal("item without its key"))?,
+    );
+    Ok(k)
+}
+
+/// The index entry key of an item, or `None` when the item is not in the (sparse) index.
+pub fn index_key(table: &TableRecord, index: &IndexDef, item: &Item) -> Option<Vec<u8>> {
+    let mut k = index_prefix(&table.table_id, &index.name);
+    k.extend(index.key.schema().encode_key(item)?);
+    k.extend(table.key.schema().encode_key(item)?);
+    Some(k)
+}
+
+pub fn decode_item(bytes: &[u8]) -> DdbResult<Item> {
+    serde_json::from_slice(bytes).map_err(DdbError::internal)
+}
+
+pub fn encode_item(item: &Item) -> DdbResult<Vec<u8>> {
+    serde_json::to_vec(item).map_err(DdbError::internal)
+}
+
+pub fn get_item(txn: &dyn Reads, key: &[u8]) -> DdbResult<Option<Item>> {
+    txn.get(ITEMS_TABLE, key)?
+        .map(|b| decode_item(&b))
+        .transpose()
+}
+
+/// The attributes an index entry holds: both key schemas plus what the projection asks for.
+pub fn project_for_index(table: &TableRecord, index: &IndexDef, item: &Item) -> Item {
+    if index.projection_type == "ALL" {
+        return item.clone();
+    }
+    let keys = table.key.names();
+    let ikeys = index.key.names();
+    let include = index.non_key_attributes.as_deref().unwrap_or(&[]);
+    item.iter()
+        .filter(|(k, _)| {
+            keys.contains(&k.as_str())
+                || ikeys.contains(&k.as_str())
+                || include.iter().any(|n| n == *k)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Item count and total bytes of a table (`index` = None) or one index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub items: i64,
+    pub bytes: i64,
+}
+
+fn stats_key(table_id: &str, index: Option<&str>) -> Vec<u8> {
+    let mut k = table_prefix(table_id);
+    keys::push_bytes(&mut k, index.unwrap_or("").as_bytes());
+    k
+}
+
+pub fn stats(txn: &dyn Reads, table_id: &str, index: Option<&str>) -> DdbResult<Stats> {
+    let Some(v) = txn.get(STATS_TABLE, &stats_key(table_id, index))? else {
+        return Ok(Stats::default());
+    };
+    let bytes: [u8; 16] = v
+        .as_slice()
+        .try_into()
+        .map_err(|_| DdbError::internal("bad stats record"))?;
+    let (a, b) = bytes.split_at(8);
+    let n = |s: &[u8]| i64::from_be_bytes(s.try_into().unwrap_or([0; 8]));
+    Ok(Stats {
+        items: n(a),
+        bytes: n(b),
+    })
+}
+
+fn add_stats(
+    txn: &mut dyn WriteTxn,
+    table_id: &str,
+    index: Option<&str>,
+    items: i64,
+    bytes: i64,
+) -> DdbResult<()> {
+    if items == 0 && bytes == 0 {
+        return Ok(());
+    }
+    let s = stats(txn, table_id, index)?;
+    let mut v = Vec::with_capacity(16);
+    v.extend((s.items + items).to_be_bytes());
+    v.extend((s.bytes + bytes).to_be_bytes());
+    txn.put(STATS_TABLE, &stats_key(table_id, index), &v)?;
+    Ok(())
+}
+
+fn size_of(item: Option<&Item>) -> i64 {
+    item.map_or(0, |i| item_size(i) as i64)
+}
+
+/// What one write touched, for consumed capacity: the larger item size, and per index the
+/// write units (`(name, is_gsi, units)`) its entry changes cost.
+#[derive(Debug, Clone, Default)]
+pub struct WriteEffect {
+    pub item_bytes: usize,
+    pub index_units: Vec<(String, bool, f64)>,
+}
+
+/// Write units of an index entry of `bytes` bytes (1 KB units, at least 1).
+fn units(bytes: usize) -> f64 {
+    bytes.div_ceil(1024).max(1) as f64
+}
+
+/// THE write path: replaces the item under `key` (`old` → `new`; `None` = absent), keeping
+/// every maintained secondary index and the counters exact, inside the caller's write
+/// transaction.
+///
+/// Change-log hook: this is the only function that changes items, so point-in-time recovery
+/// appends `(sequence, time, key, old image, new image)` here when `table.change_log` is
+/// set; tidemark does not build PITR yet and no table sets it, so the check costs one bool.
+pub fn apply_write(
+    txn: &mut dyn WriteTxn,
+    table: &TableRecord,
+    key: &[u8],
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> DdbResult<WriteEffect> {
+    match new {
+        Some(item) => txn.put(ITEMS_TABLE, key, &encode_item(item)?)?,
+        None => {
+            txn.delete(ITEMS_TABLE, key)?;
+        }
+    }
+    let count = |i: Option<&Item>| i64::from(i.is_some());
+    add_stats(
+        txn,
+        &table.table_id,
+        None,
+        count(new) - count(old),
+        size_of(new) - size_of(old),
+    )?;
+    let mut effect = WriteEffect {
+        item_bytes: size_of(old).max(size_of(new)) as usize,
+        index_units: Vec::new(),
+    };
+    for (index, is_gsi) in table
+        .lsis
+        .iter()
+        .map(|i| (i, false))
+        .chain(table.gsis.iter().map(|i| (i, true)))
+    {
+        if !index.maintained() {
+            continue;
+        }
+        let old_entry = old.and_then(|o| {
+            Some((
+                index_key(table, index, o)?,
+                project_for_index(table, index, o),
+            ))
+        });
+        let new_entry = new.and_then(|n| {
+            Some((
+                index_key(table, index, n)?,
+                project_for_index(table, index, n),
+            ))
+        });
+        if old_entry == new_entry {
+            continue;
+        }
+        let mut cost = 0.0;
+        if let Some((k, p)) = &old_entry {
+            txn.delete(INDEX_TABLE, k)?;
+            if new_entry.as_ref().is_none_or(|(nk, _)| nk != k) {
+                cost += units(item_size(p));
+            }
+        }
+        if let Some((k, p)) = &new_entry {
+            txn.put(INDEX_TABLE, k, &encode_item(p)?)?;
+            cost += units(item_size(p));
+        }
+        let o = old_entry.as_ref().map(|(_, p)| p);
+        let n = new_entry.as_ref().map(|(_, p)| p);
+        add_stats(
+            txn,
+            &table.table_id,
+            Some(&index.name),
+            count(n) - count(o),
+            size_of(n) - size_of(o),
+        )?;
+        effect.index_units.push((index.name.clone(), is_gsi, cost));
+    }
+    if table.change_log {
+        // Point-in-time recovery is not built; no table enables the change log yet.
+        return Err(DdbError::internal(
+            "change log requested but point-in-time recovery is not built",
+        ));
+    }
+    Ok(effect)
+}
+
+/// Rebuilds one index from the table's items (GSI backfill): drops its entries and counter,
+/// then projects every item. Idempotent, so a restarted job may run it again.
+pub fn backfill_index(
+    txn: &mut dyn WriteTxn,
+    table: &TableRecord,
+    index: &IndexDef,
+) -> DdbResult<()> {
+    drop_index(txn, table, &index.name)?;
+    let items: Vec<Item> = {
+        let prefix = table_prefix(&table.table_id);
+        let mut out = Vec::new();
+        for e in txn.scan_prefix(ITEMS_TABLE, &prefix)? {
+            out.push(decode_item(&e?.1)?);
+        }
+        out
+    };
+    let (mut n, mut bytes) = (0, 0);
+    for item in &items {
+        if let Some(k) = index_key(table, index, item) {
+            let p = project_for_index(table, index, item);
+            bytes += item_size(&p) as i64;
+            n += 1;
+            txn.put(INDEX_TABLE, &k, &encode_item(&p)?)?;
+        }
+    }
+    add_stats(txn, &table.table_id, Some(&index.name), n, bytes)
+}
+
+/// Removes an index's entries and counter.
+pub fn drop_index(txn: &mut dyn WriteTxn, table: &TableRecord, index: &str) -> DdbResult<()> {
+    delete_prefix(txn, INDEX_TABLE, &index_prefix(&table.table_id, index))?;
+    txn.delete(STATS_TABLE, &stats_key(&table.table_id, Some(index)))?;
+    Ok(())
+}
+
+/// Removes every item, index entry and counter of a table incarnation.
+pub fn drop_table_data(txn: &mut dyn WriteTxn, table_id: &str) -> DdbResult<()> {
+    let prefix = table_prefix(table_id);
+    for t in [ITEMS_TABLE, INDEX_TABLE, STATS_TABLE] {
+        delete_prefix(txn, t, &prefix)?;
+    }
+    Ok(())
+}
+
+fn delete_prefix(txn: &mut dyn WriteTxn, table: &str, prefix: &[u8]) -> DdbResult<()> {
+    let end = keys::prefix_end(prefix);
+    let end = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    txn.delete_range(table, Bound::Included(prefix), end)?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! The persisted table record (one incarnation of a table: its schema, indexes, settings and
+//! lifecycle state) and loading/saving it in the catalog. Items and counters live elsewhere
+//! (`storage.rs`), keyed by the incarnation's `table_id`, so a re-created table never sees
+//! its predecessor's data.
+
+use serde::{Deserialize, Serialize};
+use tidemark_core::RequestContext;
+use tidemark_store::{Reads, WriteTxn};
+
+use crate::attr::{AttrType, KeyAttr, KeySchema};
+use crate::catalog::{self, TABLES_TABLE};
+use crate::error::{DdbError, DdbResult};
+
+/// TableStatus / IndexStatus values tidemark uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Creating,
+    Updating,
+    Deleting,
+    Active,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Creating => "CREATING",
+            Status::Updating => "UPDATING",
+            Status::Deleting => "DELETING",
+            Status::Active => "ACTIVE",
+        }
+    }
+}
+
+/// One key attribute: name and scalar type (`S`, `N` or `B`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPart {
+    pub name: String,
+    pub ty: String,
+}
+
+/// A key schema as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyDef {
+    pub hash: KeyPart,
+    pub range: Option<KeyPart>,
+}
+
+fn attr_type(ty: &str) -> AttrType {
+    // Stored types were validated as S/N/B at creation.
+    AttrType::from_name(ty).unwrap_or(AttrType::S)
+}
+
+impl KeyDef {
+    pub fn schema(&self) -> KeySchema<'_> {
+        KeySchema {
+            hash: KeyAttr {
+                name: &self.hash.name,
+                ty: attr_type(&self.hash.ty),
+            },
+            range: self.range.as_ref().map(|r| KeyAttr {
+                name: &r.name,
+                ty: attr_type(&r.ty),
+            }),
+        }
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        std::iter::once(self.hash.name.as_str())
+            .chain(self.range.as_ref().map(|r| r.name.as_str()))
+            .collect()
+    }
+}
+
+/// Provisioned throughput and its change history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Throughput {
+    pub read: i64,
+    pub write: i64,
+    pub last_increase_ms: Option<i64>,
+    pub last_decrease_ms: Option<i64>,
+    pub decreases_today: i64,
+}
+
+/// A secondary index definition (LSI or GSI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    pub name: String,
+    pub key: KeyDef,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection_type: String,
+    pub non_key_attributes: Option<Vec<String>>,
+    /// GSIs only: CREATING while backfilling, DELETING until its entries are dropped.
+    pub status: Status,
+    /// GSIs on PROVISIONED tables.
+    pub throughput: Option<Throughput>,
+}
+
+impl IndexDef {
+    /// Whether writes must maintain this index's entries (everything but a deleting GSI).
+    pub fn maintained(&self) -> bool {
+        self.status != Status::Deleting
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamDef {
+    pub enabled: bool,
+    pub view_type: Option<String>,
+    /// LatestStreamLabel of the current stream (set when a stream is enabled).
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SseDef {
+    pub sse_type: Option<String>,
+    pub kms_key_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TtlDef {
+    pub attribute: String,
+    pub enabled: bool,
+}
+
+/// One incarnation of a table, stored as JSON under `catalog::key(ctx, name)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRecord {
+    pub name: String,
+    /// UUID of this incarnation; prefixes every item, index and counter key.
+    pub table_id: String,
+    pub arn: String,
+    pub status: Status,
+    pub created_ms: i64,
+    /// (name, type) in request order.
+    pub attribute_definitions: Vec<KeyPart>,
+    pub key: KeyDef,
+    /// `PROVISIONED` or `PAY_PER_REQUEST`.
+    pub billing_mode: String,
+    pub last_pay_per_request_ms: Option<i64>,
+    pub throughput: Throughput,
+    pub lsis: Vec<IndexDef>,
+    pub gsis: Vec<IndexDef>,
+    pub stream: Option<StreamDef>,
+    pub sse: Option<SseDef>,
+    pub table_class: Option<String>,
+    pub table_class_updated_ms: Option<i64>,
+    pub deletion_protection: bool,
+    pub tags: Vec<(String, String)>,
+    pub ttl: Option<TtlDef>,
+    /// Set by point-in-time recovery when it lands: every item change then goes to the
+    /// change log (see `storage::apply_write`). Absent in older records.
+    #[serde(default)]
+    pub change_log: bool,
+}
+
+impl TableRecord {
+    pub fn is_pay_per_request(&self) -> bool {
+        self.billing_mode == "PAY_PER_REQUEST"
+    }
+
+    /// Every secondary index, LSIs first.
+    pub fn indexes(&self) -> impl Iterator<Item = &IndexDef> {
+        self.lsis.iter().chain(self.gsis.iter())
+    }
+
+    pub fn index(&self, name: &str) -> Option<(&IndexDef, bool)> {
+        self.lsis
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| (i, false))
+            .or_else(|| self.gsis.iter().find(|i| i.name == name).map(|i| (i, true)))
+    }
+
+    pub fn index_arn(&self, index: &str) -> String {
+        format!("{}/index/{index}", self.arn)
+    }
+
+    /// Whether the item APIs may use the table: CREATING and DELETING tables answer
+    /// ResourceNotFoundException like a missing one.
+    pub fn usable(&self) -> bool {
+        matches!(self.status, Status::Active | Status::Updating)
+    }
+}
+
+/// Loads the caller's table `name`, if any.
+pub fn load(txn: &dyn Reads, ctx: &RequestContext, name: &str) -> DdbResult<Option<TableRecord>> {
+    load_key(txn, &catalog::key(ctx, name))
+}
+
+pub fn load_key(txn: &dyn Reads, key: &[u8]) -> DdbResult<Option<TableRecord>> {
+    match txn.get(TABLES_TABLE, key)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(DdbError::internal),
+    }
+}
+
+/// Loads a table the DescribeTable family may see, or `Requested resource not found: Table:
+/// <name> not found`.
+pub fn require(txn: &dyn Reads, ctx: &RequestContext, name: &str) -> DdbResult<TableRecord> {
+    load(txn, ctx, name)?.ok_or_else(|| DdbError::table_not_found(name))
+}
+
+/// Loads a table the item APIs may use (ACTIVE or UPDATING).
+pub fn require_usable(txn: &dyn Reads, ctx: &RequestContext, name: &str) -> DdbResult<TableRecord> {
+    match load(txn, ctx, name)? {
+        Some(t) if t.usable() => Ok(t),
+        _ => Err(DdbError::item_table_not_found()),
+    }
+}
+
+pub fn save(txn: &mut dyn WriteTxn, ctx: &RequestContext, t: &TableRecord) -> DdbResult<()> {
+    save_key(txn, &catalog::key(ctx, &t.name), t)
+}
+
+pub fn save_key(txn: &mut dyn WriteTxn, key: &[u8], t: &TableRecord) -> DdbResult<()> {
+    let bytes = serde_json::to_vec(t).map_err(DdbError::internal)?;
+    txn.put(TABLES_TABLE, key, &bytes)?;
+    Ok(())
+}
+
+/// A table name or ARN as the item APIs accept it (`TableName` may be an ARN since 2024):
+/// the ARN form must name a table of the caller's account and region.
+pub fn name_of(ctx: &RequestContext, table_name: &str) -> DdbResult<String> {
+    if let Some(rest) = table_name.strip_prefix("arn:") {
+        let prefix = ctx.arn("dynamodb", "table/");
+        return match table_name.strip_prefix(prefix.as_str()) {
+            Some(name) if !name.is_empty() && !name.contains('/') => Ok(name.to_string()),
+            _ => Err(DdbError::validation(format!(
+                "Invalid TableArn: arn:{rest}"
+            ))),
+        };
+    }
+    Ok(table_name.to_string())
+}

@@ -1,0 +1,298 @@
+//! Table lifecycle through the dispatcher: CreateTable validation and messages, CREATING →
+//! ACTIVE by the settle job, DescribeTable fields, UpdateTable, DeleteTable and deletion
+//! protection (reference §4.3, Appendix A).
+
+mod common;
+
+use common::Env;
+use serde_json::json;
+
+fn keyed(name: &str) -> serde_json::Value {
+    json!({
+        "TableName": name,
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    })
+}
+
+#[test]
+fn create_answers_creating_then_the_job_makes_it_active() {
+    // AWS: CreateTable returns TableStatus CREATING; DescribeTable later shows ACTIVE.
+    let env = Env::new();
+    let out = env.ok("CreateTable", keyed("t1"));
+    let d = &out["TableDescription"];
+    assert_eq!(d["TableStatus"], "CREATING");
+    assert_eq!(
+        d["TableArn"],
+        "arn:aws:dynamodb:us-east-1:123456789012:table/t1"
+    );
+    assert_eq!(d["TableId"].as_str().unwrap().len(), 36);
+    assert_eq!(d["ItemCount"], 0);
+    assert_eq!(d["ProvisionedThroughput"]["ReadCapacityUnits"], 5);
+    assert_eq!(env.status("t1"), "CREATING");
+    env.settle();
+    assert_eq!(env.status("t1"), "ACTIVE");
+    let list = env.ok("ListTables", json!({}));
+    assert_eq!(list["TableNames"], json!(["t1"]));
+}
+
+#[test]
+fn duplicate_and_missing_tables_use_dynamodb_codes() {
+    let env = Env::new();
+    env.table(keyed("t"));
+    assert_eq!(
+        env.err("CreateTable", keyed("t")),
+        (
+            "ResourceInUseException".into(),
+            "Table already exists: t".into()
+        )
+    );
+    assert_eq!(
+        env.err("DescribeTable", json!({"TableName": "nope"})),
+        (
+            "ResourceNotFoundException".into(),
+            "Requested resource not found: Table: nope not found".into()
+        )
+    );
+    // Item APIs on a missing table: ResourceNotFoundException without the table name.
+    assert_eq!(
+        env.err(
+            "GetItem",
+            json!({"TableName": "nope", "Key": {"id": {"S": "a"}}})
+        ),
+        (
+            "ResourceNotFoundException".into(),
+            "Requested resource not found".into()
+        )
+    );
+}
+
+#[test]
+fn tables_are_private_to_their_account() {
+    let env = Env::new();
+    env.table(keyed("t"));
+    let other = env.other_account();
+    let e = env
+        .call_as(&other, "DescribeTable", json!({"TableName": "t"}))
+        .unwrap_err();
+    assert_eq!(common::describe_error(e).0, "ResourceNotFoundException");
+    let l = env.call_as(&other, "ListTables", json!({})).unwrap();
+    assert_eq!(l["TableNames"], json!([]));
+}
+
+#[test]
+fn key_schema_and_billing_validation_messages() {
+    let env = Env::new();
+    let mut bad = keyed("t");
+    bad["KeySchema"] = json!([{"AttributeName": "id", "KeyType": "RANGE"}]);
+    assert_eq!(
+        env.err("CreateTable", bad).1,
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+    );
+    let mut bad = keyed("t");
+    bad["KeySchema"] = json!([{"AttributeName": "other", "KeyType": "HASH"}]);
+    assert!(
+        env.err("CreateTable", bad)
+            .1
+            .contains("Some index key attributes are not defined in AttributeDefinitions")
+    );
+    let mut bad = keyed("t");
+    bad["AttributeDefinitions"] = json!([{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "x", "AttributeType": "S"}]);
+    assert_eq!(
+        env.err("CreateTable", bad).1,
+        "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+    );
+    let mut bad = keyed("t");
+    bad.as_object_mut().unwrap().remove("ProvisionedThroughput");
+    assert_eq!(
+        env.err("CreateTable", bad).1,
+        "No provisioned throughput specified for the table"
+    );
+    let mut bad = keyed("t");
+    bad["BillingMode"] = json!("PAY_PER_REQUEST");
+    assert_eq!(
+        env.err("CreateTable", bad).1,
+        "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
+    );
+    assert_eq!(env.ok("ListTables", json!({}))["TableNames"], json!([]));
+}
+
+#[test]
+fn indexes_are_described_with_status_arn_and_projection() {
+    let env = Env::new();
+    env.table(json!({
+        "TableName": "idx",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "l", "AttributeType": "N"}
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "GlobalSecondaryIndexes": [{"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        "LocalSecondaryIndexes": [{"IndexName": "byL", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x"]}}],
+        "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"},
+        "SSESpecification": {"Enabled": true},
+        "TableClass": "STANDARD_INFREQUENT_ACCESS",
+        "Tags": [{"Key": "team", "Value": "a"}]
+    }));
+    let t = env.ok("DescribeTable", json!({"TableName": "idx"}))["Table"].clone();
+    let g = &t["GlobalSecondaryIndexes"][0];
+    assert_eq!(g["IndexStatus"], "ACTIVE");
+    assert_eq!(
+        g["IndexArn"],
+        "arn:aws:dynamodb:us-east-1:123456789012:table/idx/index/byG"
+    );
+    assert_eq!(g["Projection"]["ProjectionType"], "KEYS_ONLY");
+    assert_eq!(
+        t["LocalSecondaryIndexes"][0]["Projection"]["NonKeyAttributes"],
+        json!(["x"])
+    );
+    assert_eq!(t["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(t["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
+    assert!(
+        t["LatestStreamArn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:dynamodb:us-east-1:123456789012:table/idx/stream/")
+    );
+    assert_eq!(t["SSEDescription"]["Status"], "ENABLED");
+    assert_eq!(
+        t["TableClassSummary"]["TableClass"],
+        "STANDARD_INFREQUENT_ACCESS"
+    );
+    let arn = t["TableArn"].as_str().unwrap();
+    let tags = env.ok("ListTagsOfResource", json!({"ResourceArn": arn}));
+    assert_eq!(tags["Tags"], json!([{"Key": "team", "Value": "a"}]));
+}
+
+#[test]
+fn lsi_needs_a_table_range_key() {
+    let env = Env::new();
+    let mut bad = keyed("t");
+    bad["AttributeDefinitions"] = json!([{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "l", "AttributeType": "S"}]);
+    bad["LocalSecondaryIndexes"] = json!([{"IndexName": "byL", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]);
+    assert_eq!(
+        env.err("CreateTable", bad).1,
+        "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"
+    );
+}
+
+#[test]
+fn update_table_goes_through_updating_and_changes_throughput() {
+    let env = Env::new();
+    env.table(keyed("t"));
+    let out = env.ok("UpdateTable", json!({"TableName": "t", "ProvisionedThroughput": {"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}}));
+    assert_eq!(out["TableDescription"]["TableStatus"], "UPDATING");
+    assert_eq!(
+        out["TableDescription"]["ProvisionedThroughput"]["ReadCapacityUnits"],
+        10
+    );
+    assert!(out["TableDescription"]["ProvisionedThroughput"]["LastIncreaseDateTime"].is_number());
+    // A second change while UPDATING is refused.
+    let (code, msg) = env.err(
+        "UpdateTable",
+        json!({"TableName": "t", "BillingMode": "PAY_PER_REQUEST"}),
+    );
+    assert_eq!(code, "ResourceInUseException");
+    assert_eq!(
+        msg,
+        "Attempt to change a resource which is still in use: Table is being updated: t"
+    );
+    env.settle();
+    assert_eq!(env.status("t"), "ACTIVE");
+    let (_, msg) = env.err("UpdateTable", json!({"TableName": "t", "ProvisionedThroughput": {"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}}));
+    assert!(
+        msg.starts_with("The provided throughput for the table will not change")
+            || msg.starts_with("The provisioned throughput for the table will not change")
+    );
+    env.ok(
+        "UpdateTable",
+        json!({"TableName": "t", "BillingMode": "PAY_PER_REQUEST"}),
+    );
+    env.settle();
+    let d = env.ok("DescribeTable", json!({"TableName": "t"}));
+    assert_eq!(
+        d["Table"]["BillingModeSummary"]["BillingMode"],
+        "PAY_PER_REQUEST"
+    );
+}
+
+#[test]
+fn gsi_added_by_update_table_is_backfilled() {
+    let env = Env::new();
+    env.simple_table("t");
+    env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "color": {"S": "red"}}}));
+    env.ok(
+        "PutItem",
+        json!({"TableName": "t", "Item": {"pk": {"S": "b"}, "sk": {"N": "1"}}}),
+    );
+    let out = env.ok("UpdateTable", json!({
+        "TableName": "t",
+        "AttributeDefinitions": [{"AttributeName": "color", "AttributeType": "S"}],
+        "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "byColor", "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}}]
+    }));
+    assert_eq!(
+        out["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"],
+        "CREATING"
+    );
+    env.settle();
+    let d = env.ok("DescribeTable", json!({"TableName": "t"}));
+    assert_eq!(
+        d["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"],
+        "ACTIVE"
+    );
+    assert_eq!(d["Table"]["GlobalSecondaryIndexes"][0]["ItemCount"], 1);
+    let q = env.ok("Query", json!({"TableName": "t", "IndexName": "byColor", "KeyConditionExpression": "color = :c", "ExpressionAttributeValues": {":c": {"S": "red"}}}));
+    assert_eq!(q["Count"], 1);
+    // Delete it again.
+    env.ok("UpdateTable", json!({"TableName": "t", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "byColor"}}]}));
+    env.settle();
+    let d = env.ok("DescribeTable", json!({"TableName": "t"}));
+    assert!(d["Table"].get("GlobalSecondaryIndexes").is_none());
+}
+
+#[test]
+fn delete_respects_deletion_protection_then_removes_the_table() {
+    let env = Env::new();
+    let mut input = keyed("t");
+    input["DeletionProtectionEnabled"] = json!(true);
+    env.table(input);
+    assert_eq!(
+        env.err("DeleteTable", json!({"TableName": "t"})),
+        (
+            "ValidationException".into(),
+            "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".into()
+        )
+    );
+    let out = env.ok(
+        "UpdateTable",
+        json!({"TableName": "t", "DeletionProtectionEnabled": false}),
+    );
+    assert_eq!(out["TableDescription"]["TableStatus"], "ACTIVE");
+    env.ok(
+        "PutItem",
+        json!({"TableName": "t", "Item": {"id": {"S": "x"}}}),
+    );
+    let out = env.ok("DeleteTable", json!({"TableName": "t"}));
+    assert_eq!(out["TableDescription"]["TableStatus"], "DELETING");
+    assert_eq!(out["TableDescription"]["ItemCount"], 1);
+    env.settle();
+    assert_eq!(
+        env.err("DescribeTable", json!({"TableName": "t"})).0,
+        "ResourceNotFoundException"
+    );
+    // A new incarnation starts empty.
+    env.table(keyed("t"));
+    let s = env.ok("Scan", json!({"TableName": "t"}));
+    assert_eq!(s["Count"], 0);
+}
+
+#[test]
+fn describe_limits_and_endpoints() {
+    let env = Env::new();
+    let l = env.ok("DescribeLimits", json!({}));
+    assert_eq!(l["TableMaxReadCapacityUnits"], 40000);
+    let e = env.ok("DescribeEndpoints", json!({}));
+    assert_eq!(e["Endpoints"][0]["CachePeriodInMinutes"], 1440);
+}

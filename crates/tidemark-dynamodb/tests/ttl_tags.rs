@@ -1,0 +1,78 @@
+//! TTL (UpdateTimeToLive/DescribeTimeToLive and the sweeper on the virtual clock) and tags
+//! (TagResource/UntagResource/ListTagsOfResource) — the settings restores drop (reference
+//! §4.3 "settings that restores drop").
+
+mod common;
+
+use common::Env;
+use serde_json::json;
+
+#[test]
+fn expired_items_disappear_as_the_clock_passes_their_ttl() {
+    let env = Env::new();
+    env.engine.set_frozen(true).unwrap();
+    env.simple_table("t");
+    let d = env.ok("DescribeTimeToLive", json!({"TableName": "t"}));
+    assert_eq!(d["TimeToLiveDescription"]["TimeToLiveStatus"], "DISABLED");
+    let out = env.ok("UpdateTimeToLive", json!({"TableName": "t", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}));
+    assert_eq!(
+        out["TimeToLiveSpecification"],
+        json!({"Enabled": true, "AttributeName": "exp"})
+    );
+    assert_eq!(
+        env.err("UpdateTimeToLive", json!({"TableName": "t", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}})).1,
+        "TimeToLive is already enabled"
+    );
+    let now = env.engine.now().as_second();
+    let put = |sk: i64, exp: serde_json::Value| {
+        env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"N": sk.to_string()}, "exp": exp}}));
+    };
+    put(1, json!({"N": (now + 100).to_string()}));
+    put(2, json!({"N": (now + 100_000).to_string()}));
+    put(3, json!({"S": "not a number: never expires"}));
+    put(4, json!({"N": (now - 6 * 365 * 86_400).to_string()}));
+    env.settle();
+    assert_eq!(env.ok("Scan", json!({"TableName": "t"}))["Count"], 4);
+    env.engine.advance(2 * 3600).unwrap();
+    let left = env.ok("Scan", json!({"TableName": "t"}));
+    let sks: Vec<&str> = left["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sk"]["N"].as_str().unwrap())
+        .collect();
+    // Item 1 expired; 2 is in the future; 3 is not a Number; 4 is over five years old.
+    assert_eq!(sks, ["2", "3", "4"]);
+    assert_eq!(
+        env.ok("DescribeTable", json!({"TableName": "t"}))["Table"]["ItemCount"],
+        3
+    );
+    let d = env.ok("DescribeTimeToLive", json!({"TableName": "t"}));
+    assert_eq!(
+        d["TimeToLiveDescription"],
+        json!({"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"})
+    );
+}
+
+#[test]
+fn tags_add_replace_and_remove() {
+    let env = Env::new();
+    env.simple_table("t");
+    let arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t";
+    env.ok("TagResource", json!({"ResourceArn": arn, "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}));
+    env.ok(
+        "TagResource",
+        json!({"ResourceArn": arn, "Tags": [{"Key": "a", "Value": "3"}]}),
+    );
+    env.ok(
+        "UntagResource",
+        json!({"ResourceArn": arn, "TagKeys": ["b"]}),
+    );
+    let tags = env.ok("ListTagsOfResource", json!({"ResourceArn": arn}));
+    assert_eq!(tags["Tags"], json!([{"Key": "a", "Value": "3"}]));
+    let (code, _) = env.err(
+        "ListTagsOfResource",
+        json!({"ResourceArn": "arn:aws:dynamodb:us-east-1:123456789012:table/nope"}),
+    );
+    assert_eq!(code, "ResourceNotFoundException");
+}

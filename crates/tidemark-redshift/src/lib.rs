@@ -1,0 +1,193 @@
+//! Redshift for tidemark: the [`RedshiftService`] behind the generated `RedshiftApi` trait —
+//! clusters, manual and automated snapshots (real captures of each cluster's volume through
+//! [`VolumeBackup`]), retention on the virtual clock, snapshot schedules, sharing and tags.
+
+mod catalog;
+mod clusters;
+mod describe;
+mod jobs;
+mod restore;
+mod rules;
+mod schedules;
+mod sharing;
+mod snapshots;
+mod tags;
+mod volume;
+
+use std::sync::Arc;
+
+use tidemark_core::{RequestContext, Timestamp};
+use tidemark_jobs::Engine;
+use tidemark_model::OpError;
+use tidemark_model::redshift::*;
+use tidemark_store::Store;
+
+pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
+pub use schedules::next_invocation;
+pub use volume::{CaptureResult, Progress, StoreVolumes, VolumeBackup};
+
+/// The Redshift service over the shared store and clock.
+pub struct RedshiftService {
+    store: Arc<dyn Store>,
+    engine: Arc<Engine>,
+    volumes: Arc<dyn VolumeBackup>,
+}
+
+impl RedshiftService {
+    /// Builds the service with the in-store volume backend and registers its job handlers
+    /// with `engine` (call before `Engine::recover`).
+    pub fn new(store: Arc<dyn Store>, engine: Arc<Engine>) -> Arc<Self> {
+        let volumes: Arc<dyn VolumeBackup> = Arc::new(StoreVolumes::new(Arc::clone(&store)));
+        Self::with_volumes(store, engine, volumes)
+    }
+
+    /// Like [`RedshiftService::new`] with another snapshot data backend (the vault).
+    pub fn with_volumes(store: Arc<dyn Store>, engine: Arc<Engine>, volumes: Arc<dyn VolumeBackup>) -> Arc<Self> {
+        let svc = Arc::new(Self { store, engine: Arc::clone(&engine), volumes });
+        jobs::register(&svc, &engine);
+        svc
+    }
+
+    /// The snapshot data backend (tests write cluster volume files through it).
+    pub fn volumes(&self) -> &Arc<dyn VolumeBackup> {
+        &self.volumes
+    }
+
+    fn now(&self) -> Timestamp {
+        self.engine.now()
+    }
+}
+
+impl RedshiftApi for RedshiftService {
+    fn create_cluster(&self, ctx: &RequestContext, input: CreateClusterMessage) -> Result<CreateClusterResult, OpError<CreateClusterError>> {
+        self.create_cluster_impl(ctx, input)
+    }
+    fn describe_clusters(&self, ctx: &RequestContext, input: DescribeClustersMessage) -> Result<ClustersMessage, OpError<DescribeClustersError>> {
+        self.describe_clusters_impl(ctx, input)
+    }
+    fn modify_cluster(&self, ctx: &RequestContext, input: ModifyClusterMessage) -> Result<ModifyClusterResult, OpError<ModifyClusterError>> {
+        self.modify_cluster_impl(ctx, input)
+    }
+    fn delete_cluster(&self, ctx: &RequestContext, input: DeleteClusterMessage) -> Result<DeleteClusterResult, OpError<DeleteClusterError>> {
+        self.delete_cluster_impl(ctx, input)
+    }
+    fn pause_cluster(&self, ctx: &RequestContext, input: PauseClusterMessage) -> Result<PauseClusterResult, OpError<PauseClusterError>> {
+        self.pause_cluster_impl(ctx, input)
+    }
+    fn resume_cluster(&self, ctx: &RequestContext, input: ResumeClusterMessage) -> Result<ResumeClusterResult, OpError<ResumeClusterError>> {
+        self.resume_cluster_impl(ctx, input)
+    }
+    fn create_cluster_snapshot(
+        &self,
+        ctx: &RequestContext,
+        input: CreateClusterSnapshotMessage,
+    ) -> Result<CreateClusterSnapshotResult, OpError<CreateClusterSnapshotError>> {
+        self.create_cluster_snapshot_impl(ctx, input)
+    }
+    fn copy_cluster_snapshot(
+        &self,
+        ctx: &RequestContext,
+        input: CopyClusterSnapshotMessage,
+    ) -> Result<CopyClusterSnapshotResult, OpError<CopyClusterSnapshotError>> {
+        self.copy_cluster_snapshot_impl(ctx, input)
+    }
+    fn delete_cluster_snapshot(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteClusterSnapshotMessage,
+    ) -> Result<DeleteClusterSnapshotResult, OpError<DeleteClusterSnapshotError>> {
+        self.delete_cluster_snapshot_impl(ctx, input)
+    }
+    fn batch_delete_cluster_snapshots(
+        &self,
+        ctx: &RequestContext,
+        input: BatchDeleteClusterSnapshotsRequest,
+    ) -> Result<BatchDeleteClusterSnapshotsResult, OpError<BatchDeleteClusterSnapshotsError>> {
+        self.batch_delete_impl(ctx, input)
+    }
+    fn modify_cluster_snapshot(
+        &self,
+        ctx: &RequestContext,
+        input: ModifyClusterSnapshotMessage,
+    ) -> Result<ModifyClusterSnapshotResult, OpError<ModifyClusterSnapshotError>> {
+        self.modify_cluster_snapshot_impl(ctx, input)
+    }
+    fn batch_modify_cluster_snapshots(
+        &self,
+        ctx: &RequestContext,
+        input: BatchModifyClusterSnapshotsMessage,
+    ) -> Result<BatchModifyClusterSnapshotsOutputMessage, OpError<BatchModifyClusterSnapshotsError>> {
+        self.batch_modify_impl(ctx, input)
+    }
+    fn describe_cluster_snapshots(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeClusterSnapshotsMessage,
+    ) -> Result<SnapshotMessage, OpError<DescribeClusterSnapshotsError>> {
+        self.describe_cluster_snapshots_impl(ctx, input)
+    }
+    fn describe_storage(&self, ctx: &RequestContext) -> Result<CustomerStorageMessage, OpError<DescribeStorageError>> {
+        self.describe_storage_impl(ctx)
+    }
+    fn restore_from_cluster_snapshot(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreFromClusterSnapshotMessage,
+    ) -> Result<RestoreFromClusterSnapshotResult, OpError<RestoreFromClusterSnapshotError>> {
+        self.restore_impl(ctx, input)
+    }
+    fn authorize_snapshot_access(
+        &self,
+        ctx: &RequestContext,
+        input: AuthorizeSnapshotAccessMessage,
+    ) -> Result<AuthorizeSnapshotAccessResult, OpError<AuthorizeSnapshotAccessError>> {
+        self.authorize_impl(ctx, input)
+    }
+    fn revoke_snapshot_access(
+        &self,
+        ctx: &RequestContext,
+        input: RevokeSnapshotAccessMessage,
+    ) -> Result<RevokeSnapshotAccessResult, OpError<RevokeSnapshotAccessError>> {
+        self.revoke_impl(ctx, input)
+    }
+    fn create_tags(&self, ctx: &RequestContext, input: CreateTagsMessage) -> Result<(), OpError<CreateTagsError>> {
+        self.create_tags_impl(ctx, input)
+    }
+    fn delete_tags(&self, ctx: &RequestContext, input: DeleteTagsMessage) -> Result<(), OpError<DeleteTagsError>> {
+        self.delete_tags_impl(ctx, input)
+    }
+    fn describe_tags(&self, ctx: &RequestContext, input: DescribeTagsMessage) -> Result<TaggedResourceListMessage, OpError<DescribeTagsError>> {
+        self.describe_tags_impl(ctx, input)
+    }
+    fn create_snapshot_schedule(
+        &self,
+        ctx: &RequestContext,
+        input: CreateSnapshotScheduleMessage,
+    ) -> Result<SnapshotSchedule, OpError<CreateSnapshotScheduleError>> {
+        self.create_schedule_impl(ctx, input)
+    }
+    fn modify_snapshot_schedule(
+        &self,
+        ctx: &RequestContext,
+        input: ModifySnapshotScheduleMessage,
+    ) -> Result<SnapshotSchedule, OpError<ModifySnapshotScheduleError>> {
+        self.modify_schedule_impl(ctx, input)
+    }
+    fn delete_snapshot_schedule(&self, ctx: &RequestContext, input: DeleteSnapshotScheduleMessage) -> Result<(), OpError<DeleteSnapshotScheduleError>> {
+        self.delete_schedule_impl(ctx, input)
+    }
+    fn describe_snapshot_schedules(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeSnapshotSchedulesMessage,
+    ) -> Result<DescribeSnapshotSchedulesOutputMessage, OpError<DescribeSnapshotSchedulesError>> {
+        self.describe_schedules_impl(ctx, input)
+    }
+    fn modify_cluster_snapshot_schedule(
+        &self,
+        ctx: &RequestContext,
+        input: ModifyClusterSnapshotScheduleMessage,
+    ) -> Result<(), OpError<ModifyClusterSnapshotScheduleError>> {
+        self.modify_cluster_schedule_impl(ctx, input)
+    }
+}

@@ -1,0 +1,52 @@
+//! The store's one error enum.
+
+use std::path::PathBuf;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the data directory {path} holds a tidemark store in format version {found}, but this \
+         build reads only version {supported}; use the tidemark release that wrote it (or a newer one)"
+    )]
+    UnsupportedFormat {
+        path: PathBuf,
+        found: String,
+        supported: u32,
+    },
+
+    #[error("{path} is not a tidemark store (a redb file without tidemark's format record)")]
+    NotATidemarkStore { path: PathBuf },
+
+    #[error("cannot open the store at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: redb::DatabaseError,
+    },
+
+    #[error("table name {0:?} is reserved for the store itself")]
+    ReservedTable(String),
+
+    /// A failure inside redb while running `op`.
+    #[error("store {op} failed: {source}")]
+    Backend {
+        op: &'static str,
+        source: redb::Error,
+    },
+}
+
+impl StoreError {
+    /// Wraps a redb error raised while doing `op`.
+    pub(crate) fn backend<E: Into<redb::Error>>(op: &'static str) -> impl FnOnce(E) -> StoreError {
+        move |source| StoreError::Backend {
+            op,
+            source: source.into(),
+        }
+    }
+}

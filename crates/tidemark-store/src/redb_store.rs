@@ -1,0 +1,439 @@
+//! [`RedbStore`]: the store on redb, in a data directory or in memory.
+
+use std::collections::VecDeque;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use redb::{
+    Database, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
+    ReadableTableMetadata, TableDefinition, TableError, TableHandle, WriteTransaction,
+};
+
+use crate::{
+    Entry, EntryIter, FORMAT_VERSION, ReadTxn, Reads, Store, StoreError, WriteTxn,
+    check_table_name, range_is_empty,
+};
+
+/// The store file inside a data directory.
+pub const CATALOG_FILE: &str = "catalog.redb";
+
+/// The reserved table holding the format record.
+const META_TABLE: &str = "__tidemark_meta";
+const FORMAT_KEY: &[u8] = b"format_version";
+
+/// How many entries a write transaction's range reads per page (see [`WriteRange`]).
+const WRITE_RANGE_PAGE: usize = 256;
+
+type Bytes = &'static [u8];
+type RawGuard<'a> = redb::AccessGuard<'a, &'static [u8]>;
+
+fn def(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
+    TableDefinition::new(name)
+}
+
+/// The redb-backed store. Every commit is `Durability::Immediate`: durable once `commit`
+/// returns.
+pub struct RedbStore {
+    db: Database,
+}
+
+impl std::fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbStore").finish_non_exhaustive()
+    }
+}
+
+impl RedbStore {
+    /// Opens (creating if missing) the store in `dir`, checking its format version.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = dir.join(CATALOG_FILE);
+        let db = Database::create(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let store = Self { db };
+        store.check_format(&path)?;
+        Ok(store)
+    }
+
+    /// A store that never touches disk (redb's in-memory backend).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|source| StoreError::Open {
+                path: PathBuf::from("<memory>"),
+                source,
+            })?;
+        let store = Self { db };
+        store.check_format(Path::new("<memory>"))?;
+        Ok(store)
+    }
+
+    /// Records the format version in a fresh store, or checks the recorded one.
+    fn check_format(&self, path: &Path) -> Result<(), StoreError> {
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(StoreError::backend("begin write"))?;
+        let found = {
+            let meta = txn
+                .open_table(def(META_TABLE))
+                .map_err(StoreError::backend("open meta table"))?;
+            meta.get(FORMAT_KEY)
+                .map_err(StoreError::backend("read format"))?
+                .map(|v| v.value().to_vec())
+        };
+        match found {
+            Some(bytes) => {
+                let supported = <[u8; 4]>::try_from(bytes.as_slice())
+                    .map(u32::from_be_bytes)
+                    .ok();
+                if supported != Some(FORMAT_VERSION) {
+                    let found = supported
+                        .map_or_else(|| format!("<unreadable {bytes:?}>"), |v| v.to_string());
+                    return Err(StoreError::UnsupportedFormat {
+                        path: path.to_owned(),
+                        found,
+                        supported: FORMAT_VERSION,
+                    });
+                }
+                // Nothing to change; dropping `txn` rolls back the (empty) transaction.
+                Ok(())
+            }
+            None => {
+                let others = txn
+                    .list_tables()
+                    .map_err(StoreError::backend("list tables"))?
+                    .any(|t| t.name() != META_TABLE);
+                if others {
+                    return Err(StoreError::NotATidemarkStore {
+                        path: path.to_owned(),
+                    });
+                }
+                {
+                    let mut meta = txn
+                        .open_table(def(META_TABLE))
+                        .map_err(StoreError::backend("open meta table"))?;
+                    meta.insert(FORMAT_KEY, FORMAT_VERSION.to_be_bytes().as_slice())
+                        .map_err(StoreError::backend("write format"))?;
+                }
+                commit(txn)
+            }
+        }
+    }
+
+    /// Overwrites the recorded format version. Only for tests of the refusal path.
+    #[doc(hidden)]
+    pub fn force_format_version_for_tests(&self, raw: &[u8]) -> Result<(), StoreError> {
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(StoreError::backend("begin write"))?;
+        {
+            let mut meta = txn
+                .open_table(def(META_TABLE))
+                .map_err(StoreError::backend("open meta table"))?;
+            meta.insert(FORMAT_KEY, raw)
+                .map_err(StoreError::backend("write format"))?;
+        }
+        commit(txn)
+    }
+}
+
+fn commit(mut txn: WriteTransaction) -> Result<(), StoreError> {
+    // Immediate is redb's default; set it anyway because our crash-safety promise rests on it.
+    txn.set_durability(Durability::Immediate)
+        .map_err(StoreError::backend("set durability"))?;
+    txn.commit().map_err(StoreError::backend("commit"))
+}
+
+impl Store for RedbStore {
+    fn read(&self) -> Result<Box<dyn ReadTxn>, StoreError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(StoreError::backend("begin read"))?;
+        Ok(Box::new(RedbRead { txn }))
+    }
+
+    fn write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError> {
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(StoreError::backend("begin write"))?;
+        Ok(Box::new(RedbWrite { txn }))
+    }
+}
+
+struct RedbRead {
+    txn: ReadTransaction,
+}
+
+impl RedbRead {
+    fn table(&self, table: &str) -> Result<Option<ReadOnlyTable<Bytes, Bytes>>, StoreError> {
+        check_table_name(table)?;
+        match self.txn.open_table(def(table)) {
+            Ok(t) => Ok(Some(t)),
+            Err(TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(StoreError::backend("open table")(e)),
+        }
+    }
+}
+
+fn owned(r: Result<(RawGuard<'_>, RawGuard<'_>), redb::StorageError>) -> Result<Entry, StoreError> {
+    let (k, v) = r.map_err(StoreError::backend("range"))?;
+    Ok((k.value().to_vec(), v.value().to_vec()))
+}
+
+impl Reads for RedbRead {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(t) = self.table(table)? else {
+            return Ok(None);
+        };
+        Ok(t.get(key)
+            .map_err(StoreError::backend("get"))?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn range<'a>(
+        &'a self,
+        table: &str,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<EntryIter<'a>, StoreError> {
+        let Some(t) = self.table(table)? else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        if range_is_empty(start, end) {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        // `ReadOnlyTable::range` is `'static`: it holds the transaction's pages itself.
+        let r = t
+            .range::<&[u8]>((start, end))
+            .map_err(StoreError::backend("range"))?;
+        if reverse {
+            Ok(Box::new(r.rev().map(owned)))
+        } else {
+            Ok(Box::new(r.map(owned)))
+        }
+    }
+
+    fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut names = Vec::new();
+        for handle in self
+            .txn
+            .list_tables()
+            .map_err(StoreError::backend("list tables"))?
+        {
+            let name = handle.name();
+            if name.starts_with(crate::RESERVED_PREFIX) {
+                continue;
+            }
+            let t = self
+                .txn
+                .open_table(def(name))
+                .map_err(StoreError::backend("open table"))?;
+            if !t.is_empty().map_err(StoreError::backend("table length"))? {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+impl ReadTxn for RedbRead {}
+
+struct RedbWrite {
+    txn: WriteTransaction,
+}
+
+impl RedbWrite {
+    /// Opens `table` for writing (creating it). Reads in a write transaction also go
+    /// through here; an empty table left behind is invisible by the store's model.
+    fn table(
+        &self,
+        table: &str,
+    ) -> Result<redb::Table<'_, &'static [u8], &'static [u8]>, StoreError> {
+        check_table_name(table)?;
+        self.txn
+            .open_table(def(table))
+            .map_err(StoreError::backend("open table"))
+    }
+}
+
+impl Reads for RedbWrite {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.table(table)?;
+        Ok(t.get(key)
+            .map_err(StoreError::backend("get"))?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn range<'a>(
+        &'a self,
+        table: &str,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<EntryIter<'a>, StoreError> {
+        check_table_name(table)?;
+        if range_is_empty(start, end) {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        Ok(Box::new(WriteRange {
+            write: self,
+            table: table.to_owned(),
+            lower: start.map(<[u8]>::to_vec),
+            upper: end.map(<[u8]>::to_vec),
+            reverse,
+            page: VecDeque::new(),
+            exhausted: false,
+        }))
+    }
+
+    fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        let handles: Vec<String> = self
+            .txn
+            .list_tables()
+            .map_err(StoreError::backend("list tables"))?
+            .map(|h| h.name().to_owned())
+            .filter(|n| !n.starts_with(crate::RESERVED_PREFIX))
+            .collect();
+        let mut names = Vec::new();
+        for name in handles {
+            let t = self
+                .txn
+                .open_table(def(&name))
+                .map_err(StoreError::backend("open table"))?;
+            if !t.is_empty().map_err(StoreError::backend("table length"))? {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+impl WriteTxn for RedbWrite {
+    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let mut t = self.table(table)?;
+        t.insert(key, value).map_err(StoreError::backend("put"))?;
+        Ok(())
+    }
+
+    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool, StoreError> {
+        let mut t = self.table(table)?;
+        Ok(t.remove(key)
+            .map_err(StoreError::backend("delete"))?
+            .is_some())
+    }
+
+    fn delete_range(
+        &mut self,
+        table: &str,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+    ) -> Result<u64, StoreError> {
+        check_table_name(table)?;
+        if range_is_empty(start, end) {
+            return Ok(0);
+        }
+        let mut t = self.table(table)?;
+        let mut removed = 0u64;
+        t.retain_in::<&[u8], _>((start, end), |_, _| {
+            removed += 1;
+            false
+        })
+        .map_err(StoreError::backend("delete range"))?;
+        Ok(removed)
+    }
+
+    fn delete_table(&mut self, table: &str) -> Result<bool, StoreError> {
+        check_table_name(table)?;
+        let had_keys = match self.txn.open_table(def(table)) {
+            Ok(t) => !t.is_empty().map_err(StoreError::backend("table length"))?,
+            Err(e) => return Err(StoreError::backend("open table")(e)),
+        };
+        self.txn
+            .delete_table(def(table))
+            .map_err(StoreError::backend("delete table"))?;
+        Ok(had_keys)
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        commit(self.txn)
+    }
+}
+
+/// A range over a write transaction, read a page at a time. redb's `Table` borrows the
+/// transaction and its `Range` borrows the table, so a lazy iterator cannot hold both;
+/// instead each page reopens the table and resumes after the last key returned. The
+/// iterator borrows the transaction immutably, so no write can happen while it lives.
+struct WriteRange<'a> {
+    write: &'a RedbWrite,
+    table: String,
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    reverse: bool,
+    page: VecDeque<Entry>,
+    exhausted: bool,
+}
+
+impl WriteRange<'_> {
+    fn refill(&mut self) -> Result<(), StoreError> {
+        let t = self.write.table(&self.table)?;
+        let bounds = (
+            self.lower.as_ref().map(Vec::as_slice),
+            self.upper.as_ref().map(Vec::as_slice),
+        );
+        if range_is_empty(bounds.0, bounds.1) {
+            self.exhausted = true;
+            return Ok(());
+        }
+        let r = t
+            .range::<&[u8]>(bounds)
+            .map_err(StoreError::backend("range"))?;
+        let iter: Box<dyn Iterator<Item = _>> = if self.reverse {
+            Box::new(r.rev())
+        } else {
+            Box::new(r)
+        };
+        for item in iter.take(WRITE_RANGE_PAGE) {
+            self.page.push_back(owned(item)?);
+        }
+        match self.page.back() {
+            None => self.exhausted = true,
+            Some((last, _)) if self.page.len() == WRITE_RANGE_PAGE => {
+                if self.reverse {
+                    self.upper = Bound::Excluded(last.clone());
+                } else {
+                    self.lower = Bound::Excluded(last.clone());
+                }
+            }
+            Some(_) => self.exhausted = true,
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for WriteRange<'_> {
+    type Item = Result<Entry, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.page.is_empty()
+            && !self.exhausted
+            && let Err(e) = self.refill()
+        {
+            self.exhausted = true;
+            return Some(Err(e));
+        }
+        self.page.pop_front().map(Ok)
+    }
+}

@@ -1,0 +1,198 @@
+//! The awsJson1_0 protocol (DynamoDB): routing on `X-Amz-Target`, body decoding, response
+//! encoding with `x-amz-crc32`, and the `{"__type": …, "message": …}` error form.
+
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use tidemark_core::RequestContext;
+use tidemark_model::{CommonError, DispatchError, coral_message};
+
+use crate::server::{Services, body_response};
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+const MODELED_NS: &str = "com.amazonaws.dynamodb.v20120810";
+
+/// A DynamoDB error as it goes on the wire.
+pub struct JsonError {
+    pub status: StatusCode,
+    /// `namespace#Name`.
+    pub type_name: String,
+    pub message: Option<String>,
+    /// Extra members of a modelled exception (e.g. `CancellationReasons`).
+    pub extra: Map<String, Value>,
+}
+
+impl JsonError {
+    pub fn new(status: StatusCode, type_name: impl Into<String>, message: Option<String>) -> Self {
+        Self { status, type_name: type_name.into(), message, extra: Map::new() }
+    }
+
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "com.amazon.coral.service#SerializationException", Some(message.into()))
+    }
+
+    pub fn unknown_operation(message: Option<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "com.amazon.coral.service#UnknownOperationException", message)
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "com.amazon.coral.validate#ValidationException", Some(message.into()))
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{MODELED_NS}#InternalServerError"),
+            Some("Internal server error".into()),
+        )
+    }
+
+    fn body(&self) -> Value {
+        let mut obj = Map::new();
+        obj.insert("__type".into(), Value::String(self.type_name.clone()));
+        let has_message = self.extra.contains_key("message") || self.extra.contains_key("Message");
+        if let (Some(m), false) = (&self.message, has_message) {
+            obj.insert("message".into(), Value::String(m.clone()));
+        }
+        obj.extend(self.extra.clone());
+        Value::Object(obj)
+    }
+}
+
+/// Maps a dispatch failure to its DynamoDB wire form.
+pub fn from_dispatch(err: DispatchError, request_id: &str) -> JsonError {
+    match err {
+        DispatchError::UnknownOperation(_) => JsonError::unknown_operation(None),
+        DispatchError::Serialization(m) => JsonError::serialization(m),
+        DispatchError::Invalid(v) => JsonError::validation(coral_message(&v)),
+        DispatchError::Modeled(m) => {
+            let status = StatusCode::from_u16(m.info.http_status).unwrap_or(StatusCode::BAD_REQUEST);
+            let extra = match m.body {
+                Value::Object(o) => o,
+                _ => Map::new(),
+            };
+            JsonError { status, type_name: format!("{MODELED_NS}#{}", m.shape), message: None, extra }
+        }
+        DispatchError::Common(c) => from_common(c, request_id),
+    }
+}
+
+fn from_common(c: CommonError, request_id: &str) -> JsonError {
+    match c {
+        CommonError::Validation(m)
+        | CommonError::InvalidParameterValue(m)
+        | CommonError::InvalidParameterCombination(m)
+        | CommonError::MissingParameter(m) => JsonError::validation(m),
+        CommonError::Throttling(m) => {
+            JsonError::new(StatusCode::BAD_REQUEST, "com.amazon.coral.availability#ThrottlingException", Some(m))
+        }
+        CommonError::NotImplemented(op) => JsonError::unknown_operation(Some(format!(
+            "tidemark does not implement the DynamoDB operation {op} yet"
+        ))),
+        CommonError::Internal(detail) => {
+            tracing::error!(request_id, %detail, "internal error");
+            JsonError::internal()
+        }
+    }
+}
+
+/// Renders a success or error body with DynamoDB's headers.
+pub fn respond(result: Result<Value, JsonError>, request_id: &str) -> Response {
+    let (status, body) = match result {
+        Ok(v) => (StatusCode::OK, v),
+        Err(e) => (e.status, e.body()),
+    };
+    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()));
+    let crc = crc32fast::hash(&bytes);
+    let mut resp = body_response(status, CONTENT_TYPE, bytes, request_id);
+    if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
+        resp.headers_mut().insert("x-amz-crc32", v);
+    }
+    resp
+}
+
+/// Checks method, path, content type and target; returns the operation name.
+pub fn route<'a>(method: &Method, path: &str, headers: &'a HeaderMap, target_prefix: &str) -> Result<&'a str, JsonError> {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if method != Method::POST || path != "/" {
+        return Err(JsonError::unknown_operation(Some(format!(
+            "DynamoDB accepts only POST to /, not {method} {path}"
+        ))));
+    }
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let base = ctype.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if !matches!(base.as_str(), "application/x-amz-json-1.0" | "application/x-amz-json-1.1" | "application/json") {
+        return Err(JsonError::serialization(format!(
+            "Unsupported Content-Type '{ctype}': expected application/x-amz-json-1.0"
+        )));
+    }
+    match target.split_once('.') {
+        Some((prefix, op)) if prefix == target_prefix && !op.is_empty() => Ok(op),
+        _ => Err(JsonError::unknown_operation(None)),
+    }
+}
+
+/// Parses the request body: one JSON object.
+pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(JsonError::serialization("Request body is empty: expected a JSON object"));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(JsonError::serialization("Request body must be a JSON object")),
+        Err(e) => Err(JsonError::serialization(format!("Malformed JSON body: {e}"))),
+    }
+}
+
+/// Runs the operation on a blocking thread (handlers touch the store and may fsync).
+pub async fn call(services: &Services, ctx: RequestContext, op: &str, input: Value) -> Result<Value, JsonError> {
+    let api = services.dynamodb.clone();
+    let op = op.to_owned();
+    let rid = ctx.request_id.clone();
+    match tokio::task::spawn_blocking(move || tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, &op, input)).await {
+        Ok(r) => r.map_err(|e| from_dispatch(e, &rid)),
+        Err(join) => {
+            tracing::error!(request_id = %rid, error = %join, "handler panicked");
+            Err(JsonError::internal())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_puts_type_first_and_message_lowercase() {
+        let e = JsonError::validation("bad");
+        assert_eq!(
+            serde_json::to_string(&e.body()).unwrap(),
+            r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"bad"}"#
+        );
+    }
+
+    #[test]
+    fn routing_checks_target_method_and_content_type() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20120810.ListTables"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+        assert_eq!(route(&Method::POST, "/", &h, "DynamoDB_20120810").ok(), Some("ListTables"));
+        assert!(route(&Method::GET, "/", &h, "DynamoDB_20120810").is_err());
+        h.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20111205.ListTables"));
+        let e = route(&Method::POST, "/", &h, "DynamoDB_20120810").err().unwrap();
+        assert!(e.type_name.ends_with("#UnknownOperationException"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        h.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20120810.ListTables"));
+        let e = route(&Method::POST, "/", &h, "DynamoDB_20120810").err().unwrap();
+        assert!(e.type_name.ends_with("#SerializationException"));
+    }
+
+    #[test]
+    fn bodies_must_be_json_objects() {
+        assert!(parse_body(b"{not json").is_err());
+        assert!(parse_body(b"").is_err());
+        assert!(parse_body(b"[1]").is_err());
+        assert!(parse_body(b"{}").is_ok());
+    }
+}

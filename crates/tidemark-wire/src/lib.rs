@@ -1,0 +1,13 @@
+//! The HTTP shell of tidemark: the only crate that knows HTTP. It authenticates requests,
+//! decodes them by the model (awsJson1_0 or awsQuery), calls the service traits generated
+//! from the model, and renders results and errors exactly as AWS does.
+
+pub mod admin;
+pub mod aws_query;
+pub mod json;
+pub mod query;
+pub mod server;
+pub mod xml;
+
+pub use admin::{Admin, ClockChange, ClockView};
+pub use server::{DEFAULT_MAX_BODY, Services, app, serve};

@@ -1,0 +1,195 @@
+//! The one HTTP shell: reads a request, authenticates it, hands it to the protocol of its
+//! service (awsJson for DynamoDB, awsQuery for Redshift) or to the admin API, and never
+//! panics or answers HTML.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::Value;
+use tidemark_auth::{AuthMode, RequestParts, Service};
+use tidemark_core::{RequestContext, wall_now};
+use tidemark_model::dynamodb::DynamoDbApi;
+use tidemark_model::redshift::RedshiftApi;
+
+use crate::admin::{self, Admin};
+use crate::aws_query::{self, QueryError};
+use crate::json::{self, JsonError};
+use crate::query::QueryParams;
+
+/// DynamoDB's largest request (BatchWriteItem) is 16 MB; leave room for JSON overhead.
+pub const DEFAULT_MAX_BODY: usize = 17 * 1024 * 1024;
+
+/// Everything a request can reach.
+pub struct Services {
+    pub dynamodb: Arc<dyn DynamoDbApi>,
+    pub redshift: Arc<dyn RedshiftApi>,
+    pub admin: Arc<dyn Admin>,
+    pub auth: AuthMode,
+    pub max_body: usize,
+}
+
+/// Builds a response with a body, content type and `x-amzn-RequestId`.
+pub fn body_response(status: StatusCode, content_type: &'static str, body: Bytes, request_id: &str) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+/// The axum application: one catch-all handler keeps full control of the wire.
+pub fn app(services: Arc<Services>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(services)
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    services: Arc<Services>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(services).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let is_dynamodb = parts.headers.contains_key("x-amz-target");
+    let request_id = if is_dynamodb {
+        tidemark_core::ids::dynamodb_request_id()
+    } else {
+        tidemark_core::ids::uuid_request_id()
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let body = match to_bytes(body, services.max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            let too_large = declared.is_none_or(|n| n > services.max_body);
+            return body_error(is_dynamodb, too_large, &request_id, services.max_body);
+        }
+    };
+    if path.starts_with("/_tidemark/") || path == "/moto-api/reset" {
+        return admin::handle(services.admin.clone(), &parts.method, &path, &body).await;
+    }
+    if is_dynamodb {
+        dynamodb(&services, &parts, body, request_id).await
+    } else {
+        redshift(&services, &parts, body, request_id).await
+    }
+}
+
+fn body_error(is_dynamodb: bool, too_large: bool, rid: &str, limit: usize) -> Response {
+    let (status, message) = if too_large {
+        (StatusCode::PAYLOAD_TOO_LARGE, format!("Request body exceeds the limit of {limit} bytes"))
+    } else {
+        (StatusCode::BAD_REQUEST, "Request body could not be read".to_owned())
+    };
+    if is_dynamodb {
+        let mut e = JsonError::serialization(message);
+        e.status = status;
+        json::respond(Err(e), rid)
+    } else {
+        let e = QueryError::new(status.as_u16(), "InvalidQueryParameter", message);
+        aws_query::respond_error(&tidemark_model::redshift::REDSHIFT, &e, rid)
+    }
+}
+
+fn request_parts<'a>(parts: &'a Parts, headers: &'a [(String, String)], body: &'a [u8]) -> RequestParts<'a> {
+    RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        headers,
+        body,
+    }
+}
+
+fn header_list(parts: &Parts) -> Vec<(String, String)> {
+    parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+/// Authenticates; the error is `(code, http status, message)` for the given service.
+fn authenticate(
+    services: &Services,
+    parts: &Parts,
+    body: &[u8],
+    service: Service,
+    request_id: &str,
+) -> Result<RequestContext, (&'static str, u16, String)> {
+    let headers = header_list(parts);
+    let identity = tidemark_auth::authenticate(&services.auth, &request_parts(parts, &headers, body), wall_now())
+        .map_err(|e| e.wire(service))?;
+    if matches!(services.auth, AuthMode::Strict(_)) {
+        identity.check_service(service).map_err(|e| e.wire(service))?;
+    }
+    let mut ctx = RequestContext::new(identity.account, identity.region, request_id);
+    ctx.principal = identity.principal;
+    Ok(ctx)
+}
+
+async fn dynamodb(services: &Services, parts: &Parts, body: Bytes, rid: String) -> Response {
+    let prefix = tidemark_model::dynamodb::DYNAMODB.target_prefix.unwrap_or_default();
+    let op = match json::route(&parts.method, parts.uri.path(), &parts.headers, prefix) {
+        Ok(op) => op.to_owned(),
+        Err(e) => return json::respond(Err(e), &rid),
+    };
+    let ctx = match authenticate(services, parts, &body, Service::DynamoDb, &rid) {
+        Ok(ctx) => ctx,
+        Err((code, status, message)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            return json::respond(Err(JsonError::new(status, code, Some(message))), &rid);
+        }
+    };
+    let result = match json::parse_body(&body) {
+        Ok(input) => json::call(services, ctx, &op, input).await,
+        Err(e) => Err(e),
+    };
+    json::respond(result, &rid)
+}
+
+async fn redshift(services: &Services, parts: &Parts, body: Bytes, rid: String) -> Response {
+    let model = &tidemark_model::redshift::REDSHIFT;
+    let raw: &[u8] = if parts.method == axum::http::Method::GET || body.is_empty() {
+        parts.uri.query().unwrap_or_default().as_bytes()
+    } else {
+        &body
+    };
+    let params = QueryParams::parse(raw);
+    let ctx = match authenticate(services, parts, &body, Service::Redshift, &rid) {
+        Ok(ctx) => ctx,
+        Err((code, status, message)) => {
+            return aws_query::respond_error(model, &QueryError::new(status, code, message), &rid);
+        }
+    };
+    if parts.uri.path() != "/" {
+        let e = QueryError::new(404, "MalformedQueryString", format!("No such path: {}", parts.uri.path()));
+        return aws_query::respond_error(model, &e, &rid);
+    }
+    aws_query::handle(services, ctx, params).await
+}
+
+/// A JSON body for the admin API.
+pub(crate) fn json_response(status: StatusCode, v: &Value) -> Response {
+    let bytes = Bytes::from(serde_json::to_vec(v).unwrap_or_default());
+    let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}

@@ -1,0 +1,167 @@
+//! `tidemark serve`: opens the store, the job engine and the services, then serves HTTP
+//! until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use tidemark_auth::{AuthMode, CredentialsFile};
+use tidemark_jobs::Engine;
+use tidemark_store::{MemStore, RedbStore, Store};
+use tidemark_wire::{Admin, ClockChange, ClockView, Services};
+
+/// The default listen address (documented in the README).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AuthKind {
+    /// Verify every signature against the credentials file.
+    Strict,
+    /// Accept any well-formed SigV4 request; a 12-digit access key selects that account.
+    Permissive,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = DEFAULT_LISTEN, env = "TIDEMARK_LISTEN")]
+    listen: SocketAddr,
+    /// Where state lives (created if missing). Default: $XDG_DATA_HOME/tidemark or ~/.local/share/tidemark.
+    #[arg(long, env = "TIDEMARK_DATA_DIR", conflicts_with = "in_memory")]
+    data_dir: Option<PathBuf>,
+    /// Keep everything in memory; nothing touches disk and nothing survives exit.
+    #[arg(long)]
+    in_memory: bool,
+    /// Signature checking. Default: permissive on a loopback address, strict elsewhere.
+    #[arg(long, value_enum, env = "TIDEMARK_AUTH")]
+    auth: Option<AuthKind>,
+    /// TOML file mapping access keys to secrets, accounts and names (required by strict).
+    #[arg(long, env = "TIDEMARK_CREDENTIALS")]
+    credentials: Option<PathBuf>,
+    /// Use the pure in-memory store instead of redb's in-memory backend (with --in-memory).
+    #[arg(long, hide = true, requires = "in_memory")]
+    mem_store: bool,
+}
+
+fn auth_mode(args: &ServeArgs) -> anyhow::Result<AuthMode> {
+    let kind = match args.auth {
+        Some(k) => k,
+        None if args.listen.ip().is_loopback() => AuthKind::Permissive,
+        None if args.credentials.is_some() => AuthKind::Strict,
+        None => bail!(
+            "refusing to listen on non-loopback address {} without signature checks: \
+             pass --credentials FILE (strict) or --auth permissive explicitly",
+            args.listen
+        ),
+    };
+    Ok(match kind {
+        AuthKind::Permissive => AuthMode::Permissive,
+        AuthKind::Strict => {
+            let path = args.credentials.as_ref().context("--auth strict needs --credentials FILE")?;
+            let file = CredentialsFile::load(path).with_context(|| format!("reading {}", path.display()))?;
+            AuthMode::Strict(Arc::new(file))
+        }
+    })
+}
+
+fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if args.in_memory {
+        if args.mem_store {
+            return Ok(Arc::new(MemStore::new()));
+        }
+        return Ok(Arc::new(RedbStore::in_memory()?));
+    }
+    let dir = args.data_dir.clone().unwrap_or_else(tidemark_core::default_data_dir);
+    let store = RedbStore::open(&dir).with_context(|| format!("opening data directory {}", dir.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// The admin API over the job engine and the store.
+struct AppAdmin {
+    engine: Arc<Engine>,
+    store: Arc<dyn Store>,
+}
+
+impl Admin for AppAdmin {
+    fn clock(&self) -> ClockView {
+        let clock = self.engine.clock();
+        ClockView { now: clock.now(), frozen: clock.is_frozen() }
+    }
+
+    fn change_clock(&self, change: ClockChange) -> Result<ClockView, String> {
+        match change {
+            ClockChange::Advance(s) => self.engine.advance(s).map(drop),
+            ClockChange::Set(t) => self.engine.set_time(t).map(drop),
+            ClockChange::Freeze(f) => self.engine.set_frozen(f),
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(self.clock())
+    }
+
+    fn reset(&self) -> Result<(), String> {
+        let mut txn = self.store.write().map_err(|e| e.to_string())?;
+        for table in txn.table_names().map_err(|e| e.to_string())? {
+            txn.delete_table(&table).map_err(|e| e.to_string())?;
+        }
+        txn.commit().map_err(|e| e.to_string())?;
+        self.engine.reset().map_err(|e| e.to_string())
+    }
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TIDEMARK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let auth = auth_mode(&args)?;
+    let store = open_store(&args)?;
+    let engine = Arc::new(Engine::open(store.clone())?);
+    let dynamodb = tidemark_dynamodb::DynamoDbService::new(store.clone(), engine.clone());
+    let redshift = tidemark_redshift::RedshiftService::new(store.clone(), engine.clone());
+    engine.recover()?;
+    let admin = Arc::new(AppAdmin { engine: engine.clone(), store: store.clone() });
+    let services =
+        Arc::new(Services { dynamodb, redshift, admin, auth, max_body: tidemark_wire::DEFAULT_MAX_BODY });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let background = engine.spawn_background()?;
+        eprintln!("tidemark listening on http://{addr}");
+        tidemark_wire::serve(listener, services, shutdown_signal()).await?;
+        drop(background);
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,103 @@
+//! Starts the real `tidemark` binary on a free loopback port and builds AWS SDK clients for
+//! it. Shared by the black-box integration tests.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+
+pub struct Server {
+    pub child: Child,
+    pub endpoint: String,
+    pub addr: String,
+}
+
+impl Server {
+    /// `tidemark serve --listen 127.0.0.1:0 <extra>`; waits for the listening line.
+    pub fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tidemark"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("TIDEMARK_AUTH")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the tidemark binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines.next().expect("server printed its address before exiting").expect("utf-8 stderr");
+            if let Some(rest) = line.strip_prefix("tidemark listening on http://") {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, endpoint: format!("http://{addr}"), addr }
+    }
+
+    pub fn in_memory() -> Self {
+        Self::start(&["--in-memory"])
+    }
+
+    pub fn on_dir(dir: &Path) -> Self {
+        Self::start(&["--data-dir", dir.to_str().expect("utf-8 temp path")])
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn dynamodb(&self, akid: &str, secret: &str) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(akid, secret, None, None, "test"))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
+    pub fn redshift(&self, akid: &str, secret: &str) -> aws_sdk_redshift::Client {
+        let conf = aws_sdk_redshift::Config::builder()
+            .behavior_version(aws_sdk_redshift::config::BehaviorVersion::latest())
+            .region(aws_sdk_redshift::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(akid, secret, None, None, "test"))
+            .build();
+        aws_sdk_redshift::Client::from_conf(conf)
+    }
+
+    /// A raw HTTP/1.1 exchange (admin API and malformed-request tests); returns status and body.
+    pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+        let mut s = TcpStream::connect(&self.addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).expect("write head");
+        s.write_all(body).expect("write body");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("read response");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status line");
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

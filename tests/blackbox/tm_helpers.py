@@ -1,0 +1,49 @@
+"""Helpers shared by the black-box tests: raw SigV4-signed HTTP, clock parsing, constants."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ACCESS_KEY = "AKIDTIDEMARKTEST0001"
+SECRET_KEY = "tidemark-blackbox-secret-key-0000000000"
+REGION = "us-east-1"
+DDB_CONTENT_TYPE = "application/x-amz-json-1.0"
+DDB_TARGET_PREFIX = "DynamoDB_20120810."
+HTTP_TIMEOUT = 10
+
+
+def signed_headers(
+    endpoint: str, service: str, body: bytes, headers: dict[str, str]
+) -> dict[str, str]:
+    """SigV4-signs a POST to `endpoint`/ the way botocore would and returns all headers."""
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=dict(headers))
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, REGION).add_auth(req)
+    return dict(req.headers.items())
+
+
+def ddb_post(endpoint: str, operation: str, body: bytes, *, sign: bool = True) -> requests.Response:
+    """Sends a raw awsJson1_0 DynamoDB request whose body is passed through untouched."""
+    headers = {
+        "Content-Type": DDB_CONTENT_TYPE,
+        "X-Amz-Target": DDB_TARGET_PREFIX + operation,
+    }
+    if sign:
+        headers = signed_headers(endpoint, "dynamodb", body, headers)
+    return requests.post(endpoint + "/", data=body, headers=headers, timeout=HTTP_TIMEOUT)
+
+
+def parse_rfc3339(text: str) -> dt.datetime:
+    """Parses an RFC 3339 timestamp (Z or offset, any fraction) into an aware datetime."""
+    parsed = dt.datetime.fromisoformat(text)
+    assert parsed.tzinfo is not None, f"timestamp without offset: {text!r}"
+    return parsed
+
+
+def to_rfc3339(moment: dt.datetime) -> str:
+    """Formats an aware datetime as RFC 3339 UTC with a Z suffix and no fraction."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

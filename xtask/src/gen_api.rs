@@ -1,0 +1,93 @@
+//! Emits `<svc>_api.rs`: the service trait (every method defaults to `NotImplemented`) and the
+//! JSON dispatcher that decodes, validates, calls and encodes.
+
+use std::fmt::Write as _;
+
+use heck::ToSnakeCase;
+
+use crate::gen_shapes::error_enum_name;
+use crate::model::{Svc, field_ident, lit};
+
+pub fn trait_name(svc: &Svc) -> &'static str {
+    if svc.name == "dynamodb" {
+        "DynamoDbApi"
+    } else {
+        "RedshiftApi"
+    }
+}
+
+pub fn generate(svc: &Svc) -> String {
+    let mut o = String::new();
+    let tn = trait_name(svc);
+    let upper = svc.name.to_uppercase();
+    let _ = writeln!(
+        o,
+        "//! The `{}` service trait and its dispatcher.\n",
+        svc.name
+    );
+    let _ = writeln!(
+        o,
+        "use tidemark_core::RequestContext;\n\nuse super::{n}_errors::*;\nuse super::{n}_model::{upper};\nuse super::{n}_shapes::*;\nuse crate::dispatch::{{decode_input, encode_output}};\nuse crate::errors::{{CommonError, DispatchError, OpError}};\n",
+        n = svc.name
+    );
+    let _ = writeln!(
+        o,
+        "/// One method per operation; each defaults to `CommonError::NotImplemented`. Operations\n/// without input take no input argument; operations without output return `()`.\npub trait {tn}: Send + Sync {{"
+    );
+    for op in &svc.op_names {
+        let m = field_ident(&op.to_snake_case());
+        let input = svc
+            .input(op)
+            .map(|i| format!(", input: {}", svc.type_name(i)))
+            .unwrap_or_default();
+        let output = svc
+            .output(op)
+            .map_or("()".to_owned(), |s| svc.type_name(s).to_owned());
+        let used = if svc.input(op).is_some() {
+            "(ctx, input)"
+        } else {
+            "ctx"
+        };
+        let _ = writeln!(
+            o,
+            "    fn {m}(&self, ctx: &RequestContext{input}) -> Result<{output}, OpError<{e}>> {{\n        let _ = {used};\n        Err(OpError::Common(CommonError::NotImplemented({name})))\n    }}\n",
+            e = error_enum_name(op),
+            name = lit(op)
+        );
+    }
+    let _ = writeln!(o, "}}\n");
+    let _ = writeln!(
+        o,
+        "/// Runs `operation` with a JSON input (wire member names as keys; `null` = no body).\npub fn dispatch_{n}(api: &dyn {tn}, ctx: &RequestContext, operation: &str, input: serde_json::Value) -> Result<serde_json::Value, DispatchError> {{\n    match operation {{",
+        n = svc.name
+    );
+    for op in &svc.op_names {
+        let m = field_ident(&op.to_snake_case());
+        let call = match svc.input(op) {
+            Some(i) => format!(
+                "let input: {} = decode_input(&{upper}, {}, input)?;\n            let out = api.{m}(ctx, input)?;",
+                svc.type_name(i),
+                svc.id(i)
+            ),
+            None => format!("let _ = input;\n            let out = api.{m}(ctx)?;"),
+        };
+        let (call, ret) = if svc.output(op).is_some() {
+            (call, "encode_output(&out)")
+        } else {
+            (
+                call.replace("let out = ", ""),
+                "Ok(serde_json::Value::Object(serde_json::Map::new()))",
+            )
+        };
+        let _ = writeln!(
+            o,
+            "        {} => {{\n            {call}\n            {ret}\n        }}",
+            lit(op)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "        _ => Err(DispatchError::UnknownOperation(operation.to_owned())),\n    }}\n}}"
+    );
+    o
+}
