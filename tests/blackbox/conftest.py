@@ -92,6 +92,8 @@ def endpoint(aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     """Starts `tidemark serve --in-memory` on a free port; yields http://127.0.0.1:PORT."""
     binary = _binary()
     logdir = tmp_path_factory.mktemp("server")
+    # The server reads TIDEMARK_* settings (auth mode, data dir...); the flags below must rule.
+    server_env = {k: v for k, v in aws_env.items() if not k.startswith("TIDEMARK_")}
     # The free port can be taken between probe and bind; retry a few times on early exit.
     for attempt in range(3):
         port = _free_port()
@@ -103,7 +105,7 @@ def endpoint(aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=aws_env,
+                env=server_env,
             )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         ready = False

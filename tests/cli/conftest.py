@@ -113,7 +113,11 @@ def tidemark_endpoint() -> Iterator[str | None]:
     )
     try:
         wait_port(port)
-        yield f"http://127.0.0.1:{port}"
+        endpoint = f"http://127.0.0.1:{port}"
+        from seed_moto import seed_tidemark
+
+        seed_tidemark(endpoint)
+        yield endpoint
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -38,5 +38,24 @@ def seed(endpoint: str) -> None:
     r.create_cluster_snapshot(SnapshotIdentifier="s1", ClusterIdentifier="c1")
 
 
+def seed_tidemark(endpoint: str) -> None:
+    """The subset of the moto state that tidemark's own server implements so far."""
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    d = boto3.client("dynamodb", **kw)
+    for t in ["Cli", "Music"]:
+        d.create_table(
+            TableName=t,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    d.put_item(TableName="Cli", Item={"id": {"S": "1"}, "n": {"N": "1.50"}, "l": {"L": [{"S": "ü"}, {"BOOL": True}]}})
+    r = boto3.client("redshift", **kw)
+    r.create_cluster(
+        ClusterIdentifier="c1", NodeType="dc2.large", MasterUsername="admin", MasterUserPassword="Passw0rd!",
+        NumberOfNodes=2,
+    )
+
+
 if __name__ == "__main__":
     seed(sys.argv[1])

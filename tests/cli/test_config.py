@@ -21,13 +21,15 @@ def home(tmp_path: Path, moto_endpoint: str) -> Path:
         f"[profile dev]\nregion = eu-west-1\nendpoint_url = {moto_endpoint}\n\n"
         "[profile svc]\nregion = us-east-1\nservices = local\n\n"
         f"[services local]\ndynamodb =\n  endpoint_url = {moto_endpoint}\n\n"
-        "[profile text]\nregion = us-east-1\noutput = text\n"
+        "[profile text]\nregion = us-east-1\noutput = text\n\n"
+        "[profile novalidate]\nregion = us-east-1\nparameter_validation = false\n"
     )
     (aws / "credentials").write_text(
         "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n\n"
         "[dev]\naws_access_key_id = devkey\naws_secret_access_key = devsecret\n\n"
         "[svc]\naws_access_key_id = k\naws_secret_access_key = s\n\n"
-        "[text]\naws_access_key_id = k\naws_secret_access_key = s\n"
+        "[text]\naws_access_key_id = k\naws_secret_access_key = s\n\n"
+        "[novalidate]\naws_access_key_id = k\naws_secret_access_key = s\n"
     )
     return tmp_path
 
@@ -90,3 +92,10 @@ def test_missing_credentials(binaries, tmp_path, moto_endpoint) -> None:
 def test_env_credentials_override_files(binaries, home, moto_endpoint) -> None:
     env = env_for(home, AWS_ACCESS_KEY_ID="envkey", AWS_SECRET_ACCESS_KEY="envsecret")
     compare(binaries, env, ["dynamodb", "list-tables", "--endpoint-url", moto_endpoint, "--output", "table"])
+
+
+def test_parameter_validation_off(binaries, home, moto_endpoint) -> None:
+    # "ab" is below BackupName's min length 3: only the server may judge it now.
+    args = ["dynamodb", "create-backup", "--table-name", "Cli", "--backup-name", "ab", "--endpoint-url", moto_endpoint]
+    compare(binaries, env_for(home), args)
+    compare(binaries, env_for(home), [*args, "--profile", "novalidate", "--query", "BackupDetails.BackupName"])

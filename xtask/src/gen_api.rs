@@ -87,7 +87,26 @@ pub fn generate(svc: &Svc) -> String {
     }
     let _ = writeln!(
         o,
-        "        _ => Err(DispatchError::UnknownOperation(operation.to_owned())),\n    }}\n}}"
+        "        _ => Err(DispatchError::UnknownOperation(operation.to_owned())),\n    }}\n}}\n"
     );
+    let _ = writeln!(
+        o,
+        "/// Whether `api` implements `operation`: calls it with an all-default input, skipping\n/// validation, and checks the answer is not `NotImplemented`. For the compatibility table's\n/// test; the call may change state, so probe a throwaway service.\npub fn implements_{n}(api: &dyn {tn}, ctx: &RequestContext, operation: &str) -> bool {{\n    match operation {{",
+        n = svc.name
+    );
+    for op in &svc.op_names {
+        let m = field_ident(&op.to_snake_case());
+        let args = if svc.input(op).is_some() {
+            "ctx, Default::default()"
+        } else {
+            "ctx"
+        };
+        let _ = writeln!(
+            o,
+            "        {} => !matches!(api.{m}({args}), Err(OpError::Common(CommonError::NotImplemented(_)))),",
+            lit(op)
+        );
+    }
+    let _ = writeln!(o, "        _ => false,\n    }}\n}}");
     o
 }

@@ -9,8 +9,8 @@ use crate::config::{self, Resolved};
 use crate::error::CliError;
 use crate::globals::{self, Globals};
 use crate::model::{Model, xform_name};
-use crate::output::{table, text};
-use crate::paginate::{self, Config as PageConfig, Paged};
+use crate::output::{OutputCtx, Response, emit};
+use crate::paginate::{self, Config as PageConfig};
 use crate::printer::Printer;
 use crate::{help, http, params, protocol, pyfmt, sigv4, skeleton, validate, waiter};
 
@@ -200,7 +200,9 @@ pub fn run_service(
         emit(printer, &out_ctx, Response::Single(sk))?;
         return Ok(0);
     }
-    validate::validate(&model, &op_name, &call.params).map_err(CliError::Failure)?;
+    if cfg.param_validation {
+        validate::validate(&model, &op_name, &call.params).map_err(CliError::Failure)?;
+    }
     let do_call = |p: &Map<String, Value>| invoke(&model, &op_name, &cfg, &g, p, printer_debug(&g));
     let response = if paginate_on {
         let pc = PageConfig::from_model(paginator.unwrap_or(&Value::Null));
@@ -249,6 +251,73 @@ fn color_on(g: &Globals, printer: &dyn Printer) -> bool {
 
 /// Performs one signed request; returns the outcome and `--debug` lines.
 pub fn invoke_outcome(
+    model: &Model,
+    op_name: &str,
+    cfg: &Resolved,
+    g: &Globals,
+    params: &Map<String, Value>,
+    debug: bool,
+) -> Result<(Outcome, Vec<String>), CliError> {
+    // botocore legacy retry mode (`data/_retry.json`): DynamoDB 10 attempts with a 50 ms
+    // exponential base; other services 5 attempts with a random base.
+    let dynamodb = model.service == "dynamodb";
+    let max_attempts: u32 = if dynamodb { 10 } else { 5 };
+    let mut all_dbg = Vec::new();
+    let mut attempt: u32 = 1;
+    loop {
+        let (outcome, dbg) = invoke_once(model, op_name, cfg, g, params, debug)?;
+        all_dbg.extend(dbg);
+        let retry = match &outcome {
+            Outcome::ServiceError { status, code, .. } => retryable(dynamodb, *status, code),
+            Outcome::Ok(..) => false,
+        };
+        if !retry || attempt >= max_attempts {
+            let outcome = match outcome {
+                Outcome::ServiceError {
+                    status,
+                    code,
+                    message,
+                    ..
+                } => Outcome::ServiceError {
+                    status,
+                    code,
+                    message,
+                    retries: attempt - 1,
+                },
+                ok => ok,
+            };
+            return Ok((outcome, all_dbg));
+        }
+        let base = if dynamodb {
+            0.05
+        } else {
+            // Jitter without a random-number crate: the sub-second part of the wall clock.
+            f64::from(tidemark_core::wall_now().subsec_nanosecond().unsigned_abs() % 1000) / 1000.0
+        };
+        std::thread::sleep(std::time::Duration::from_secs_f64(
+            base * f64::from(1u32 << (attempt - 1)),
+        ));
+        attempt += 1;
+    }
+}
+
+/// Whether botocore's legacy retry policies retry this error response.
+fn retryable(dynamodb: bool, status: u16, code: &str) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504 | 509)
+        || (status == 400
+            && matches!(
+                code,
+                "Throttling"
+                    | "ThrottlingException"
+                    | "ThrottledException"
+                    | "RequestThrottledException"
+                    | "ProvisionedThroughputExceededException"
+            ))
+        || (dynamodb && status == 409 && code == "ReplicatedWriteConflictException")
+        || (dynamodb && status == 400 && code == "TransactionInProgressException")
+}
+
+fn invoke_once(
     model: &Model,
     op_name: &str,
     cfg: &Resolved,
@@ -322,7 +391,10 @@ pub fn invoke_outcome(
     let opts = http::Options {
         connect_timeout: cfg.connect_timeout,
         read_timeout: cfg.read_timeout,
-        tls: crate::tls::TlsOptions { verify: cfg.verify_ssl, ca_bundle: cfg.ca_bundle.clone() },
+        tls: crate::tls::TlsOptions {
+            verify: cfg.verify_ssl,
+            ca_bundle: cfg.ca_bundle.clone(),
+        },
     };
     let resp = http::request("POST", &url, &headers, &wire.body, &opts).map_err(|e| match e {
         http::HttpError::Connect => CliError::Failure(format!(
@@ -334,7 +406,9 @@ pub fn invoke_outcome(
         http::HttpError::ReadTimeout => {
             CliError::Failure(format!("Read timeout on endpoint URL: \"{shown_url}\""))
         }
-        http::HttpError::Tls(m) => CliError::Failure(format!("SSL validation failed for {shown_url} {m}")),
+        http::HttpError::Tls(m) => {
+            CliError::Failure(format!("SSL validation failed for {shown_url} {m}"))
+        }
         http::HttpError::Unsupported(m) | http::HttpError::Protocol(m) => CliError::Failure(m),
     })?;
     if debug {
@@ -348,9 +422,10 @@ pub fn invoke_outcome(
         ));
     }
     if resp.status >= 300 {
-        let e = protocol::decode_error(model, resp.status, &resp.body);
+        let e = crate::response::decode_error(model, resp.status, &resp.body);
         return Ok((
             Outcome::ServiceError {
+                retries: 0,
                 status: resp.status,
                 code: e.code,
                 message: e.message,
@@ -358,7 +433,7 @@ pub fn invoke_outcome(
             dbg,
         ));
     }
-    let v = protocol::decode(model, op_name, &resp.body).map_err(CliError::Failure)?;
+    let v = crate::response::decode(model, op_name, &resp.body).map_err(CliError::Failure)?;
     Ok((Outcome::Ok(resp.status, v), dbg))
 }
 
@@ -369,6 +444,8 @@ pub enum Outcome {
         status: u16,
         code: String,
         message: String,
+        /// Retries botocore's retry policy made before giving up.
+        retries: u32,
     },
 }
 
@@ -384,92 +461,24 @@ pub fn invoke(
     let (outcome, dbg) = invoke_outcome(model, op_name, cfg, g, params, debug)?;
     match outcome {
         Outcome::Ok(_, v) => Ok((v, dbg)),
-        Outcome::ServiceError { code, message, .. } => {
+        Outcome::ServiceError {
+            code,
+            message,
+            retries,
+            ..
+        } => {
             debug_lines(&dbg);
+            // botocore ClientError: retries show as "(reached max retries: N)".
+            let retry_info = if retries > 0 {
+                format!(" (reached max retries: {retries})")
+            } else {
+                String::new()
+            };
             Err(CliError::Failure(format!(
-                "An error occurred ({code}) when calling the {op_name} operation: {message}"
+                "An error occurred ({code}) when calling the {op_name} operation{retry_info}: {message}"
             )))
         }
     }
-}
-
-pub enum Response {
-    Single(Value),
-    Paged(PageConfig, Paged),
-}
-
-pub struct OutputCtx<'a> {
-    pub output: String,
-    pub query: Option<&'a jpx_core::Expression<'static>>,
-    pub color: bool,
-    pub op_name: &'a str,
-}
-
-fn apply_query(ctx: &OutputCtx<'_>, v: Value) -> Result<Value, CliError> {
-    match ctx.query {
-        Some(q) => q.search(&v).map_err(|e| CliError::Failure(e.to_string())),
-        None => Ok(v),
-    }
-}
-
-/// Formats a response as awscli's json/text/table formatters do.
-pub fn emit(
-    printer: &mut dyn Printer,
-    ctx: &OutputCtx<'_>,
-    response: Response,
-) -> Result<(), CliError> {
-    if ctx.output == "text"
-        && let Response::Paged(cfg, paged) = &response
-    {
-        let mut out = String::new();
-        for (i, page) in paged.pages.iter().enumerate() {
-            let mut current = if i == 0 {
-                Value::Object(paged.non_aggregate.clone())
-            } else {
-                Value::Object(Map::new())
-            };
-            for rk in &cfg.result_keys {
-                let data = paginate::search(page, rk).cloned().unwrap_or(Value::Null);
-                paginate::set_path(&mut current, rk, data);
-            }
-            text::format_text(&apply_query(ctx, current)?, &mut out);
-        }
-        if let Some(t) = &paged.resume_token {
-            let v = serde_json::json!({"NextToken": {"NextToken": t}});
-            text::format_text(&apply_query(ctx, v)?, &mut out);
-        }
-        printer.out(&out);
-        return Ok(());
-    }
-    let data = match response {
-        Response::Single(v) => v,
-        Response::Paged(cfg, paged) => paginate::full_result(&cfg, &paged),
-    };
-    let data = apply_query(ctx, data)?;
-    match ctx.output.as_str() {
-        "text" => {
-            let mut out = String::new();
-            text::format_text(&data, &mut out);
-            printer.out(&out);
-        }
-        "table" => {
-            let width = if printer.stdout_is_tty() {
-                std::env::var("COLUMNS")
-                    .ok()
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(80)
-            } else {
-                80
-            };
-            printer.out(&table::format_table(ctx.op_name, &data, ctx.color, width));
-        }
-        _ => {
-            if data != Value::Object(Map::new()) {
-                printer.out(&format!("{}\n", pyfmt::json_dumps(&data)));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -109,7 +109,14 @@ pub fn run(argv: &[String], printer: &mut dyn Printer) -> Result<i32, CliError> 
     };
     let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
     let timeout = Some(std::time::Duration::from_secs(10));
-    let opts = http::Options { connect_timeout: timeout, read_timeout: timeout, tls: crate::tls::TlsOptions { verify: true, ca_bundle: None } };
+    let opts = http::Options {
+        connect_timeout: timeout,
+        read_timeout: timeout,
+        tls: crate::tls::TlsOptions {
+            verify: true,
+            ca_bundle: None,
+        },
+    };
     let resp = http::request(method, &url, &headers, &bytes, &opts).map_err(|_| {
         CliError::Failure(format!(
             "Could not connect to the tidemark server at \"{endpoint}\""

@@ -83,6 +83,8 @@ pub struct Resolved {
     pub read_timeout: Option<std::time::Duration>,
     pub connect_timeout: Option<std::time::Duration>,
     pub sign: bool,
+    /// botocore's `parameter_validation` profile setting (client-side validation).
+    pub param_validation: bool,
 }
 
 /// Environment variable suffix of a service's `AWS_ENDPOINT_URL_<ID>`.
@@ -91,6 +93,15 @@ fn service_env_id(service: &str) -> String {
         "dynamodb" => "DYNAMODB".into(),
         other => other.to_uppercase().replace(['-', ' '], "_"),
     }
+}
+
+/// botocore `validate_region_name`: `^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$`.
+fn valid_region(r: &str) -> bool {
+    r.len() <= 63
+        && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && (r.is_empty() || !r.chars().all(|c| c.is_ascii_digit()))
+        && !r.starts_with('-')
+        && !r.ends_with('-')
 }
 
 /// Resolves configuration for `service` from globals, environment and files.
@@ -155,6 +166,13 @@ pub fn resolve(g: &Globals, service: &str) -> Result<Resolved, CliError> {
             .or_else(|| env("AWS_ENDPOINT_URL"))
             .or_else(|| pget("endpoint_url"))
     };
+    if let Some(r) = &region
+        && !valid_region(r)
+    {
+        return Err(CliError::Failure(format!(
+            "Provided region_name '{r}' doesn't match a supported format."
+        )));
+    }
     let endpoint_given = g.endpoint_url.is_some() || configured.is_some();
     let endpoint = g
         .endpoint_url
@@ -208,12 +226,25 @@ pub fn resolve(g: &Globals, service: &str) -> Result<Resolved, CliError> {
         read_timeout: secs(Some(g.cli_read_timeout.unwrap_or(60))),
         connect_timeout: secs(Some(g.cli_connect_timeout.unwrap_or(60))),
         sign: !g.no_sign_request,
+        param_validation: !pget("parameter_validation")
+            .is_some_and(|v| v.eq_ignore_ascii_case("false")),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_names_like_botocore() {
+        assert!(valid_region("us-east-1") && valid_region("local"));
+        assert!(
+            !valid_region("bad_region")
+                && !valid_region("123")
+                && !valid_region("-x")
+                && !valid_region("x-")
+        );
+    }
 
     #[test]
     fn ini_with_nested_services() {

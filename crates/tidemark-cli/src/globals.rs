@@ -138,8 +138,9 @@ pub fn extract(args: &[String]) -> Result<(Globals, Vec<String>), CliError> {
             }
             "--ca-bundle" => g.ca_bundle = Some(value),
             "--cli-read-timeout" | "--cli-connect-timeout" => {
+                // awscli converts these with int() after parsing: a bad value is a 255 error.
                 let n = crate::pyfmt::py_int(&value).ok_or_else(|| {
-                    CliError::Usage(format!("argument {name}: invalid int value: '{value}'"))
+                    CliError::Failure(format!("invalid literal for int() with base 10: '{value}'"))
                 })?;
                 if name == "--cli-read-timeout" {
                     g.cli_read_timeout = Some(n)

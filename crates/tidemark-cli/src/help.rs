@@ -11,7 +11,10 @@ use crate::model::{Model, members, shape_type, xform_name};
 /// `aws <service> help`.
 pub fn service_help(model: &Model) -> String {
     let mut out = format!("{}\n\nAVAILABLE COMMANDS\n\n", model.service);
-    let mut names: Vec<String> = model.operation_names().map(|n| xform_name(n, '-')).collect();
+    let mut names: Vec<String> = model
+        .operation_names()
+        .map(|n| xform_name(n, '-'))
+        .collect();
     names.sort();
     if model.waiters().is_some_and(|w| !w.is_empty()) {
         names.push("wait".into());

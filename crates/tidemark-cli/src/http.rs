@@ -100,11 +100,23 @@ trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
 /// Sends one request (`method` is `GET` or `POST`) and reads the whole response.
-pub fn request(method: &str, url: &Url, headers: &[(String, String)], body: &[u8], opts: &Options) -> Result<Response, HttpError> {
+pub fn request(
+    method: &str,
+    url: &Url,
+    headers: &[(String, String)],
+    body: &[u8],
+    opts: &Options,
+) -> Result<Response, HttpError> {
     if url.scheme != "http" && url.scheme != "https" {
-        return Err(HttpError::Unsupported(format!("unsupported URL scheme {}", url.scheme)));
+        return Err(HttpError::Unsupported(format!(
+            "unsupported URL scheme {}",
+            url.scheme
+        )));
     }
-    let addrs: Vec<_> = (url.host.as_str(), url.port).to_socket_addrs().map_err(|_| HttpError::Connect)?.collect();
+    let addrs: Vec<_> = (url.host.as_str(), url.port)
+        .to_socket_addrs()
+        .map_err(|_| HttpError::Connect)?
+        .collect();
     let mut sock = None;
     for a in addrs {
         let r = match opts.connect_timeout {
@@ -116,13 +128,16 @@ pub fn request(method: &str, url: &Url, headers: &[(String, String)], body: &[u8
                 sock = Some(s);
                 break;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Err(HttpError::ConnectTimeout),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                return Err(HttpError::ConnectTimeout);
+            }
             Err(_) => {}
         }
     }
     let sock = sock.ok_or(HttpError::Connect)?;
     let _ = sock.set_nodelay(true);
-    sock.set_read_timeout(opts.read_timeout).map_err(|e| HttpError::Protocol(e.to_string()))?;
+    sock.set_read_timeout(opts.read_timeout)
+        .map_err(|e| HttpError::Protocol(e.to_string()))?;
     let mut stream: Box<dyn ReadWrite> = if url.scheme == "https" {
         Box::new(crate::tls::wrap(&url.host, sock, &opts.tls).map_err(HttpError::Tls)?)
     } else {
@@ -138,7 +153,14 @@ pub fn request(method: &str, url: &Url, headers: &[(String, String)], body: &[u8
     ));
     let mut buf = req.into_bytes();
     buf.extend_from_slice(body);
-    stream.write_all(&buf).map_err(|_| HttpError::Connect)?;
+    let tls = url.scheme == "https";
+    stream.write_all(&buf).map_err(|e| {
+        if tls {
+            HttpError::Tls(e.to_string())
+        } else {
+            HttpError::Connect
+        }
+    })?;
     let mut raw = Vec::new();
     if let Err(e) = stream.read_to_end(&mut raw) {
         if matches!(
@@ -147,6 +169,10 @@ pub fn request(method: &str, url: &Url, headers: &[(String, String)], body: &[u8
         ) {
             return Err(HttpError::ReadTimeout);
         }
+        if tls && e.kind() == std::io::ErrorKind::InvalidData {
+            return Err(HttpError::Tls(e.to_string()));
+        }
+        // A peer that closes without TLS close_notify still delivered the full response.
         if raw.is_empty() {
             return Err(HttpError::Protocol(e.to_string()));
         }

@@ -7,6 +7,7 @@
 pub mod args;
 mod call;
 pub mod clock;
+pub mod completion;
 pub mod config;
 pub mod error;
 pub mod globals;
@@ -19,6 +20,7 @@ pub mod params;
 pub mod printer;
 pub mod protocol;
 pub mod pyfmt;
+pub mod response;
 pub mod shorthand;
 pub mod sigv4;
 pub mod skeleton;
@@ -71,6 +73,32 @@ fn dispatch(args: &[String], printer: &mut dyn Printer) -> Result<i32, CliError>
     };
     match first.as_str() {
         "clock" => clock::run(&args[1..], printer),
+        // `complete -C 'tidemark __complete' tidemark` (see completion.rs).
+        "__complete" => {
+            let line = match std::env::var("COMP_LINE") {
+                Ok(l) => {
+                    let point = std::env::var("COMP_POINT")
+                        .ok()
+                        .and_then(|p| p.parse::<usize>().ok())
+                        .unwrap_or(l.len());
+                    l.get(..point.min(l.len())).unwrap_or(&l).to_string()
+                }
+                Err(_) => args[1..].join(" "),
+            };
+            for c in completion::complete(&line) {
+                printer.out(&format!("{c}\n"));
+            }
+            Ok(0)
+        }
+        "completion" => match args.get(1).and_then(|s| completion::script(s)) {
+            Some(s) => {
+                printer.out(&s);
+                Ok(0)
+            }
+            None => Err(CliError::Failure(
+                "usage: tidemark completion bash|zsh".into(),
+            )),
+        },
         "--version" => {
             printer.out(&format!("{}\n", version_line()));
             Ok(0)

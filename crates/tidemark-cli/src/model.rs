@@ -96,7 +96,9 @@ impl Model {
 
     /// Finds the operation whose kebab-case CLI name is `cli_name`.
     pub fn operation_by_cli_name(&self, cli_name: &str) -> Option<(String, &Value)> {
-        let name = self.operation_names().find(|n| xform_name(n, '-') == cli_name)?;
+        let name = self
+            .operation_names()
+            .find(|n| xform_name(n, '-') == cli_name)?;
         Some((name.to_string(), self.operation(name)?))
     }
 
@@ -110,16 +112,22 @@ impl Model {
     }
 
     pub fn paginator(&self, op: &str) -> Option<&Value> {
-        let all = self
-            .paginators
-            .get_or_init(|| self.raw.paginators.and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or(Value::Null));
+        let all = self.paginators.get_or_init(|| {
+            self.raw
+                .paginators
+                .and_then(|r| serde_json::from_str(r.get()).ok())
+                .unwrap_or(Value::Null)
+        });
         all.get(op)
     }
 
     pub fn waiters(&self) -> Option<&Map<String, Value>> {
-        let all = self
-            .waiters
-            .get_or_init(|| self.raw.waiters.and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or(Value::Null));
+        let all = self.waiters.get_or_init(|| {
+            self.raw
+                .waiters
+                .and_then(|r| serde_json::from_str(r.get()).ok())
+                .unwrap_or(Value::Null)
+        });
         all.as_object()
     }
 

@@ -151,7 +151,8 @@ pub fn decode_token(cfg: &Config, token: &str) -> Result<(Map<String, Value>, us
 }
 
 /// One request of the page loop: parameters in, parsed page out.
-pub type PageCall<'a> = dyn FnMut(&Map<String, Value>) -> Result<Value, crate::error::CliError> + 'a;
+pub type PageCall<'a> =
+    dyn FnMut(&Map<String, Value>) -> Result<Value, crate::error::CliError> + 'a;
 
 /// Result of paging: the pages (for text output) and the merged result.
 pub struct Paged {

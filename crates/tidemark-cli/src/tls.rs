@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme, StreamOwned};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    StreamOwned,
+};
 use rustls_pki_types::pem::PemObject;
 
 /// How to verify the server certificate.
@@ -40,7 +43,12 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -49,7 +57,12 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -63,15 +76,21 @@ fn config(opts: &TlsOptions) -> Result<ClientConfig, String> {
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
     if !opts.verify {
-        return Ok(builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify(provider))).with_no_client_auth());
+        return Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+            .with_no_client_auth());
     }
     let mut roots = RootCertStore::empty();
     match &opts.ca_bundle {
         Some(path) => {
-            let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("Unable to load CA bundle {path}: {e}"))?;
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("Unable to load CA bundle {path}: {e}"))?;
             for c in certs {
                 let c = c.map_err(|e| format!("Unable to load CA bundle {path}: {e}"))?;
-                roots.add(c).map_err(|e| format!("Unable to load CA bundle {path}: {e}"))?;
+                roots
+                    .add(c)
+                    .map_err(|e| format!("Unable to load CA bundle {path}: {e}"))?;
             }
         }
         None => {
@@ -85,7 +104,11 @@ fn config(opts: &TlsOptions) -> Result<ClientConfig, String> {
 }
 
 /// Wraps a connected socket in a TLS client session for `host`.
-pub fn wrap(host: &str, sock: TcpStream, opts: &TlsOptions) -> Result<StreamOwned<ClientConnection, TcpStream>, String> {
+pub fn wrap(
+    host: &str,
+    sock: TcpStream,
+    opts: &TlsOptions,
+) -> Result<StreamOwned<ClientConnection, TcpStream>, String> {
     let cfg = config(opts)?;
     let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
     let conn = ClientConnection::new(Arc::new(cfg), name).map_err(|e| e.to_string())?;

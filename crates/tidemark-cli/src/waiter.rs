@@ -91,7 +91,18 @@ pub fn run(
         .unwrap_or(&empty);
     let fail = |reason: String| CliError::Failure(format!("Waiter {wname} failed: {reason}"));
     let tty = printer.stderr_is_tty();
-    for attempt in 1..=max_attempts {
+    let clear = |printer: &mut dyn Printer| {
+        if tty {
+            printer.err("\r\x1b[K");
+        }
+    };
+    // botocore Waiter.wait: the state persists across attempts; after a `for` without a match
+    // Python's loop variable is the last acceptor, which the max-attempts message then names.
+    let mut state = "waiting";
+    let mut last_matched = false;
+    let mut attempt: u64 = 0;
+    loop {
+        attempt += 1;
         if tty {
             printer.err(&format!(
                 "\rWaiting for {cli}... (attempt {attempt}/{max_attempts})"
@@ -100,66 +111,99 @@ pub fn run(
         let (outcome, dbg) =
             call::invoke_outcome(model, &op_name, &cfg, g, &call_params.params, g.debug)?;
         call::debug_lines(&dbg);
-        let mut state: Option<&str> = None;
-        let mut last_error: Option<String> = None;
+        let mut current: Option<&Value> = acceptors.last();
+        let mut matched = false;
         for acc in acceptors {
-            let matcher = acc
-                .get("matcher")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let expected = acc.get("expected").cloned().unwrap_or(Value::Null);
-            let hit = match (&outcome, matcher) {
-                (Outcome::Ok(_, v), "path" | "pathAll" | "pathAny") => matches_path(
-                    v,
-                    acc.get("argument")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                    &expected,
-                    matcher,
-                ),
-                (Outcome::Ok(s, _), "status")
-                | (Outcome::ServiceError { status: s, .. }, "status") => {
-                    expected.as_u64() == Some(u64::from(*s))
-                }
-                (Outcome::ServiceError { code, .. }, "error") => match &expected {
-                    Value::Bool(b) => *b,
-                    Value::String(e) => e == code,
-                    _ => false,
-                },
-                (Outcome::Ok(..), "error") => expected == Value::Bool(false),
-                _ => false,
-            };
-            if hit {
-                state = acc.get("state").and_then(Value::as_str);
+            current = Some(acc);
+            if acceptor_matches(acc, &outcome) {
+                matched = true;
+                last_matched = true;
+                state = acc
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .unwrap_or("waiting");
                 break;
             }
         }
-        if let Outcome::ServiceError { code, message, .. } = &outcome {
-            last_error = Some(format!("An error occurred ({code}): {message}"));
+        if !matched && let Outcome::ServiceError { code, message, .. } = &outcome {
+            clear(printer);
+            return Err(fail(format!("An error occurred ({code}): {message}")));
         }
+        let explanation = current.map(explanation).unwrap_or_default();
         match state {
-            Some("success") => {
-                if tty {
-                    printer.err("\r\x1b[K");
-                }
+            "success" => {
+                clear(printer);
                 return Ok(0);
             }
-            Some("failure") => {
-                return Err(fail("Waiter encountered a terminal failure state".into()));
+            "failure" => {
+                clear(printer);
+                return Err(fail(format!(
+                    "Waiter encountered a terminal failure state: {explanation}"
+                )));
             }
-            Some(_) => {}
-            None => {
-                if let Some(e) = last_error {
-                    return Err(fail(e));
-                }
-            }
+            _ => {}
         }
-        if attempt < max_attempts {
-            std::thread::sleep(std::time::Duration::from_secs(delay));
+        if attempt >= max_attempts {
+            clear(printer);
+            return Err(fail(if last_matched {
+                format!("Max attempts exceeded. Previously accepted state: {explanation}")
+            } else {
+                "Max attempts exceeded".to_string()
+            }));
         }
+        std::thread::sleep(std::time::Duration::from_secs(delay));
     }
-    if tty {
-        printer.err("\r\x1b[K");
+}
+
+/// `AcceptorConfig.matcher_func` applied to one response.
+fn acceptor_matches(acc: &Value, outcome: &Outcome) -> bool {
+    let matcher = acc
+        .get("matcher")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let expected = acc.get("expected").cloned().unwrap_or(Value::Null);
+    let argument = acc
+        .get("argument")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match (outcome, matcher) {
+        (Outcome::Ok(_, v), "path" | "pathAll" | "pathAny") => {
+            matches_path(v, argument, &expected, matcher)
+        }
+        (Outcome::Ok(s, _), "status") | (Outcome::ServiceError { status: s, .. }, "status") => {
+            expected.as_u64() == Some(u64::from(*s))
+        }
+        (Outcome::ServiceError { code, .. }, "error") => match &expected {
+            Value::Bool(b) => *b,
+            Value::String(e) => e == code,
+            _ => false,
+        },
+        (Outcome::Ok(..), "error") => expected == Value::Bool(false),
+        _ => false,
     }
-    Err(fail("Max attempts exceeded".into()))
+}
+
+/// `AcceptorConfig.explanation`.
+fn explanation(acc: &Value) -> String {
+    let expected = crate::pyfmt::py_str(acc.get("expected").unwrap_or(&Value::Null));
+    let argument = acc
+        .get("argument")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match acc
+        .get("matcher")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+    {
+        "path" => format!("For expression \"{argument}\" we matched expected path: \"{expected}\""),
+        "pathAll" => format!(
+            "For expression \"{argument}\" all members matched expected path: \"{expected}\""
+        ),
+        "pathAny" => format!(
+            "For expression \"{argument}\" we matched expected path: \"{expected}\" at least once"
+        ),
+        "status" => format!("Matched expected HTTP status code: {expected}"),
+        "error" => format!("Matched expected service error code: {expected}"),
+        other => format!("No explanation for unknown waiter type: \"{other}\""),
+    }
 }

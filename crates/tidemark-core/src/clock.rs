@@ -16,7 +16,10 @@ use crate::wall_now;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ClockError {
     #[error("the clock only moves forward: {requested} is before the current time {now}")]
-    Backwards { requested: Timestamp, now: Timestamp },
+    Backwards {
+        requested: Timestamp,
+        now: Timestamp,
+    },
     #[error("advance_seconds must not be negative (got {0})")]
     NegativeAdvance(i64),
     #[error("the requested time is out of range")]
@@ -53,14 +56,22 @@ impl Default for Clock {
 
 impl Clock {
     pub fn from_state(state: ClockState) -> Self {
-        let clock = Self { inner: Mutex::new(Inner { state, last: Timestamp::MIN }) };
+        let clock = Self {
+            inner: Mutex::new(Inner {
+                state,
+                last: Timestamp::MIN,
+            }),
+        };
         let _ = clock.now();
         clock
     }
 
     /// A frozen clock at `at`; the usual start for tests.
     pub fn frozen(at: Timestamp) -> Self {
-        Self::from_state(ClockState { offset_ns: 0, frozen_at: Some(at) })
+        Self::from_state(ClockState {
+            offset_ns: 0,
+            frozen_at: Some(at),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -105,7 +116,8 @@ impl Clock {
             Some(_) => inner.state.frozen_at = Some(t),
             None => {
                 let offset = t.duration_since(wall_now());
-                inner.state.offset_ns = i64::try_from(offset.as_nanos()).map_err(|_| ClockError::OutOfRange)?;
+                inner.state.offset_ns =
+                    i64::try_from(offset.as_nanos()).map_err(|_| ClockError::OutOfRange)?;
             }
         }
         inner.last = t;
@@ -141,7 +153,8 @@ impl Clock {
             (true, None) => inner.state.frozen_at = Some(now),
             (false, Some(at)) => {
                 inner.state.frozen_at = None;
-                inner.state.offset_ns = i64::try_from(at.duration_since(wall_now()).as_nanos()).unwrap_or(0);
+                inner.state.offset_ns =
+                    i64::try_from(at.duration_since(wall_now()).as_nanos()).unwrap_or(0);
             }
             _ => {}
         }

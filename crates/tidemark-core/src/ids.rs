@@ -48,7 +48,11 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(account: AccountId, region: impl Into<String>, request_id: impl Into<String>) -> Self {
+    pub fn new(
+        account: AccountId,
+        region: impl Into<String>,
+        request_id: impl Into<String>,
+    ) -> Self {
         Self {
             principal: account.to_string(),
             account,
@@ -115,7 +119,10 @@ mod tests {
     #[test]
     fn arns_follow_the_partition() {
         let ctx = RequestContext::new(AccountId::default_account(), "cn-north-1", "r");
-        assert_eq!(ctx.arn("dynamodb", "table/T"), "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/T");
+        assert_eq!(
+            ctx.arn("dynamodb", "table/T"),
+            "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/T"
+        );
         assert_eq!(partition_of("us-east-1"), "aws");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
     }
@@ -124,7 +131,10 @@ mod tests {
     fn request_ids_have_aws_shapes() {
         let d = dynamodb_request_id();
         assert_eq!(d.len(), 52);
-        assert!(d.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+        assert!(
+            d.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
         assert_eq!(uuid_request_id().len(), 36);
     }
 }

@@ -6,7 +6,7 @@ pub mod clock;
 pub mod ids;
 
 pub use clock::{Clock, ClockError, ClockState};
-pub use ids::{AccountId, RequestContext, DEFAULT_ACCOUNT, DEFAULT_REGION};
+pub use ids::{AccountId, DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext};
 pub use jiff::Timestamp;
 
 /// The real wall clock. Only for things that must not follow virtual time: SigV4 skew

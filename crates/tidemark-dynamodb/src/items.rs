@@ -11,7 +11,9 @@ use crate::expr::ExpressionContext;
 use crate::service::DynamoDbService;
 use crate::storage;
 use crate::table;
-use crate::write_core::{Change, check_put_item, check_return_values_old_only, legacy, write_item};
+use crate::write_core::{
+    Change, check_put_item, check_return_values_old_only, collection_metrics, legacy, write_item,
+};
 
 fn some_item(item: Option<Item>) -> Option<indexmap::IndexMap<String, m::AttributeValue>> {
     item.filter(|i| !i.is_empty()).map(item_to_model)
@@ -68,7 +70,11 @@ pub fn put_item(
     Ok(m::PutItemOutput {
         attributes,
         consumed_capacity: consumed.render(&t.name, input.return_consumed_capacity.as_deref()),
-        item_collection_metrics: None,
+        item_collection_metrics: collection_metrics(
+            &t,
+            &key,
+            input.return_item_collection_metrics.as_deref(),
+        ),
     })
 }
 
@@ -151,7 +157,11 @@ pub fn delete_item(
     Ok(m::DeleteItemOutput {
         attributes,
         consumed_capacity: consumed.render(&t.name, input.return_consumed_capacity.as_deref()),
-        item_collection_metrics: None,
+        item_collection_metrics: collection_metrics(
+            &t,
+            &key,
+            input.return_item_collection_metrics.as_deref(),
+        ),
     })
 }
 
@@ -221,6 +231,10 @@ pub fn update_item(
     Ok(m::UpdateItemOutput {
         attributes: some_item(attributes),
         consumed_capacity: consumed.render(&t.name, input.return_consumed_capacity.as_deref()),
-        item_collection_metrics: None,
+        item_collection_metrics: collection_metrics(
+            &t,
+            &key,
+            input.return_item_collection_metrics.as_deref(),
+        ),
     })
 }

@@ -17,6 +17,7 @@ mod convert;
 mod describe;
 mod error;
 pub mod expr;
+mod idempotency;
 mod items;
 mod jobs;
 mod query;

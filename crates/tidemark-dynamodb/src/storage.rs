@@ -115,6 +115,7 @@ pub fn stats(txn: &dyn Reads, table_id: &str, index: Option<&str>) -> DdbResult<
         .try_into()
         .map_err(|_| DdbError::internal("bad stats record"))?;
     let (a, b) = bytes.split_at(8);
+    // Both halves are exactly 8 bytes (split of a 16-byte array), so the fallback is unused.
     let n = |s: &[u8]| i64::from_be_bytes(s.try_into().unwrap_or([0; 8]));
     Ok(Stats {
         items: n(a),

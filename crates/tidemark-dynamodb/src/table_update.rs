@@ -11,7 +11,7 @@ use crate::jobs::{self, TableRef};
 use crate::service::DynamoDbService;
 use crate::table::{self, Status, StreamDef, TableRecord, Throughput};
 use crate::table_validate as v;
-use crate::tables::{in_use, sse, stream_label};
+use crate::tables::{in_use, sse, stream_label, unsupported};
 
 /// Applies a throughput change, recording increase/decrease times.
 fn change_throughput(old: &Throughput, new: &Throughput, now_ms: i64) -> Throughput {
@@ -33,6 +33,15 @@ pub fn update_table(
     ctx: &RequestContext,
     input: m::UpdateTableInput,
 ) -> DdbResult<m::UpdateTableOutput> {
+    if input.replica_updates.is_some() {
+        return Err(unsupported("ReplicaUpdates"));
+    }
+    if input.global_table_witness_updates.is_some() {
+        return Err(unsupported("GlobalTableWitnessUpdates"));
+    }
+    if input.vector_index_updates.is_some() {
+        return Err(unsupported("VectorIndexUpdates"));
+    }
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let now_ms = s.engine.now().as_millisecond();
     let mut txn = s.store.write()?;

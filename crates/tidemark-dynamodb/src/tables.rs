@@ -24,6 +24,12 @@ pub(crate) fn in_use(t: &TableRecord) -> DdbError {
     ))
 }
 
+/// Features outside tidemark's scope (global tables, vector search) are refused rather than
+/// silently ignored.
+pub(crate) fn unsupported(member: &str) -> DdbError {
+    DdbError::validation(format!("tidemark does not support {member} yet"))
+}
+
 pub(crate) fn sse(s: Option<&m::SSESpecification>, ctx: &RequestContext) -> Option<SseDef> {
     let s = s.filter(|s| s.enabled.unwrap_or(false))?;
     let kms = s
@@ -53,6 +59,12 @@ pub fn create_table(
     input: m::CreateTableInput,
 ) -> DdbResult<m::CreateTableOutput> {
     // Validate.
+    if input.vector_indexes.is_some() {
+        return Err(unsupported("VectorIndexes"));
+    }
+    if input.global_table_source_arn.is_some() {
+        return Err(unsupported("GlobalTableSourceArn"));
+    }
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let defs = v::attribute_definitions(input.attribute_definitions.as_ref())?;
     let key = v::key_schema(input.key_schema.as_ref(), &defs, "keySchema")?;

@@ -12,6 +12,7 @@ use crate::capacity::{Consumed, read_units};
 use crate::convert::{item_from_model, item_to_model, values_from_model};
 use crate::error::{CONDITION_FAILED, DdbError, DdbResult};
 use crate::expr::{ConditionExpr, ExpressionContext, UpdateExpr};
+use crate::idempotency;
 use crate::service::DynamoDbService;
 use crate::storage;
 use crate::table::{self, TableRecord};
@@ -123,8 +124,22 @@ pub fn transact_write_items(
         .into());
     }
     let mut txn = s.store.write().map_err(DdbError::from)?;
+    let token = match &input.client_request_token {
+        Some(t) => Some(idempotency::check(
+            &mut *txn,
+            ctx,
+            t,
+            &items,
+            s.engine.now(),
+        )?),
+        None => None,
+    };
+    if let Some(idempotency::Seen::Repeat) = token {
+        // The same request with the same token inside the window: already applied.
+        return Ok(m::TransactWriteItemsOutput::default());
+    }
     let mut actions = Vec::new();
-    for it in items {
+    for it in &items {
         let spec = |table_name, names, values, condition, on_fail| Spec {
             table_name,
             names,
@@ -269,6 +284,9 @@ pub fn transact_write_items(
             reasons,
             m::TransactWriteItemsError::TransactionCanceledException,
         ));
+    }
+    if let Some(idempotency::Seen::New(record)) = token {
+        record.save(&mut *txn).map_err(OpError::from)?;
     }
     txn.commit().map_err(DdbError::from)?;
     let mode = input.return_consumed_capacity.as_deref();

@@ -1,9 +1,10 @@
 //! The TTL sweeper: a recurring job that deletes items whose TTL attribute (a Number of epoch
 //! seconds) has passed on the virtual clock, for every table with TTL enabled.
 //!
-//! Cadence: hourly on the virtual clock while any table has TTL enabled (DynamoDB itself
-//! deletes expired items "within a few days"; an hour keeps `advance` cheap and still lets
-//! tests see expiry). As in DynamoDB, values more than five years in the past are ignored
+//! Cadence: each sweep reschedules itself at the earliest future expiry it saw, but at most
+//! an hour ahead (items written after a sweep are caught within the hour), while any table
+//! has TTL enabled. DynamoDB itself deletes expired items "within a few days"; tidemark is
+//! prompter so tests see expiry right after advancing the clock past it. As in DynamoDB, values more than five years in the past are ignored
 //! (they are taken for a mistaken unit), and non-Number attributes never expire. The job
 //! ends when no table has TTL enabled; UpdateTimeToLive starts it again.
 
@@ -35,8 +36,25 @@ pub fn expired(v: Option<&AttributeValue>, now: f64) -> bool {
     t <= now && now - t <= MAX_PAST_SECS
 }
 
-/// Deletes the expired items of every TTL-enabled table; returns whether any table has TTL on.
-pub fn sweep(store: &dyn Store, now_secs: f64) -> DdbResult<bool> {
+/// Seconds of a TTL attribute value, if it is a Number.
+fn ttl_secs(v: Option<&AttributeValue>) -> Option<f64> {
+    let Some(AttributeValue::N(n)) = v else {
+        return None;
+    };
+    n.to_string().parse::<f64>().ok()
+}
+
+/// What a sweep found.
+pub struct Swept {
+    /// Whether any table has TTL enabled (the sweeper keeps running).
+    pub enabled: bool,
+    /// The earliest TTL value still in the future, in epoch seconds.
+    pub next_expiry: Option<f64>,
+}
+
+/// Deletes the expired items of every TTL-enabled table.
+pub fn sweep(store: &dyn Store, now_secs: f64) -> DdbResult<Swept> {
+    let mut next_expiry: Option<f64> = None;
     let tables: Vec<(Vec<u8>, TableRecord)> = {
         let txn = store.read()?;
         let mut out = Vec::new();
@@ -71,6 +89,8 @@ pub fn sweep(store: &dyn Store, now_secs: f64) -> DdbResult<bool> {
             let item = storage::decode_item(&v)?;
             if expired(item.get(&attr), now_secs) {
                 doomed.push((k, item));
+            } else if let Some(t) = ttl_secs(item.get(&attr)).filter(|t| *t > now_secs) {
+                next_expiry = Some(next_expiry.map_or(t, |n| n.min(t)));
             }
         }
         for (k, item) in &doomed {
@@ -78,7 +98,10 @@ pub fn sweep(store: &dyn Store, now_secs: f64) -> DdbResult<bool> {
         }
         txn.commit()?;
     }
-    Ok(!tables.is_empty())
+    Ok(Swept {
+        enabled: !tables.is_empty(),
+        next_expiry,
+    })
 }
 
 struct Sweeper {
@@ -90,12 +113,20 @@ impl JobHandler for Sweeper {
         let now = ctx.now();
         let secs = now.as_millisecond() as f64 / 1000.0;
         match sweep(&*self.store, secs) {
-            Ok(true) => match now.checked_add(jiff::SignedDuration::from_secs(SWEEP_INTERVAL_SECS))
-            {
-                Ok(next) => Outcome::Reschedule(next),
-                Err(e) => Outcome::Failed(e.to_string()),
-            },
-            Ok(false) => Outcome::Done,
+            Ok(Swept {
+                enabled: true,
+                next_expiry,
+            }) => {
+                // Whole seconds, strictly after now (the engine refuses a reschedule at `now`).
+                let hour = now.as_second() + SWEEP_INTERVAL_SECS;
+                let next = next_expiry
+                    .map_or(hour, |t| (t.ceil() as i64).clamp(now.as_second() + 1, hour));
+                match tidemark_core::Timestamp::from_second(next) {
+                    Ok(t) => Outcome::Reschedule(t),
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Ok(Swept { enabled: false, .. }) => Outcome::Done,
             Err(e) => Outcome::Failed(e.to_string()),
         }
     }

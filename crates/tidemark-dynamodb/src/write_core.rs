@@ -150,3 +150,24 @@ pub fn legacy(param: &str, instead: &str) -> DdbError {
         "tidemark does not support the legacy parameter {param} yet; use {instead} instead"
     ))
 }
+
+/// `ItemCollectionMetrics` for `ReturnItemCollectionMetrics=SIZE`: only tables with local
+/// secondary indexes have item collections. tidemark does not track collection sizes and
+/// always reports the lowest estimate range, 0–1 GB.
+pub fn collection_metrics(
+    table: &TableRecord,
+    key: &Item,
+    mode: Option<&str>,
+) -> Option<tidemark_model::dynamodb::ItemCollectionMetrics> {
+    if mode != Some("SIZE") || table.lsis.is_empty() {
+        return None;
+    }
+    let hash = &table.key.hash.name;
+    let value = key.get(hash)?;
+    let mut k = Item::new();
+    k.insert(hash.clone(), value.clone());
+    Some(tidemark_model::dynamodb::ItemCollectionMetrics {
+        item_collection_key: Some(crate::convert::item_to_model(k)),
+        size_estimate_range_gb: Some(vec![0.0, 1.0]),
+    })
+}

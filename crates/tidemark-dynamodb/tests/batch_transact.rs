@@ -125,3 +125,27 @@ fn transaction_refuses_two_actions_on_one_item() {
         "Transaction request cannot include multiple operations on one item"
     );
 }
+
+#[test]
+fn client_request_token_makes_a_transaction_idempotent() {
+    // The same token and items within 10 minutes apply once; other items with that token are
+    // IdempotentParameterMismatchException.
+    let env = env();
+    let update = |v: &str| {
+        json!({"ClientRequestToken": "tok-1", "TransactItems": [
+            {"Update": {"TableName": "t", "Key": key("a", 1), "UpdateExpression": "ADD n :v", "ExpressionAttributeValues": {":v": {"N": v}}}}
+        ]})
+    };
+    env.ok("TransactWriteItems", update("1"));
+    env.ok("TransactWriteItems", update("1"));
+    let got = env.ok("GetItem", json!({"TableName": "t", "Key": key("a", 1)}));
+    assert_eq!(got["Item"]["n"], json!({"N": "1"}));
+    assert_eq!(
+        env.err("TransactWriteItems", update("2")).0,
+        "IdempotentParameterMismatchException"
+    );
+    env.engine.advance(11 * 60).unwrap();
+    env.ok("TransactWriteItems", update("1"));
+    let got = env.ok("GetItem", json!({"TableName": "t", "Key": key("a", 1)}));
+    assert_eq!(got["Item"]["n"], json!({"N": "2"}));
+}

@@ -216,3 +216,44 @@ fn counters_follow_writes() {
     // pk(2)+1 byte, sk(2)+1 byte number, v(1)+3 bytes = 10 bytes each... computed by item_size.
     assert!(d["Table"]["TableSizeBytes"].as_i64().unwrap() > 0);
 }
+
+#[test]
+fn table_arn_is_accepted_as_table_name() {
+    // Since 2024 the item APIs accept a table ARN in TableName.
+    let env = env();
+    let arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t";
+    env.ok(
+        "PutItem",
+        json!({"TableName": arn, "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}}),
+    );
+    let got = env.ok(
+        "GetItem",
+        json!({"TableName": "t", "Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}}),
+    );
+    assert!(got.get("Item").is_some());
+}
+
+#[test]
+fn secondary_index_keys_must_have_the_index_type() {
+    // A write whose GSI key attribute has the wrong type is refused, not left out of the index.
+    let env = Env::new();
+    env.table(json!({
+        "TableName": "g",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "gk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "GlobalSecondaryIndexes": [{"IndexName": "byGk", "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}]
+    }));
+    assert_eq!(
+        env.err(
+            "PutItem",
+            json!({"TableName": "g", "Item": {"pk": {"S": "a"}, "gk": {"N": "1"}}})
+        )
+        .1,
+        "One or more parameter values were invalid: Type mismatch for Index Key gk Expected: S Actual: N IndexName: byGk"
+    );
+    assert_eq!(
+        env.err("UpdateItem", json!({"TableName": "g", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET gk = :e", "ExpressionAttributeValues": {":e": {"S": ""}}})).1,
+        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: byGk, IndexKey: gk"
+    );
+}

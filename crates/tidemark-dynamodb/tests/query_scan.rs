@@ -232,3 +232,37 @@ fn one_megabyte_page_limit() {
     assert_eq!(out["Count"], 4);
     assert!(out.get("LastEvaluatedKey").is_some());
 }
+
+#[test]
+fn item_collection_metrics_for_tables_with_an_lsi() {
+    // ReturnItemCollectionMetrics=SIZE reports the partition key of the item collection.
+    let env = seeded();
+    let out = env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"N": "7"}}, "ReturnItemCollectionMetrics": "SIZE"}));
+    assert_eq!(
+        out["ItemCollectionMetrics"]["ItemCollectionKey"],
+        json!({"pk": {"S": "a"}})
+    );
+    assert_eq!(
+        out["ItemCollectionMetrics"]["SizeEstimateRangeGB"],
+        json!([0.0, 1.0])
+    );
+}
+
+#[test]
+fn consumed_capacity_per_index() {
+    // ReturnConsumedCapacity=INDEXES splits a write between the table and each index whose
+    // entry changed; TOTAL is their sum.
+    let env = seeded();
+    let out = env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "c"}, "sk": {"N": "1"}, "g": {"S": "x"}, "l": {"S": "y"}}, "ReturnConsumedCapacity": "INDEXES"}));
+    let c = &out["ConsumedCapacity"];
+    assert_eq!(c["CapacityUnits"], 3.0);
+    assert_eq!(c["Table"]["CapacityUnits"], 1.0);
+    assert_eq!(c["GlobalSecondaryIndexes"]["byG"]["CapacityUnits"], 1.0);
+    assert_eq!(c["LocalSecondaryIndexes"]["byL"]["CapacityUnits"], 1.0);
+    // A query on the GSI is charged to the index.
+    let q = env.ok("Query", json!({"TableName": "t", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "x"}}, "ReturnConsumedCapacity": "INDEXES"}));
+    assert_eq!(
+        q["ConsumedCapacity"]["GlobalSecondaryIndexes"]["byG"]["CapacityUnits"],
+        0.5
+    );
+}

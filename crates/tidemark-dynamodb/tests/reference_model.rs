@@ -1,6 +1,7 @@
 //! Property test: random put/update/delete/get/query/scan sequences against DynamoDbService
 //! give the same answers as a BTreeMap reference model (items keyed by (pk, sk) in
-//! DynamoDB's order), including ItemCount and paged queries.
+//! DynamoDB's order), including ItemCount, paged queries and a sparse GSI maintained on
+//! every write.
 
 mod common;
 
@@ -18,6 +19,7 @@ enum Op {
     Get(u8, i8),
     Query(u8, i8, u8, bool),
     Scan(u8),
+    IndexQuery(u8, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -30,6 +32,7 @@ fn op() -> impl Strategy<Value = Op> {
         (pk.clone(), sk.clone()).prop_map(|(p, s)| Op::Get(p, s)),
         (pk, sk, 1u8..4, any::<bool>()).prop_map(|(p, s, l, f)| Op::Query(p, s, l, f)),
         (1u8..5).prop_map(Op::Scan),
+        (0u8..2, 1u8..4).prop_map(|(g, l)| Op::IndexQuery(g, l)),
     ]
 }
 
@@ -62,19 +65,30 @@ proptest! {
     #[test]
     fn service_matches_a_btreemap(ops in proptest::collection::vec(op(), 1..40)) {
         let env = Env::new();
-        env.simple_table("t");
-        let mut model: BTreeMap<(String, i64), i64> = BTreeMap::new();
+        env.table(json!({
+            "TableName": "t",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}, {"AttributeName": "g", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "GlobalSecondaryIndexes": [{"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}]
+        }));
+        // (pk, sk) → (v, g); `g` only when the put's v is not a multiple of 3 (sparse index).
+        let mut model: BTreeMap<(String, i64), (i64, Option<String>)> = BTreeMap::new();
         for op in ops {
             match op {
                 Op::Put(p, s, v) => {
                     let mut item = key(p, s);
                     item["v"] = json!({"N": v.to_string()});
+                    let g = (v % 3 != 0).then(|| format!("g{}", v % 2));
+                    if let Some(g) = &g {
+                        item["g"] = json!({"S": g});
+                    }
                     env.ok("PutItem", json!({"TableName": "t", "Item": item}));
-                    model.insert((format!("p{p}"), i64::from(s)), i64::from(v));
+                    model.insert((format!("p{p}"), i64::from(s)), (i64::from(v), g));
                 }
                 Op::Add(p, s, v) => {
                     env.ok("UpdateItem", json!({"TableName": "t", "Key": key(p, s), "UpdateExpression": "ADD v :d", "ExpressionAttributeValues": {":d": {"N": v.to_string()}}}));
-                    *model.entry((format!("p{p}"), i64::from(s))).or_insert(0) += i64::from(v);
+                    model.entry((format!("p{p}"), i64::from(s))).or_insert((0, None)).0 += i64::from(v);
                 }
                 Op::Delete(p, s) => {
                     env.ok("DeleteItem", json!({"TableName": "t", "Key": key(p, s)}));
@@ -84,14 +98,14 @@ proptest! {
                     let got = env.ok("GetItem", json!({"TableName": "t", "Key": key(p, s), "ConsistentRead": true}));
                     let want = model.get(&(format!("p{p}"), i64::from(s)));
                     let have = got.get("Item").map(|i| i["v"]["N"].as_str().unwrap().parse::<i64>().unwrap());
-                    prop_assert_eq!(have, want.copied());
+                    prop_assert_eq!(have, want.map(|w| w.0));
                 }
                 Op::Query(p, s, limit, forward) => {
                     let pk = format!("p{p}");
                     let got = drain(&env, "Query", json!({"TableName": "t", "KeyConditionExpression": "pk = :p AND sk >= :s", "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"N": s.to_string()}}, "Limit": limit, "ScanIndexForward": forward}));
                     let mut want: Vec<(String, i64, i64)> = model
                         .range((pk.clone(), i64::from(s))..(pk.clone(), i64::MAX))
-                        .map(|((p, s), v)| (p.clone(), *s, *v))
+                        .map(|((p, s), v)| (p.clone(), *s, v.0))
                         .collect();
                     if !forward {
                         want.reverse();
@@ -100,7 +114,18 @@ proptest! {
                 }
                 Op::Scan(limit) => {
                     let got = drain(&env, "Scan", json!({"TableName": "t", "Limit": limit}));
-                    let want: Vec<(String, i64, i64)> = model.iter().map(|((p, s), v)| (p.clone(), *s, *v)).collect();
+                    let want: Vec<(String, i64, i64)> = model.iter().map(|((p, s), v)| (p.clone(), *s, v.0)).collect();
+                    prop_assert_eq!(got, want);
+                }
+                Op::IndexQuery(g, limit) => {
+                    let g = format!("g{g}");
+                    let mut got = drain(&env, "Query", json!({"TableName": "t", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": g}}, "Limit": limit}));
+                    got.sort();
+                    let want: Vec<(String, i64, i64)> = model
+                        .iter()
+                        .filter(|(_, v)| v.1.as_deref() == Some(g.as_str()))
+                        .map(|((p, s), v)| (p.clone(), *s, v.0))
+                        .collect();
                     prop_assert_eq!(got, want);
                 }
             }

@@ -2,8 +2,8 @@
 //! Every key starts with the owner's account and region ([`Scope`]), so one account can
 //! never reach another's records except through the grant index ([`GRANTS_TABLE`]).
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tidemark_core::RequestContext;
 use tidemark_model::CommonError;
 use tidemark_model::redshift::{Cluster, Snapshot, Tag};
@@ -27,7 +27,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn of(ctx: &RequestContext) -> Self {
-        Self { account: ctx.account.as_str().to_owned(), region: ctx.region.clone() }
+        Self {
+            account: ctx.account.as_str().to_owned(),
+            region: ctx.region.clone(),
+        }
     }
 
     /// The key prefix of everything this scope owns.
@@ -48,7 +51,10 @@ impl Scope {
     /// `arn:<partition>:redshift:<region>:<account>:<resource>`.
     pub fn arn(&self, resource: &str) -> String {
         let partition = tidemark_core::ids::partition_of(&self.region);
-        format!("arn:{partition}:redshift:{}:{}:{resource}", self.region, self.account)
+        format!(
+            "arn:{partition}:redshift:{}:{}:{resource}",
+            self.region, self.account
+        )
     }
 
     /// The grant index key of `(owner, snapshot)` under this (grantee) scope.

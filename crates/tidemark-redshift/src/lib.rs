@@ -2,12 +2,17 @@
 //! clusters, manual and automated snapshots (real captures of each cluster's volume through
 //! [`VolumeBackup`]), retention on the virtual clock, snapshot schedules, sharing and tags.
 
+mod automation;
+mod batch;
 mod catalog;
+mod cluster_rules;
 mod clusters;
 mod describe;
 mod jobs;
+mod modify;
 mod restore;
 mod rules;
+mod schedule_expr;
 mod schedules;
 mod sharing;
 mod snapshots;
@@ -23,8 +28,19 @@ use tidemark_model::redshift::*;
 use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
-pub use schedules::next_invocation;
+pub use schedule_expr::{ScheduleError, check_definitions, next_invocation};
 pub use volume::{CaptureResult, Progress, StoreVolumes, VolumeBackup};
+
+/// Every store table this crate writes (for a full reset of Redshift state).
+pub const TABLES: &[&str] = &[
+    catalog::CLUSTERS_TABLE,
+    catalog::SNAPSHOTS_TABLE,
+    catalog::GRANTS_TABLE,
+    catalog::SCHEDULES_TABLE,
+    volume::VOLUMES_TABLE,
+    volume::BLOBS_TABLE,
+    volume::MANIFESTS_TABLE,
+];
 
 /// The Redshift service over the shared store and clock.
 pub struct RedshiftService {
@@ -42,8 +58,16 @@ impl RedshiftService {
     }
 
     /// Like [`RedshiftService::new`] with another snapshot data backend (the vault).
-    pub fn with_volumes(store: Arc<dyn Store>, engine: Arc<Engine>, volumes: Arc<dyn VolumeBackup>) -> Arc<Self> {
-        let svc = Arc::new(Self { store, engine: Arc::clone(&engine), volumes });
+    pub fn with_volumes(
+        store: Arc<dyn Store>,
+        engine: Arc<Engine>,
+        volumes: Arc<dyn VolumeBackup>,
+    ) -> Arc<Self> {
+        let svc = Arc::new(Self {
+            store,
+            engine: Arc::clone(&engine),
+            volumes,
+        });
         jobs::register(&svc, &engine);
         svc
     }
@@ -59,22 +83,46 @@ impl RedshiftService {
 }
 
 impl RedshiftApi for RedshiftService {
-    fn create_cluster(&self, ctx: &RequestContext, input: CreateClusterMessage) -> Result<CreateClusterResult, OpError<CreateClusterError>> {
+    fn create_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: CreateClusterMessage,
+    ) -> Result<CreateClusterResult, OpError<CreateClusterError>> {
         self.create_cluster_impl(ctx, input)
     }
-    fn describe_clusters(&self, ctx: &RequestContext, input: DescribeClustersMessage) -> Result<ClustersMessage, OpError<DescribeClustersError>> {
+    fn describe_clusters(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeClustersMessage,
+    ) -> Result<ClustersMessage, OpError<DescribeClustersError>> {
         self.describe_clusters_impl(ctx, input)
     }
-    fn modify_cluster(&self, ctx: &RequestContext, input: ModifyClusterMessage) -> Result<ModifyClusterResult, OpError<ModifyClusterError>> {
+    fn modify_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: ModifyClusterMessage,
+    ) -> Result<ModifyClusterResult, OpError<ModifyClusterError>> {
         self.modify_cluster_impl(ctx, input)
     }
-    fn delete_cluster(&self, ctx: &RequestContext, input: DeleteClusterMessage) -> Result<DeleteClusterResult, OpError<DeleteClusterError>> {
+    fn delete_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteClusterMessage,
+    ) -> Result<DeleteClusterResult, OpError<DeleteClusterError>> {
         self.delete_cluster_impl(ctx, input)
     }
-    fn pause_cluster(&self, ctx: &RequestContext, input: PauseClusterMessage) -> Result<PauseClusterResult, OpError<PauseClusterError>> {
+    fn pause_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: PauseClusterMessage,
+    ) -> Result<PauseClusterResult, OpError<PauseClusterError>> {
         self.pause_cluster_impl(ctx, input)
     }
-    fn resume_cluster(&self, ctx: &RequestContext, input: ResumeClusterMessage) -> Result<ResumeClusterResult, OpError<ResumeClusterError>> {
+    fn resume_cluster(
+        &self,
+        ctx: &RequestContext,
+        input: ResumeClusterMessage,
+    ) -> Result<ResumeClusterResult, OpError<ResumeClusterError>> {
         self.resume_cluster_impl(ctx, input)
     }
     fn create_cluster_snapshot(
@@ -116,7 +164,8 @@ impl RedshiftApi for RedshiftService {
         &self,
         ctx: &RequestContext,
         input: BatchModifyClusterSnapshotsMessage,
-    ) -> Result<BatchModifyClusterSnapshotsOutputMessage, OpError<BatchModifyClusterSnapshotsError>> {
+    ) -> Result<BatchModifyClusterSnapshotsOutputMessage, OpError<BatchModifyClusterSnapshotsError>>
+    {
         self.batch_modify_impl(ctx, input)
     }
     fn describe_cluster_snapshots(
@@ -126,7 +175,10 @@ impl RedshiftApi for RedshiftService {
     ) -> Result<SnapshotMessage, OpError<DescribeClusterSnapshotsError>> {
         self.describe_cluster_snapshots_impl(ctx, input)
     }
-    fn describe_storage(&self, ctx: &RequestContext) -> Result<CustomerStorageMessage, OpError<DescribeStorageError>> {
+    fn describe_storage(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<CustomerStorageMessage, OpError<DescribeStorageError>> {
         self.describe_storage_impl(ctx)
     }
     fn restore_from_cluster_snapshot(
@@ -150,13 +202,25 @@ impl RedshiftApi for RedshiftService {
     ) -> Result<RevokeSnapshotAccessResult, OpError<RevokeSnapshotAccessError>> {
         self.revoke_impl(ctx, input)
     }
-    fn create_tags(&self, ctx: &RequestContext, input: CreateTagsMessage) -> Result<(), OpError<CreateTagsError>> {
+    fn create_tags(
+        &self,
+        ctx: &RequestContext,
+        input: CreateTagsMessage,
+    ) -> Result<(), OpError<CreateTagsError>> {
         self.create_tags_impl(ctx, input)
     }
-    fn delete_tags(&self, ctx: &RequestContext, input: DeleteTagsMessage) -> Result<(), OpError<DeleteTagsError>> {
+    fn delete_tags(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteTagsMessage,
+    ) -> Result<(), OpError<DeleteTagsError>> {
         self.delete_tags_impl(ctx, input)
     }
-    fn describe_tags(&self, ctx: &RequestContext, input: DescribeTagsMessage) -> Result<TaggedResourceListMessage, OpError<DescribeTagsError>> {
+    fn describe_tags(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeTagsMessage,
+    ) -> Result<TaggedResourceListMessage, OpError<DescribeTagsError>> {
         self.describe_tags_impl(ctx, input)
     }
     fn create_snapshot_schedule(
@@ -173,14 +237,19 @@ impl RedshiftApi for RedshiftService {
     ) -> Result<SnapshotSchedule, OpError<ModifySnapshotScheduleError>> {
         self.modify_schedule_impl(ctx, input)
     }
-    fn delete_snapshot_schedule(&self, ctx: &RequestContext, input: DeleteSnapshotScheduleMessage) -> Result<(), OpError<DeleteSnapshotScheduleError>> {
+    fn delete_snapshot_schedule(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteSnapshotScheduleMessage,
+    ) -> Result<(), OpError<DeleteSnapshotScheduleError>> {
         self.delete_schedule_impl(ctx, input)
     }
     fn describe_snapshot_schedules(
         &self,
         ctx: &RequestContext,
         input: DescribeSnapshotSchedulesMessage,
-    ) -> Result<DescribeSnapshotSchedulesOutputMessage, OpError<DescribeSnapshotSchedulesError>> {
+    ) -> Result<DescribeSnapshotSchedulesOutputMessage, OpError<DescribeSnapshotSchedulesError>>
+    {
         self.describe_schedules_impl(ctx, input)
     }
     fn modify_cluster_snapshot_schedule(

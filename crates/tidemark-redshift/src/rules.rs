@@ -55,12 +55,20 @@ pub fn bad_identifier(param: &str) -> CommonError {
 
 /// Checks a user-chosen cluster identifier (1–63) and returns it lower-cased.
 pub fn cluster_identifier(param: &str, id: &str) -> Result<String, CommonError> {
-    if valid_identifier(id, 63) { Ok(id.to_ascii_lowercase()) } else { Err(bad_identifier(param)) }
+    if valid_identifier(id, 63) {
+        Ok(id.to_ascii_lowercase())
+    } else {
+        Err(bad_identifier(param))
+    }
 }
 
 /// Checks a user-chosen snapshot identifier (1–255) and returns it lower-cased.
 pub fn snapshot_identifier(param: &str, id: &str) -> Result<String, CommonError> {
-    if valid_identifier(id, 255) { Ok(id.to_ascii_lowercase()) } else { Err(bad_identifier(param)) }
+    if valid_identifier(id, 255) {
+        Ok(id.to_ascii_lowercase())
+    } else {
+        Err(bad_identifier(param))
+    }
 }
 
 pub fn manual_retention_ok(days: i32) -> bool {
@@ -105,17 +113,26 @@ pub fn check_tags(existing: usize, tags: &[Tag]) -> Result<(), (bool, String)> {
         let key = t.key.as_deref().unwrap_or_default();
         let value = t.value.as_deref().unwrap_or_default();
         if key.is_empty() || key.chars().count() > 128 {
-            return Err((false, format!("Tag key '{key}' must be 1 to 128 characters long.")));
+            return Err((
+                false,
+                format!("Tag key '{key}' must be 1 to 128 characters long."),
+            ));
         }
         if value.chars().count() > 256 {
-            return Err((false, format!("Tag value for key '{key}' must be at most 256 characters long.")));
+            return Err((
+                false,
+                format!("Tag value for key '{key}' must be at most 256 characters long."),
+            ));
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
             return Err((false, format!("Tag key '{key}' cannot start with 'aws:'.")));
         }
     }
     if existing + tags.len() > MAX_TAGS {
-        return Err((true, format!("You have exceeded the number of tags allowed ({MAX_TAGS}).")));
+        return Err((
+            true,
+            format!("You have exceeded the number of tags allowed ({MAX_TAGS})."),
+        ));
     }
     Ok(())
 }
@@ -125,14 +142,19 @@ pub fn merge_tags(tags: &mut Vec<Tag>, new: &[Tag]) {
     for t in new {
         match tags.iter_mut().find(|x| x.key == t.key) {
             Some(x) => x.value = Some(t.value.clone().unwrap_or_default()),
-            None => tags.push(Tag { key: t.key.clone(), value: Some(t.value.clone().unwrap_or_default()) }),
+            None => tags.push(Tag {
+                key: t.key.clone(),
+                value: Some(t.value.clone().unwrap_or_default()),
+            }),
         }
     }
 }
 
 /// How many new tags `new` adds to `tags` (keys already present replace, not add).
 pub fn added_tags(tags: &[Tag], new: &[Tag]) -> usize {
-    new.iter().filter(|t| !tags.iter().any(|x| x.key == t.key)).count()
+    new.iter()
+        .filter(|t| !tags.iter().any(|x| x.key == t.key))
+        .count()
 }
 
 /// Tag filter semantics of §3.15: keys only → any key; values only → any value; both → one
@@ -168,7 +190,11 @@ pub fn plus_secs(t: Timestamp, secs: i64) -> Timestamp {
 pub fn remaining_days(start: Timestamp, period: i32, now: Timestamp) -> i32 {
     let end = plus_secs(start, i64::from(period) * DAY_SECS);
     let left = end.as_second() - now.as_second();
-    if left <= 0 { 0 } else { ((left + DAY_SECS - 1) / DAY_SECS) as i32 }
+    if left <= 0 {
+        0
+    } else {
+        ((left + DAY_SECS - 1) / DAY_SECS) as i32
+    }
 }
 
 /// A short stable hex digest (not cryptographic) used for local host names and ids.
@@ -190,7 +216,9 @@ pub fn alnum(seed: u64, n: usize) -> String {
     let mut x = seed;
     (0..n)
         .map(|_| {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             A[((x >> 33) % A.len() as u64) as usize] as char
         })
         .collect()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tidemark_store::{Reads, Store, WriteTxn, keys};
+use tidemark_store::{Reads, Store, keys};
 
 use crate::catalog::Scope;
 
@@ -43,9 +43,19 @@ pub trait VolumeBackup: Send + Sync {
     /// Creates the initial volume of a new cluster.
     fn create_volume(&self, scope: &Scope, cluster_id: &str, db_name: &str) -> Result<(), String>;
     /// Writes (creates or replaces) one file of a cluster's volume.
-    fn write_file(&self, scope: &Scope, cluster_id: &str, name: &str, bytes: &[u8]) -> Result<(), String>;
+    fn write_file(
+        &self,
+        scope: &Scope,
+        cluster_id: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), String>;
     /// The files of a cluster's volume, by name.
-    fn read_volume(&self, scope: &Scope, cluster_id: &str) -> Result<Vec<(String, Vec<u8>)>, String>;
+    fn read_volume(
+        &self,
+        scope: &Scope,
+        cluster_id: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, String>;
     /// Removes a cluster's volume (its backups stay).
     fn drop_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String>;
     /// Captures the volume as manifest `manifest_id` (unique within `scope`).
@@ -58,7 +68,13 @@ pub trait VolumeBackup: Send + Sync {
     ) -> Result<CaptureResult, String>;
     /// Writes the files of `owner`'s manifest as the volume of `cluster_id` in `target`
     /// (another account when the snapshot is shared). Returns the bytes restored.
-    fn restore(&self, owner: &Scope, manifest_id: &str, target: &Scope, cluster_id: &str) -> Result<u64, String>;
+    fn restore(
+        &self,
+        owner: &Scope,
+        manifest_id: &str,
+        target: &Scope,
+        cluster_id: &str,
+    ) -> Result<u64, String>;
     /// Forgets a manifest and any file contents no other manifest of `scope` uses.
     fn delete(&self, scope: &Scope, manifest_id: &str) -> Result<(), String>;
 }
@@ -107,12 +123,18 @@ fn blob_id(bytes: &[u8]) -> String {
     format!("{h:016x}-{}", bytes.len())
 }
 
-fn read_files(txn: &(impl Reads + ?Sized), scope: &Scope, cluster_id: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+fn read_files(
+    txn: &(impl Reads + ?Sized),
+    scope: &Scope,
+    cluster_id: &str,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
     let prefix = volume_prefix(scope, cluster_id);
     let mut out = Vec::new();
     for entry in txn.scan_prefix(VOLUMES_TABLE, &prefix).map_err(err)? {
         let (k, v) = entry.map_err(err)?;
-        let name = keys::KeyReader::new(&k[prefix.len()..]).str().map_err(err)?;
+        let name = keys::KeyReader::new(&k[prefix.len()..])
+            .str()
+            .map_err(err)?;
         out.push((name, v));
     }
     Ok(out)
@@ -136,22 +158,40 @@ impl VolumeBackup for StoreVolumes {
         let mut w = self.store.write().map_err(err)?;
         let files: [(String, Vec<u8>); 3] = [
             ("PG_VERSION".into(), b"8.0.2\n".to_vec()),
-            (format!("base/{db_name}/pg_catalog"), format!("database {db_name} of cluster {cluster_id}\n").into_bytes()),
-            (format!("base/{db_name}/user_tables"), filler(cluster_id, 256 * 1024)),
+            (
+                format!("base/{db_name}/pg_catalog"),
+                format!("database {db_name} of cluster {cluster_id}\n").into_bytes(),
+            ),
+            (
+                format!("base/{db_name}/user_tables"),
+                filler(cluster_id, 256 * 1024),
+            ),
         ];
         for (name, bytes) in files {
-            w.put(VOLUMES_TABLE, &file_key(scope, cluster_id, &name), &bytes).map_err(err)?;
+            w.put(VOLUMES_TABLE, &file_key(scope, cluster_id, &name), &bytes)
+                .map_err(err)?;
         }
         w.commit().map_err(err)
     }
 
-    fn write_file(&self, scope: &Scope, cluster_id: &str, name: &str, bytes: &[u8]) -> Result<(), String> {
+    fn write_file(
+        &self,
+        scope: &Scope,
+        cluster_id: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), String> {
         let mut w = self.store.write().map_err(err)?;
-        w.put(VOLUMES_TABLE, &file_key(scope, cluster_id, name), bytes).map_err(err)?;
+        w.put(VOLUMES_TABLE, &file_key(scope, cluster_id, name), bytes)
+            .map_err(err)?;
         w.commit().map_err(err)
     }
 
-    fn read_volume(&self, scope: &Scope, cluster_id: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    fn read_volume(
+        &self,
+        scope: &Scope,
+        cluster_id: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, String> {
         read_files(&*self.store.read().map_err(err)?, scope, cluster_id)
     }
 
@@ -159,8 +199,11 @@ impl VolumeBackup for StoreVolumes {
         let mut w = self.store.write().map_err(err)?;
         let prefix = volume_prefix(scope, cluster_id);
         let end = keys::prefix_end(&prefix);
-        let end = end.as_deref().map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        w.delete_range(VOLUMES_TABLE, std::ops::Bound::Included(&prefix), end).map_err(err)?;
+        let end = end
+            .as_deref()
+            .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        w.delete_range(VOLUMES_TABLE, std::ops::Bound::Included(&prefix), end)
+            .map_err(err)?;
         w.commit().map_err(err)
     }
 
@@ -175,7 +218,10 @@ impl VolumeBackup for StoreVolumes {
         let mut w = self.store.write().map_err(err)?;
         let files = read_files(&*w, scope, cluster_id)?;
         let total: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
-        let mut manifest = Manifest { cluster: cluster_id.to_owned(), files: Vec::new() };
+        let mut manifest = Manifest {
+            cluster: cluster_id.to_owned(),
+            files: Vec::new(),
+        };
         let (mut done, mut new_bytes) = (0u64, 0u64);
         for (name, bytes) in files {
             let mut id = blob_id(&bytes);
@@ -195,15 +241,30 @@ impl VolumeBackup for StoreVolumes {
             }
             done += bytes.len() as u64;
             manifest.files.push((name, id, bytes.len() as u64));
-            progress(Progress { done_bytes: done, total_bytes: total });
+            progress(Progress {
+                done_bytes: done,
+                total_bytes: total,
+            });
         }
         let raw = serde_json::to_vec(&manifest).map_err(err)?;
-        w.put(MANIFESTS_TABLE, &scope.key(manifest_id), &raw).map_err(err)?;
+        w.put(MANIFESTS_TABLE, &scope.key(manifest_id), &raw)
+            .map_err(err)?;
         w.commit().map_err(err)?;
-        Ok(CaptureResult { manifest_id: manifest_id.to_owned(), total_bytes: total, new_bytes, elapsed: started.elapsed() })
+        Ok(CaptureResult {
+            manifest_id: manifest_id.to_owned(),
+            total_bytes: total,
+            new_bytes,
+            elapsed: started.elapsed(),
+        })
     }
 
-    fn restore(&self, owner: &Scope, manifest_id: &str, target: &Scope, cluster_id: &str) -> Result<u64, String> {
+    fn restore(
+        &self,
+        owner: &Scope,
+        manifest_id: &str,
+        target: &Scope,
+        cluster_id: &str,
+    ) -> Result<u64, String> {
         let mut w = self.store.write().map_err(err)?;
         let raw = w
             .get(MANIFESTS_TABLE, &owner.key(manifest_id))
@@ -217,9 +278,13 @@ impl VolumeBackup for StoreVolumes {
                 .map_err(err)?
                 .ok_or_else(|| format!("blob {id} of manifest {manifest_id} is missing"))?;
             if bytes.len() as u64 != *len {
-                return Err(format!("blob {id} has {} bytes, manifest says {len}", bytes.len()));
+                return Err(format!(
+                    "blob {id} has {} bytes, manifest says {len}",
+                    bytes.len()
+                ));
             }
-            w.put(VOLUMES_TABLE, &file_key(target, cluster_id, name), &bytes).map_err(err)?;
+            w.put(VOLUMES_TABLE, &file_key(target, cluster_id, name), &bytes)
+                .map_err(err)?;
             restored += len;
         }
         w.commit().map_err(err)?;
@@ -228,13 +293,20 @@ impl VolumeBackup for StoreVolumes {
 
     fn delete(&self, scope: &Scope, manifest_id: &str) -> Result<(), String> {
         let mut w = self.store.write().map_err(err)?;
-        let Some(raw) = w.get(MANIFESTS_TABLE, &scope.key(manifest_id)).map_err(err)? else {
+        let Some(raw) = w
+            .get(MANIFESTS_TABLE, &scope.key(manifest_id))
+            .map_err(err)?
+        else {
             return Ok(());
         };
         let gone: Manifest = serde_json::from_slice(&raw).map_err(err)?;
-        w.delete(MANIFESTS_TABLE, &scope.key(manifest_id)).map_err(err)?;
+        w.delete(MANIFESTS_TABLE, &scope.key(manifest_id))
+            .map_err(err)?;
         let mut in_use = std::collections::BTreeSet::new();
-        for entry in w.scan_prefix(MANIFESTS_TABLE, &scope.prefix()).map_err(err)? {
+        for entry in w
+            .scan_prefix(MANIFESTS_TABLE, &scope.prefix())
+            .map_err(err)?
+        {
             let (_, raw) = entry.map_err(err)?;
             let m: Manifest = serde_json::from_slice(&raw).map_err(err)?;
             in_use.extend(m.files.into_iter().map(|(_, id, _)| id));

@@ -25,7 +25,10 @@ impl VaultLocation {
         match (&self.vault, &self.data_dir) {
             (Some(u), _) => u.clone(),
             (None, Some(d)) => format!("file://{}", d.join("vault").display()),
-            (None, None) => format!("file://{}", tidemark_core::default_data_dir().join("vault").display()),
+            (None, None) => format!(
+                "file://{}",
+                tidemark_core::default_data_dir().join("vault").display()
+            ),
         }
     }
 }

@@ -44,33 +44,48 @@ fn bad_request(message: impl Into<String>) -> Response {
 
 /// Parses a `POST /_tidemark/clock` body: exactly one of the three keys.
 pub fn parse_clock_change(body: &[u8]) -> Result<ClockChange, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("body must be a JSON object: {e}"))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("body must be a JSON object: {e}"))?;
     let obj = v.as_object().ok_or("body must be a JSON object")?;
     if obj.len() != 1 {
         return Err("give exactly one of advance_seconds, set, freeze".into());
     }
     let (k, v) = obj.iter().next().ok_or("empty body")?;
     match k.as_str() {
-        "advance_seconds" => v.as_i64().map(ClockChange::Advance).ok_or_else(|| "advance_seconds must be an integer".into()),
+        "advance_seconds" => v
+            .as_i64()
+            .map(ClockChange::Advance)
+            .ok_or_else(|| "advance_seconds must be an integer".into()),
         "set" => v
             .as_str()
             .ok_or("set must be an RFC 3339 string")?
             .parse()
             .map(ClockChange::Set)
             .map_err(|e| format!("set must be an RFC 3339 timestamp: {e}")),
-        "freeze" => v.as_bool().map(ClockChange::Freeze).ok_or_else(|| "freeze must be true or false".into()),
-        other => Err(format!("unknown key {other}: give exactly one of advance_seconds, set, freeze")),
+        "freeze" => v
+            .as_bool()
+            .map(ClockChange::Freeze)
+            .ok_or_else(|| "freeze must be true or false".into()),
+        other => Err(format!(
+            "unknown key {other}: give exactly one of advance_seconds, set, freeze"
+        )),
     }
 }
 
 /// Runs `f` on a blocking thread: clock changes run due jobs and reset touches the store.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(format!("admin task failed: {e}")))
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(format!("admin task failed: {e}")))
 }
 
 pub async fn handle(admin: Arc<dyn Admin>, method: &Method, path: &str, body: &[u8]) -> Response {
     match (method, path) {
-        (&Method::GET, "/_tidemark/health") => json_response(StatusCode::OK, &json!({"status": "ok"})),
+        (&Method::GET, "/_tidemark/health") => {
+            json_response(StatusCode::OK, &json!({"status": "ok"}))
+        }
         (&Method::GET, "/_tidemark/clock") => json_response(StatusCode::OK, &view(&admin.clock())),
         (&Method::POST, "/_tidemark/clock") => match parse_clock_change(body) {
             // Jobs that fall due run inside; keep them off the async workers.
@@ -80,11 +95,16 @@ pub async fn handle(admin: Arc<dyn Admin>, method: &Method, path: &str, body: &[
             },
             Err(e) => bad_request(e),
         },
-        (&Method::POST, "/_tidemark/reset" | "/moto-api/reset") => match blocking(move || admin.reset()).await {
-            Ok(()) => json_response(StatusCode::OK, &json!({"reset": true})),
-            Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e})),
-        },
-        _ => json_response(StatusCode::NOT_FOUND, &json!({"error": format!("no admin route {method} {path}")})),
+        (&Method::POST, "/_tidemark/reset" | "/moto-api/reset") => {
+            match blocking(move || admin.reset()).await {
+                Ok(()) => json_response(StatusCode::OK, &json!({"reset": true})),
+                Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e})),
+            }
+        }
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"error": format!("no admin route {method} {path}")}),
+        ),
     }
 }
 
@@ -94,9 +114,18 @@ mod tests {
 
     #[test]
     fn clock_bodies_name_exactly_one_change() {
-        assert_eq!(parse_clock_change(br#"{"advance_seconds": 60}"#), Ok(ClockChange::Advance(60)));
-        assert_eq!(parse_clock_change(br#"{"freeze": true}"#), Ok(ClockChange::Freeze(true)));
-        assert!(matches!(parse_clock_change(br#"{"set": "2030-01-01T00:00:00Z"}"#), Ok(ClockChange::Set(_))));
+        assert_eq!(
+            parse_clock_change(br#"{"advance_seconds": 60}"#),
+            Ok(ClockChange::Advance(60))
+        );
+        assert_eq!(
+            parse_clock_change(br#"{"freeze": true}"#),
+            Ok(ClockChange::Freeze(true))
+        );
+        assert!(matches!(
+            parse_clock_change(br#"{"set": "2030-01-01T00:00:00Z"}"#),
+            Ok(ClockChange::Set(_))
+        ));
         assert!(parse_clock_change(br#"{"freeze": true, "advance_seconds": 1}"#).is_err());
         assert!(parse_clock_change(br#"{}"#).is_err());
         assert!(parse_clock_change(br#"{"set": "yesterday"}"#).is_err());

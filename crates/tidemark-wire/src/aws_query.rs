@@ -33,22 +33,31 @@ impl QueryError {
     }
 
     pub fn internal() -> Self {
-        Self::new(500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.")
+        Self::new(
+            500,
+            "InternalFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+        )
     }
 }
 
 /// Maps a dispatch failure to its awsQuery wire form.
 pub fn from_dispatch(err: DispatchError, request_id: &str) -> QueryError {
     match err {
-        DispatchError::UnknownOperation(op) => {
-            QueryError::new(400, "InvalidAction", format!("Could not find operation {op} for version 2012-12-01"))
-        }
+        DispatchError::UnknownOperation(op) => QueryError::new(
+            400,
+            "InvalidAction",
+            format!("Could not find operation {op} for version 2012-12-01"),
+        ),
         DispatchError::Serialization(m) => QueryError::new(400, "InvalidParameterValue", m),
         DispatchError::Invalid(v) => match v.iter().find(|x| matches!(x.rule, Rule::Required)) {
             Some(missing) => QueryError::new(
                 400,
                 "MissingParameter",
-                format!("The request must contain the parameter {}", missing.wire_path),
+                format!(
+                    "The request must contain the parameter {}",
+                    missing.wire_path
+                ),
             ),
             None => QueryError::new(400, "InvalidParameterValue", coral_message(&v)),
         },
@@ -69,8 +78,12 @@ pub fn from_dispatch(err: DispatchError, request_id: &str) -> QueryError {
         }
         DispatchError::Common(c) => match c {
             CommonError::Validation(m) => QueryError::new(400, "ValidationError", m),
-            CommonError::InvalidParameterValue(m) => QueryError::new(400, "InvalidParameterValue", m),
-            CommonError::InvalidParameterCombination(m) => QueryError::new(400, "InvalidParameterCombination", m),
+            CommonError::InvalidParameterValue(m) => {
+                QueryError::new(400, "InvalidParameterValue", m)
+            }
+            CommonError::InvalidParameterCombination(m) => {
+                QueryError::new(400, "InvalidParameterCombination", m)
+            }
             CommonError::MissingParameter(m) => QueryError::new(400, "MissingParameter", m),
             CommonError::Throttling(m) => QueryError::new(400, "Throttling", m),
             CommonError::NotImplemented(op) => QueryError::new(
@@ -98,7 +111,11 @@ pub async fn handle(services: &Services, ctx: RequestContext, params: QueryParam
     let action = match params.get("Action") {
         Some(a) if !a.is_empty() => a.to_owned(),
         _ => {
-            let e = QueryError::new(400, "MissingAction", "The request must contain the parameter Action.");
+            let e = QueryError::new(
+                400,
+                "MissingAction",
+                "The request must contain the parameter Action.",
+            );
             return respond_error(model, &e, &rid);
         }
     };
@@ -109,12 +126,21 @@ pub async fn handle(services: &Services, ctx: RequestContext, params: QueryParam
     let input = match op.input {
         Some(shape) => match params.decode(model, shape) {
             Ok(v) => v,
-            Err(e) => return respond_error(model, &QueryError::new(400, "InvalidParameterValue", e.0), &rid),
+            Err(e) => {
+                return respond_error(
+                    model,
+                    &QueryError::new(400, "InvalidParameterValue", e.0),
+                    &rid,
+                );
+            }
         },
         None => Value::Object(Default::default()),
     };
     let api = services.redshift.clone();
-    let result = tokio::task::spawn_blocking(move || tidemark_model::redshift::dispatch_redshift(&*api, &ctx, &action, input)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        tidemark_model::redshift::dispatch_redshift(&*api, &ctx, &action, input)
+    })
+    .await;
     match result {
         Ok(Ok(output)) => {
             let body = xml::success(model, op, &output, &rid);

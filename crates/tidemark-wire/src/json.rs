@@ -25,19 +25,36 @@ pub struct JsonError {
 
 impl JsonError {
     pub fn new(status: StatusCode, type_name: impl Into<String>, message: Option<String>) -> Self {
-        Self { status, type_name: type_name.into(), message, extra: Map::new() }
+        Self {
+            status,
+            type_name: type_name.into(),
+            message,
+            extra: Map::new(),
+        }
     }
 
     pub fn serialization(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "com.amazon.coral.service#SerializationException", Some(message.into()))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "com.amazon.coral.service#SerializationException",
+            Some(message.into()),
+        )
     }
 
     pub fn unknown_operation(message: Option<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "com.amazon.coral.service#UnknownOperationException", message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "com.amazon.coral.service#UnknownOperationException",
+            message,
+        )
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "com.amazon.coral.validate#ValidationException", Some(message.into()))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "com.amazon.coral.validate#ValidationException",
+            Some(message.into()),
+        )
     }
 
     pub fn internal() -> Self {
@@ -67,12 +84,18 @@ pub fn from_dispatch(err: DispatchError, request_id: &str) -> JsonError {
         DispatchError::Serialization(m) => JsonError::serialization(m),
         DispatchError::Invalid(v) => JsonError::validation(coral_message(&v)),
         DispatchError::Modeled(m) => {
-            let status = StatusCode::from_u16(m.info.http_status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status =
+                StatusCode::from_u16(m.info.http_status).unwrap_or(StatusCode::BAD_REQUEST);
             let extra = match m.body {
                 Value::Object(o) => o,
                 _ => Map::new(),
             };
-            JsonError { status, type_name: format!("{MODELED_NS}#{}", m.shape), message: None, extra }
+            JsonError {
+                status,
+                type_name: format!("{MODELED_NS}#{}", m.shape),
+                message: None,
+                extra,
+            }
         }
         DispatchError::Common(c) => from_common(c, request_id),
     }
@@ -84,9 +107,11 @@ fn from_common(c: CommonError, request_id: &str) -> JsonError {
         | CommonError::InvalidParameterValue(m)
         | CommonError::InvalidParameterCombination(m)
         | CommonError::MissingParameter(m) => JsonError::validation(m),
-        CommonError::Throttling(m) => {
-            JsonError::new(StatusCode::BAD_REQUEST, "com.amazon.coral.availability#ThrottlingException", Some(m))
-        }
+        CommonError::Throttling(m) => JsonError::new(
+            StatusCode::BAD_REQUEST,
+            "com.amazon.coral.availability#ThrottlingException",
+            Some(m),
+        ),
         CommonError::NotImplemented(op) => JsonError::unknown_operation(Some(format!(
             "tidemark does not implement the DynamoDB operation {op} yet"
         ))),
@@ -113,16 +138,35 @@ pub fn respond(result: Result<Value, JsonError>, request_id: &str) -> Response {
 }
 
 /// Checks method, path, content type and target; returns the operation name.
-pub fn route<'a>(method: &Method, path: &str, headers: &'a HeaderMap, target_prefix: &str) -> Result<&'a str, JsonError> {
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+pub fn route<'a>(
+    method: &Method,
+    path: &str,
+    headers: &'a HeaderMap,
+    target_prefix: &str,
+) -> Result<&'a str, JsonError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if method != Method::POST || path != "/" {
         return Err(JsonError::unknown_operation(Some(format!(
             "DynamoDB accepts only POST to /, not {method} {path}"
         ))));
     }
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let base = ctype.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if !matches!(base.as_str(), "application/x-amz-json-1.0" | "application/x-amz-json-1.1" | "application/json") {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let base = ctype
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(
+        base.as_str(),
+        "application/x-amz-json-1.0" | "application/x-amz-json-1.1" | "application/json"
+    ) {
         return Err(JsonError::serialization(format!(
             "Unsupported Content-Type '{ctype}': expected application/x-amz-json-1.0"
         )));
@@ -136,21 +180,36 @@ pub fn route<'a>(method: &Method, path: &str, headers: &'a HeaderMap, target_pre
 /// Parses the request body: one JSON object.
 pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(JsonError::serialization("Request body is empty: expected a JSON object"));
+        return Err(JsonError::serialization(
+            "Request body is empty: expected a JSON object",
+        ));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(JsonError::serialization("Request body must be a JSON object")),
-        Err(e) => Err(JsonError::serialization(format!("Malformed JSON body: {e}"))),
+        Ok(_) => Err(JsonError::serialization(
+            "Request body must be a JSON object",
+        )),
+        Err(e) => Err(JsonError::serialization(format!(
+            "Malformed JSON body: {e}"
+        ))),
     }
 }
 
 /// Runs the operation on a blocking thread (handlers touch the store and may fsync).
-pub async fn call(services: &Services, ctx: RequestContext, op: &str, input: Value) -> Result<Value, JsonError> {
+pub async fn call(
+    services: &Services,
+    ctx: RequestContext,
+    op: &str,
+    input: Value,
+) -> Result<Value, JsonError> {
     let api = services.dynamodb.clone();
     let op = op.to_owned();
     let rid = ctx.request_id.clone();
-    match tokio::task::spawn_blocking(move || tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, &op, input)).await {
+    match tokio::task::spawn_blocking(move || {
+        tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, &op, input)
+    })
+    .await
+    {
         Ok(r) => r.map_err(|e| from_dispatch(e, &rid)),
         Err(join) => {
             tracing::error!(request_id = %rid, error = %join, "handler panicked");
@@ -175,16 +234,35 @@ mod tests {
     #[test]
     fn routing_checks_target_method_and_content_type() {
         let mut h = HeaderMap::new();
-        h.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20120810.ListTables"));
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
-        assert_eq!(route(&Method::POST, "/", &h, "DynamoDB_20120810").ok(), Some("ListTables"));
+        h.insert(
+            "x-amz-target",
+            HeaderValue::from_static("DynamoDB_20120810.ListTables"),
+        );
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-amz-json-1.0"),
+        );
+        assert_eq!(
+            route(&Method::POST, "/", &h, "DynamoDB_20120810").ok(),
+            Some("ListTables")
+        );
         assert!(route(&Method::GET, "/", &h, "DynamoDB_20120810").is_err());
-        h.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20111205.ListTables"));
-        let e = route(&Method::POST, "/", &h, "DynamoDB_20120810").err().unwrap();
+        h.insert(
+            "x-amz-target",
+            HeaderValue::from_static("DynamoDB_20111205.ListTables"),
+        );
+        let e = route(&Method::POST, "/", &h, "DynamoDB_20120810")
+            .err()
+            .unwrap();
         assert!(e.type_name.ends_with("#UnknownOperationException"));
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        h.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20120810.ListTables"));
-        let e = route(&Method::POST, "/", &h, "DynamoDB_20120810").err().unwrap();
+        h.insert(
+            "x-amz-target",
+            HeaderValue::from_static("DynamoDB_20120810.ListTables"),
+        );
+        let e = route(&Method::POST, "/", &h, "DynamoDB_20120810")
+            .err()
+            .unwrap();
         assert!(e.type_name.ends_with("#SerializationException"));
     }
 

@@ -32,7 +32,9 @@ impl QueryParams {
 
     /// Decodes the structure `shape` from the parameters at the top level.
     pub fn decode(&self, model: &ServiceModel, shape: ShapeId) -> Result<Value, QueryError> {
-        Ok(self.decode_shape(model, shape, "")?.unwrap_or_else(|| Value::Object(Map::new())))
+        Ok(self
+            .decode_shape(model, shape, "")?
+            .unwrap_or_else(|| Value::Object(Map::new())))
     }
 
     /// True when some parameter is `prefix` itself or lies below it.
@@ -65,7 +67,11 @@ impl QueryParams {
         prefix: &str,
     ) -> Result<Option<Value>, QueryError> {
         let join = |name: &str| {
-            if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+            if prefix.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{prefix}.{name}")
+            }
         };
         match &model.shape(shape).kind {
             ShapeKind::Structure { members, .. } => {
@@ -81,7 +87,11 @@ impl QueryParams {
                 }
                 Ok(Some(Value::Object(obj)))
             }
-            ShapeKind::List { member, member_location_name, .. } => {
+            ShapeKind::List {
+                member,
+                member_location_name,
+                ..
+            } => {
                 if self.get(prefix) == Some("") {
                     return Ok(Some(Value::Array(Vec::new())));
                 }
@@ -113,7 +123,9 @@ impl QueryParams {
                 let mut obj = Map::new();
                 for i in idx {
                     let entry = format!("{base}.{i}");
-                    let Some(k) = self.get(&format!("{entry}.key")) else { continue };
+                    let Some(k) = self.get(&format!("{entry}.key")) else {
+                        continue;
+                    };
                     if let Some(v) = self.decode_shape(model, *value, &format!("{entry}.value"))? {
                         obj.insert(k.to_owned(), v);
                     }
@@ -129,23 +141,36 @@ impl QueryParams {
 }
 
 fn invalid(raw: &str, name: &str, what: &str) -> QueryError {
-    QueryError(format!("Invalid value '{raw}' for parameter {name}: expected {what}."))
+    QueryError(format!(
+        "Invalid value '{raw}' for parameter {name}: expected {what}."
+    ))
 }
 
 fn scalar_value(kind: &ShapeKind, raw: &str, name: &str) -> Result<Value, QueryError> {
     Ok(match kind {
         ShapeKind::String { .. } => Value::String(raw.to_owned()),
         ShapeKind::Integer { .. } => {
-            let n: i32 = raw.trim().parse().map_err(|_| invalid(raw, name, "an integer"))?;
+            let n: i32 = raw
+                .trim()
+                .parse()
+                .map_err(|_| invalid(raw, name, "an integer"))?;
             Value::Number(n.into())
         }
         ShapeKind::Long { .. } => {
-            let n: i64 = raw.trim().parse().map_err(|_| invalid(raw, name, "a long"))?;
+            let n: i64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| invalid(raw, name, "a long"))?;
             Value::Number(n.into())
         }
         ShapeKind::Double { .. } => {
-            let f: f64 = raw.trim().parse().map_err(|_| invalid(raw, name, "a number"))?;
-            Number::from_f64(f).map(Value::Number).ok_or_else(|| invalid(raw, name, "a finite number"))?
+            let f: f64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| invalid(raw, name, "a number"))?;
+            Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| invalid(raw, name, "a finite number"))?
         }
         ShapeKind::Boolean => match raw.trim().to_ascii_lowercase().as_str() {
             "true" => Value::Bool(true),
@@ -153,8 +178,11 @@ fn scalar_value(kind: &ShapeKind, raw: &str, name: &str) -> Result<Value, QueryE
             _ => return Err(invalid(raw, name, "true or false")),
         },
         ShapeKind::Timestamp => {
-            let secs = parse_timestamp(raw).ok_or_else(|| invalid(raw, name, "an ISO 8601 timestamp"))?;
-            Number::from_f64(secs).map(Value::Number).ok_or_else(|| invalid(raw, name, "a timestamp"))?
+            let secs =
+                parse_timestamp(raw).ok_or_else(|| invalid(raw, name, "an ISO 8601 timestamp"))?;
+            Number::from_f64(secs)
+                .map(Value::Number)
+                .ok_or_else(|| invalid(raw, name, "a timestamp"))?
         }
         ShapeKind::Blob { .. } => Value::String(raw.to_owned()),
         ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. } => {
@@ -170,10 +198,16 @@ fn parse_timestamp(raw: &str) -> Option<f64> {
         return Some(t.as_millisecond() as f64 / 1000.0);
     }
     if let Ok(dt) = raw.parse::<jiff::civil::DateTime>() {
-        return dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond() as f64 / 1000.0);
+        return dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_millisecond() as f64 / 1000.0);
     }
     if let Ok(d) = raw.parse::<jiff::civil::Date>() {
-        return d.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond() as f64 / 1000.0);
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp().as_millisecond() as f64 / 1000.0);
     }
     raw.parse::<f64>().ok().filter(|f| f.is_finite())
 }
@@ -189,7 +223,10 @@ mod tests {
 
     fn decode(op: &str, body: &str) -> Result<Value, QueryError> {
         let model = redshift();
-        let input = model.operation(op).and_then(|o| o.input).expect("operation has input");
+        let input = model
+            .operation(op)
+            .and_then(|o| o.input)
+            .expect("operation has input");
         QueryParams::parse(body.as_bytes()).decode(model, input)
     }
 
@@ -227,10 +264,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v["ManualSnapshotRetentionPeriod"], serde_json::json!(7));
-        assert_eq!(v["SourceSnapshotIdentifier"], serde_json::json!("rs:c-2024"));
+        assert_eq!(
+            v["SourceSnapshotIdentifier"],
+            serde_json::json!("rs:c-2024")
+        );
         let err = decode("DescribeClusters", "MaxRecords=abc").unwrap_err();
         assert!(err.0.contains("MaxRecords"), "{}", err.0);
-        let v = decode("DescribeClusterSnapshots", "StartTime=2024-01-02T03%3A04%3A05.123000Z").unwrap();
+        let v = decode(
+            "DescribeClusterSnapshots",
+            "StartTime=2024-01-02T03%3A04%3A05.123000Z",
+        )
+        .unwrap();
         assert_eq!(v["StartTime"], serde_json::json!(1704164645.123));
     }
 }

@@ -34,7 +34,12 @@ pub struct Services {
 }
 
 /// Builds a response with a body, content type and `x-amzn-RequestId`.
-pub fn body_response(status: StatusCode, content_type: &'static str, body: Bytes, request_id: &str) -> Response {
+pub fn body_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+    request_id: &str,
+) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -56,9 +61,12 @@ pub async fn serve(
     services: Arc<Services>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(services).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(services).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response {
@@ -93,9 +101,15 @@ async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response
 
 fn body_error(is_dynamodb: bool, too_large: bool, rid: &str, limit: usize) -> Response {
     let (status, message) = if too_large {
-        (StatusCode::PAYLOAD_TOO_LARGE, format!("Request body exceeds the limit of {limit} bytes"))
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body exceeds the limit of {limit} bytes"),
+        )
     } else {
-        (StatusCode::BAD_REQUEST, "Request body could not be read".to_owned())
+        (
+            StatusCode::BAD_REQUEST,
+            "Request body could not be read".to_owned(),
+        )
     };
     if is_dynamodb {
         let mut e = JsonError::serialization(message);
@@ -107,7 +121,11 @@ fn body_error(is_dynamodb: bool, too_large: bool, rid: &str, limit: usize) -> Re
     }
 }
 
-fn request_parts<'a>(parts: &'a Parts, headers: &'a [(String, String)], body: &'a [u8]) -> RequestParts<'a> {
+fn request_parts<'a>(
+    parts: &'a Parts,
+    headers: &'a [(String, String)],
+    body: &'a [u8],
+) -> RequestParts<'a> {
     RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -121,7 +139,12 @@ fn header_list(parts: &Parts) -> Vec<(String, String)> {
     parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -134,10 +157,16 @@ fn authenticate(
     request_id: &str,
 ) -> Result<RequestContext, (&'static str, u16, String)> {
     let headers = header_list(parts);
-    let identity = tidemark_auth::authenticate(&services.auth, &request_parts(parts, &headers, body), wall_now())
-        .map_err(|e| e.wire(service))?;
+    let identity = tidemark_auth::authenticate(
+        &services.auth,
+        &request_parts(parts, &headers, body),
+        wall_now(),
+    )
+    .map_err(|e| e.wire(service))?;
     if matches!(services.auth, AuthMode::Strict(_)) {
-        identity.check_service(service).map_err(|e| e.wire(service))?;
+        identity
+            .check_service(service)
+            .map_err(|e| e.wire(service))?;
     }
     let mut ctx = RequestContext::new(identity.account, identity.region, request_id);
     ctx.principal = identity.principal;
@@ -145,7 +174,9 @@ fn authenticate(
 }
 
 async fn dynamodb(services: &Services, parts: &Parts, body: Bytes, rid: String) -> Response {
-    let prefix = tidemark_model::dynamodb::DYNAMODB.target_prefix.unwrap_or_default();
+    let prefix = tidemark_model::dynamodb::DYNAMODB
+        .target_prefix
+        .unwrap_or_default();
     let op = match json::route(&parts.method, parts.uri.path(), &parts.headers, prefix) {
         Ok(op) => op.to_owned(),
         Err(e) => return json::respond(Err(e), &rid),
@@ -179,7 +210,11 @@ async fn redshift(services: &Services, parts: &Parts, body: Bytes, rid: String) 
         }
     };
     if parts.uri.path() != "/" {
-        let e = QueryError::new(404, "MalformedQueryString", format!("No such path: {}", parts.uri.path()));
+        let e = QueryError::new(
+            404,
+            "MalformedQueryString",
+            format!("No such path: {}", parts.uri.path()),
+        );
         return aws_query::respond_error(model, &e, &rid);
     }
     aws_query::handle(services, ctx, params).await
@@ -190,6 +225,9 @@ pub(crate) fn json_response(status: StatusCode, v: &Value) -> Response {
     let bytes = Bytes::from(serde_json::to_vec(v).unwrap_or_default());
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }

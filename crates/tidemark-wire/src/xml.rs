@@ -13,7 +13,9 @@ pub fn success(model: &ServiceModel, op: &Operation, output: &Value, request_id:
     let mut out = String::with_capacity(512);
     let _ = write!(out, "<{}Response xmlns=\"{}\">", op.name, escape(ns));
     if let Some(shape) = op.output {
-        let wrapper = op.result_wrapper.map_or_else(|| format!("{}Result", op.name), str::to_owned);
+        let wrapper = op
+            .result_wrapper
+            .map_or_else(|| format!("{}Result", op.name), str::to_owned);
         out.push('<');
         out.push_str(&wrapper);
         out.push('>');
@@ -34,7 +36,13 @@ pub fn success(model: &ServiceModel, op: &Operation, output: &Value, request_id:
 }
 
 /// The XML body of an error response.
-pub fn error(model: &ServiceModel, sender: bool, code: &str, message: &str, request_id: &str) -> String {
+pub fn error(
+    model: &ServiceModel,
+    sender: bool,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
     format!(
         "<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
         escape(model.xml_namespace.unwrap_or_default()),
@@ -67,7 +75,11 @@ fn element(model: &ServiceModel, shape: ShapeId, name: &str, value: &Value, out:
     let _ = write!(out, "<{name}>");
     match &model.shape(shape).kind {
         ShapeKind::Structure { .. } => members(model, shape, value, out),
-        ShapeKind::List { member, member_location_name, .. } => {
+        ShapeKind::List {
+            member,
+            member_location_name,
+            ..
+        } => {
             let item = member_location_name.unwrap_or("member");
             for v in value.as_array().into_iter().flatten() {
                 element(model, *member, item, v, out);
@@ -101,7 +113,10 @@ fn double(value: &Value) -> String {
 
 /// Epoch seconds rendered as ISO 8601 UTC with milliseconds: `2019-12-26T19:15:48.359Z`.
 fn iso_millis(value: &Value) -> String {
-    let ms = value.as_f64().map(|s| (s * 1000.0).round() as i64).unwrap_or_default();
+    let ms = value
+        .as_f64()
+        .map(|s| (s * 1000.0).round() as i64)
+        .unwrap_or_default();
     match jiff::Timestamp::from_millisecond(ms) {
         Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         Err(_) => String::new(),
@@ -147,14 +162,23 @@ mod tests {
 
     #[test]
     fn scalars_render_with_aws_formats() {
-        assert_eq!(iso_millis(&json!(1577387748.359)), "2019-12-26T19:15:48.359Z");
+        assert_eq!(
+            iso_millis(&json!(1577387748.359)),
+            "2019-12-26T19:15:48.359Z"
+        );
         assert_eq!(double(&json!(41)), "41.0");
         assert_eq!(double(&json!(25.5354)), "25.5354");
     }
 
     #[test]
     fn errors_carry_type_code_and_sibling_request_id() {
-        let x = error(&tidemark_model::redshift::REDSHIFT, true, "ClusterNotFound", "Cluster a not found.", "id");
+        let x = error(
+            &tidemark_model::redshift::REDSHIFT,
+            true,
+            "ClusterNotFound",
+            "Cluster a not found.",
+            "id",
+        );
         assert_eq!(
             x,
             "<ErrorResponse xmlns=\"http://redshift.amazonaws.com/doc/2012-12-01/\"><Error><Type>Sender</Type><Code>ClusterNotFound</Code><Message>Cluster a not found.</Message></Error><RequestId>id</RequestId></ErrorResponse>"

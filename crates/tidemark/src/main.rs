@@ -6,7 +6,11 @@ mod serve;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "tidemark", version, about = "Local, faithful AWS DynamoDB backups and Redshift snapshots")]
+#[command(
+    name = "tidemark",
+    version,
+    about = "Local, faithful AWS DynamoDB backups and Redshift snapshots"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -59,8 +59,12 @@ fn auth_mode(args: &ServeArgs) -> anyhow::Result<AuthMode> {
     Ok(match kind {
         AuthKind::Permissive => AuthMode::Permissive,
         AuthKind::Strict => {
-            let path = args.credentials.as_ref().context("--auth strict needs --credentials FILE")?;
-            let file = CredentialsFile::load(path).with_context(|| format!("reading {}", path.display()))?;
+            let path = args
+                .credentials
+                .as_ref()
+                .context("--auth strict needs --credentials FILE")?;
+            let file = CredentialsFile::load(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             AuthMode::Strict(Arc::new(file))
         }
     })
@@ -73,8 +77,12 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
         }
         return Ok(Arc::new(RedbStore::in_memory()?));
     }
-    let dir = args.data_dir.clone().unwrap_or_else(tidemark_core::default_data_dir);
-    let store = RedbStore::open(&dir).with_context(|| format!("opening data directory {}", dir.display()))?;
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(tidemark_core::default_data_dir);
+    let store = RedbStore::open(&dir)
+        .with_context(|| format!("opening data directory {}", dir.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -87,7 +95,10 @@ struct AppAdmin {
 impl Admin for AppAdmin {
     fn clock(&self) -> ClockView {
         let clock = self.engine.clock();
-        ClockView { now: clock.now(), frozen: clock.is_frozen() }
+        ClockView {
+            now: clock.now(),
+            frozen: clock.is_frozen(),
+        }
     }
 
     fn change_clock(&self, change: ClockChange) -> Result<ClockView, String> {
@@ -124,9 +135,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let dynamodb = tidemark_dynamodb::DynamoDbService::new(store.clone(), engine.clone());
     let redshift = tidemark_redshift::RedshiftService::new(store.clone(), engine.clone());
     engine.recover()?;
-    let admin = Arc::new(AppAdmin { engine: engine.clone(), store: store.clone() });
-    let services =
-        Arc::new(Services { dynamodb, redshift, admin, auth, max_body: tidemark_wire::DEFAULT_MAX_BODY });
+    let admin = Arc::new(AppAdmin {
+        engine: engine.clone(),
+        store: store.clone(),
+    });
+    let services = Arc::new(Services {
+        dynamodb,
+        redshift,
+        admin,
+        auth,
+        max_body: tidemark_wire::DEFAULT_MAX_BODY,
+    });
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put, ScalarAttributeType,
-    TableStatus, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
+    ScalarAttributeType, TableStatus, TransactWriteItem,
 };
 use common::Server;
 
@@ -21,18 +21,50 @@ async fn create_and_wait(client: &aws_sdk_dynamodb::Client, name: &str) {
     let out = client
         .create_table()
         .table_name(name)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("sk").attribute_type(ScalarAttributeType::N).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("sk").key_type(KeyType::Range).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("sk")
+                .attribute_type(ScalarAttributeType::N)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("sk")
+                .key_type(KeyType::Range)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
         .expect("CreateTable");
-    assert_eq!(out.table_description().and_then(|d| d.table_status()), Some(&TableStatus::Creating));
+    assert_eq!(
+        out.table_description().and_then(|d| d.table_status()),
+        Some(&TableStatus::Creating)
+    );
     // The settle job is due at once; the background runner makes the table ACTIVE quickly.
     for _ in 0..50 {
-        let d = client.describe_table().table_name(name).send().await.expect("DescribeTable");
+        let d = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .expect("DescribeTable");
         if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             return;
         }
@@ -76,7 +108,11 @@ async fn table_lifecycle_items_and_queries() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Some("ConditionalCheckFailedException"), "{err:?}");
+    assert_eq!(
+        err.code(),
+        Some("ConditionalCheckFailedException"),
+        "{err:?}"
+    );
     let err = client
         .transact_write_items()
         .transact_items(
@@ -104,11 +140,27 @@ async fn table_lifecycle_items_and_queries() {
         .send()
         .await
         .expect("GetItem");
-    assert_eq!(got.item().and_then(|i| i.get("total")), Some(&AttributeValue::N("30".into())));
-    let d = client.describe_table().table_name("orders").send().await.unwrap();
+    assert_eq!(
+        got.item().and_then(|i| i.get("total")),
+        Some(&AttributeValue::N("30".into()))
+    );
+    let d = client
+        .describe_table()
+        .table_name("orders")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.table().and_then(|t| t.item_count()), Some(10));
-    let del = client.delete_table().table_name("orders").send().await.expect("DeleteTable");
-    assert_eq!(del.table_description().and_then(|t| t.table_status()), Some(&TableStatus::Deleting));
+    let del = client
+        .delete_table()
+        .table_name("orders")
+        .send()
+        .await
+        .expect("DeleteTable");
+    assert_eq!(
+        del.table_description().and_then(|t| t.table_status()),
+        Some(&TableStatus::Deleting)
+    );
     for _ in 0..50 {
         match client.describe_table().table_name("orders").send().await {
             Err(e) if e.code() == Some("ResourceNotFoundException") => return,
@@ -116,4 +168,67 @@ async fn table_lifecycle_items_and_queries() {
         }
     }
     panic!("table was never deleted");
+}
+
+/// TTL on the virtual clock: advancing the clock through the admin API runs the sweeper,
+/// and expired items are gone (reference §4.3 "settings").
+#[tokio::test]
+async fn ttl_expires_items_when_the_clock_advances() {
+    use aws_sdk_dynamodb::types::TimeToLiveSpecification;
+    let server = Server::in_memory();
+    let client = server.dynamodb("123456789012", "x");
+    for body in [r#"{"set": "2030-01-01T00:00:00Z"}"#, r#"{"freeze": true}"#] {
+        let (status, answer) = server.http(
+            "POST",
+            "/_tidemark/clock",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+    create_and_wait(&client, "sessions").await;
+    client
+        .update_time_to_live()
+        .table_name("sessions")
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("exp")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("UpdateTimeToLive");
+    // 2030-01-01T00:00:00Z is 1893456000; one item expires 60 s later, one a day later.
+    for (sk, exp) in [(1, 1_893_456_060i64), (2, 1_893_542_400)] {
+        client
+            .put_item()
+            .table_name("sessions")
+            .item("pk", av("s"))
+            .item("sk", AttributeValue::N(sk.to_string()))
+            .item("exp", AttributeValue::N(exp.to_string()))
+            .send()
+            .await
+            .expect("PutItem");
+    }
+    let (status, body) = server.http(
+        "POST",
+        "/_tidemark/clock",
+        &[("Content-Type", "application/json")],
+        br#"{"advance_seconds": 7200}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let scan = client
+        .scan()
+        .table_name("sessions")
+        .send()
+        .await
+        .expect("Scan");
+    let left: Vec<_> = scan
+        .items()
+        .iter()
+        .filter_map(|i| i.get("sk").cloned())
+        .collect();
+    assert_eq!(left, vec![AttributeValue::N("2".into())]);
 }

@@ -9,7 +9,12 @@ use common::Server;
 #[tokio::test]
 async fn list_tables_is_empty_on_a_fresh_server() {
     let server = Server::in_memory();
-    let out = server.dynamodb("AKIDEXAMPLE", "secret").list_tables().send().await.expect("ListTables works");
+    let out = server
+        .dynamodb("AKIDEXAMPLE", "secret")
+        .list_tables()
+        .send()
+        .await
+        .expect("ListTables works");
     assert_eq!(out.table_names(), &[] as &[String]);
     assert!(out.last_evaluated_table_name().is_none());
 }
@@ -20,9 +25,18 @@ async fn list_tables_is_empty_on_a_fresh_server() {
 async fn describe_clusters_is_empty_and_missing_cluster_is_not_found() {
     let server = Server::in_memory();
     let rs = server.redshift("AKIDEXAMPLE", "secret");
-    let out = rs.describe_clusters().send().await.expect("DescribeClusters works");
+    let out = rs
+        .describe_clusters()
+        .send()
+        .await
+        .expect("DescribeClusters works");
     assert!(out.clusters().is_empty());
-    let err = rs.describe_clusters().cluster_identifier("Nope").send().await.unwrap_err();
+    let err = rs
+        .describe_clusters()
+        .cluster_identifier("Nope")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("ClusterNotFound"));
     assert_eq!(err.message(), Some("Cluster nope not found."));
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
@@ -32,12 +46,30 @@ async fn describe_clusters_is_empty_and_missing_cluster_is_not_found() {
 #[tokio::test]
 async fn unimplemented_operations_answer_a_named_error() {
     let server = Server::in_memory();
-    let err = server.dynamodb("AKIDEXAMPLE", "s").list_exports().send().await.unwrap_err();
+    let err = server
+        .dynamodb("AKIDEXAMPLE", "s")
+        .list_exports()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("UnknownOperationException"));
-    assert!(err.message().unwrap_or_default().contains("ListExports"), "{err:?}");
-    let err = server.redshift("AKIDEXAMPLE", "s").describe_event_categories().send().await.unwrap_err();
+    assert!(
+        err.message().unwrap_or_default().contains("ListExports"),
+        "{err:?}"
+    );
+    let err = server
+        .redshift("AKIDEXAMPLE", "s")
+        .describe_event_categories()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("InvalidAction"));
-    assert!(err.message().unwrap_or_default().contains("DescribeEventCategories"), "{err:?}");
+    assert!(
+        err.message()
+            .unwrap_or_default()
+            .contains("DescribeEventCategories"),
+        "{err:?}"
+    );
 }
 
 /// Reference §1.2: constraint violations get Coral's exact ValidationException text. The
@@ -45,11 +77,19 @@ async fn unimplemented_operations_answer_a_named_error() {
 #[tokio::test]
 async fn constraint_violations_give_aws_validation_text() {
     let server = Server::in_memory();
-    let err = server.dynamodb("AKIDEXAMPLE", "s").describe_backup().backup_arn("short").send().await.unwrap_err();
+    let err = server
+        .dynamodb("AKIDEXAMPLE", "s")
+        .describe_backup()
+        .backup_arn("short")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("ValidationException"));
     assert_eq!(
         err.message(),
-        Some("1 validation error detected: Value 'short' at 'backupArn' failed to satisfy constraint: Member must have length greater than or equal to 37")
+        Some(
+            "1 validation error detected: Value 'short' at 'backupArn' failed to satisfy constraint: Member must have length greater than or equal to 37"
+        )
     );
 }
 
@@ -66,13 +106,27 @@ fn malformed_and_unsigned_requests_are_4xx_protocol_errors() {
     ];
     let (status, body) = server.http("POST", "/", &headers, b"{not json");
     assert_eq!(status, 400);
-    assert!(body.contains("com.amazon.coral.service#SerializationException"), "{body}");
+    assert!(
+        body.contains("com.amazon.coral.service#SerializationException"),
+        "{body}"
+    );
     let (status, body) = server.http("POST", "/", &headers[..2], b"{}");
     assert_eq!(status, 400);
-    assert!(body.contains("MissingAuthenticationTokenException"), "{body}");
-    let (status, body) = server.http("POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], b"Action=DescribeClusters&Version=2012-12-01");
+    assert!(
+        body.contains("MissingAuthenticationTokenException"),
+        "{body}"
+    );
+    let (status, body) = server.http(
+        "POST",
+        "/",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"Action=DescribeClusters&Version=2012-12-01",
+    );
     assert_eq!(status, 403);
-    assert!(body.contains("<Code>MissingAuthenticationToken</Code>"), "{body}");
+    assert!(
+        body.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{body}"
+    );
     let (status, body) = server.http("GET", "/nothing-here", &[], b"");
     assert!((400..500).contains(&status), "{status} {body}");
     assert!(body.starts_with("<ErrorResponse"), "{body}");

@@ -11,7 +11,12 @@ fn clock(server: &Server) -> serde_json::Value {
 }
 
 fn post_clock(server: &Server, body: &str) -> (u16, serde_json::Value) {
-    let (status, text) = server.http("POST", "/_tidemark/clock", &[("Content-Type", "application/json")], body.as_bytes());
+    let (status, text) = server.http(
+        "POST",
+        "/_tidemark/clock",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
     (status, serde_json::from_str(&text).expect("JSON answer"))
 }
 
@@ -26,15 +31,20 @@ fn health_and_reset_answer() {
 #[test]
 fn clock_freezes_advances_and_refuses_to_go_back() {
     let server = Server::in_memory();
-    let (status, v) = post_clock(&server, r#"{"set": "2030-01-01T00:00:00Z"}"#);
-    assert_eq!(status, 200, "{v}");
     let (_, v) = post_clock(&server, r#"{"freeze": true}"#);
     assert_eq!(v["frozen"], true);
+    let (status, v) = post_clock(&server, r#"{"set": "2030-01-01T00:00:00Z"}"#);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["now"], "2030-01-01T00:00:00Z");
     let (_, v) = post_clock(&server, r#"{"advance_seconds": 3600}"#);
     assert_eq!(v["now"], "2030-01-01T01:00:00Z");
     let (status, v) = post_clock(&server, r#"{"set": "2029-01-01T00:00:00Z"}"#);
     assert_eq!(status, 400, "{v}");
-    assert_eq!(clock(&server)["now"], "2030-01-01T01:00:00Z", "a refused change changes nothing");
+    assert_eq!(
+        clock(&server)["now"],
+        "2030-01-01T01:00:00Z",
+        "a refused change changes nothing"
+    );
     let (status, _) = post_clock(&server, r#"{"advance_seconds": 1, "freeze": false}"#);
     assert_eq!(status, 400);
 }
@@ -44,8 +54,8 @@ fn clock_freezes_advances_and_refuses_to_go_back() {
 fn clock_state_survives_sigkill() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::on_dir(dir.path());
-    post_clock(&server, r#"{"set": "2031-05-05T05:05:05Z"}"#);
     post_clock(&server, r#"{"freeze": true}"#);
+    post_clock(&server, r#"{"set": "2031-05-05T05:05:05Z"}"#);
     server.kill();
     let server = Server::on_dir(dir.path());
     let v = clock(&server);

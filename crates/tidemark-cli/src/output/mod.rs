@@ -1,5 +1,93 @@
-//! Output formatters (`--output json|text|table`), ported from awscli v1 `awscli/formatter.py`.
+//! Output formatters (`--output json|text|table`), ported from awscli v1 `awscli/formatter.py`:
+//! `--query` is applied to the full result (json, table) or per page (text), exactly as the
+//! formatters there do.
 
 pub mod eaw;
 pub mod table;
 pub mod text;
+
+use serde_json::{Map, Value};
+
+use crate::error::CliError;
+use crate::paginate::{self, Config as PageConfig, Paged};
+use crate::printer::Printer;
+use crate::pyfmt;
+
+pub enum Response {
+    Single(Value),
+    Paged(PageConfig, Paged),
+}
+
+pub struct OutputCtx<'a> {
+    pub output: String,
+    pub query: Option<&'a jpx_core::Expression<'static>>,
+    pub color: bool,
+    pub op_name: &'a str,
+}
+
+fn apply_query(ctx: &OutputCtx<'_>, v: Value) -> Result<Value, CliError> {
+    match ctx.query {
+        Some(q) => q.search(&v).map_err(|e| CliError::Failure(e.to_string())),
+        None => Ok(v),
+    }
+}
+
+/// Formats a response as awscli's json/text/table formatters do.
+pub fn emit(
+    printer: &mut dyn Printer,
+    ctx: &OutputCtx<'_>,
+    response: Response,
+) -> Result<(), CliError> {
+    if ctx.output == "text"
+        && let Response::Paged(cfg, paged) = &response
+    {
+        let mut out = String::new();
+        for (i, page) in paged.pages.iter().enumerate() {
+            let mut current = if i == 0 {
+                Value::Object(paged.non_aggregate.clone())
+            } else {
+                Value::Object(Map::new())
+            };
+            for rk in &cfg.result_keys {
+                let data = paginate::search(page, rk).cloned().unwrap_or(Value::Null);
+                paginate::set_path(&mut current, rk, data);
+            }
+            text::format_text(&apply_query(ctx, current)?, &mut out);
+        }
+        if let Some(t) = &paged.resume_token {
+            let v = serde_json::json!({"NextToken": {"NextToken": t}});
+            text::format_text(&apply_query(ctx, v)?, &mut out);
+        }
+        printer.out(&out);
+        return Ok(());
+    }
+    let data = match response {
+        Response::Single(v) => v,
+        Response::Paged(cfg, paged) => paginate::full_result(&cfg, &paged),
+    };
+    let data = apply_query(ctx, data)?;
+    match ctx.output.as_str() {
+        "text" => {
+            let mut out = String::new();
+            text::format_text(&data, &mut out);
+            printer.out(&out);
+        }
+        "table" => {
+            let width = if printer.stdout_is_tty() {
+                std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(80)
+            } else {
+                80
+            };
+            printer.out(&table::format_table(ctx.op_name, &data, ctx.color, width));
+        }
+        _ => {
+            if data != Value::Object(Map::new()) {
+                printer.out(&format!("{}\n", pyfmt::json_dumps(&data)));
+            }
+        }
+    }
+    Ok(())
+}

@@ -992,3 +992,260 @@ pub fn dispatch_dynamodb(
         _ => Err(DispatchError::UnknownOperation(operation.to_owned())),
     }
 }
+
+/// Whether `api` implements `operation`: calls it with an all-default input, skipping
+/// validation, and checks the answer is not `NotImplemented`. For the compatibility table's
+/// test; the call may change state, so probe a throwaway service.
+pub fn implements_dynamodb(api: &dyn DynamoDbApi, ctx: &RequestContext, operation: &str) -> bool {
+    match operation {
+        "BatchExecuteStatement" => !matches!(
+            api.batch_execute_statement(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "BatchGetItem" => !matches!(
+            api.batch_get_item(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "BatchWriteItem" => !matches!(
+            api.batch_write_item(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CancelBulkOperation" => !matches!(
+            api.cancel_bulk_operation(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateBackup" => !matches!(
+            api.create_backup(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateGlobalTable" => !matches!(
+            api.create_global_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateTable" => !matches!(
+            api.create_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteBackup" => !matches!(
+            api.delete_backup(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteItem" => !matches!(
+            api.delete_item(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteResourcePolicy" => !matches!(
+            api.delete_resource_policy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteTable" => !matches!(
+            api.delete_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeBackup" => !matches!(
+            api.describe_backup(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeBulkOperation" => !matches!(
+            api.describe_bulk_operation(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeContinuousBackups" => !matches!(
+            api.describe_continuous_backups(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeContributorInsights" => !matches!(
+            api.describe_contributor_insights(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeEndpoints" => !matches!(
+            api.describe_endpoints(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeExport" => !matches!(
+            api.describe_export(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeGlobalTable" => !matches!(
+            api.describe_global_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeGlobalTableSettings" => !matches!(
+            api.describe_global_table_settings(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeImport" => !matches!(
+            api.describe_import(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeKinesisStreamingDestination" => !matches!(
+            api.describe_kinesis_streaming_destination(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeLimits" => !matches!(
+            api.describe_limits(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeTable" => !matches!(
+            api.describe_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeTableReplicaAutoScaling" => !matches!(
+            api.describe_table_replica_auto_scaling(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeTimeToLive" => !matches!(
+            api.describe_time_to_live(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DisableKinesisStreamingDestination" => !matches!(
+            api.disable_kinesis_streaming_destination(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "EnableKinesisStreamingDestination" => !matches!(
+            api.enable_kinesis_streaming_destination(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ExecuteStatement" => !matches!(
+            api.execute_statement(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ExecuteTransaction" => !matches!(
+            api.execute_transaction(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ExportTableToPointInTime" => !matches!(
+            api.export_table_to_point_in_time(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetItem" => !matches!(
+            api.get_item(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetResourcePolicy" => !matches!(
+            api.get_resource_policy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ImportTable" => !matches!(
+            api.import_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListBackups" => !matches!(
+            api.list_backups(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListBulkOperations" => !matches!(
+            api.list_bulk_operations(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListContributorInsights" => !matches!(
+            api.list_contributor_insights(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListExports" => !matches!(
+            api.list_exports(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListGlobalTables" => !matches!(
+            api.list_global_tables(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListImports" => !matches!(
+            api.list_imports(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListTables" => !matches!(
+            api.list_tables(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListTagsOfResource" => !matches!(
+            api.list_tags_of_resource(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "PutItem" => !matches!(
+            api.put_item(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "PutResourcePolicy" => !matches!(
+            api.put_resource_policy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "Query" => !matches!(
+            api.query(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RestoreTableFromBackup" => !matches!(
+            api.restore_table_from_backup(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RestoreTableToPointInTime" => !matches!(
+            api.restore_table_to_point_in_time(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "Scan" => !matches!(
+            api.scan(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "SearchVectors" => !matches!(
+            api.search_vectors(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "StartBulkPutItems" => !matches!(
+            api.start_bulk_put_items(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "TagResource" => !matches!(
+            api.tag_resource(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "TransactGetItems" => !matches!(
+            api.transact_get_items(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "TransactWriteItems" => !matches!(
+            api.transact_write_items(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UntagResource" => !matches!(
+            api.untag_resource(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateContinuousBackups" => !matches!(
+            api.update_continuous_backups(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateContributorInsights" => !matches!(
+            api.update_contributor_insights(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateGlobalTable" => !matches!(
+            api.update_global_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateGlobalTableSettings" => !matches!(
+            api.update_global_table_settings(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateItem" => !matches!(
+            api.update_item(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateKinesisStreamingDestination" => !matches!(
+            api.update_kinesis_streaming_destination(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateTable" => !matches!(
+            api.update_table(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateTableReplicaAutoScaling" => !matches!(
+            api.update_table_replica_auto_scaling(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdateTimeToLive" => !matches!(
+            api.update_time_to_live(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        _ => false,
+    }
+}

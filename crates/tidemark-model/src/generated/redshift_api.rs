@@ -2379,3 +2379,592 @@ pub fn dispatch_redshift(
         _ => Err(DispatchError::UnknownOperation(operation.to_owned())),
     }
 }
+
+/// Whether `api` implements `operation`: calls it with an all-default input, skipping
+/// validation, and checks the answer is not `NotImplemented`. For the compatibility table's
+/// test; the call may change state, so probe a throwaway service.
+pub fn implements_redshift(api: &dyn RedshiftApi, ctx: &RequestContext, operation: &str) -> bool {
+    match operation {
+        "AcceptReservedNodeExchange" => !matches!(
+            api.accept_reserved_node_exchange(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "AddPartner" => !matches!(
+            api.add_partner(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "AssociateDataShareConsumer" => !matches!(
+            api.associate_data_share_consumer(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "AuthorizeClusterSecurityGroupIngress" => !matches!(
+            api.authorize_cluster_security_group_ingress(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "AuthorizeDataShare" => !matches!(
+            api.authorize_data_share(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "AuthorizeEndpointAccess" => !matches!(
+            api.authorize_endpoint_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "AuthorizeSnapshotAccess" => !matches!(
+            api.authorize_snapshot_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "BatchDeleteClusterSnapshots" => !matches!(
+            api.batch_delete_cluster_snapshots(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "BatchModifyClusterSnapshots" => !matches!(
+            api.batch_modify_cluster_snapshots(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CancelResize" => !matches!(
+            api.cancel_resize(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CopyClusterSnapshot" => !matches!(
+            api.copy_cluster_snapshot(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateAuthenticationProfile" => !matches!(
+            api.create_authentication_profile(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateCluster" => !matches!(
+            api.create_cluster(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateClusterParameterGroup" => !matches!(
+            api.create_cluster_parameter_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateClusterSecurityGroup" => !matches!(
+            api.create_cluster_security_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateClusterSnapshot" => !matches!(
+            api.create_cluster_snapshot(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateClusterSubnetGroup" => !matches!(
+            api.create_cluster_subnet_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateCustomDomainAssociation" => !matches!(
+            api.create_custom_domain_association(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateEndpointAccess" => !matches!(
+            api.create_endpoint_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateEventSubscription" => !matches!(
+            api.create_event_subscription(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateHsmClientCertificate" => !matches!(
+            api.create_hsm_client_certificate(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateHsmConfiguration" => !matches!(
+            api.create_hsm_configuration(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateIntegration" => !matches!(
+            api.create_integration(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateQev2IdcApplication" => !matches!(
+            api.create_qev2_idc_application(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateRedshiftIdcApplication" => !matches!(
+            api.create_redshift_idc_application(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateScheduledAction" => !matches!(
+            api.create_scheduled_action(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateSnapshotCopyGrant" => !matches!(
+            api.create_snapshot_copy_grant(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateSnapshotSchedule" => !matches!(
+            api.create_snapshot_schedule(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateTags" => !matches!(
+            api.create_tags(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "CreateUsageLimit" => !matches!(
+            api.create_usage_limit(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeauthorizeDataShare" => !matches!(
+            api.deauthorize_data_share(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteAuthenticationProfile" => !matches!(
+            api.delete_authentication_profile(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteCluster" => !matches!(
+            api.delete_cluster(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteClusterParameterGroup" => !matches!(
+            api.delete_cluster_parameter_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteClusterSecurityGroup" => !matches!(
+            api.delete_cluster_security_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteClusterSnapshot" => !matches!(
+            api.delete_cluster_snapshot(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteClusterSubnetGroup" => !matches!(
+            api.delete_cluster_subnet_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteCustomDomainAssociation" => !matches!(
+            api.delete_custom_domain_association(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteEndpointAccess" => !matches!(
+            api.delete_endpoint_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteEventSubscription" => !matches!(
+            api.delete_event_subscription(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteHsmClientCertificate" => !matches!(
+            api.delete_hsm_client_certificate(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteHsmConfiguration" => !matches!(
+            api.delete_hsm_configuration(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteIntegration" => !matches!(
+            api.delete_integration(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeletePartner" => !matches!(
+            api.delete_partner(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteQev2IdcApplication" => !matches!(
+            api.delete_qev2_idc_application(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteRedshiftIdcApplication" => !matches!(
+            api.delete_redshift_idc_application(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteResourcePolicy" => !matches!(
+            api.delete_resource_policy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteScheduledAction" => !matches!(
+            api.delete_scheduled_action(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteSnapshotCopyGrant" => !matches!(
+            api.delete_snapshot_copy_grant(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteSnapshotSchedule" => !matches!(
+            api.delete_snapshot_schedule(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteTags" => !matches!(
+            api.delete_tags(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeleteUsageLimit" => !matches!(
+            api.delete_usage_limit(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DeregisterNamespace" => !matches!(
+            api.deregister_namespace(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeAccountAttributes" => !matches!(
+            api.describe_account_attributes(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeAuthenticationProfiles" => !matches!(
+            api.describe_authentication_profiles(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterDbRevisions" => !matches!(
+            api.describe_cluster_db_revisions(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterParameterGroups" => !matches!(
+            api.describe_cluster_parameter_groups(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterParameters" => !matches!(
+            api.describe_cluster_parameters(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterSecurityGroups" => !matches!(
+            api.describe_cluster_security_groups(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterSnapshots" => !matches!(
+            api.describe_cluster_snapshots(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterSubnetGroups" => !matches!(
+            api.describe_cluster_subnet_groups(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterTracks" => !matches!(
+            api.describe_cluster_tracks(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusterVersions" => !matches!(
+            api.describe_cluster_versions(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeClusters" => !matches!(
+            api.describe_clusters(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeCustomDomainAssociations" => !matches!(
+            api.describe_custom_domain_associations(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeDataShares" => !matches!(
+            api.describe_data_shares(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeDataSharesForConsumer" => !matches!(
+            api.describe_data_shares_for_consumer(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeDataSharesForProducer" => !matches!(
+            api.describe_data_shares_for_producer(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeDefaultClusterParameters" => !matches!(
+            api.describe_default_cluster_parameters(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeEndpointAccess" => !matches!(
+            api.describe_endpoint_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeEndpointAuthorization" => !matches!(
+            api.describe_endpoint_authorization(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeEventCategories" => !matches!(
+            api.describe_event_categories(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeEventSubscriptions" => !matches!(
+            api.describe_event_subscriptions(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeEvents" => !matches!(
+            api.describe_events(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeHsmClientCertificates" => !matches!(
+            api.describe_hsm_client_certificates(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeHsmConfigurations" => !matches!(
+            api.describe_hsm_configurations(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeInboundIntegrations" => !matches!(
+            api.describe_inbound_integrations(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeIntegrations" => !matches!(
+            api.describe_integrations(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeLoggingStatus" => !matches!(
+            api.describe_logging_status(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeNodeConfigurationOptions" => !matches!(
+            api.describe_node_configuration_options(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeOrderableClusterOptions" => !matches!(
+            api.describe_orderable_cluster_options(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribePartners" => !matches!(
+            api.describe_partners(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeQev2IdcApplications" => !matches!(
+            api.describe_qev2_idc_applications(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeRedshiftIdcApplications" => !matches!(
+            api.describe_redshift_idc_applications(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeReservedNodeExchangeStatus" => !matches!(
+            api.describe_reserved_node_exchange_status(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeReservedNodeOfferings" => !matches!(
+            api.describe_reserved_node_offerings(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeReservedNodes" => !matches!(
+            api.describe_reserved_nodes(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeResize" => !matches!(
+            api.describe_resize(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeScheduledActions" => !matches!(
+            api.describe_scheduled_actions(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeSnapshotCopyGrants" => !matches!(
+            api.describe_snapshot_copy_grants(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeSnapshotSchedules" => !matches!(
+            api.describe_snapshot_schedules(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeStorage" => !matches!(
+            api.describe_storage(ctx),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeTableRestoreStatus" => !matches!(
+            api.describe_table_restore_status(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeTags" => !matches!(
+            api.describe_tags(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DescribeUsageLimits" => !matches!(
+            api.describe_usage_limits(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DisableLogging" => !matches!(
+            api.disable_logging(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DisableSnapshotCopy" => !matches!(
+            api.disable_snapshot_copy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "DisassociateDataShareConsumer" => !matches!(
+            api.disassociate_data_share_consumer(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "EnableLogging" => !matches!(
+            api.enable_logging(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "EnableSnapshotCopy" => !matches!(
+            api.enable_snapshot_copy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "FailoverPrimaryCompute" => !matches!(
+            api.failover_primary_compute(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetClusterCredentials" => !matches!(
+            api.get_cluster_credentials(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetClusterCredentialsWithIAM" => !matches!(
+            api.get_cluster_credentials_with_iam(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetIdentityCenterAuthToken" => !matches!(
+            api.get_identity_center_auth_token(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetReservedNodeExchangeConfigurationOptions" => !matches!(
+            api.get_reserved_node_exchange_configuration_options(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetReservedNodeExchangeOfferings" => !matches!(
+            api.get_reserved_node_exchange_offerings(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "GetResourcePolicy" => !matches!(
+            api.get_resource_policy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ListRecommendations" => !matches!(
+            api.list_recommendations(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyAquaConfiguration" => !matches!(
+            api.modify_aqua_configuration(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyAuthenticationProfile" => !matches!(
+            api.modify_authentication_profile(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyCluster" => !matches!(
+            api.modify_cluster(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyClusterDbRevision" => !matches!(
+            api.modify_cluster_db_revision(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyClusterIamRoles" => !matches!(
+            api.modify_cluster_iam_roles(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyClusterMaintenance" => !matches!(
+            api.modify_cluster_maintenance(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyClusterParameterGroup" => !matches!(
+            api.modify_cluster_parameter_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyClusterSnapshot" => !matches!(
+            api.modify_cluster_snapshot(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyClusterSnapshotSchedule" => !matches!(
+            api.modify_cluster_snapshot_schedule(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyClusterSubnetGroup" => !matches!(
+            api.modify_cluster_subnet_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyCustomDomainAssociation" => !matches!(
+            api.modify_custom_domain_association(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyEndpointAccess" => !matches!(
+            api.modify_endpoint_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyEventSubscription" => !matches!(
+            api.modify_event_subscription(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyIntegration" => !matches!(
+            api.modify_integration(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyLakehouseConfiguration" => !matches!(
+            api.modify_lakehouse_configuration(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyQev2IdcApplication" => !matches!(
+            api.modify_qev2_idc_application(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyRedshiftIdcApplication" => !matches!(
+            api.modify_redshift_idc_application(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyScheduledAction" => !matches!(
+            api.modify_scheduled_action(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifySnapshotCopyRetentionPeriod" => !matches!(
+            api.modify_snapshot_copy_retention_period(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifySnapshotSchedule" => !matches!(
+            api.modify_snapshot_schedule(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyUsageLimit" => !matches!(
+            api.modify_usage_limit(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "PauseCluster" => !matches!(
+            api.pause_cluster(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "PurchaseReservedNodeOffering" => !matches!(
+            api.purchase_reserved_node_offering(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "PutResourcePolicy" => !matches!(
+            api.put_resource_policy(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RebootCluster" => !matches!(
+            api.reboot_cluster(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RegisterNamespace" => !matches!(
+            api.register_namespace(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RejectDataShare" => !matches!(
+            api.reject_data_share(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ResetClusterParameterGroup" => !matches!(
+            api.reset_cluster_parameter_group(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ResizeCluster" => !matches!(
+            api.resize_cluster(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RestoreFromClusterSnapshot" => !matches!(
+            api.restore_from_cluster_snapshot(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RestoreTableFromClusterSnapshot" => !matches!(
+            api.restore_table_from_cluster_snapshot(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ResumeCluster" => !matches!(
+            api.resume_cluster(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RevokeClusterSecurityGroupIngress" => !matches!(
+            api.revoke_cluster_security_group_ingress(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RevokeEndpointAccess" => !matches!(
+            api.revoke_endpoint_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RevokeSnapshotAccess" => !matches!(
+            api.revoke_snapshot_access(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "RotateEncryptionKey" => !matches!(
+            api.rotate_encryption_key(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "UpdatePartnerStatus" => !matches!(
+            api.update_partner_status(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        _ => false,
+    }
+}

@@ -31,14 +31,21 @@ impl Server {
         let stderr = child.stderr.take().expect("stderr is piped");
         let mut lines = BufReader::new(stderr).lines();
         let addr = loop {
-            let line = lines.next().expect("server printed its address before exiting").expect("utf-8 stderr");
+            let line = lines
+                .next()
+                .expect("server printed its address before exiting")
+                .expect("utf-8 stderr");
             if let Some(rest) = line.strip_prefix("tidemark listening on http://") {
                 break rest.trim().to_owned();
             }
         };
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, endpoint: format!("http://{addr}"), addr }
+        Self {
+            child,
+            endpoint: format!("http://{addr}"),
+            addr,
+        }
     }
 
     pub fn in_memory() -> Self {
@@ -76,10 +83,21 @@ impl Server {
     }
 
     /// A raw HTTP/1.1 exchange (admin API and malformed-request tests); returns status and body.
-    pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
         let mut s = TcpStream::connect(&self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
+        s.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -89,8 +107,15 @@ impl Server {
         let mut raw = Vec::new();
         s.read_to_end(&mut raw).expect("read response");
         let text = String::from_utf8_lossy(&raw).into_owned();
-        let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status line");
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .expect("status line");
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         (status, body)
     }
 }
