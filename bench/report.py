@@ -44,6 +44,14 @@ def _goal_rows(bench: dict) -> list[str]:
     return rows
 
 
+def _mem(text: str) -> str:
+    """/proc/meminfo's `24684084 kB` → `23.5 GiB`; anything else is shown as is."""
+    parts = text.split()
+    if len(parts) == 2 and parts[1] == "kB" and parts[0].isdigit():
+        return f"{int(parts[0]) / 2**20:.1f} GiB"
+    return text
+
+
 def render_markdown(results: dict, png_name: str) -> str:
     m, v = results["machine"], results["versions"]
     out = [
@@ -59,7 +67,7 @@ def render_markdown(results: dict, png_name: str) -> str:
         "",
         f"- date: {results['generated_at']}",
         f"- CPU: {m['cpu']} — `nproc` = {m['nproc']}",
-        f"- memory: {m['mem_total']}; kernel {m['kernel']}",
+        f"- memory: {_mem(m['mem_total'])}; kernel {m['kernel']}",
         f"- load average at start: {m['loadavg']} (the machine is shared; numbers are noisy)",
         f"- tidemark: {v['tidemark']}; rustc: {v['rustc']}",
         f"- moto: {v['moto']}; Python {v['python']}; boto3 {v['boto3']}; awscli {v['awscli']}",

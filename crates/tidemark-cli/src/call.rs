@@ -157,24 +157,25 @@ pub fn run_service(
         }
     }
     let cfg = config::resolve(&g, service)?;
+    // awscli reads the profile before the skeleton handler runs (an unknown profile fails).
+    if call.skeleton.as_deref() == Some("input") {
+        let shape = op
+            .get("input")
+            .and_then(|i| i.get("shape"))
+            .and_then(Value::as_str);
+        let sk = shape
+            .map(|s| skeleton::generate(&model, s, false))
+            .unwrap_or(Value::Object(Map::new()));
+        printer.out(&format!("{}\n", pyfmt::json_dumps(&sk)));
+        return Ok(0);
+    }
     let out_ctx = OutputCtx {
         output: cfg.output.clone(),
         query: query.as_ref(),
         color: color_on(&g, printer),
         op_name: &op_name,
     };
-    if let Some(mode) = &call.skeleton {
-        if mode == "input" {
-            let shape = op
-                .get("input")
-                .and_then(|i| i.get("shape"))
-                .and_then(Value::as_str);
-            let sk = shape
-                .map(|s| skeleton::generate(&model, s, false))
-                .unwrap_or(Value::Object(Map::new()));
-            printer.out(&format!("{}\n", pyfmt::json_dumps(&sk)));
-            return Ok(0);
-        }
+    if call.skeleton.is_some() {
         let shape = op
             .get("output")
             .and_then(|i| i.get("shape"))

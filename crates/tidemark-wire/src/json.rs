@@ -20,7 +20,8 @@ pub struct JsonError {
     pub type_name: String,
     pub message: Option<String>,
     /// Extra members of a modelled exception (e.g. `CancellationReasons`).
-    pub extra: Map<String, Value>,
+    /// Boxed to keep `Result<_, JsonError>` small on the hot path.
+    pub extra: Box<Map<String, Value>>,
 }
 
 impl JsonError {
@@ -29,7 +30,7 @@ impl JsonError {
             status,
             type_name: type_name.into(),
             message,
-            extra: Map::new(),
+            extra: Box::default(),
         }
     }
 
@@ -72,7 +73,7 @@ impl JsonError {
         if let (Some(m), false) = (&self.message, has_message) {
             obj.insert("message".into(), Value::String(m.clone()));
         }
-        obj.extend(self.extra.clone());
+        obj.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         Value::Object(obj)
     }
 }
@@ -94,7 +95,7 @@ pub fn from_dispatch(err: DispatchError, request_id: &str) -> JsonError {
                 status,
                 type_name: format!("{MODELED_NS}#{}", m.shape),
                 message: None,
-                extra,
+                extra: Box::new(extra),
             }
         }
         DispatchError::Common(c) => from_common(c, request_id),
