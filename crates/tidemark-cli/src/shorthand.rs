@@ -16,6 +16,8 @@ pub struct ShorthandError(pub String);
 struct Parser<'a> {
     input: &'a [char],
     index: usize,
+    /// Set by `key@=`: values of this key are paramfile URIs to load (`_resolve_paramfiles`).
+    resolve: bool,
 }
 
 fn error_location(value: &[char], index: usize) -> String {
@@ -66,6 +68,7 @@ pub fn parse(value: &str) -> Result<Value, ShorthandError> {
     let mut p = Parser {
         input: &chars,
         index: 0,
+        resolve: false,
     };
     p.parameter()
 }
@@ -129,12 +132,7 @@ impl Parser<'_> {
 
     fn keyval(&mut self) -> Result<(String, Value), ShorthandError> {
         let key = self.key();
-        // `key@=file://..` (paramfile resolution inside shorthand) is not supported; the
-        // `@` is accepted and the value kept literally.
-        let save = self.index;
-        if self.expect('@', true).is_err() {
-            self.index = save;
-        }
+        self.at_sign();
         self.expect('=', true)?;
         Ok((key, self.values()?))
     }
@@ -210,15 +208,39 @@ impl Parser<'_> {
         out.replace("\\,", ",").trim_end().to_string()
     }
 
-    fn value(&mut self) -> String {
-        self.consume_while(first_follow)
+    /// `key@=`: the following values are loaded from `file://` / `fileb://` URIs.
+    fn at_sign(&mut self) {
+        let save = self.index;
+        self.resolve = self.expect('@', true).is_ok();
+        if !self.resolve {
+            self.index = save;
+        }
+    }
+
+    fn finish(&self, v: String) -> Result<String, ShorthandError> {
+        if !self.resolve {
+            return Ok(v);
+        }
+        match crate::params::get_paramfile(&v).map_err(ShorthandError)? {
+            Some(crate::params::Loaded::Text(t)) => Ok(t),
+            Some(crate::params::Loaded::Bytes(b)) => Ok(String::from_utf8_lossy(&b).into_owned()),
+            None => Ok(v),
+        }
+    }
+
+    fn value(&mut self) -> Result<String, ShorthandError> {
+        let v = self.consume_while(first_follow);
+        self.finish(v)
     }
 
     fn second_value(&mut self) -> Result<String, ShorthandError> {
         match self.current() {
             Some('\'') => self.quoted('\''),
             Some('"') => self.quoted('"'),
-            _ => Ok(self.consume_while(second_follow)),
+            _ => {
+                let v = self.consume_while(second_follow);
+                self.finish(v)
+            }
         }
     }
 
@@ -226,7 +248,7 @@ impl Parser<'_> {
         match self.current() {
             Some('\'') => self.quoted('\''),
             Some('"') => self.quoted('"'),
-            _ => Ok(self.value()),
+            _ => self.value(),
         }
     }
 
@@ -251,9 +273,10 @@ impl Parser<'_> {
         }
         let inner: String = self.input[start + 1..i].iter().collect();
         self.index = i + 1;
-        Ok(inner
+        let v = inner
             .replace(&format!("\\{q}"), &q.to_string())
-            .replace("\\\\", "\\"))
+            .replace("\\\\", "\\");
+        self.finish(v)
     }
 
     fn explicit_list(&mut self) -> Result<Value, ShorthandError> {
@@ -290,10 +313,7 @@ impl Parser<'_> {
                 return Err(self.syntax("}", "EOF"));
             }
             let key = self.key();
-            let save = self.index;
-            if self.expect('@', true).is_err() {
-                self.index = save;
-            }
+            self.at_sign();
             self.expect('=', true)?;
             let v = self.explicit_values()?;
             self.consume_whitespace();
@@ -416,6 +436,22 @@ mod tests {
         );
         assert_eq!(parse("a=x\\,y").unwrap(), json!({"a": "x,y"}));
         assert_eq!(parse("a=").unwrap(), json!({"a": ""}));
+    }
+
+    #[test]
+    fn at_sign_loads_paramfiles() {
+        let path =
+            std::env::temp_dir().join(format!("tidemark-shorthand-{}.txt", std::process::id()));
+        std::fs::write(&path, "from file").unwrap();
+        let v = parse(&format!("a@=file://{},b=file://x", path.display())).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(v, json!({"a": "from file", "b": "file://x"}));
+        assert!(
+            parse("a@=file:///nonexistent/tidemark")
+                .unwrap_err()
+                .0
+                .starts_with("Unable to load paramfile")
+        );
     }
 
     #[test]

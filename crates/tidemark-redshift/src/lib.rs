@@ -17,6 +17,7 @@ mod schedules;
 mod sharing;
 mod snapshots;
 mod tags;
+mod vault_volumes;
 mod volume;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
 pub use schedule_expr::{ScheduleError, check_definitions, next_invocation};
+pub use vault_volumes::{VAULT_MANIFESTS_TABLE, VaultVolumes};
 pub use volume::{CaptureResult, Progress, StoreVolumes, VolumeBackup};
 
 /// Every store table this crate writes (for a full reset of Redshift state).

@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use tidemark_auth::{AuthMode, CredentialsFile};
 use tidemark_jobs::Engine;
+use tidemark_redshift::VaultVolumes;
 use tidemark_store::{MemStore, RedbStore, Store};
+use tidemark_vault::{Vault, VaultOptions, backend_from_url};
 use tidemark_wire::{Admin, ClockChange, ClockView, Services};
 
 /// The default listen address (documented in the README).
@@ -40,6 +42,11 @@ pub struct ServeArgs {
     /// TOML file mapping access keys to secrets, accounts and names (required by strict).
     #[arg(long, env = "TIDEMARK_CREDENTIALS")]
     credentials: Option<PathBuf>,
+    /// Where backups and snapshots are stored: file:///DIR, s3://bucket/prefix (endpoint and
+    /// keys from the AWS_* environment variables) or memory://. Default: <data-dir>/vault,
+    /// or memory:// with --in-memory.
+    #[arg(long, env = "TIDEMARK_VAULT")]
+    vault: Option<String>,
     /// Use the pure in-memory store instead of redb's in-memory backend (with --in-memory).
     #[arg(long, hide = true, requires = "in_memory")]
     mem_store: bool,
@@ -86,6 +93,33 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(store))
 }
 
+fn vault_url(args: &ServeArgs) -> String {
+    if let Some(url) = &args.vault {
+        return url.clone();
+    }
+    if args.in_memory {
+        return "memory://".to_owned();
+    }
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(tidemark_core::default_data_dir);
+    format!("file://{}", dir.join("vault").display())
+}
+
+fn open_vault(args: &ServeArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Result<Vault> {
+    let url = vault_url(args);
+    if let Some(dir) = url.strip_prefix("file://") {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating vault directory {dir}"))?;
+    }
+    let backend = backend_from_url(&url).with_context(|| format!("vault {url}"))?;
+    let opts = VaultOptions {
+        runtime: Some(runtime.handle().clone()),
+        ..VaultOptions::default()
+    };
+    Vault::open(backend, opts).with_context(|| format!("opening vault {url}"))
+}
+
 /// The admin API over the job engine and the store.
 struct AppAdmin {
     engine: Arc<Engine>,
@@ -130,10 +164,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let auth = auth_mode(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     let store = open_store(&args)?;
+    let vault = open_vault(&args, &runtime)?;
     let engine = Arc::new(Engine::open(store.clone())?);
     let dynamodb = tidemark_dynamodb::DynamoDbService::new(store.clone(), engine.clone());
-    let redshift = tidemark_redshift::RedshiftService::new(store.clone(), engine.clone());
+    dynamodb.set_endpoint_address(args.listen.to_string());
+    let volumes = Arc::new(VaultVolumes::new(store.clone(), vault));
+    let redshift =
+        tidemark_redshift::RedshiftService::with_volumes(store.clone(), engine.clone(), volumes);
     engine.recover()?;
     let admin = Arc::new(AppAdmin {
         engine: engine.clone(),
@@ -147,10 +189,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body: tidemark_wire::DEFAULT_MAX_BODY,
     });
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

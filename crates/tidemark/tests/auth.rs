@@ -117,27 +117,131 @@ async fn strict_mode_accepts_good_signatures_and_rejects_bad_ones() {
         .expect("signed by bob");
 }
 
-/// Permissive mode: a 12-digit access key selects that account; every key lists only its
-/// own account's tables.
+/// Permissive mode: a 12-digit access key selects that account. Account A's table and
+/// cluster are invisible to account B (listing, describing, writing, deleting), and B may
+/// reuse the same names for its own resources (reference §1.1, §1.4).
 #[tokio::test]
 async fn accounts_are_isolated() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+        ScalarAttributeType,
+    };
     let server = Server::in_memory();
     let a = server.dynamodb("111111111111", "x");
     let b = server.dynamodb("222222222222", "x");
-    assert!(
-        a.list_tables()
-            .send()
-            .await
-            .expect("a lists")
-            .table_names()
-            .is_empty()
+    let create = |c: &aws_sdk_dynamodb::Client| {
+        c.create_table()
+            .table_name("Shared")
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("valid definition"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("valid key"),
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+    };
+    let made = create(&a).send().await.expect("A creates its table");
+    let arn = made
+        .table_description()
+        .and_then(|d| d.table_arn())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(arn.contains(":111111111111:table/Shared"), "{arn}");
+    assert_eq!(
+        a.list_tables().send().await.expect("A lists").table_names(),
+        ["Shared"]
     );
     assert!(
         b.list_tables()
             .send()
             .await
-            .expect("b lists")
+            .expect("B lists")
             .table_names()
             .is_empty()
+    );
+    let err = b
+        .describe_table()
+        .table_name("Shared")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    let err = b
+        .put_item()
+        .table_name("Shared")
+        .item("pk", AttributeValue::S("intruder".into()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    let err = b
+        .delete_table()
+        .table_name("Shared")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    let theirs = create(&b).send().await.expect("B may use the same name");
+    let arn_b = theirs
+        .table_description()
+        .and_then(|d| d.table_arn())
+        .unwrap_or_default();
+    assert!(arn_b.contains(":222222222222:table/Shared"), "{arn_b}");
+
+    let ra = server.redshift("111111111111", "x");
+    let rb = server.redshift("222222222222", "x");
+    ra.create_cluster()
+        .cluster_identifier("only-a")
+        .node_type("dc2.large")
+        .master_username("adminuser")
+        .master_user_password("Passw0rd1")
+        .send()
+        .await
+        .expect("A creates a cluster");
+    assert_eq!(
+        ra.describe_clusters()
+            .send()
+            .await
+            .expect("A describes")
+            .clusters()
+            .len(),
+        1
+    );
+    assert!(
+        rb.describe_clusters()
+            .send()
+            .await
+            .expect("B describes")
+            .clusters()
+            .is_empty()
+    );
+    let err = rb
+        .describe_clusters()
+        .cluster_identifier("only-a")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_redshift::error::ProvideErrorMetadata::code(&err),
+        Some("ClusterNotFound")
+    );
+    let err = rb
+        .delete_cluster()
+        .cluster_identifier("only-a")
+        .skip_final_cluster_snapshot(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_redshift::error::ProvideErrorMetadata::code(&err),
+        Some("ClusterNotFound")
     );
 }
