@@ -62,3 +62,24 @@ fn clock_state_survives_sigkill() {
     assert_eq!(v["now"], "2031-05-05T05:05:05Z");
     assert_eq!(v["frozen"], true);
 }
+
+/// SIGTERM shuts the server down gracefully: it exits on its own with status 0.
+#[test]
+fn sigterm_exits_cleanly() {
+    let mut server = Server::in_memory();
+    assert_eq!(server.http("GET", "/_tidemark/health", &[], b"").0, 200);
+    let pid = server.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    for _ in 0..100 {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("server did not exit within 5 s of SIGTERM");
+}
