@@ -15,9 +15,6 @@ def _planned(target: Target, settings: Settings) -> dict:
 
 
 for _name, _title, _unit, _higher, _only in [
-    ("put_get_1_client", "PutItem/GetItem throughput, 1 client", "ops/s", True, False),
-    ("put_get_32_clients", "PutItem/GetItem throughput, 32 clients", "ops/s", True, False),
-    ("query_scan", "Query/Scan items per second", "items/s", True, False),
     ("backup_restore", "CreateBackup + RestoreTableFromBackup wall time", "ms", False, False),
     (
         "cli_invocation",
@@ -26,8 +23,6 @@ for _name, _title, _unit, _higher, _only in [
         False,
         False,
     ),
-    # cargo run --release -p tidemark-vault --example vault_bench
-    ("vault_throughput", "Vault chunk+hash+compress throughput", "MB/s", True, True),
 ]:
     benchmark(
         _name,

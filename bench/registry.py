@@ -18,6 +18,11 @@ class Goal:
     threshold: float
     label: str
     source: str
+    # True: `threshold` is a multiple of moto's value of the same metric in the same run
+    # (e.g. >= 30 means "at least 30x moto"), compared as tidemark-advantage.
+    vs_moto: bool = False
+    # Which result column the goal judges ("tidemark" or "tidemark-disk").
+    target: str = "tidemark"
 
     def met(self, value: float) -> bool:
         return value <= self.threshold if self.op == "<=" else value >= self.threshold
@@ -27,6 +32,12 @@ class Goal:
 class Metric:
     key: str
     label: str
+    # Per-row overrides of the benchmark's unit and direction (a throughput table may also
+    # carry latency rows).
+    unit: str | None = None
+    higher_is_better: bool | None = None
+    # Context rows (sizes, counts): shown without a direction arrow or a ratio.
+    info: bool = False
 
 
 @dataclass
@@ -44,6 +55,8 @@ class Benchmark:
     implemented: bool = True
     # Benchmarks of tidemark internals (e.g. the vault) have no moto counterpart.
     tidemark_only: bool = False
+    # Result columns this benchmark measures; "tidemark-disk" is tidemark with --data-dir.
+    targets: tuple[str, ...] = ("tidemark", "moto")
 
 
 @dataclass
@@ -60,12 +73,13 @@ def benchmark(
     title: str,
     unit: str,
     description: str,
-    metrics: list[tuple[str, str]],
+    metrics: list[tuple[str, str] | Metric],
     *,
     higher_is_better: bool = False,
     goals: tuple[Goal, ...] = (),
     implemented: bool = True,
     tidemark_only: bool = False,
+    targets: tuple[str, ...] | None = None,
 ):
     """Registers `fn(target, settings) -> {metric_key: value, "samples": [...]}`."""
 
@@ -76,12 +90,13 @@ def benchmark(
                 title=title,
                 unit=unit,
                 description=description,
-                metrics=[Metric(k, label) for k, label in metrics],
+                metrics=[m if isinstance(m, Metric) else Metric(*m) for m in metrics],
                 fn=fn,
                 higher_is_better=higher_is_better,
                 goals=list(goals),
                 implemented=implemented,
                 tidemark_only=tidemark_only,
+                targets=targets or (("tidemark",) if tidemark_only else ("tidemark", "moto")),
             )
         )
         return fn
@@ -105,3 +120,11 @@ def summarize(samples: list[float]) -> dict:
         "n": len(ordered),
         "samples": samples,
     }
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list (pct in 0..100)."""
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(pct / 100.0 * len(ordered) + 0.5)))
+    return ordered[rank - 1]

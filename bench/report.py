@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TARGETS = ("tidemark", "moto")
+TARGETS = ("tidemark", "tidemark-disk", "moto")
+HEADERS = {"tidemark": "tidemark", "tidemark-disk": "tidemark --data-dir", "moto": "moto"}
 
 
 def _fmt(value: float | None) -> str:
@@ -17,30 +18,61 @@ def _fmt(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def _ratio(bench: dict, key: str) -> str:
-    tm = bench["results"].get("tidemark", {}).get(key)
+def _metrics(bench: dict) -> list[tuple[str, str, str, bool]]:
+    """(key, label, unit, higher_is_better) per row; older results.json rows have 2 fields.
+    `higher_is_better` is None for context rows (no arrow, no ratio)."""
+    rows = []
+    for m in bench["metrics"]:
+        unit = m[2] if len(m) > 2 and m[2] else bench["unit"]
+        higher = m[3] if len(m) > 3 and m[3] is not None else bench["higher_is_better"]
+        if len(m) > 4 and m[4]:
+            higher = None
+        rows.append((m[0], m[1], unit, higher))
+    return rows
+
+
+def _targets(bench: dict) -> list[str]:
+    listed = bench.get("targets") or [t for t in TARGETS if t in bench["results"]]
+    return [t for t in TARGETS if t in listed]
+
+
+def _advantage(bench: dict, key: str, higher: bool, target: str = "tidemark") -> float | None:
+    """How many times better `target` is than moto on `key` (> 1: tidemark wins)."""
+    tm = bench["results"].get(target, {}).get(key)
     moto = bench["results"].get("moto", {}).get(key)
-    if tm is None or moto is None or tm == 0 or moto == 0:
+    if higher is None or tm is None or moto is None or tm == 0 or moto == 0:
+        return None
+    return tm / moto if higher else moto / tm
+
+
+def _fmt_ratio(ratio: float | None) -> str:
+    if ratio is None:
         return "n/a"
-    # Always "how many times better tidemark is", so > 1 means tidemark wins.
-    ratio = tm / moto if bench["higher_is_better"] else moto / tm
     return f"{ratio:,.1f}×" if ratio >= 10 else f"{ratio:.2f}×"
 
 
 def _goal_rows(bench: dict) -> list[str]:
     rows = []
-    tm = bench["results"].get("tidemark", {})
+    directions = {k: h for k, _l, _u, h in _metrics(bench)}
+    units = {k: u for k, _l, u, _h in _metrics(bench)}
     for goal in bench["goals"]:
-        value = tm.get(goal["metric"])
+        target = goal.get("target", "tidemark")
+        value = bench["results"].get(target, {}).get(goal["metric"])
+        if goal.get("vs_moto"):
+            ratio = _advantage(bench, goal["metric"], directions.get(goal["metric"], True), target)
+            shown = f"{HEADERS[target]} {_fmt(value)} {units.get(goal['metric'], '')} = " + (
+                f"{_fmt_ratio(ratio)} moto" if ratio is not None else "no moto figure"
+            )
+            value = ratio
+        else:
+            shown = f"{HEADERS[target]} {goal['metric']} = {_fmt(value)} {units.get(goal['metric'], bench['unit'])}"
         if value is None:
             verdict = "not measured"
+            shown = "no figure"
         else:
             ok = value <= goal["threshold"] if goal["op"] == "<=" else value >= goal["threshold"]
             verdict = "**met**" if ok else "**not met**"
-        rows.append(
-            f"- {goal['label']} ({goal['source']}): {verdict} "
-            f"(tidemark {goal['metric']} = {_fmt(value)} {bench['unit']})"
-        )
+        rows.append(f"- {goal['label']} ({goal['source']}): {verdict} ({shown})")
     return rows
 
 
@@ -72,29 +104,36 @@ def render_markdown(results: dict, png_name: str) -> str:
         f"- tidemark: {v['tidemark']}; rustc: {v['rustc']}",
         f"- moto: {v['moto']}; Python {v['python']}; boto3 {v['boto3']}; awscli {v['awscli']}",
         f"- runs per cold-start measurement: {results['settings']['runs']}",
+        f"- load generators: {v.get('wrk', 'wrk not installed')}; boto3 threads in one Python process",
         "",
         f"![tidemark vs moto]({png_name})",
         "",
     ]
     for bench in results["benchmarks"].values():
-        better = "higher is better" if bench["higher_is_better"] else "lower is better"
-        out += [
-            f"## {bench['title']}",
-            "",
-            f"{bench['description']} Unit: {bench['unit']}, {better}.",
-            "",
-        ]
-        out += [
-            f"| metric | tidemark ({bench['unit']}) | moto ({bench['unit']}) | tidemark advantage |",
-            "|---|---:|---:|---:|",
-        ]
-        for key, label in bench["metrics"]:
-            cells = [_fmt(bench["results"].get(t, {}).get(key)) for t in TARGETS]
-            out.append(f"| {label} | {cells[0]} | {cells[1]} | {_ratio(bench, key)} |")
-        for t in TARGETS:
-            err = bench["results"].get(t, {}).get("error")
-            if err:
-                out.append(f"\n{t} failed: `{err}`")
+        targets = _targets(bench)
+        tms = [t for t in targets if t != "moto"]
+        has_moto = "moto" in targets
+        out += [f"## {bench['title']}", "", f"How measured: {bench['description']}", ""]
+        head = ["metric", "unit", *[HEADERS[t] for t in targets]]
+        if has_moto:
+            head += [f"{HEADERS[t]} ÷ moto" for t in tms]
+        out += ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+        for key, label, unit, higher in _metrics(bench):
+            cells = [_fmt(bench["results"].get(t, {}).get(key)) for t in targets]
+            if has_moto:
+                cells += [_fmt_ratio(_advantage(bench, key, higher, t)) for t in tms]
+            arrow = "" if higher is None else (" ↑" if higher else " ↓")
+            if has_moto and higher is None:
+                cells[len(targets) :] = ["" for _ in tms]
+            out.append(f"| {label} | {unit}{arrow} | " + " | ".join(cells) + " |")
+        for t in targets:
+            res = bench["results"].get(t, {})
+            if res.get("error"):
+                out.append(f"\n{HEADERS[t]} failed: `{res['error']}`")
+        notes = [(t, n) for t in targets for n in bench["results"].get(t, {}).get("notes", [])]
+        if notes:
+            out += ["", "Notes:", ""]
+            out += [f"- {HEADERS[t]}: {n}" for t, n in notes]
         goals = _goal_rows(bench)
         if goals:
             out += ["", "Goals:", "", *goals]
@@ -105,7 +144,8 @@ def render_markdown(results: dict, png_name: str) -> str:
         out += [f"- {p}" for p in planned]
         out.append("")
     out.append(
-        "`tidemark advantage` is moto ÷ tidemark for lower-is-better metrics and tidemark ÷ moto otherwise."
+        "↑ higher is better, ↓ lower is better. The `÷ moto` columns say how many times better "
+        "tidemark is (moto ÷ tidemark for ↓ rows), so > 1× means tidemark wins."
     )
     return "\n".join(out) + "\n"
 
@@ -120,33 +160,55 @@ def render_png(results: dict, path: Path) -> None:
     benches = list(results["benchmarks"].values())
     if not benches:
         return
-    fig, axes = plt.subplots(1, len(benches), figsize=(4.2 * len(benches), 4.0), squeeze=False)
-    colors = {"tidemark": "#1f77b4", "moto": "#ff7f0e"}
-    for ax, bench in zip(axes[0], benches):
-        key, label = bench["metrics"][0]
-        names, values = [], []
-        for t in TARGETS:
+    ncols = min(4, len(benches))
+    nrows = -(-len(benches) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 4.0 * nrows), squeeze=False)
+    flat = list(axes.flat)
+    for spare in flat[len(benches) :]:
+        spare.set_visible(False)
+    colors = {"tidemark": "#1f77b4", "tidemark-disk": "#17becf", "moto": "#ff7f0e"}
+    for ax, bench in zip(flat, benches):
+        key, label, unit, _higher = _metrics(bench)[0]
+        names, values, cols = [], [], []
+        for t in _targets(bench):
             value = bench["results"].get(t, {}).get(key)
             if value:
-                names.append(t)
+                names.append(HEADERS[t].replace(" --", "\n--"))
                 values.append(value)
-        bars = ax.bar(names, values, color=[colors[n] for n in names])
+                cols.append(colors[t])
+        for ref_label, ref in bench["results"].get("tidemark", {}).get("plot_refs", {}).items():
+            names.append(ref_label)
+            values.append(ref)
+            cols.append("#bbbbbb")
+        bars = ax.bar(names, values, color=cols)
         ax.set_yscale("log")
-        ax.set_title(f"{bench['title']}\n({label}, {bench['unit']}, log scale)", fontsize=9)
-        ax.bar_label(bars, labels=[_fmt(x) for x in values], fontsize=8)
+        ax.set_title(f"{bench['title']}\n({label}, {unit}, log scale)", fontsize=8)
+        ax.bar_label(bars, labels=[_fmt(x) for x in values], fontsize=7)
+        ax.tick_params(axis="x", labelsize=7)
+        lines = []
         for goal in bench["goals"]:
-            ax.axhline(goal["threshold"], color="green", linestyle="--", linewidth=1)
+            if goal["metric"] != key or goal.get("target", "tidemark") != "tidemark":
+                continue
+            if goal.get("vs_moto"):
+                moto = bench["results"].get("moto", {}).get(key)
+                if not moto:
+                    continue
+                lines.append((moto * goal["threshold"], f"goal {_fmt(goal['threshold'])}× moto"))
+            else:
+                lines.append((goal["threshold"], f"goal {_fmt(goal['threshold'])}"))
+        for y, text in lines:
+            ax.axhline(y, color="green", linestyle="--", linewidth=1)
             ax.text(
                 0.02,
-                goal["threshold"],
-                f"goal {_fmt(goal['threshold'])}",
+                y,
+                text,
                 color="green",
                 fontsize=7,
                 va="bottom",
                 transform=ax.get_yaxis_transform(),
             )
         # Log-scale bars need an explicit floor below every bar and goal line to be visible.
-        marks = values + [g["threshold"] for g in bench["goals"]]
+        marks = values + [y for y, _ in lines]
         if marks:
             ax.set_ylim(min(marks) / 3, max(marks) * 3)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _fmt(y)))

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -19,11 +20,15 @@ import traceback
 from importlib.metadata import version
 from pathlib import Path
 
+import dynamo  # noqa: F401  (registers put_item, get_item)
 import planned  # noqa: F401  (registers the placeholders)
+import query_scan  # noqa: F401  (registers query_scan)
+import redshift  # noqa: F401  (registers redshift_snapshots)
 import startup  # noqa: F401  (registers cold_start and idle_rss)
+import vault  # noqa: F401  (registers vault)
 from registry import BENCHMARKS, Settings
 from report import render_markdown, render_png
-from targets import moto_target, tidemark_target
+from targets import moto_target, tidemark_disk_target, tidemark_target
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -78,7 +83,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=25, help="cold starts per target (default 25)")
     parser.add_argument("--quick", action="store_true", help="5 runs: a smoke test of the harness")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
-    parser.add_argument("--targets", default="tidemark,moto")
+    parser.add_argument(
+        "--targets", default="tidemark,moto", help="tidemark also measures tidemark-disk"
+    )
     parser.add_argument("--tidemark-bin", default=str(ROOT / "target" / "release" / "tidemark"))
     parser.add_argument("--report-only", action="store_true", help="re-render from results.json")
     args = parser.parse_args()
@@ -106,6 +113,7 @@ def run(args: argparse.Namespace) -> dict:
         if name == "tidemark":
             if tm_bin.is_file():
                 targets.append(tidemark_target(tm_bin))
+                targets.append(tidemark_disk_target(tm_bin))
             else:
                 print(f"warning: {tm_bin} missing; tidemark not measured", file=sys.stderr)
         elif name == "moto":
@@ -123,6 +131,9 @@ def run(args: argparse.Namespace) -> dict:
             "python": platform.python_version(),
             "boto3": version("boto3"),
             "awscli": version("awscli"),
+            "wrk": _cmd_version(["wrk", "--version"]).split(" Copyright")[0]
+            if shutil.which("wrk")
+            else "wrk not installed",
         },
         "settings": {"runs": settings.runs},
         "benchmarks": {},
@@ -136,12 +147,15 @@ def run(args: argparse.Namespace) -> dict:
             "unit": bench.unit,
             "description": bench.description,
             "higher_is_better": bench.higher_is_better,
-            "metrics": [[m.key, m.label] for m in bench.metrics],
+            "metrics": [
+                [m.key, m.label, m.unit, m.higher_is_better, m.info] for m in bench.metrics
+            ],
+            "targets": list(bench.targets),
             "goals": [g.__dict__ for g in bench.goals],
             "results": {},
         }
         for target in targets:
-            if bench.tidemark_only and target.name != "tidemark":
+            if target.name not in bench.targets:
                 continue
             began = time.monotonic()
             try:
@@ -150,7 +164,7 @@ def run(args: argparse.Namespace) -> dict:
                 traceback.print_exc()
                 entry["results"][target.name] = {"error": f"{type(exc).__name__}: {exc}"}
             took = time.monotonic() - began
-            summary = {k: entry["results"][target.name].get(k) for k, _ in entry["metrics"]}
+            summary = {m[0]: entry["results"][target.name].get(m[0]) for m in entry["metrics"]}
             print(f"{bench.name:12} {target.name:9} {took:6.1f}s  {summary}", file=sys.stderr)
         results["benchmarks"][bench.name] = entry
     return results

@@ -8,6 +8,7 @@ import time
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
 from registry import Goal, Settings, benchmark, summarize
 from targets import Target, free_port, stop, tree_rss_bytes
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+# Fresh --data-dir directories live here (on the repo's disk, not a tmpfs, so fsync is real).
+SCRATCH = Path(__file__).resolve().parent / "out" / "scratch"
 
 
 def free_port() -> int:
@@ -19,18 +24,33 @@ class Target:
     """A server binary the benchmarks start fresh for each measurement."""
 
     name: str
-    argv_template: list[str]  # "{port}" is replaced by the listening port
+    # "{port}" is replaced by the listening port, "{data_dir}" by a fresh empty directory
+    # (removed again by `stop`).
+    argv_template: list[str]
     version: str
 
     def spawn(self, port: int) -> subprocess.Popen:
-        argv = [a.replace("{port}", str(port)) for a in self.argv_template]
+        data_dir = None
+        if any("{data_dir}" in a for a in self.argv_template):
+            SCRATCH.mkdir(parents=True, exist_ok=True)
+            data_dir = tempfile.mkdtemp(prefix="tidemark-", dir=SCRATCH)
+        argv = [
+            a.replace("{port}", str(port)).replace("{data_dir}", data_dir or "")
+            for a in self.argv_template
+        ]
         # Output is discarded: a full pipe would stall the server and skew the timings.
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        _DATA_DIRS[proc.pid] = data_dir
+        return proc
+
+
+# pid -> scratch data directory to remove once that server has stopped.
+_DATA_DIRS: dict[int, str | None] = {}
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -40,6 +60,9 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    data_dir = _DATA_DIRS.pop(proc.pid, None)
+    if data_dir:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def tidemark_target(binary: Path) -> Target:
@@ -56,6 +79,23 @@ def tidemark_target(binary: Path) -> Target:
         name="tidemark",
         argv_template=[str(binary), "serve", "--listen", "127.0.0.1:{port}", "--in-memory"],
         version=version,
+    )
+
+
+def tidemark_disk_target(binary: Path) -> Target:
+    """tidemark with on-disk state (--data-dir): every commit is fsynced before the reply."""
+    base = tidemark_target(binary)
+    return Target(
+        name="tidemark-disk",
+        argv_template=[
+            str(binary),
+            "serve",
+            "--listen",
+            "127.0.0.1:{port}",
+            "--data-dir",
+            "{data_dir}",
+        ],
+        version=base.version,
     )
 
 

@@ -10,6 +10,7 @@
 //! the handlers.
 
 pub mod attr;
+mod backup;
 mod batch;
 mod capacity;
 mod catalog;

@@ -19,17 +19,38 @@ use crate::{batch, items, jobs, query, settings, table_update, tables, transact}
 pub struct DynamoDbService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) engine: Arc<Engine>,
+    /// Backup/PITR state (vault, parked snapshots): `backup/mod.rs`.
+    pub(crate) backups: Arc<crate::backup::Backups>,
     endpoint: Mutex<String>,
 }
 
 impl DynamoDbService {
     /// Builds the service and registers its job handlers with `engine` (call before
-    /// `Engine::recover`).
+    /// `Engine::recover`). Backups go to an in-memory vault opened on first use.
     pub fn new(store: Arc<dyn Store>, engine: Arc<Engine>) -> Arc<Self> {
+        Self::with_backups(store, engine, crate::backup::Backups::in_memory())
+    }
+
+    /// Like [`DynamoDbService::new`], storing backups in `vault`.
+    pub fn with_vault(
+        store: Arc<dyn Store>,
+        engine: Arc<Engine>,
+        vault: Arc<tidemark_vault::Vault>,
+    ) -> Arc<Self> {
+        Self::with_backups(store, engine, crate::backup::Backups::new(vault))
+    }
+
+    fn with_backups(
+        store: Arc<dyn Store>,
+        engine: Arc<Engine>,
+        backups: Arc<crate::backup::Backups>,
+    ) -> Arc<Self> {
         jobs::register(&engine, store.clone());
+        crate::backup::register(&engine, store.clone(), backups.clone());
         Arc::new(Self {
             store,
             engine,
+            backups,
             endpoint: Mutex::new("localhost:8000".to_string()),
         })
     }
@@ -245,5 +266,75 @@ impl DynamoDbApi for DynamoDbService {
     ) -> R<DescribeLimitsOutput, DescribeLimitsError> {
         let _ = (ctx, input);
         Ok(settings::describe_limits())
+    }
+
+    // Backups and point-in-time recovery: backup/.
+
+    fn create_backup(
+        &self,
+        ctx: &RequestContext,
+        input: CreateBackupInput,
+    ) -> R<CreateBackupOutput, CreateBackupError> {
+        Ok(crate::backup::create_backup(self, ctx, input)?)
+    }
+
+    fn describe_backup(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeBackupInput,
+    ) -> R<DescribeBackupOutput, DescribeBackupError> {
+        Ok(crate::backup::describe_backup(self, ctx, input)?)
+    }
+
+    fn list_backups(
+        &self,
+        ctx: &RequestContext,
+        input: ListBackupsInput,
+    ) -> R<ListBackupsOutput, ListBackupsError> {
+        Ok(crate::backup::list_backups(self, ctx, input)?)
+    }
+
+    fn delete_backup(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteBackupInput,
+    ) -> R<DeleteBackupOutput, DeleteBackupError> {
+        Ok(crate::backup::delete_backup(self, ctx, input)?)
+    }
+
+    fn restore_table_from_backup(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreTableFromBackupInput,
+    ) -> R<RestoreTableFromBackupOutput, RestoreTableFromBackupError> {
+        Ok(crate::backup::restore_table_from_backup(self, ctx, input)?)
+    }
+
+    fn describe_continuous_backups(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeContinuousBackupsInput,
+    ) -> R<DescribeContinuousBackupsOutput, DescribeContinuousBackupsError> {
+        Ok(crate::backup::describe_continuous_backups(
+            self, ctx, input,
+        )?)
+    }
+
+    fn update_continuous_backups(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateContinuousBackupsInput,
+    ) -> R<UpdateContinuousBackupsOutput, UpdateContinuousBackupsError> {
+        Ok(crate::backup::update_continuous_backups(self, ctx, input)?)
+    }
+
+    fn restore_table_to_point_in_time(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreTableToPointInTimeInput,
+    ) -> R<RestoreTableToPointInTimeOutput, RestoreTableToPointInTimeError> {
+        Ok(crate::backup::restore_table_to_point_in_time(
+            self, ctx, input,
+        )?)
     }
 }

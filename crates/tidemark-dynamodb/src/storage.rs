@@ -164,7 +164,7 @@ fn units(bytes: usize) -> f64 {
 ///
 /// Change-log hook: this is the only function that changes items, so point-in-time recovery
 /// appends `(sequence, time, key, old image, new image)` here when `table.change_log` is
-/// set; tidemark does not build PITR yet and no table sets it, so the check costs one bool.
+/// set (by UpdateContinuousBackups; see `backup/pitr.rs`); otherwise the check costs one bool.
 pub fn apply_write(
     txn: &mut dyn WriteTxn,
     table: &TableRecord,
@@ -237,10 +237,8 @@ pub fn apply_write(
         effect.index_units.push((index.name.clone(), is_gsi, cost));
     }
     if table.change_log {
-        // Point-in-time recovery is not built; no table enables the change log yet.
-        return Err(DdbError::internal(
-            "change log requested but point-in-time recovery is not built",
-        ));
+        // Point-in-time recovery's change log (backup/pitr.rs), in this same transaction.
+        crate::backup::record_change(txn, table, key, old, new)?;
     }
     Ok(effect)
 }

@@ -20,15 +20,37 @@ struct Cli {
 enum Command {
     /// Run the server speaking the DynamoDB and Redshift wire protocols.
     Serve(serve::ServeArgs),
+    /// aws CLI v1-compatible DynamoDB client (`tidemark dynamodb <op> …`).
+    Dynamodb,
+    /// aws CLI v1-compatible Redshift client (`tidemark redshift <op> …`).
+    Redshift,
+    /// Show or move the virtual clock of a running server (`show|set|advance|freeze|unfreeze`).
+    Clock,
+    /// Print a shell completion script (`bash` or `zsh`).
+    Completion,
     /// Check, measure or garbage-collect the backup vault.
     #[command(subcommand)]
     Vault(tidemark_vault::cli::VaultCommand),
 }
 
+/// Subcommands handled by the aws-compatible client, before clap: they keep aws CLI v1's own
+/// usage and error text, and start in milliseconds.
+const CLIENT_COMMANDS: &[&str] = &["dynamodb", "redshift", "clock", "completion", "__complete"];
+
 fn main() -> std::process::ExitCode {
+    if let Some(first) = std::env::args_os().nth(1)
+        && first.to_str().is_some_and(|f| CLIENT_COMMANDS.contains(&f))
+    {
+        let code = tidemark_cli::run(std::env::args_os().skip(1).collect());
+        return std::process::ExitCode::from(u8::try_from(code).unwrap_or(255));
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        // Dispatched before clap parses; listed only so `--help` shows them.
+        Command::Dynamodb | Command::Redshift | Command::Clock | Command::Completion => {
+            return std::process::ExitCode::from(2);
+        }
         Command::Vault(cmd) => {
             return match tidemark_vault::cli::run(cmd, &mut std::io::stdout().lock()) {
                 Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -171,7 +171,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = open_store(&args)?;
     let vault = open_vault(&args, &runtime)?;
     let engine = Arc::new(Engine::open(store.clone())?);
-    let dynamodb = tidemark_dynamodb::DynamoDbService::new(store.clone(), engine.clone());
+    let dynamodb = tidemark_dynamodb::DynamoDbService::with_vault(
+        store.clone(),
+        engine.clone(),
+        Arc::new(vault.clone()),
+    );
     dynamodb.set_endpoint_address(args.listen.to_string());
     let volumes = Arc::new(VaultVolumes::new(store.clone(), vault));
     let redshift =

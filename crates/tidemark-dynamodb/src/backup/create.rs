@@ -115,7 +115,7 @@ fn copy_items(
         "table_id": b.source.table_id,
     });
     let mut w = backups
-        .vault
+        .vault()?
         .writer(account, meta, Some(b.source_bytes.max(0) as u64))?;
     let mut size = 0i64;
     let prefix = storage::table_prefix(&b.source.table_id);

@@ -4,9 +4,9 @@
 use tidemark_core::RequestContext;
 use tidemark_model::dynamodb as m;
 
+use super::BackupRecord;
 use super::arn;
 use super::error::{BkError, BkResult};
-use super::BackupRecord;
 use crate::describe::timestamp;
 use crate::service::DynamoDbService;
 use crate::table::{IndexDef, KeyDef, Throughput};
@@ -197,8 +197,8 @@ pub fn delete_backup(
         // The record is gone; the vault manifest goes too (its chunks are reclaimed by the
         // vault's gc). A failure here leaves only an unreferenced manifest, so it is not
         // reported to the caller, whose backup is deleted either way.
-        if let Ok(id) = id.parse() {
-            let _ = s.backups.vault.delete(ctx.account.as_str(), &id);
+        if let (Ok(id), Ok(vault)) = (id.parse(), s.backups.vault()) {
+            let _ = vault.delete(ctx.account.as_str(), &id);
         }
     }
     Ok(m::DeleteBackupOutput {

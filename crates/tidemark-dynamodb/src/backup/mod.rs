@@ -14,14 +14,17 @@
 //! * Restores (`restore.rs`) create the target table CREATING and a `dynamodb.backup.restore`
 //!   job writes the items through `storage::apply_write` (indexes and counters stay exact),
 //!   then makes it ACTIVE.
-//! * PITR (`pitr.rs`): see that file.
+//! * PITR (`pitr.rs`, `pitr_jobs.rs`, `pitr_restore.rs`): see `pitr.rs`.
 
 mod arn;
 mod create;
 mod describe;
 mod error;
 mod list;
+mod overrides;
 mod pitr;
+mod pitr_jobs;
+mod pitr_restore;
 mod restore;
 
 use std::collections::{HashMap, VecDeque};
@@ -38,8 +41,11 @@ pub use create::create_backup;
 pub use describe::{delete_backup, describe_backup};
 pub use error::{BkError, BkResult};
 pub use list::list_backups;
-pub use pitr::{describe_continuous_backups, update_continuous_backups};
-pub use restore::{restore_table_from_backup, restore_table_to_point_in_time};
+pub use pitr::{
+    describe_continuous_backups, record_change, restore_table_to_point_in_time,
+    update_continuous_backups,
+};
+pub use restore::restore_table_from_backup;
 
 use crate::catalog;
 use crate::table::TableRecord;
@@ -77,7 +83,9 @@ pub struct BackupRecord {
 
 /// Process-local backup state shared by the handlers and jobs.
 pub struct Backups {
-    pub vault: Arc<Vault>,
+    /// The vault; `None` until first use when the service was built without one (an
+    /// in-memory vault is opened then, so services that never back up start no runtime).
+    vault: Mutex<Option<Arc<Vault>>>,
     /// Snapshots taken by CreateBackup, waiting for their job (keyed by backup ARN).
     snapshots: Mutex<HashMap<String, Box<dyn ReadTxn>>>,
     /// Recent CreateBackup times (virtual ms) per account, for the 50/s limit.
@@ -85,19 +93,36 @@ pub struct Backups {
 }
 
 impl Backups {
-    pub fn new(vault: Arc<Vault>) -> Arc<Backups> {
+    fn build(vault: Option<Arc<Vault>>) -> Arc<Backups> {
         Arc::new(Backups {
-            vault,
+            vault: Mutex::new(vault),
             snapshots: Mutex::new(HashMap::new()),
             recent: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Opens an in-memory vault (for `DynamoDbService::new`, used by tests and `--in-memory`).
-    pub fn in_memory() -> Result<Arc<Backups>, tidemark_vault::VaultError> {
+    pub fn new(vault: Arc<Vault>) -> Arc<Backups> {
+        Backups::build(Some(vault))
+    }
+
+    /// Backups into an in-memory vault opened on first use (`DynamoDbService::new`).
+    pub fn in_memory() -> Arc<Backups> {
+        Backups::build(None)
+    }
+
+    /// The vault (blocking API: call from jobs or blocking request threads only).
+    pub fn vault(&self) -> BkResult<Arc<Vault>> {
+        let mut v = self.vault.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = &*v {
+            return Ok(v.clone());
+        }
         let backend = tidemark_vault::backend_from_url("memory://")?;
-        let vault = Vault::open(backend, tidemark_vault::VaultOptions::default())?;
-        Ok(Backups::new(Arc::new(vault)))
+        let opened = Arc::new(Vault::open(
+            backend,
+            tidemark_vault::VaultOptions::default(),
+        )?);
+        *v = Some(opened.clone());
+        Ok(opened)
     }
 
     fn park_snapshot(&self, arn: &str, snap: Box<dyn ReadTxn>) {
@@ -129,8 +154,8 @@ impl Backups {
 /// Registers the backup job kinds.
 pub fn register(engine: &Engine, store: Arc<dyn Store>, backups: Arc<Backups>) {
     create::register(engine, store.clone(), backups.clone());
-    restore::register(engine, store.clone(), backups);
-    pitr::register(engine, store);
+    restore::register(engine, store.clone(), backups.clone());
+    pitr_jobs::register(engine, store, backups);
 }
 
 /// Key of a backup record in the caller's scope.
@@ -142,8 +167,15 @@ pub fn backup_key(ctx: &RequestContext, table: &str, backup_id: &str) -> Vec<u8>
 
 /// Key of a backup record from its owner (account, region) — for jobs.
 pub fn backup_key_for(account: &str, region: &str, table: &str, backup_id: &str) -> Vec<u8> {
+    let mut k = catalog_key_for(account, region, table);
+    keys::push_bytes(&mut k, backup_id.as_bytes());
+    k
+}
+
+/// `catalog::key` from the owner's account and region (jobs have no request context).
+pub fn catalog_key_for(account: &str, region: &str, name: &str) -> Vec<u8> {
     let mut k = Vec::new();
-    for part in [account, region, table, backup_id] {
+    for part in [account, region, name] {
         keys::push_bytes(&mut k, part.as_bytes());
     }
     k

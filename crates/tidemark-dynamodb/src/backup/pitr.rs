@@ -1,0 +1,314 @@
+//! Point-in-time recovery (reference §2.8, §2.9, §2.11): settings, the change log and
+//! DescribeContinuousBackups / UpdateContinuousBackups.
+//!
+//! Design ("base + log"): enabling PITR copies the table's items into `dynamodb.pitr.base`
+//! in the same write transaction that sets the table's `change_log` flag, so the base is
+//! exactly the state at the enable instant. From then on `storage::apply_write` calls
+//! [`record_change`] inside every write transaction, appending `(sequence, time, key, old,
+//! new)` to `dynamodb.pitr.log`. The state at time T is the base plus every log entry with
+//! time ≤ T, replayed in sequence order ([`items_at`]). The recurring trim job
+//! (`pitr_jobs.rs`) folds entries older than the recovery window into the base, and turns
+//! the history of a deleted table into its SYSTEM backup. Disabling discards base and log.
+//!
+//! Log times come from the engine's virtual clock. `apply_write` has no clock, so the
+//! service registers its clock per PITR table id in [`CLOCKS`] (ids are UUIDs, never
+//! shared between services), at enable time and for every PITR table at startup.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tidemark_core::{Clock, RequestContext};
+use tidemark_model::dynamodb as m;
+use tidemark_store::{Reads, WriteTxn};
+
+use super::arn;
+use super::error::{BkError, BkResult};
+pub use super::pitr_restore::restore_table_to_point_in_time;
+use crate::attr::Item;
+use crate::error::{DdbError, DdbResult};
+use crate::service::DynamoDbService;
+use crate::storage::{self, ITEMS_TABLE};
+use crate::table::{self, Status, TableRecord};
+
+pub const SETTINGS_TABLE: &str = "dynamodb.pitr";
+pub const SEQ_TABLE: &str = "dynamodb.pitr.seq";
+pub const BASE_TABLE: &str = "dynamodb.pitr.base";
+pub const LOG_TABLE: &str = "dynamodb.pitr.log";
+/// `LatestRestorableDateTime` trails now by this much (AWS: "typically 5 minutes").
+pub const LATEST_LAG_SECS: i64 = 300;
+pub const DEFAULT_PERIOD_DAYS: i32 = 35;
+const DAY_MS: i64 = 86_400_000;
+
+/// The clock of each PITR-enabled table id.
+static CLOCKS: LazyLock<Mutex<HashMap<String, Arc<Clock>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+pub fn register_clock(table_id: &str, clock: Arc<Clock>) {
+    let mut m = CLOCKS.lock().unwrap_or_else(|p| p.into_inner());
+    m.insert(table_id.to_string(), clock);
+}
+
+/// Forgets a table's clock once its PITR history is discarded (committed).
+pub fn unregister_clock(table_id: &str) {
+    let mut m = CLOCKS.lock().unwrap_or_else(|p| p.into_inner());
+    m.remove(table_id);
+}
+
+fn clock_now_ms(table_id: &str) -> Option<i64> {
+    let m = CLOCKS.lock().unwrap_or_else(|p| p.into_inner());
+    m.get(table_id).map(|c| c.now().as_millisecond())
+}
+
+/// PITR settings of one table incarnation (key: `table_prefix(table_id)`). Absent =
+/// disabled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PitrState {
+    pub account: String,
+    pub region: String,
+    pub table_id: String,
+    pub enabled_ms: i64,
+    pub period_days: i32,
+    /// The table as last seen by the trim job (for the SYSTEM backup after DeleteTable).
+    pub source: TableRecord,
+}
+
+impl PitrState {
+    pub fn earliest_ms(&self, now_ms: i64) -> i64 {
+        self.enabled_ms
+            .max(now_ms - i64::from(self.period_days) * DAY_MS)
+    }
+
+    pub fn latest_ms(&self, now_ms: i64) -> i64 {
+        self.enabled_ms.max(now_ms - LATEST_LAG_SECS * 1000)
+    }
+}
+
+/// One change-log entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub t: i64,
+    /// The item's storage key (`storage::item_key`).
+    pub key: Vec<u8>,
+    pub old: Option<Item>,
+    pub new: Option<Item>,
+}
+
+pub fn load_state(txn: &dyn Reads, table_id: &str) -> BkResult<Option<PitrState>> {
+    txn.get(SETTINGS_TABLE, &storage::table_prefix(table_id))?
+        .map(|b| serde_json::from_slice(&b).map_err(BkError::internal))
+        .transpose()
+}
+
+pub fn save_state(txn: &mut dyn WriteTxn, s: &PitrState) -> BkResult<()> {
+    let bytes = serde_json::to_vec(s).map_err(BkError::internal)?;
+    txn.put(SETTINGS_TABLE, &storage::table_prefix(&s.table_id), &bytes)?;
+    Ok(())
+}
+
+pub fn log_key(table_id: &str, seq: u64) -> Vec<u8> {
+    let mut k = storage::table_prefix(table_id);
+    k.extend(seq.to_be_bytes());
+    k
+}
+
+/// The change-log hook `storage::apply_write` calls for tables with `change_log` set.
+pub fn record_change(
+    txn: &mut dyn WriteTxn,
+    table: &TableRecord,
+    key: &[u8],
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> DdbResult<()> {
+    let t = clock_now_ms(&table.table_id).ok_or_else(|| {
+        DdbError::internal("point-in-time recovery clock not registered for this table")
+    })?;
+    let seq_key = storage::table_prefix(&table.table_id);
+    let seq = match txn.get(SEQ_TABLE, &seq_key)? {
+        Some(v) => u64::from_be_bytes(
+            v.as_slice()
+                .try_into()
+                .map_err(|_| DdbError::internal("bad PITR sequence"))?,
+        ),
+        None => 0,
+    };
+    txn.put(SEQ_TABLE, &seq_key, &(seq + 1).to_be_bytes())?;
+    let entry = LogEntry {
+        t,
+        key: key.to_vec(),
+        old: old.cloned(),
+        new: new.cloned(),
+    };
+    let bytes = serde_json::to_vec(&entry).map_err(DdbError::internal)?;
+    txn.put(LOG_TABLE, &log_key(&table.table_id, seq), &bytes)?;
+    Ok(())
+}
+
+/// The table's items (stored item JSON, in key order) as of `at_ms`: base + log ≤ `at_ms`.
+pub fn items_at(txn: &dyn Reads, table_id: &str, at_ms: i64) -> BkResult<Vec<Vec<u8>>> {
+    let prefix = storage::table_prefix(table_id);
+    let mut items = std::collections::BTreeMap::new();
+    for e in txn.scan_prefix(BASE_TABLE, &prefix)? {
+        let (k, v) = e?;
+        items.insert(k, v);
+    }
+    for e in txn.scan_prefix(LOG_TABLE, &prefix)? {
+        let (_, v) = e?;
+        let entry: LogEntry = serde_json::from_slice(&v).map_err(BkError::internal)?;
+        // Times never decrease along the sequence (both are taken in the single writer).
+        if entry.t > at_ms {
+            break;
+        }
+        match &entry.new {
+            Some(item) => items.insert(entry.key, storage::encode_item(item)?),
+            None => items.remove(&entry.key),
+        };
+    }
+    Ok(items.into_values().collect())
+}
+
+/// Drops every PITR record of a table incarnation.
+pub fn discard(txn: &mut dyn WriteTxn, table_id: &str) -> BkResult<()> {
+    let prefix = storage::table_prefix(table_id);
+    let end = tidemark_store::keys::prefix_end(&prefix);
+    let end = end
+        .as_deref()
+        .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+    for t in [BASE_TABLE, LOG_TABLE] {
+        txn.delete_range(t, std::ops::Bound::Included(&prefix[..]), end)?;
+    }
+    txn.delete(SETTINGS_TABLE, &prefix)?;
+    txn.delete(SEQ_TABLE, &prefix)?;
+    Ok(())
+}
+
+/// The §2.3 admission of this family: a missing or CREATING table is "not found".
+pub fn admit(txn: &dyn Reads, ctx: &RequestContext, name: &str) -> BkResult<TableRecord> {
+    match table::load(txn, ctx, name)? {
+        Some(t) if t.status != Status::Creating => Ok(t),
+        _ => Err(BkError::table_not_found(name)),
+    }
+}
+
+fn description(
+    state: Option<&PitrState>,
+    now_ms: i64,
+) -> BkResult<m::ContinuousBackupsDescription> {
+    let ts = |ms: i64| -> BkResult<_> { Ok(crate::describe::timestamp(ms)?) };
+    let pitr = match state {
+        None => m::PointInTimeRecoveryDescription {
+            point_in_time_recovery_status: Some("DISABLED".into()),
+            ..Default::default()
+        },
+        Some(s) => m::PointInTimeRecoveryDescription {
+            point_in_time_recovery_status: Some("ENABLED".into()),
+            recovery_period_in_days: Some(s.period_days),
+            earliest_restorable_date_time: Some(ts(s.earliest_ms(now_ms))?),
+            latest_restorable_date_time: Some(ts(s.latest_ms(now_ms))?),
+        },
+    };
+    Ok(m::ContinuousBackupsDescription {
+        continuous_backups_status: Some("ENABLED".into()),
+        point_in_time_recovery_description: Some(pitr),
+    })
+}
+
+pub fn describe_continuous_backups(
+    s: &DynamoDbService,
+    ctx: &RequestContext,
+    input: m::DescribeContinuousBackupsInput,
+) -> BkResult<m::DescribeContinuousBackupsOutput> {
+    let name = arn::table_name(ctx, input.table_name.as_deref().unwrap_or_default())?;
+    let txn = s.store.read()?;
+    let t = admit(&*txn, ctx, &name)?;
+    let state = load_state(&*txn, &t.table_id)?;
+    Ok(m::DescribeContinuousBackupsOutput {
+        continuous_backups_description: Some(description(
+            state.as_ref(),
+            s.engine.now().as_millisecond(),
+        )?),
+    })
+}
+
+pub fn update_continuous_backups(
+    s: &DynamoDbService,
+    ctx: &RequestContext,
+    input: m::UpdateContinuousBackupsInput,
+) -> BkResult<m::UpdateContinuousBackupsOutput> {
+    let spec = input
+        .point_in_time_recovery_specification
+        .unwrap_or_default();
+    let enable = spec.point_in_time_recovery_enabled.unwrap_or(false);
+    if let Some(days) = spec.recovery_period_in_days {
+        if !enable {
+            return Err(BkError::validation(
+                "Invalid Request: Cannot specify RecoveryPeriodInDays when disabling point-in-time recovery.",
+            ));
+        }
+        if !(1..=35).contains(&days) {
+            let (rel, bound) = if days < 1 {
+                ("greater", 1)
+            } else {
+                ("less", 35)
+            };
+            return Err(BkError::validation(format!(
+                "1 validation error detected: Value '{days}' at 'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy constraint: Member must have value {rel} than or equal to {bound}"
+            )));
+        }
+    }
+    let name = arn::table_name(ctx, input.table_name.as_deref().unwrap_or_default())?;
+    let now_ms = s.engine.now().as_millisecond();
+    let mut txn = s.store.write()?;
+    let mut t = admit(&*txn, ctx, &name)?;
+    let existing = load_state(&*txn, &t.table_id)?;
+    let mut new_trim = false;
+    let state = match (enable, existing) {
+        (false, None) => None,
+        (false, Some(_)) => {
+            discard(&mut *txn, &t.table_id)?;
+            t.change_log = false;
+            table::save(&mut *txn, ctx, &t)?;
+            None
+        }
+        (true, Some(mut st)) => {
+            st.period_days = spec.recovery_period_in_days.unwrap_or(st.period_days);
+            save_state(&mut *txn, &st)?;
+            Some(st)
+        }
+        (true, None) => {
+            // The base: the items as of this transaction, i.e. the enable instant.
+            let prefix = storage::table_prefix(&t.table_id);
+            let mut base = Vec::new();
+            for e in txn.scan_prefix(ITEMS_TABLE, &prefix)? {
+                base.push(e?);
+            }
+            for (k, v) in &base {
+                txn.put(BASE_TABLE, k, v)?;
+            }
+            t.change_log = true;
+            table::save(&mut *txn, ctx, &t)?;
+            let st = PitrState {
+                account: ctx.account.as_str().to_string(),
+                region: ctx.region.clone(),
+                table_id: t.table_id.clone(),
+                enabled_ms: now_ms,
+                period_days: spec.recovery_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS),
+                source: t.clone(),
+            };
+            save_state(&mut *txn, &st)?;
+            register_clock(&t.table_id, s.engine.clock());
+            new_trim = true;
+            Some(st)
+        }
+    };
+    txn.commit()?;
+    if !enable {
+        unregister_clock(&t.table_id);
+    }
+    if let (true, Some(st)) = (new_trim, &state) {
+        super::pitr_jobs::submit_trim(&s.engine, st)?;
+    }
+    Ok(m::UpdateContinuousBackupsOutput {
+        continuous_backups_description: Some(description(state.as_ref(), now_ms)?),
+    })
+}
