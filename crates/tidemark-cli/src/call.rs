@@ -344,9 +344,6 @@ fn invoke_once(
                 "Unable to locate credentials. You can configure credentials by running \"aws configure\".".into(),
             ));
         };
-        let amz_date = tidemark_core::wall_now()
-            .strftime("%Y%m%dT%H%M%SZ")
-            .to_string();
         let signing_name = model
             .metadata("signingName")
             .or(model.metadata("endpointPrefix"))
@@ -358,13 +355,15 @@ fn invoke_once(
                 session_token: cfg.session_token.as_deref(),
                 region: &cfg.region,
                 service: signing_name,
-                amz_date: &amz_date,
+                time: tidemark_core::wall_now(),
+                scheme: &url.scheme,
                 host: &url.netloc,
                 path: &url.path,
                 body: &wire.body,
             },
             &wire.headers,
-        );
+        )
+        .map_err(|e| CliError::Failure(e.to_string()))?;
         headers.extend(added);
     }
     let shown_url = format!("{}://{}{}", url.scheme, url.netloc, url.path);

@@ -122,8 +122,10 @@ pub fn extract(args: &[String]) -> Result<(Globals, Vec<String>), CliError> {
         match name {
             "--endpoint-url" => g.endpoint_url = Some(value),
             "--output" => {
-                if !["json", "text", "table"].contains(&value.as_str()) {
-                    return Err(invalid_choice("--output", &["json", "text", "table"]));
+                // yaml and yaml-stream are aws CLI v2 formats (v1 rejects them).
+                const OUTPUTS: [&str; 5] = ["json", "text", "table", "yaml", "yaml-stream"];
+                if !OUTPUTS.contains(&value.as_str()) {
+                    return Err(invalid_choice("--output", &OUTPUTS));
                 }
                 g.output = Some(value)
             }
@@ -182,11 +184,13 @@ mod tests {
 
     #[test]
     fn invalid_output_choice_like_argparse() {
-        let e = extract(&s(&["list-tables", "--output", "yaml"])).unwrap_err();
+        let e = extract(&s(&["list-tables", "--output", "xml"])).unwrap_err();
         assert_eq!(
             e.stderr_text().lines().last().unwrap(),
-            "table                                   "
+            "yaml-stream                             "
         );
+        let (g, _) = extract(&s(&["list-tables", "--output", "yaml"])).unwrap();
+        assert_eq!(g.output.as_deref(), Some("yaml"));
         assert_eq!(e.exit_code(), 2);
     }
 }

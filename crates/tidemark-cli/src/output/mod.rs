@@ -1,10 +1,15 @@
 //! Output formatters (`--output json|text|table`), ported from awscli v1 `awscli/formatter.py`:
 //! `--query` is applied to the full result (json, table) or per page (text), exactly as the
-//! formatters there do.
+//! formatters there do. `yaml` and `yaml-stream` come from aws CLI v2 (v1 has neither):
+//! `yaml` like json (full result, nothing for `{}`), `yaml-stream` one `- page` per page.
 
 pub mod eaw;
 pub mod table;
 pub mod text;
+pub mod yaml;
+mod yaml_scalar;
+#[cfg(test)]
+mod yaml_tests;
 
 use serde_json::{Map, Value};
 
@@ -61,6 +66,18 @@ pub fn emit(
         printer.out(&out);
         return Ok(());
     }
+    if ctx.output == "yaml-stream" {
+        // v2 `StreamedYAMLFormatter`: each page (or the single response) as a one-item list.
+        let pages = match response {
+            Response::Single(v) => vec![v],
+            Response::Paged(_, paged) => paged.pages,
+        };
+        for page in pages {
+            let page = apply_query(ctx, page)?;
+            printer.out(&yaml::dump(&Value::Array(vec![page])));
+        }
+        return Ok(());
+    }
     let data = match response {
         Response::Single(v) => v,
         Response::Paged(cfg, paged) => paginate::full_result(&cfg, &paged),
@@ -82,6 +99,12 @@ pub fn emit(
                 80
             };
             printer.out(&table::format_table(ctx.op_name, &data, ctx.color, width));
+        }
+        "yaml" => {
+            // v2 `YAMLFormatter`: like json, an empty response prints nothing.
+            if data != Value::Object(Map::new()) {
+                printer.out(&yaml::dump(&data));
+            }
         }
         _ => {
             if data != Value::Object(Map::new()) {
