@@ -11,6 +11,8 @@ HEADERS = {"tidemark": "tidemark", "tidemark-disk": "tidemark --data-dir", "moto
 def _fmt(value: float | None) -> str:
     if value is None:
         return "n/a"
+    if float(value).is_integer():
+        return f"{int(value):,}"
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 10:
@@ -181,8 +183,13 @@ def render_png(results: dict, path: Path) -> None:
             values.append(ref)
             cols.append("#bbbbbb")
         bars = ax.bar(names, values, color=cols)
-        ax.set_yscale("log")
-        ax.set_title(f"{bench['title']}\n({label}, {unit}, log scale)", fontsize=8)
+        # Log scale only when the values span a decade or more; otherwise bars stay linear.
+        spread = max(values) / min(values) if values and min(values) > 0 else 1.0
+        log = spread >= 10
+        if log:
+            ax.set_yscale("log")
+        scale = "log scale" if log else "linear scale"
+        ax.set_title(f"{bench['title']}\n({label}, {unit}, {scale})", fontsize=8)
         ax.bar_label(bars, labels=[_fmt(x) for x in values], fontsize=7)
         ax.tick_params(axis="x", labelsize=7)
         lines = []
@@ -196,6 +203,8 @@ def render_png(results: dict, path: Path) -> None:
                 lines.append((moto * goal["threshold"], f"goal {_fmt(goal['threshold'])}× moto"))
             else:
                 lines.append((goal["threshold"], f"goal {_fmt(goal['threshold'])}"))
+        for y, text in bench["results"].get("tidemark", {}).get("plot_goals", []):
+            lines.append((y, text))
         for y, text in lines:
             ax.axhline(y, color="green", linestyle="--", linewidth=1)
             ax.text(
@@ -209,8 +218,10 @@ def render_png(results: dict, path: Path) -> None:
             )
         # Log-scale bars need an explicit floor below every bar and goal line to be visible.
         marks = values + [y for y, _ in lines]
-        if marks:
+        if marks and log:
             ax.set_ylim(min(marks) / 3, max(marks) * 3)
+        elif marks:
+            ax.set_ylim(0, max(marks) * 1.15)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _fmt(y)))
         ax.yaxis.set_minor_formatter(NullFormatter())
     fig.tight_layout()

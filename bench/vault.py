@@ -124,6 +124,7 @@ def vault(target: Target, settings: Settings) -> dict:
         # The example asserts an identical second stream stores 0 new bytes.
         unchanged_new_pct=0.0,
         plot_refs={f"limit:\n{store_bind}": store_limit},
+        plot_goals=[[0.6 * store_limit, "goal 60% of limit"]],
         notes=[
             (
                 f"{mib} MiB stored in {raw['store_secs']} s using {raw['store_cpu_secs']} CPU s "
