@@ -77,7 +77,9 @@ pub fn create_table(
     let mut gsis: Vec<IndexDef> = Vec::new();
     if let Some(list) = &input.global_secondary_indexes {
         if list.len() > v::MAX_GSIS {
-            return Err(DdbError::LimitExceeded(format!(
+            // CreateTable reports this as a ValidationException (dynalite's createTable tests,
+            // recorded against DynamoDB); only UpdateTable uses LimitExceededException for it.
+            return Err(DdbError::validation(format!(
                 "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {}",
                 v::MAX_GSIS
             )));

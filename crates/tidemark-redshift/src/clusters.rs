@@ -362,10 +362,20 @@ impl RedshiftService {
             return Err(TransitionError::NotFound(cluster_not_found(&id)));
         };
         let status = rec.cluster.cluster_status.clone().unwrap_or_default();
-        if status != from || self.cluster_has_creating_snapshot(&*w, &scope, &id)? {
+        let verb = match action {
+            ClusterAction::Pause => "pause",
+            ClusterAction::Resume => "resume",
+            ClusterAction::Create | ClusterAction::Delete => "change",
+        };
+        if status != from {
             return Err(TransitionError::State(format!(
-                "You can't {} cluster {id} while its status is {status}.",
-                via.trim_end_matches("ing")
+                "You can't {verb} cluster {id} while its status is {status}."
+            )));
+        }
+        // A snapshot still being taken is an operation running on the cluster (§3.6 rule 4).
+        if self.cluster_has_creating_snapshot(&*w, &scope, &id)? {
+            return Err(TransitionError::State(format!(
+                "You can't {verb} cluster {id} while a snapshot of it is being created."
             )));
         }
         rec.cluster.cluster_status = Some(via.to_owned());

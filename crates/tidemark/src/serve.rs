@@ -176,7 +176,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         engine.clone(),
         Arc::new(vault.clone()),
     );
-    dynamodb.set_endpoint_address(args.listen.to_string());
+    let endpoint_owner = dynamodb.clone();
     let volumes = Arc::new(VaultVolumes::new(store.clone(), vault));
     let redshift =
         tidemark_redshift::RedshiftService::with_volumes(store.clone(), engine.clone(), volumes);
@@ -198,6 +198,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let addr = listener.local_addr()?;
+        // DescribeEndpoints names the address actually bound (port 0 becomes a real port).
+        endpoint_owner.set_endpoint_address(addr.to_string());
         let background = engine.spawn_background()?;
         eprintln!("tidemark listening on http://{addr}");
         tidemark_wire::serve(listener, services, shutdown_signal()).await?;
