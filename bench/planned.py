@@ -16,13 +16,6 @@ def _planned(target: Target, settings: Settings) -> dict:
 
 for _name, _title, _unit, _higher, _only in [
     ("backup_restore", "CreateBackup + RestoreTableFromBackup wall time", "ms", False, False),
-    (
-        "cli_invocation",
-        "CLI wall time per invocation (tidemark CLI vs aws CLI v1)",
-        "ms",
-        False,
-        False,
-    ),
 ]:
     benchmark(
         _name,

@@ -20,6 +20,7 @@ import traceback
 from importlib.metadata import version
 from pathlib import Path
 
+import cli  # noqa: F401  (registers cli_invocation)
 import dynamo  # noqa: F401  (registers put_item, get_item)
 import planned  # noqa: F401  (registers the placeholders)
 import query_scan  # noqa: F401  (registers query_scan)

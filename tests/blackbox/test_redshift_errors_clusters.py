@@ -41,12 +41,14 @@ def wait_status(redshift, cid: str, wanted: str, timeout_s: float = 10.0) -> Non
 
 
 def wait_idle(redshift, cid: str, timeout_s: float = 10.0) -> None:
-    """Waits until no snapshot of `cid` is still being taken (the first automated snapshot
-    starts when the cluster becomes available; it blocks pause, §3.6 rule 4)."""
+    """Waits until the first automated snapshot of `cid` exists and no snapshot is still being
+    taken (that snapshot starts in its own job just after the cluster becomes available, and a
+    snapshot in progress blocks pause, §3.3, §3.6 rule 4)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         snaps = redshift.describe_cluster_snapshots(ClusterIdentifier=cid)["Snapshots"]
-        if all(s["Status"] == "available" for s in snaps):
+        automated = [s for s in snaps if s["SnapshotType"] == "automated"]
+        if automated and all(s["Status"] == "available" for s in snaps):
             return
         time.sleep(0.05)
     raise AssertionError(f"a snapshot of {cid} never finished")
