@@ -3,13 +3,9 @@
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from tm_helpers import client_error
 
 
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 @pytest.fixture
@@ -63,14 +59,14 @@ def test_batch_write_then_batch_get(ddb, tables):
 def test_batch_write_missing_table(ddb):
     """A batch naming a missing table → ResourceNotFoundException `Requested resource not
     found` (Appendix A)."""
-    err = _error(lambda: ddb.batch_write_item(RequestItems={"nope": _puts(1)}))
+    err = client_error(lambda: ddb.batch_write_item(RequestItems={"nope": _puts(1)}))
     assert err["Code"] == "ResourceNotFoundException"
     assert err["Message"] == "Requested resource not found"
 
 
 def test_batch_get_missing_table(ddb):
     """BatchGetItem naming a missing table → ResourceNotFoundException (Appendix A)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.batch_get_item(RequestItems={"nope": {"Keys": [{"pk": {"S": "a"}}]}})
     )
     assert err["Code"] == "ResourceNotFoundException"
@@ -80,7 +76,7 @@ def test_batch_get_missing_table(ddb):
 def test_batch_write_more_than_25_across_tables(ddb, tables):
     """Over 25 requests in total (each table within 25) → `Too many items requested for the
     BatchWriteItem call` (§4.3 BatchWriteItem ≤25 requests)."""
-    err = _error(lambda: ddb.batch_write_item(RequestItems={"b1": _puts(13), "b2": _puts(13)}))
+    err = client_error(lambda: ddb.batch_write_item(RequestItems={"b1": _puts(13), "b2": _puts(13)}))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == "Too many items requested for the BatchWriteItem call"
 
@@ -91,7 +87,7 @@ def test_batch_write_more_than_25_in_one_table(ddb, tables):
     satisfy constraint: Map value must satisfy constraint: [Member must have length less than
     or equal to 25, ...]`, with Java object names in the value), so only the code and the
     rule are pinned."""
-    err = _error(lambda: ddb.batch_write_item(RequestItems={"b1": _puts(26)}))
+    err = client_error(lambda: ddb.batch_write_item(RequestItems={"b1": _puts(26)}))
     assert err["Code"] == "ValidationException"
 
 
@@ -99,7 +95,7 @@ def test_batch_get_more_than_100_keys_across_tables(ddb, tables):
     """Over 100 keys in total (each table within 100) → `Too many items requested for the
     BatchGetItem call` (§4.3 BatchGetItem ≤100 keys)."""
     keys = [{"pk": {"S": f"k{i}"}} for i in range(51)]
-    err = _error(
+    err = client_error(
         lambda: ddb.batch_get_item(
             RequestItems={"b1": {"Keys": keys}, "b2": {"Keys": keys[:50]}}
         )
@@ -112,7 +108,7 @@ def test_batch_get_more_than_100_keys_one_table(ddb, tables):
     """101 keys for one table break the model's Keys max of 100: Coral message at
     `requestItems.b1.member.keys` (§1.2 Validation message format)."""
     keys = [{"pk": {"S": f"k{i}"}} for i in range(101)]
-    err = _error(lambda: ddb.batch_get_item(RequestItems={"b1": {"Keys": keys}}))
+    err = client_error(lambda: ddb.batch_get_item(RequestItems={"b1": {"Keys": keys}}))
     assert err["Code"] == "ValidationException"
     assert err["Message"].startswith("1 validation error detected: Value '[{pk=AttributeValue(")
     assert err["Message"].endswith("Member must have length less than or equal to 100")
@@ -121,7 +117,7 @@ def test_batch_get_more_than_100_keys_one_table(ddb, tables):
 def test_batch_write_duplicate_keys(ddb, tables):
     """Two requests for one key in a batch → `Provided list of item keys contains
     duplicates` (DynamoDB BatchWriteItem rule)."""
-    err = _error(lambda: ddb.batch_write_item(RequestItems={"b1": _puts(1) + _puts(1)}))
+    err = client_error(lambda: ddb.batch_write_item(RequestItems={"b1": _puts(1) + _puts(1)}))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == "Provided list of item keys contains duplicates"
 
@@ -129,7 +125,7 @@ def test_batch_write_duplicate_keys(ddb, tables):
 def test_batch_write_key_schema_mismatch(ddb, tables):
     """A DeleteRequest key with the wrong attributes → `The provided key element does not
     match the schema`, and nothing in the batch is applied."""
-    err = _error(
+    err = client_error(
         lambda: ddb.batch_write_item(
             RequestItems={"b1": _puts(1) + [{"DeleteRequest": {"Key": {"x": {"S": "a"}}}}]}
         )

@@ -3,15 +3,11 @@
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from tm_helpers import client_error
 
 TABLE = "items"
 
 
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 @pytest.fixture
@@ -113,7 +109,7 @@ def test_delete_item_return_values(ddb, table):
 def test_item_apis_missing_table(ddb, call):
     """Item APIs on a missing table → ResourceNotFoundException with the short item-family
     message `Requested resource not found` (aws-behaviour.md Appendix A)."""
-    err = _error(lambda: call(ddb))
+    err = client_error(lambda: call(ddb))
     assert err["Code"] == "ResourceNotFoundException"
     assert err["Message"] == "Requested resource not found"
 
@@ -125,14 +121,14 @@ def test_get_item_key_schema_mismatch(ddb, table):
         {"pk": {"S": "a"}},
         {"pk": {"S": "a"}, "sk": {"N": "1"}, "x": {"S": "extra"}},
     ):
-        err = _error(lambda k=key: ddb.get_item(TableName=table, Key=k))
+        err = client_error(lambda k=key: ddb.get_item(TableName=table, Key=k))
         assert err["Code"] == "ValidationException"
         assert err["Message"] == "The provided key element does not match the schema"
 
 
 def test_delete_item_key_type_mismatch(ddb, table):
     """A key attribute of the wrong type in a Key also reads as a schema mismatch (§4.3)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.delete_item(TableName=table, Key={"pk": {"N": "1"}, "sk": {"N": "1"}})
     )
     assert err["Code"] == "ValidationException"
@@ -142,7 +138,7 @@ def test_delete_item_key_type_mismatch(ddb, table):
 def test_put_item_missing_key(ddb, table):
     """An item without its range key → `One or more parameter values were invalid: Missing
     the key sk in the item` (§4.3 key checks)."""
-    err = _error(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "a"}}))
+    err = client_error(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "a"}}))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "One or more parameter values were invalid: Missing the key sk in the item"
@@ -152,7 +148,7 @@ def test_put_item_missing_key(ddb, table):
 def test_put_item_key_type_mismatch(ddb, table):
     """A key attribute of the wrong type in an item → `Type mismatch for key sk expected: N
     actual: S` (§4.3 key type checks)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"S": "1"}})
     )
     assert err["Code"] == "ValidationException"
@@ -164,7 +160,7 @@ def test_put_item_key_type_mismatch(ddb, table):
 
 def test_put_item_empty_string_key(ddb, table):
     """An empty string as a key value is rejected with the 'are not valid' wording (§4.3)."""
-    err = _error(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": ""}, "sk": {"N": "1"}}))
+    err = client_error(lambda: ddb.put_item(TableName=table, Item={"pk": {"S": ""}, "sk": {"N": "1"}}))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "One or more parameter values are not valid. The AttributeValue for a key attribute "
@@ -177,7 +173,7 @@ def test_put_item_too_large(ddb, table):
     item limit); one just under the limit is accepted."""
     key = {"pk": {"S": "big"}, "sk": {"N": "1"}}
     ddb.put_item(TableName=table, Item={**key, "d": {"S": "x" * (400 * 1024 - 20)}})
-    err = _error(
+    err = client_error(
         lambda: ddb.put_item(TableName=table, Item={**key, "d": {"S": "x" * (400 * 1024)}})
     )
     assert err["Code"] == "ValidationException"
@@ -187,7 +183,7 @@ def test_put_item_too_large(ddb, table):
 def test_put_item_invalid_number(ddb, table):
     """A non-numeric N → `The parameter cannot be converted to a numeric value: abc`
     (§4.3 full AttributeValue types)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.put_item(
             TableName=table, Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "n": {"N": "abc"}}
         )
@@ -198,7 +194,7 @@ def test_put_item_invalid_number(ddb, table):
 
 def test_put_item_empty_set(ddb, table):
     """An empty string set is rejected (§4.3 full AttributeValue types)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.put_item(
             TableName=table, Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "ss": {"SS": []}}
         )

@@ -3,13 +3,9 @@
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from tm_helpers import client_error
 
 
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 def test_describe_endpoints_points_at_server(ddb, endpoint):
@@ -46,7 +42,7 @@ def test_create_table_more_than_20_gsis(ddb):
     """21 GSIs on CreateTable → ValidationException `One or more parameter values were
     invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20` (dynalite's
     createTable tests, recorded against DynamoDB, expect a ValidationException here)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.create_table(
             TableName="many",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -76,7 +72,7 @@ def test_update_table_two_online_index_changes(ddb):
         if ddb.describe_table(TableName="idx")["Table"]["TableStatus"] == "ACTIVE":
             break
         time.sleep(0.02)
-    err = _error(
+    err = client_error(
         lambda: ddb.update_table(
             TableName="idx",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -102,7 +98,7 @@ def test_update_table_without_changes(ddb):
         if ddb.describe_table(TableName="same")["Table"]["TableStatus"] == "ACTIVE":
             break
         time.sleep(0.02)
-    err = _error(lambda: ddb.update_table(TableName="same"))
+    err = client_error(lambda: ddb.update_table(TableName="same"))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "

@@ -3,15 +3,11 @@
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from tm_helpers import client_error
 
 TABLE = "qs"
 
 
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 @pytest.fixture
@@ -94,7 +90,7 @@ def test_query_filter_and_count(ddb, table):
 def test_query_missing_table(ddb):
     """Query on a missing table → ResourceNotFoundException `Requested resource not found`
     (Appendix A)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.query(
             TableName="nope",
             KeyConditionExpression="pk = :p",
@@ -108,7 +104,7 @@ def test_query_missing_table(ddb):
 def test_query_missing_hash_key_condition(ddb, table):
     """A key condition on the sort key only → `Query condition missed key schema element:
     pk` (§4.3 key conditions)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.query(
             TableName=table,
             KeyConditionExpression="sk = :s",
@@ -122,7 +118,7 @@ def test_query_missing_hash_key_condition(ddb, table):
 def test_query_without_key_condition(ddb, table):
     """A Query without KeyConditionExpression/KeyConditions is refused with DynamoDB's
     `Either the KeyConditions or KeyConditionExpression parameter must be specified`."""
-    err = _error(lambda: ddb.query(TableName=table))
+    err = client_error(lambda: ddb.query(TableName=table))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
@@ -133,7 +129,7 @@ def test_query_without_key_condition(ddb, table):
 def test_query_invalid_key_operator(ddb, table):
     """`<>` is not a key-condition operator → `Invalid operator used in
     KeyConditionExpression: <>`."""
-    err = _error(
+    err = client_error(
         lambda: ddb.query(
             TableName=table,
             KeyConditionExpression="pk = :p AND sk <> :s",
@@ -173,14 +169,14 @@ def test_scan_parallel_segments_partition_items(ddb, table):
 
 def test_scan_missing_table(ddb):
     """Scan on a missing table → ResourceNotFoundException `Requested resource not found`."""
-    err = _error(lambda: ddb.scan(TableName="nope"))
+    err = client_error(lambda: ddb.scan(TableName="nope"))
     assert err["Code"] == "ResourceNotFoundException"
     assert err["Message"] == "Requested resource not found"
 
 
 def test_scan_segment_without_total(ddb, table):
     """Segment without TotalSegments is a ValidationException (§4.3 parallel Scan)."""
-    err = _error(lambda: ddb.scan(TableName=table, Segment=1))
+    err = client_error(lambda: ddb.scan(TableName=table, Segment=1))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "The TotalSegments parameter is required but was not present in the request when "
@@ -191,7 +187,7 @@ def test_scan_segment_without_total(ddb, table):
 def test_query_unknown_index(ddb, table):
     """IndexName naming no index → ValidationException `The table does not have the
     specified index: <name>` (§4.3 IndexName)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.query(
             TableName=table,
             IndexName="nope",

@@ -4,6 +4,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+from tm_helpers import client_error
 
 KEY = {
     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
@@ -21,10 +22,6 @@ def _active(ddb, name: str) -> dict:
     raise AssertionError(f"{name} never became ACTIVE")
 
 
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 def test_create_table_creating_then_active(ddb):
@@ -45,7 +42,7 @@ def test_create_table_duplicate_is_resource_in_use(ddb):
     """Creating an existing table → ResourceInUseException `Table already exists: <name>`
     (aws-behaviour.md §4.3: ResourceInUseException for duplicates)."""
     ddb.create_table(TableName="dup", **KEY)
-    err = _error(lambda: ddb.create_table(TableName="dup", **KEY))
+    err = client_error(lambda: ddb.create_table(TableName="dup", **KEY))
     assert err["Code"] == "ResourceInUseException"
     assert err["Message"] == "Table already exists: dup"
 
@@ -54,7 +51,7 @@ def test_create_table_key_not_in_attribute_definitions(ddb):
     """A key attribute missing from AttributeDefinitions is a ValidationException with
     DynamoDB's `Some index key attributes are not defined` text (aws-behaviour.md §1.2
     semantic validation)."""
-    err = _error(
+    err = client_error(
         lambda: ddb.create_table(
             TableName="bad",
             AttributeDefinitions=[{"AttributeName": "x", "AttributeType": "S"}],
@@ -78,7 +75,7 @@ def test_create_table_name_pattern_server_side(ddb_unvalidated):
     """Table names must match [a-zA-Z0-9_.-]+ and be ≥3 long; with client validation off
     the server answers with the Coral message (aws-behaviour.md §1.2 Validation message
     format)."""
-    err = _error(lambda: ddb_unvalidated.create_table(TableName="a!", **KEY))
+    err = client_error(lambda: ddb_unvalidated.create_table(TableName="a!", **KEY))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "2 validation errors detected: Value 'a!' at 'tableName' failed to satisfy "
@@ -115,7 +112,7 @@ def test_list_tables_sorted_and_paginated(ddb):
 def test_list_tables_limit_above_100_server_side(ddb_unvalidated):
     """Limit is 1..100 in the model; 101 gives the Coral `less than or equal to 100` message
     (aws-behaviour.md §1.2 Validation message format)."""
-    err = _error(lambda: ddb_unvalidated.list_tables(Limit=101))
+    err = client_error(lambda: ddb_unvalidated.list_tables(Limit=101))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "1 validation error detected: Value '101' at 'limit' failed to satisfy constraint: "
@@ -144,7 +141,7 @@ def test_update_table_billing_and_protection(ddb):
 def test_update_table_missing(ddb):
     """UpdateTable on a missing table → ResourceNotFoundException with the table-family
     message (aws-behaviour.md Appendix A)."""
-    err = _error(lambda: ddb.update_table(TableName="nope", DeletionProtectionEnabled=True))
+    err = client_error(lambda: ddb.update_table(TableName="nope", DeletionProtectionEnabled=True))
     assert err["Code"] == "ResourceNotFoundException"
     assert err["Message"] == "Requested resource not found: Table: nope not found"
 
@@ -161,14 +158,14 @@ def test_delete_table_then_gone(ddb):
             break
         time.sleep(0.02)
     assert "gone" not in ddb.list_tables()["TableNames"]
-    err = _error(lambda: ddb.describe_table(TableName="gone"))
+    err = client_error(lambda: ddb.describe_table(TableName="gone"))
     assert err["Code"] == "ResourceNotFoundException"
 
 
 def test_delete_table_missing(ddb):
     """DeleteTable on a missing table → ResourceNotFoundException
     `Requested resource not found: Table: <name> not found` (Appendix A)."""
-    err = _error(lambda: ddb.delete_table(TableName="nope"))
+    err = client_error(lambda: ddb.delete_table(TableName="nope"))
     assert err["Code"] == "ResourceNotFoundException"
     assert err["Message"] == "Requested resource not found: Table: nope not found"
 
@@ -178,7 +175,7 @@ def test_delete_protected_table(ddb):
     (§4.3 DeletionProtectionEnabled)."""
     ddb.create_table(TableName="safe", DeletionProtectionEnabled=True, **KEY)
     _active(ddb, "safe")
-    err = _error(lambda: ddb.delete_table(TableName="safe"))
+    err = client_error(lambda: ddb.delete_table(TableName="safe"))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == (
         "Resource cannot be deleted as it is currently protected against deletion. "

@@ -3,15 +3,11 @@
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from tm_helpers import client_error
 
 TABLE = "tt"
 
 
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
 
 
 @pytest.fixture
@@ -50,14 +46,14 @@ def test_ttl_already_enabled(ddb, arn):
     """Enabling TTL twice → ValidationException `TimeToLive is already enabled`."""
     spec = {"Enabled": True, "AttributeName": "expires"}
     ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=spec)
-    err = _error(lambda: ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=spec))
+    err = client_error(lambda: ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=spec))
     assert err["Code"] == "ValidationException"
     assert err["Message"] == "TimeToLive is already enabled"
 
 
 def test_ttl_already_disabled(ddb, arn):
     """Disabling TTL that is off → ValidationException `TimeToLive is already disabled`."""
-    err = _error(
+    err = client_error(
         lambda: ddb.update_time_to_live(
             TableName=TABLE, TimeToLiveSpecification={"Enabled": False, "AttributeName": "e"}
         )
@@ -76,7 +72,7 @@ def test_ttl_missing_table(ddb, op):
         ),
         "describe": lambda: ddb.describe_time_to_live(TableName="nope"),
     }
-    err = _error(calls[op])
+    err = client_error(calls[op])
     assert err["Code"] == "ResourceNotFoundException"
     assert err["Message"] == "Requested resource not found: Table: nope not found"
 
@@ -106,7 +102,7 @@ def test_tags_missing_table(ddb, arn, op):
         "untag": lambda: ddb.untag_resource(ResourceArn=missing, TagKeys=["a"]),
         "list": lambda: ddb.list_tags_of_resource(ResourceArn=missing),
     }
-    err = _error(calls[op])
+    err = client_error(calls[op])
     assert err["Code"] == "ResourceNotFoundException"
     assert err["Message"] in (
         f"Requested resource not found: ResourceArn: {missing} not found",
@@ -118,7 +114,7 @@ def test_tag_limit_exceeded(ddb, arn):
     """More than 50 tags on a table → LimitExceededException (DynamoDB tag quota: 50 per
     resource); the table keeps its old tags."""
     tags = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
-    err = _error(lambda: ddb.tag_resource(ResourceArn=arn, Tags=tags))
+    err = client_error(lambda: ddb.tag_resource(ResourceArn=arn, Tags=tags))
     assert err["Code"] == "LimitExceededException"
     assert err["Message"] == "The number of tags for the resource exceeds the limit of 50"
     assert len(ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]) == 1

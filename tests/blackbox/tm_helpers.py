@@ -47,3 +47,26 @@ def parse_rfc3339(text: str) -> dt.datetime:
 def to_rfc3339(moment: dt.datetime) -> str:
     """Formats an aware datetime as RFC 3339 UTC with a Z suffix and no fraction."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def client_error(call) -> dict:
+    """Runs `call`, which must raise botocore's ClientError; returns its `Error` dict."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        call()
+    return info.value.response["Error"]
+
+
+def wait_until(predicate, what: str, timeout_s: float = 10.0):
+    """Polls `predicate` every 50 ms until it returns something truthy, and returns it."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
