@@ -2,7 +2,6 @@
 
 import time
 
-import pytest
 from tm_helpers import client_error
 
 
