@@ -58,19 +58,7 @@ async fn create_and_wait(client: &aws_sdk_dynamodb::Client, name: &str) {
         Some(&TableStatus::Creating)
     );
     // The settle job is due at once; the background runner makes the table ACTIVE quickly.
-    for _ in 0..50 {
-        let d = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .expect("DescribeTable");
-        if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("table {name} never became ACTIVE");
+    common::wait_table_active(client, name).await;
 }
 
 #[tokio::test]

@@ -57,23 +57,7 @@ async fn table(client: &Client, name: &str) {
         out.table_description().and_then(|d| d.table_status()),
         Some(&TableStatus::Creating)
     );
-    wait_active(client, name).await;
-}
-
-async fn wait_active(client: &Client, name: &str) {
-    for _ in 0..100 {
-        let d = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .expect("DescribeTable");
-        if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("table {name} never became ACTIVE");
+    common::wait_table_active(client, name).await;
 }
 
 fn key(pk: &str, sk: i64) -> HashMap<String, AttributeValue> {
@@ -106,7 +90,7 @@ async fn every_operation_succeeds_through_the_sdk() {
         .await
         .expect("UpdateTable");
     assert!(up.table_description().is_some());
-    wait_active(&client, "sdk_b").await;
+    common::wait_table_active(&client, "sdk_b").await;
     let d = client
         .describe_table()
         .table_name("sdk_b")

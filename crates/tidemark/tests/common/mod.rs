@@ -126,3 +126,21 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Polls DescribeTable until the table is ACTIVE (the settle job runs within ~100 ms).
+pub async fn wait_table_active(client: &aws_sdk_dynamodb::Client, name: &str) {
+    use aws_sdk_dynamodb::types::TableStatus;
+    for _ in 0..250 {
+        let d = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .expect("DescribeTable");
+        if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("table {name} never became ACTIVE");
+}
