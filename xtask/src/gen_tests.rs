@@ -1,6 +1,6 @@
 //! Emits `tests/<svc>_constraints.rs`: for every operation, a minimal valid input (which must
 //! reach the handler) and one case per constraint of each top-level input member (nested
-//! members too for DynamoDB's backup/PITR operations), each with the exact Coral message the
+//! members too for DynamoDB's backup/PITR and table-settings operations), each with the exact Coral message the
 //! generator predicts. Prediction and formatting here are independent of the runtime's.
 
 use std::fmt::Write as _;
@@ -11,7 +11,8 @@ use crate::gen_api::trait_name;
 use crate::javaregex;
 use crate::model::{Svc, lit};
 
-/// DynamoDB operations whose nested input members are covered too.
+/// DynamoDB operations whose nested input members are covered too (the item operations are
+/// left out: their AttributeValue maps are recursive and validated by the service itself).
 const NESTED_OPS: &[&str] = &[
     "CreateBackup",
     "DeleteBackup",
@@ -21,6 +22,11 @@ const NESTED_OPS: &[&str] = &[
     "RestoreTableFromBackup",
     "RestoreTableToPointInTime",
     "UpdateContinuousBackups",
+    "CreateTable",
+    "UpdateTable",
+    "UpdateTimeToLive",
+    "TagResource",
+    "UntagResource",
 ];
 
 /// Strings longer than this are written as `prefix + fill * n` instead of a literal.
