@@ -3,19 +3,10 @@ aws-behaviour.md §2.4, §1.4 ARN form, Appendix B)."""
 
 import json
 import re
-import time
 
 import requests
+from tm_helpers import wait_until
 
-
-def _wait(predicate, what: str, timeout_s: float = 10.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _music_collection(ddb):
@@ -31,7 +22,7 @@ def _music_collection(ddb):
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    _wait(
+    wait_until(
         lambda: ddb.describe_table(TableName="MusicCollection")["Table"]["TableStatus"] == "ACTIVE",
         "table ACTIVE",
     )
@@ -69,7 +60,7 @@ def test_seed_create_backup_prints_the_documented_shape(aws_cli, ddb, endpoint):
     millis = int(details["BackupArn"].rsplit("/", 1)[1].split("-")[0])
     assert millis == round(details["BackupCreationDateTime"] * 1000)
 
-    described = _wait(
+    described = wait_until(
         lambda: (
             d := ddb.describe_backup(BackupArn=details["BackupArn"])["BackupDescription"][
                 "BackupDetails"

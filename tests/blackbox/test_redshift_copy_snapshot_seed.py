@@ -2,19 +2,10 @@
 snapshot that exists (issue: Redshift snapshots; aws-behaviour.md §3.3, §3.10, §3.19)."""
 
 import json
-import time
 
 import requests
+from tm_helpers import wait_until
 
-
-def _wait(predicate, what: str, timeout_s: float = 10.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_seed_copy_of_an_automated_snapshot(aws_cli, redshift, endpoint):
@@ -30,14 +21,14 @@ def test_seed_copy_of_an_automated_snapshot(aws_cli, redshift, endpoint):
     )
     assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)["Cluster"]["ClusterIdentifier"] == "examplecluster"
-    _wait(
+    wait_until(
         lambda: redshift.describe_clusters(ClusterIdentifier="examplecluster")["Clusters"][0][
             "ClusterStatus"
         ]
         == "available",
         "cluster available",
     )
-    auto = _wait(
+    auto = wait_until(
         lambda: [
             s
             for s in redshift.describe_cluster_snapshots(

@@ -5,7 +5,7 @@ with its HTTP status (aws-behaviour.md §3.20, §1.3) and the §3.20 message tem
 import time
 
 import pytest
-from botocore.exceptions import ClientError
+from tm_helpers import expect
 
 PASSWORD = "Passw0rd1"
 BAD_ID_MESSAGE = (
@@ -14,17 +14,6 @@ BAD_ID_MESSAGE = (
     "two consecutive hyphens."
 )
 
-
-def expect(code: str, status: int, call, message: str | None = None, **kwargs) -> dict:
-    """Runs `call(**kwargs)`, which must fail with `code` and HTTP `status`; returns the error."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    resp = info.value.response
-    assert resp["Error"]["Code"] == code, resp
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status, resp
-    if message is not None:
-        assert resp["Error"]["Message"] == message
-    return resp["Error"]
 
 
 def cluster_status(redshift, cid: str) -> str:

@@ -3,39 +3,19 @@ RevokeSnapshotAccess and RestoreFromClusterSnapshot, each code with its HTTP sta
 the cross-account ones (aws-behaviour.md §3.14, §3.18, §3.20). A 12-digit access key selects
 that account on the server."""
 
-import time
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from tm_helpers import REGION
+from tm_helpers import expect, wait_until
 
 PASSWORD = "Passw0rd1"
 GRANTEE = "222222222222"
 STRANGER = "333333333333"
 
 
-def expect(code: str, status: int, call, message: str | None = None, **kwargs) -> dict:
-    """Runs `call(**kwargs)`, which must fail with `code` and HTTP `status`; returns the error."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    resp = info.value.response
-    assert resp["Error"]["Code"] == code, resp
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status, resp
-    if message is not None:
-        assert resp["Error"]["Message"] == message
-    return resp["Error"]
-
-
-def wait_for(predicate, what: str, timeout_s: float = 10.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def client_for(endpoint: str, account: str):
@@ -56,13 +36,13 @@ def snap(redshift) -> dict:
         ClusterIdentifier="c1", NodeType="dc2.large", MasterUsername="adminuser",
         MasterUserPassword=PASSWORD,
     )
-    wait_for(
+    wait_until(
         lambda: redshift.describe_clusters(ClusterIdentifier="c1")["Clusters"][0]["ClusterStatus"]
         == "available",
         "cluster available",
     )
     redshift.create_cluster_snapshot(SnapshotIdentifier="snap-1", ClusterIdentifier="c1")
-    return wait_for(
+    return wait_until(
         lambda: [
             s
             for s in redshift.describe_cluster_snapshots(SnapshotIdentifier="snap-1")["Snapshots"]
@@ -98,7 +78,7 @@ def test_authorize_errors(redshift, endpoint, snap):
         "AuthorizationQuotaExceeded", 400, redshift.authorize_snapshot_access,
         SnapshotIdentifier="snap-1", AccountWithRestoreAccess=STRANGER,
     )
-    auto = wait_for(
+    auto = wait_until(
         lambda: [
             s["SnapshotIdentifier"]
             for s in redshift.describe_cluster_snapshots(SnapshotType="automated")["Snapshots"]
@@ -187,7 +167,7 @@ def test_restore_of_a_snapshot_still_creating(redshift):
         ClusterIdentifier="c1", NodeType="dc2.large", MasterUsername="adminuser",
         MasterUserPassword=PASSWORD,
     )
-    wait_for(
+    wait_until(
         lambda: redshift.describe_clusters(ClusterIdentifier="c1")["Clusters"][0]["ClusterStatus"]
         == "available",
         "cluster available",

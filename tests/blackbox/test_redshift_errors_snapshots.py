@@ -2,35 +2,14 @@
 CopyClusterSnapshot, DeleteClusterSnapshot, ModifyClusterSnapshot, DescribeClusterSnapshots and
 the batch forms, each code with its HTTP status (aws-behaviour.md §3.9–§3.13, §3.17, §3.20)."""
 
-import time
 
 import pytest
 import requests
-from botocore.exceptions import ClientError
+from tm_helpers import expect, wait_until
 
 PASSWORD = "Passw0rd1"
 
 
-def expect(code: str, status: int, call, message: str | None = None, **kwargs) -> dict:
-    """Runs `call(**kwargs)`, which must fail with `code` and HTTP `status`; returns the error."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    resp = info.value.response
-    assert resp["Error"]["Code"] == code, resp
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status, resp
-    if message is not None:
-        assert resp["Error"]["Message"] == message
-    return resp["Error"]
-
-
-def wait_for(predicate, what: str, timeout_s: float = 10.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -42,13 +21,13 @@ def cluster(redshift, endpoint) -> str:
         ClusterIdentifier="c1", NodeType="dc2.large", MasterUsername="adminuser",
         MasterUserPassword=PASSWORD,
     )
-    wait_for(
+    wait_until(
         lambda: redshift.describe_clusters(ClusterIdentifier="c1")["Clusters"][0]["ClusterStatus"]
         == "available",
         "cluster available",
     )
     redshift.create_cluster_snapshot(SnapshotIdentifier="manual-1", ClusterIdentifier="c1")
-    wait_for(
+    wait_until(
         lambda: redshift.describe_cluster_snapshots(SnapshotIdentifier="manual-1")["Snapshots"][0][
             "Status"
         ]
@@ -59,7 +38,7 @@ def cluster(redshift, endpoint) -> str:
 
 
 def automated_id(redshift) -> str:
-    return wait_for(
+    return wait_until(
         lambda: [
             s["SnapshotIdentifier"]
             for s in redshift.describe_cluster_snapshots(

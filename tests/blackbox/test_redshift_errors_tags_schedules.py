@@ -2,22 +2,10 @@
 DescribeTags, Create/Modify/DeleteSnapshotSchedule and ModifyClusterSnapshotSchedule, each code
 with its HTTP status (aws-behaviour.md §3.15, §3.16, §3.20)."""
 
-import pytest
-from botocore.exceptions import ClientError
+from tm_helpers import expect
 
 PASSWORD = "Passw0rd1"
 
-
-def expect(code: str, status: int, call, message: str | None = None, **kwargs) -> dict:
-    """Runs `call(**kwargs)`, which must fail with `code` and HTTP `status`; returns the error."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    resp = info.value.response
-    assert resp["Error"]["Code"] == code, resp
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status, resp
-    if message is not None:
-        assert resp["Error"]["Message"] == message
-    return resp["Error"]
 
 
 def test_tags_on_a_missing_resource_are_404(redshift):

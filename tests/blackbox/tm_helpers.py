@@ -70,3 +70,19 @@ def wait_until(predicate, what: str, timeout_s: float = 10.0):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def expect(code: str, status: int, call, message: str | None = None, **kwargs) -> dict:
+    """Runs `call(**kwargs)`, which must fail with `code` and HTTP `status` (and `message`,
+    when given); returns the error."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    resp = info.value.response
+    assert resp["Error"]["Code"] == code, resp
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == status, resp
+    if message is not None:
+        assert resp["Error"]["Message"] == message
+    return resp["Error"]
