@@ -32,6 +32,24 @@ pub trait Admin: Send + Sync {
     fn change_clock(&self, change: ClockChange) -> Result<ClockView, String>;
     /// Wipes all state.
     fn reset(&self) -> Result<(), String>;
+    /// Routes beyond health, clock and reset (service-specific admin calls such as backup
+    /// export). `None` means "no such route"; `Some(Err)` is a 400 with the message. Runs on
+    /// a blocking thread, so it may do I/O.
+    fn extension(&self, call: &AdminCall) -> Option<Result<(StatusCode, Value), String>> {
+        let _ = call;
+        None
+    }
+}
+
+/// One request to an admin route, as [`Admin::extension`] sees it.
+#[derive(Debug, Clone)]
+pub struct AdminCall {
+    pub method: Method,
+    /// The path, e.g. `/_tidemark/backup/export`.
+    pub path: String,
+    /// The raw query string (without `?`), empty when absent.
+    pub query: String,
+    pub body: bytes::Bytes,
 }
 
 fn view(v: &ClockView) -> Value {
@@ -81,7 +99,8 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(format!("admin task failed: {e}")))
 }
 
-pub async fn handle(admin: Arc<dyn Admin>, method: &Method, path: &str, body: &[u8]) -> Response {
+pub async fn handle(admin: Arc<dyn Admin>, call: AdminCall) -> Response {
+    let (method, path, body) = (&call.method, call.path.as_str(), &call.body[..]);
     match (method, path) {
         (&Method::GET, "/_tidemark/health") => {
             json_response(StatusCode::OK, &json!({"status": "ok"}))
@@ -101,10 +120,15 @@ pub async fn handle(admin: Arc<dyn Admin>, method: &Method, path: &str, body: &[
                 Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": e})),
             }
         }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &json!({"error": format!("no admin route {method} {path}")}),
-        ),
+        _ => {
+            let missing = format!("no admin route {method} {path}");
+            let call = call.clone();
+            match blocking(move || Ok(admin.extension(&call))).await {
+                Ok(Some(Ok((status, value)))) => json_response(status, &value),
+                Ok(Some(Err(e))) | Err(e) => bad_request(e),
+                Ok(None) => json_response(StatusCode::NOT_FOUND, &json!({"error": missing})),
+            }
+        }
     }
 }
 

@@ -9,5 +9,6 @@ pub mod query;
 pub mod server;
 pub mod xml;
 
-pub use admin::{Admin, ClockChange, ClockView};
+pub use admin::{Admin, AdminCall, ClockChange, ClockView};
+pub use axum::http::StatusCode;
 pub use server::{DEFAULT_MAX_BODY, Services, app, serve};

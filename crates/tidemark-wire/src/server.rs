@@ -90,7 +90,13 @@ async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response
         }
     };
     if path.starts_with("/_tidemark/") || path == "/moto-api/reset" {
-        return admin::handle(services.admin.clone(), &parts.method, &path, &body).await;
+        let call = admin::AdminCall {
+            method: parts.method.clone(),
+            path,
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            body,
+        };
+        return admin::handle(services.admin.clone(), call).await;
     }
     if is_dynamodb {
         dynamodb(&services, &parts, body, request_id).await

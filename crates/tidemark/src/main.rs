@@ -1,6 +1,8 @@
 //! The `tidemark` binary: `serve` (the AWS-wire server) and the admin commands. Thin: all
 //! logic lives in the library crates.
 
+mod backup_admin;
+mod redshift_admin;
 mod serve;
 
 use clap::{Parser, Subcommand};

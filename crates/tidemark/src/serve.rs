@@ -12,7 +12,7 @@ use tidemark_jobs::Engine;
 use tidemark_redshift::VaultVolumes;
 use tidemark_store::{MemStore, RedbStore, Store};
 use tidemark_vault::{Vault, VaultOptions, backend_from_url};
-use tidemark_wire::{Admin, ClockChange, ClockView, Services};
+use tidemark_wire::{Admin, AdminCall, ClockChange, ClockView, Services};
 
 /// The default listen address (documented in the README).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -120,15 +120,27 @@ fn open_vault(args: &ServeArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Re
     Vault::open(backend, opts).with_context(|| format!("opening vault {url}"))
 }
 
+// Fields are read by the route modules as they gain routes.
+#[allow(dead_code)]
+/// What the service-specific admin routes (`backup_admin`, `redshift_admin`) may use.
+pub struct AdminContext {
+    pub engine: Arc<Engine>,
+    pub store: Arc<dyn Store>,
+    pub vault: Vault,
+    pub dynamodb: Arc<tidemark_dynamodb::DynamoDbService>,
+    pub redshift: Arc<tidemark_redshift::RedshiftService>,
+    /// The data directory; `None` with `--in-memory`.
+    pub data_dir: Option<PathBuf>,
+}
+
 /// The admin API over the job engine and the store.
 struct AppAdmin {
-    engine: Arc<Engine>,
-    store: Arc<dyn Store>,
+    ctx: AdminContext,
 }
 
 impl Admin for AppAdmin {
     fn clock(&self) -> ClockView {
-        let clock = self.engine.clock();
+        let clock = self.ctx.engine.clock();
         ClockView {
             now: clock.now(),
             frozen: clock.is_frozen(),
@@ -137,21 +149,29 @@ impl Admin for AppAdmin {
 
     fn change_clock(&self, change: ClockChange) -> Result<ClockView, String> {
         match change {
-            ClockChange::Advance(s) => self.engine.advance(s).map(drop),
-            ClockChange::Set(t) => self.engine.set_time(t).map(drop),
-            ClockChange::Freeze(f) => self.engine.set_frozen(f),
+            ClockChange::Advance(s) => self.ctx.engine.advance(s).map(drop),
+            ClockChange::Set(t) => self.ctx.engine.set_time(t).map(drop),
+            ClockChange::Freeze(f) => self.ctx.engine.set_frozen(f),
         }
         .map_err(|e| e.to_string())?;
         Ok(self.clock())
     }
 
     fn reset(&self) -> Result<(), String> {
-        let mut txn = self.store.write().map_err(|e| e.to_string())?;
+        let mut txn = self.ctx.store.write().map_err(|e| e.to_string())?;
         for table in txn.table_names().map_err(|e| e.to_string())? {
             txn.delete_table(&table).map_err(|e| e.to_string())?;
         }
         txn.commit().map_err(|e| e.to_string())?;
-        self.engine.reset().map_err(|e| e.to_string())
+        self.ctx.engine.reset().map_err(|e| e.to_string())
+    }
+
+    fn extension(
+        &self,
+        call: &AdminCall,
+    ) -> Option<Result<(tidemark_wire::StatusCode, serde_json::Value), String>> {
+        crate::backup_admin::route(&self.ctx, call)
+            .or_else(|| crate::redshift_admin::route(&self.ctx, call))
     }
 }
 
@@ -177,13 +197,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(vault.clone()),
     );
     let endpoint_owner = dynamodb.clone();
-    let volumes = Arc::new(VaultVolumes::new(store.clone(), vault));
+    let volumes = Arc::new(VaultVolumes::new(store.clone(), vault.clone()));
     let redshift =
         tidemark_redshift::RedshiftService::with_volumes(store.clone(), engine.clone(), volumes);
     engine.recover()?;
+    let data_dir = (!args.in_memory).then(|| {
+        args.data_dir
+            .clone()
+            .unwrap_or_else(tidemark_core::default_data_dir)
+    });
     let admin = Arc::new(AppAdmin {
-        engine: engine.clone(),
-        store: store.clone(),
+        ctx: AdminContext {
+            engine: engine.clone(),
+            store: store.clone(),
+            vault,
+            dynamodb: dynamodb.clone(),
+            redshift: redshift.clone(),
+            data_dir,
+        },
     });
     let services = Arc::new(Services {
         dynamodb,
