@@ -56,20 +56,35 @@ def run_example(mib: int) -> dict:
     "MB/s",
     "`cargo run --release -p tidemark-vault --example vault_bench -- --mib N --dir <scratch>`: "
     "stores N MiB of never-repeating DynamoDB-JSON-like records (zstd level 3) into a "
-    "local-directory vault, stores the identical stream again, reads the first back; in the "
-    "same process it measures the machine limits on the same data size: sequential disk write "
-    "(with fsync) and read, single-core zstd compression and BLAKE3. Goals compare against the "
-    "lowest (binding) limit, in logical MB/s (see the notes). MB = 10^6 bytes.",
+    "local-directory vault, stores the identical stream again, drops the packs from the page "
+    "cache and reads the first backup back (as the records iterator the services use), then "
+    "stores the table twice more with 1% of its records changed (once in scattered runs of "
+    "100 neighbouring records, once record by record at random). In the same process it "
+    "measures the machine: disk write with fsync, disk read from the device (pages dropped "
+    "with posix_fadvise) and from the page cache, single-core FastCDC, BLAKE3, zstd "
+    "compression and decompression, and the store stages (cut+hash+compress) and read stages "
+    "(decompress+hash) running on every core at once. Limits are in logical MB/s and defined "
+    "in the notes. MB = 10^6 bytes.",
     [
         Metric("store_mb_s", "store throughput", "MB/s", True),
         Metric("store_limit_mb_s", "binding limit for store (see notes)", "MB/s", True),
         Metric("store_pct", "store as % of its binding limit", "%", True),
+        Metric("read_mb_s", "read throughput (records iterator)", "MB/s", True),
+        Metric("read_limit_mb_s", "binding limit for read (see notes)", "MB/s", True),
+        Metric("read_pct", "read as % of its binding limit", "%", True),
         Metric(
-            "store_pct_raw_disk", "store as % of raw disk write (not the goal's basis)", "%", True
+            "store_pct_idle_estimate",
+            "store as % of the idle-machine estimate (cross-check, not the goal's basis)",
+            "%",
+            True,
         ),
-        Metric("read_mb_s", "read throughput", "MB/s", True),
-        Metric("read_limit_mb_s", "binding measured limit for read (see notes)", "MB/s", True),
-        Metric("read_pct", "read as % of that limit", "%", True),
+        Metric(
+            "read_pct_idle_estimate",
+            "read as % of the idle-machine estimate (cross-check, not the goal's basis)",
+            "%",
+            True,
+        ),
+        Metric("read_ref_mb_s", "read via next_ref (no allocation per record)", "MB/s", True),
         Metric(
             "store_unchanged_mb_s",
             "re-store of the identical stream (all deduplicated)",
@@ -77,20 +92,74 @@ def run_example(mib: int) -> dict:
             True,
         ),
         Metric("unchanged_new_pct", "new bytes when re-storing an unchanged stream", "%", False),
+        Metric(
+            "changed_1pct_new_pct",
+            "1% of records changed in scattered runs of 100: new bytes (raw) % of logical",
+            "%",
+            False,
+        ),
+        Metric(
+            "changed_1pct_new_stored_pct",
+            "same, pack bytes written (compressed) % of logical",
+            "%",
+            False,
+        ),
+        Metric(
+            "dedup_ratio", "dedup ratio of base + runs-changed backup (logical ÷ pack bytes)",
+            "×", True,
+        ),
+        Metric(
+            "changed_1pct_uniform_new_pct",
+            "1% of records changed one by one at random: new bytes (raw) % of logical",
+            "%",
+            False,
+        ),
+        Metric(
+            "dedup_ratio_uniform",
+            "dedup ratio of base + uniformly-changed backup (logical ÷ pack bytes)",
+            "×",
+            True,
+        ),
         Metric("compression_ratio", "compression ratio (logical ÷ pack bytes)", "×", True),
         Metric("limit_disk_write_mb_s", "machine: disk write + fsync", "MB/s", info=True),
-        Metric("limit_disk_read_mb_s", "machine: disk read (page cache)", "MB/s", info=True),
-        Metric("limit_zstd_1core_mb_s", "machine: zstd level 3, 1 core", "MB/s", info=True),
+        Metric("limit_disk_read_mb_s", "machine: disk read (device, cache dropped)", "MB/s", info=True),
+        Metric("limit_cache_read_mb_s", "machine: disk read (page cache)", "MB/s", info=True),
+        Metric("limit_fastcdc_1core_mb_s", "machine: FastCDC, 1 core", "MB/s", info=True),
         Metric("limit_blake3_1core_mb_s", "machine: BLAKE3, 1 core", "MB/s", info=True),
+        Metric("limit_zstd_1core_mb_s", "machine: zstd level 3 compress, 1 core", "MB/s", info=True),
+        Metric("limit_unzstd_1core_mb_s", "machine: zstd decompress, 1 core", "MB/s", info=True),
+        Metric(
+            "limit_store_stages_all_cores_mb_s",
+            "machine: cut+hash+compress on all cores",
+            "MB/s",
+            info=True,
+        ),
+        Metric(
+            "limit_read_stages_all_cores_mb_s",
+            "machine: decompress+hash on all cores",
+            "MB/s",
+            info=True,
+        ),
+        Metric("cores", "cores", "", info=True),
         Metric("mib", "data size", "MiB", info=True),
     ],
     higher_is_better=True,
     goals=(
         Goal("store_pct", ">=", 60.0, "store ≥ 60% of the binding limit", VAULT),
         Goal("read_pct", ">=", 60.0, "read ≥ 60% of the binding limit", VAULT),
-        # No figure exists yet (see the notes), so the report says "not measured".
         Goal(
-            "changed_1pct_new_pct", "<=", 3.0, "new bytes after changing 1% of records ≤ 3%", VAULT
+            "changed_1pct_new_pct",
+            "<=",
+            3.0,
+            "new bytes after changing 1% of records (scattered runs of 100) ≤ 3%",
+            VAULT,
+        ),
+        Goal(
+            "changed_1pct_uniform_new_pct",
+            "<=",
+            3.0,
+            "new bytes after changing 1% of records (one by one, uniformly at random) ≤ 3%",
+            VAULT,
         ),
     ),
     tidemark_only=True,
@@ -99,56 +168,104 @@ def vault(target: Target, settings: Settings) -> dict:
     mib = 64 if settings.quick else DEFAULT_MIB
     raw = run_example(mib)
     ratio = raw["compression_ratio"]
-    # Limits in logical (uncompressed) MB/s: the disk only has to move the compressed packs,
-    # so its limit scales by the compression ratio; zstd and BLAKE3 see every logical byte.
-    # The vault used ~1 CPU second per second while storing, so the 1-core figures apply.
+    cores = raw["cores"]
+    runs, uniform = raw["changed"]["runs"], raw["changed"]["uniform"]
+    # Limits in logical (uncompressed) MB/s. The disk only moves the compressed packs, so its
+    # limit scales by the compression ratio. The CPU stages see every logical byte.
     store_limits = {
-        "zstd, 1 core": raw["limit_zstd_1core_mb_s"],
-        "BLAKE3, 1 core": raw["limit_blake3_1core_mb_s"],
-        "disk write × compression": raw["limit_disk_write_mb_s"] * ratio,
+        f"cut+hash+compress on all {cores} cores": raw["limit_store_stages_all_cores_mb_s"],
+        "FastCDC on 1 core (one stream is cut in order)": raw["limit_fastcdc_1core_mb_s"],
+        "disk write+fsync × compression ratio": raw["limit_disk_write_mb_s"] * ratio,
     }
     read_limits = {
-        "BLAKE3, 1 core": raw["limit_blake3_1core_mb_s"],
-        "disk read × compression": raw["limit_disk_read_mb_s"] * ratio,
+        f"decompress+hash on all {cores} cores": raw["limit_read_stages_all_cores_mb_s"],
+        "device read × compression ratio": raw["limit_disk_read_mb_s"] * ratio,
     }
     store_bind = min(store_limits, key=store_limits.get)
     read_bind = min(read_limits, key=read_limits.get)
     store_limit, read_limit = store_limits[store_bind], read_limits[read_bind]
+
+    def per_core_sum(*keys: str) -> float:
+        return cores / sum(1.0 / raw[k] for k in keys)
+
+    store_formula = per_core_sum(
+        "limit_fastcdc_1core_mb_s", "limit_blake3_1core_mb_s", "limit_zstd_1core_mb_s"
+    )
+    read_formula = per_core_sum("limit_unzstd_1core_mb_s", "limit_blake3_1core_mb_s")
+    # The idle-machine estimate keeps the disk limits and replaces the all-cores measurement
+    # by cores ÷ Σ(1/single-core stage speed), which assumes every core is free.
+    store_limit_io = min(
+        raw["limit_fastcdc_1core_mb_s"], raw["limit_disk_write_mb_s"] * ratio
+    )
+    read_limit_io = raw["limit_disk_read_mb_s"] * ratio
     out = dict(raw)
+    del out["changed"]
     out.update(
         store_limit_mb_s=store_limit,
         store_pct=100.0 * raw["store_mb_s"] / store_limit,
-        store_pct_raw_disk=100.0 * raw["store_mb_s"] / raw["limit_disk_write_mb_s"],
         read_limit_mb_s=read_limit,
         read_pct=100.0 * raw["read_mb_s"] / read_limit,
+        store_pct_idle_estimate=100.0 * raw["store_mb_s"] / min(store_formula, store_limit_io),
+        read_pct_idle_estimate=100.0 * raw["read_mb_s"] / min(read_formula, read_limit_io),
         # The example asserts an identical second stream stores 0 new bytes.
         unchanged_new_pct=0.0,
+        changed_1pct_new_pct=runs["new_raw_pct"],
+        changed_1pct_new_stored_pct=runs["new_stored_pct"],
+        dedup_ratio=runs["dedup_ratio"],
+        changed_1pct_uniform_new_pct=uniform["new_raw_pct"],
+        dedup_ratio_uniform=uniform["dedup_ratio"],
         plot_refs={f"limit:\n{store_bind}": store_limit},
         plot_goals=[[0.6 * store_limit, "goal 60% of limit"]],
         notes=[
             (
                 f"{mib} MiB stored in {raw['store_secs']} s using {raw['store_cpu_secs']} CPU s "
-                f"(~{raw['store_cpu_secs'] / max(raw['store_secs'], 1e-9):.1f} cores)"
+                f"(~{raw['store_cpu_secs'] / max(raw['store_secs'], 1e-9):.1f} of {cores} cores); "
+                f"read in {raw['read_secs']} s using {raw['read_cpu_secs']} CPU s"
             ),
             (
-                "limits are in logical MB/s: store binds on the lowest of zstd (1 core), BLAKE3 "
-                "(1 core) and disk write × compression ratio (only packs hit the disk) → "
-                f"{store_bind} at {store_limit:,.0f} MB/s"
+                "store limit = the lowest of: the store's CPU stages (FastCDC cut, BLAKE3, zstd) "
+                f"run back to back on every core at once with no coordination ({cores} threads, "
+                "each over its own copy of a 64 MiB sample: the best the machine can do with "
+                "all its cores, under the load of the moment); FastCDC on one core "
+                "(a single stream must be cut in order); disk write+fsync × compression ratio "
+                f"(only packs reach the disk) → {store_bind} at {store_limit:,.0f} MB/s"
             ),
             (
-                f"read binds on the lowest measured of BLAKE3 and disk read × ratio → {read_bind} "
-                f"at {read_limit:,.0f} MB/s; the example does not measure zstd decompression, "
-                "which is probably the true read limit, so this verdict is against an "
-                "incomplete set of limits"
+                "read limit = the lowest of: zstd decompression + BLAKE3 verification on every "
+                "core at once, and device read (page cache dropped) × compression ratio (the "
+                "packs are also dropped from the page cache before the vault read) → "
+                f"{read_bind} at {read_limit:,.0f} MB/s"
             ),
             (
-                "the disk read limit re-reads a file just written, so it is the page cache, "
-                "not the device; the vault read is measured the same way (packs just written)"
+                f"cross-check from single-core figures, {cores} ÷ Σ(1/stage), i.e. as if every "
+                f"core were free: store {store_formula:,.0f} MB/s, read {read_formula:,.0f} "
+                "MB/s (the *_idle_estimate rows); on a shared machine one thread gets a whole "
+                "core more easily than two threads get two, so this estimate runs higher than "
+                "the all-cores measurement when other work is running; each CPU figure is "
+                "the best of three runs (the least disturbed run, so the strictest limit); the "
+                "disk figures are single runs of the full data size"
             ),
             (
-                "not measured by the example (it is not part of bench/): new bytes after "
-                "changing 1% of records (goal ≤ 3%) and the dedup ratio of that changed "
-                "stream; only the unchanged-stream case (0 new bytes, asserted) is covered"
+                "1% change: the table is stored again with 1% of its records rewritten (same "
+                "key, other values and length), in one of two patterns: runs of 100 neighbouring "
+                f"records at random places ({runs['records_changed_pct']}% of records; "
+                f"{runs['new_raw_pct']}% new raw bytes, {runs['new_stored_pct']}% new pack "
+                f"bytes, stored at {runs['store_mb_s']:,.0f} MB/s), or each record "
+                f"independently with probability 1% ({uniform['records_changed_pct']}%; "
+                f"{uniform['new_raw_pct']}% new raw bytes). With ~64 records per 16 KiB chunk a "
+                "1% random scatter touches about half the chunks: that pattern is not met by "
+                "design (see vault-format.md §2.1, chunk size choice)"
+            ),
+            (
+                "dedup ratio = logical bytes of the base backup and the changed backup ÷ pack "
+                f"bytes the two needed (includes compression); without compression: runs "
+                f"{runs['dedup_ratio_raw']}×, uniform {uniform['dedup_ratio_raw']}×"
+            ),
+            (
+                "the machine is shared with other builds during the run (2 cores): absolute "
+                "figures drift between runs; the CPU limits are measured in the same process "
+                "right before and right after the vault runs, and each is the higher of the "
+                "two (the stricter one)"
             ),
         ],
     )

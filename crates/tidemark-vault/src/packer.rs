@@ -1,45 +1,85 @@
-//! The pack worker: a thread that compresses a writer's new chunks into packs and uploads
-//! them, so chunking and hashing (caller thread) overlap with compression (this thread).
+//! The store pipeline behind a `ManifestWriter`. The caller's thread frames records and cuts
+//! chunks (FastCDC must see the stream in order); whole batches of cut chunks go to a pool of
+//! hash workers that hash (BLAKE3), claim new chunks for this store and compress them (zstd);
+//! one pack thread puts the results back in stream order, builds packs and uploads them with
+//! a few uploads in flight. Only after every pack upload has finished does `finish` return,
+//! so the writer can then write the index and the manifest (vault-format.md §4).
 
 use crate::error::{Result, VaultError};
 use crate::format::{FLAG_ZSTD, PackBuilder, PackEntries};
 use crate::id::Id;
 use crate::store::{Store, keys};
-use crate::vault::Account;
+use crate::vault::{Account, lock};
 use bytes::Bytes;
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::io::Cursor;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
 /// Pack uploads allowed in flight while compression goes on.
-const MAX_UPLOADS_IN_FLIGHT: usize = 2;
-/// New chunks queued for the worker (~4 MiB at the default chunk size).
-const QUEUE: usize = 256;
+const MAX_UPLOADS_IN_FLIGHT: usize = 3;
 
-/// What the worker produced: every pack it uploaded, and the bytes stored.
-pub(crate) struct PackerOutput {
-    pub packs: Vec<PackEntries>,
-    pub stored_bytes: u64,
+/// A run of cut chunks: `data[cuts[i-1]..cuts[i]]` is chunk i of the batch (cuts[-1] = 0).
+pub(crate) struct Batch {
+    pub data: Vec<u8>,
+    pub cuts: Vec<usize>,
 }
 
-/// The caller's side of the worker.
+/// A batch after hashing and compression.
+struct Done {
+    seq: u64,
+    ids: Vec<Id>,
+    /// Stored blobs of the chunks this store claimed, concatenated in `new` order.
+    blobs: Vec<u8>,
+    new: Vec<NewBlob>,
+    reused_bytes: u64,
+    new_bytes: u64,
+}
+
+struct NewBlob {
+    id: Id,
+    stored_len: u32,
+    raw_len: u32,
+    flags: u32,
+}
+
+/// What the pipeline produced: the chunk list in stream order, every pack it uploaded, and
+/// byte counts.
+#[derive(Default)]
+pub(crate) struct PackerOutput {
+    pub chunks: Vec<Id>,
+    pub packs: Vec<PackEntries>,
+    pub stored_bytes: u64,
+    pub new_chunks: u64,
+    pub new_bytes: u64,
+    pub reused_bytes: u64,
+    batches: u64,
+}
+
+/// The caller's side of the pipeline.
 pub(crate) struct PackWorker {
-    tx: Option<SyncSender<(Id, Vec<u8>)>>,
-    thread: Option<std::thread::JoinHandle<Result<PackerOutput>>>,
+    tx: Option<SyncSender<(u64, Batch)>>,
+    recycled: Receiver<Vec<u8>>,
+    packer: Option<std::thread::JoinHandle<Result<PackerOutput>>>,
+    abort: Arc<AtomicBool>,
+    next_seq: u64,
+}
+
+/// Shared state of the hash workers.
+struct Shared {
+    acct: Arc<Account>,
+    level: i32,
+    /// Chunks claimed by this store: the first worker to insert one compresses it.
+    claimed: Mutex<HashSet<Id>>,
     abort: Arc<AtomicBool>,
 }
 
-struct Packer {
-    store: Store,
-    handle: tokio::runtime::Handle,
-    acct: Arc<Account>,
-    target: u64,
-    compressor: zstd::bulk::Compressor<'static>,
-    pack: PackBuilder,
-    out: PackerOutput,
-    uploads: VecDeque<JoinHandle<Result<()>>>,
+/// How many hash workers a store uses: one per core, at least two so hashing and compression
+/// overlap the caller's chunking even on small machines.
+pub(crate) fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }
 
 impl PackWorker {
@@ -50,39 +90,73 @@ impl PackWorker {
         target: u64,
         level: i32,
     ) -> Result<PackWorker> {
-        let (tx, rx) = sync_channel(QUEUE);
+        let workers = worker_count();
+        let (tx, rx) = sync_channel::<(u64, Batch)>(workers * 2);
+        let (done_tx, done_rx) = sync_channel::<Result<Done>>(workers * 2);
+        let (recycle_tx, recycled) = channel();
         let abort = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            acct: acct.clone(),
+            level,
+            claimed: Mutex::new(HashSet::new()),
+            abort: abort.clone(),
+        });
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..workers {
+            let (rx, done_tx, recycle_tx, shared) = (
+                rx.clone(),
+                done_tx.clone(),
+                recycle_tx.clone(),
+                shared.clone(),
+            );
+            std::thread::Builder::new()
+                .name("tidemark-vault-hash".into())
+                .spawn(move || hash_worker(&rx, &done_tx, &recycle_tx, &shared))?;
+        }
+        drop(done_tx);
         let packer = Packer {
             store,
             handle,
             acct,
             target,
-            compressor: zstd::bulk::Compressor::new(level)?,
-            pack: PackBuilder::new(),
-            out: PackerOutput {
-                packs: Vec::new(),
-                stored_bytes: 0,
-            },
+            pack: PackBuilder::with_capacity(target as usize + (256 << 10)),
+            out: PackerOutput::default(),
             uploads: VecDeque::new(),
         };
         let stop = abort.clone();
-        let thread = std::thread::Builder::new()
+        let packer = std::thread::Builder::new()
             .name("tidemark-vault-pack".into())
-            .spawn(move || packer.run(rx, &stop))?;
+            .spawn(move || packer.run(done_rx, &stop))?;
         Ok(PackWorker {
             tx: Some(tx),
-            thread: Some(thread),
+            recycled,
+            packer: Some(packer),
             abort,
+            next_seq: 0,
         })
     }
 
-    /// Queues a new chunk. If the worker has stopped, returns the error that stopped it.
-    pub fn send(&mut self, id: Id, data: Vec<u8>) -> Result<()> {
+    /// A buffer for the next batch: one a worker has finished with, or a new one.
+    pub fn buffer(&self, capacity: usize) -> Vec<u8> {
+        match self.recycled.try_recv() {
+            Ok(mut b) => {
+                b.clear();
+                b.reserve(capacity);
+                b
+            }
+            Err(_) => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Queues a batch of cut chunks. If the pipeline has stopped, returns its error.
+    pub fn send(&mut self, batch: Batch) -> Result<()> {
+        let seq = self.next_seq;
         let sent = self
             .tx
             .as_ref()
-            .is_some_and(|tx| tx.send((id, data)).is_ok());
+            .is_some_and(|tx| tx.send((seq, batch)).is_ok());
         if sent {
+            self.next_seq += 1;
             return Ok(());
         }
         match self.join() {
@@ -93,13 +167,20 @@ impl PackWorker {
 
     /// Flushes the last pack, waits for every upload, and returns what was written.
     pub fn finish(mut self) -> Result<PackerOutput> {
-        self.join()
+        let out = self.join()?;
+        if out.batches != self.next_seq {
+            // Only a panicked hash worker loses a batch without reporting an error.
+            return Err(VaultError::Io(std::io::Error::other(
+                "a hash worker stopped without finishing its batch",
+            )));
+        }
+        Ok(out)
     }
 
     fn join(&mut self) -> Result<PackerOutput> {
-        self.tx = None; // closing the queue tells the worker to flush and stop
+        self.tx = None; // closing the queue lets the workers, then the pack thread, finish
         let thread = self
-            .thread
+            .packer
             .take()
             .ok_or_else(|| VaultError::Config("pack worker already joined".into()))?;
         thread
@@ -110,15 +191,125 @@ impl PackWorker {
 
 impl Drop for PackWorker {
     fn drop(&mut self) {
-        // An abandoned store: the worker stops without flushing its partial pack.
+        // An abandoned store: workers skip queued batches and the pack thread stops without
+        // flushing its partial pack.
         self.abort.store(true, Ordering::SeqCst);
     }
 }
 
+fn hash_worker(
+    rx: &Mutex<Receiver<(u64, Batch)>>,
+    done: &SyncSender<Result<Done>>,
+    recycle: &Sender<Vec<u8>>,
+    shared: &Shared,
+) {
+    let mut z = match zstd::bulk::Compressor::new(shared.level) {
+        Ok(z) => z,
+        Err(e) => {
+            let _ = done.send(Err(e.into()));
+            return;
+        }
+    };
+    loop {
+        // The lock is held only while waiting for the next batch.
+        let next = lock(rx).recv();
+        let Ok((seq, batch)) = next else { return };
+        if shared.abort.load(Ordering::SeqCst) {
+            return;
+        }
+        let r = process(seq, &batch, shared, &mut z);
+        let failed = r.is_err();
+        if done.send(r).is_err() || failed {
+            return;
+        }
+        let _ = recycle.send(batch.data);
+    }
+}
+
+/// Hashes every chunk of a batch, claims the ones neither the vault nor this store has, and
+/// compresses those (a blob is stored raw when zstd does not make it smaller).
+fn process(
+    seq: u64,
+    batch: &Batch,
+    shared: &Shared,
+    z: &mut zstd::bulk::Compressor<'static>,
+) -> Result<Done> {
+    let mut ids = Vec::with_capacity(batch.cuts.len());
+    let mut start = 0usize;
+    for &end in &batch.cuts {
+        ids.push(shared.acct.keys.hash(&batch.data[start..end]));
+        start = end;
+    }
+    let mut claimed = vec![false; ids.len()];
+    {
+        // Lock order: index, then claims (nothing else takes both).
+        let cache = lock(&shared.acct.index);
+        let mut mine = lock(&shared.claimed);
+        for (c, id) in claimed.iter_mut().zip(&ids) {
+            *c = !cache.chunks.contains_key(id) && mine.insert(*id);
+        }
+    }
+    let mut out = Done {
+        seq,
+        ids,
+        blobs: Vec::new(),
+        new: Vec::new(),
+        reused_bytes: 0,
+        new_bytes: 0,
+    };
+    let mut start = 0usize;
+    for (i, &end) in batch.cuts.iter().enumerate() {
+        let raw = &batch.data[start..end];
+        start = end;
+        if !claimed[i] {
+            out.reused_bytes += raw.len() as u64;
+            continue;
+        }
+        out.new_bytes += raw.len() as u64;
+        let at = out.blobs.len();
+        out.blobs.reserve(zstd::compress_bound(raw.len()));
+        let mut cur = Cursor::new(&mut out.blobs);
+        cur.set_position(at as u64);
+        let n = z.compress_to_buffer(raw, &mut cur)?;
+        let (stored_len, flags) = if n < raw.len() {
+            (n, FLAG_ZSTD)
+        } else {
+            out.blobs.truncate(at);
+            out.blobs.extend_from_slice(raw);
+            (raw.len(), 0)
+        };
+        out.new.push(NewBlob {
+            id: out.ids[i],
+            stored_len: stored_len as u32,
+            raw_len: raw.len() as u32,
+            flags,
+        });
+    }
+    Ok(out)
+}
+
+struct Packer {
+    store: Store,
+    handle: tokio::runtime::Handle,
+    acct: Arc<Account>,
+    target: u64,
+    pack: PackBuilder,
+    out: PackerOutput,
+    uploads: VecDeque<JoinHandle<Result<()>>>,
+}
+
 impl Packer {
-    fn run(mut self, rx: Receiver<(Id, Vec<u8>)>, abort: &AtomicBool) -> Result<PackerOutput> {
-        for (id, data) in rx {
-            self.add(id, &data)?;
+    fn run(mut self, rx: Receiver<Result<Done>>, abort: &AtomicBool) -> Result<PackerOutput> {
+        // Batches finish out of order; packs and the chunk list follow stream order so a
+        // reader finds neighbouring chunks next to each other.
+        let mut waiting = BTreeMap::new();
+        for done in rx {
+            let done = done?;
+            waiting.insert(done.seq, done);
+            while let Some(d) = waiting.remove(&self.out.batches) {
+                self.add(d)?;
+                self.out.batches += 1;
+            }
         }
         if abort.load(Ordering::SeqCst) {
             return Err(VaultError::Config("store abandoned".into()));
@@ -128,17 +319,20 @@ impl Packer {
         Ok(self.out)
     }
 
-    fn add(&mut self, id: Id, data: &[u8]) -> Result<()> {
-        let compressed = self.compressor.compress(data)?;
-        let (blob, flags) = if compressed.len() < data.len() {
-            (&compressed[..], FLAG_ZSTD)
-        } else {
-            (data, 0)
-        };
-        self.pack.add(id, blob, data.len() as u32, flags);
-        self.out.stored_bytes += blob.len() as u64;
-        if self.pack.buf.len() as u64 >= self.target {
-            self.flush()?;
+    fn add(&mut self, d: Done) -> Result<()> {
+        self.out.chunks.extend_from_slice(&d.ids);
+        self.out.new_chunks += d.new.len() as u64;
+        self.out.new_bytes += d.new_bytes;
+        self.out.reused_bytes += d.reused_bytes;
+        let mut at = 0usize;
+        for b in &d.new {
+            let blob = &d.blobs[at..at + b.stored_len as usize];
+            at += b.stored_len as usize;
+            self.pack.add(b.id, blob, b.raw_len, b.flags);
+            self.out.stored_bytes += u64::from(b.stored_len);
+            if self.pack.buf.len() as u64 >= self.target {
+                self.flush()?;
+            }
         }
         Ok(())
     }
@@ -148,7 +342,8 @@ impl Packer {
         if self.pack.is_empty() {
             return Ok(());
         }
-        let (bytes, entries) = std::mem::take(&mut self.pack).finish();
+        let next = PackBuilder::with_capacity(self.target as usize + (256 << 10));
+        let (bytes, entries) = std::mem::replace(&mut self.pack, next).finish();
         let id = self.acct.keys.hash(&bytes);
         self.out.packs.push(PackEntries {
             pack: id,

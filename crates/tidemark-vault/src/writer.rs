@@ -5,12 +5,11 @@ use crate::error::{Result, VaultError};
 use crate::format::{self, PackEntries};
 use crate::id::{Id, ManifestId};
 use crate::lock::{self, LockKind, LockObject};
-use crate::packer::PackWorker;
+use crate::packer::{Batch, PackWorker};
 use crate::progress::{Progress, ProgressHandle};
 use crate::store::keys;
 use crate::vault::{Account, Loc, ManifestMeta, UseGuard, Vault, lock as mlock};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// What one store did.
@@ -43,10 +42,10 @@ pub struct ManifestWriter {
     avg: usize,
     max: usize,
     masks: (u64, u64),
+    /// Framed records not yet handed to the pipeline; chunks are cut from its start.
     buf: Vec<u8>,
-    pos: usize,
-    chunks: Vec<Id>,
-    pending: HashSet<Id>,
+    /// `buf` is cut and sent once it holds this many bytes (at least 4 × `max`).
+    batch: usize,
     last_refresh: std::time::Instant,
     stats: StoreStats,
     progress: ProgressHandle,
@@ -84,6 +83,9 @@ impl Vault {
             _ => fastcdc::v2020::Normalization::Level3,
         };
         let masks = fastcdc::v2020::select_masks(ch.avg_size as usize, level);
+        // ~128 chunks per batch keeps the hash workers busy with little hand-over cost, and
+        // the tail carried to the next batch (< max) small next to it.
+        let batch = (128 * ch.avg_size as usize).max(4 * ch.max_size as usize);
         let worker = PackWorker::start(
             self.store().clone(),
             self.handle().clone(),
@@ -102,10 +104,8 @@ impl Vault {
             avg: ch.avg_size as usize,
             max: ch.max_size as usize,
             masks,
-            buf: Vec::with_capacity(1 << 20),
-            pos: 0,
-            chunks: Vec::new(),
-            pending: HashSet::new(),
+            buf: Vec::with_capacity(batch + (64 << 10)),
+            batch,
             last_refresh: std::time::Instant::now(),
             stats: StoreStats::default(),
             progress: ProgressHandle::new(expected_bytes),
@@ -125,7 +125,7 @@ impl ManifestWriter {
         self.stats.records += 1;
         self.stats.logical_bytes += 4 + u64::from(len);
         self.progress.add(4 + u64::from(len));
-        if self.buf.len() - self.pos >= 4 * self.max {
+        if self.buf.len() >= self.batch {
             self.guard(|w| w.cut(false))?;
         }
         Ok(())
@@ -151,7 +151,11 @@ impl ManifestWriter {
             .finish();
         let out = self.guard(|_| out)?;
         self.stats.stored_bytes = out.stored_bytes;
-        let id = self.guard(|w| w.commit(out.packs))?;
+        self.stats.chunks = out.chunks.len() as u64;
+        self.stats.new_chunks = out.new_chunks;
+        self.stats.new_bytes = out.new_bytes;
+        self.stats.reused_bytes = out.reused_bytes;
+        let id = self.guard(|w| w.commit(out.packs, &out.chunks))?;
         self.stats.duration_secs = self.progress.get().elapsed_secs;
         if let Some(lock) = self.lock.take() {
             self.vault.block_on(lock.release(self.vault.store()))?;
@@ -175,58 +179,43 @@ impl ManifestWriter {
         r
     }
 
-    /// Cuts chunks from the buffer. Unless `last`, a cut is made only with `max` bytes
-    /// available, so every boundary equals the one a streaming chunker would find.
+    /// Cuts chunks from the buffer and hands them to the pipeline as one batch. Unless
+    /// `last`, a cut is made only with `max` bytes available, so every boundary equals the
+    /// one a streaming chunker would find; the uncut tail starts the next buffer.
     fn cut(&mut self, last: bool) -> Result<()> {
-        let buf = std::mem::take(&mut self.buf);
-        let mut pos = self.pos;
         let (ms, ml) = self.masks;
-        let result = (|| {
-            while pos < buf.len() && (last || buf.len() - pos >= self.max) {
-                let window = &buf[pos..buf.len().min(pos + self.max)];
-                let (g, gl) = &self.acct.gear;
-                let (_, n) = fastcdc::v2020::cut_gear(
-                    window,
-                    self.min,
-                    self.avg,
-                    self.max,
-                    ms,
-                    ml,
-                    ms << 1,
-                    ml << 1,
-                    g,
-                    gl,
-                );
-                self.add_chunk(&window[..n])?;
-                pos += n;
-            }
-            Ok(())
-        })();
-        self.buf = buf;
-        self.pos = pos;
-        if self.pos > (4 << 20) || self.pos == self.buf.len() {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
+        let (g, gl) = &self.acct.gear;
+        let mut cuts = Vec::with_capacity(2 * self.buf.len() / self.avg + 1);
+        let mut pos = 0usize;
+        while pos < self.buf.len() && (last || self.buf.len() - pos >= self.max) {
+            let window = &self.buf[pos..self.buf.len().min(pos + self.max)];
+            let (_, n) = fastcdc::v2020::cut_gear(
+                window,
+                self.min,
+                self.avg,
+                self.max,
+                ms,
+                ml,
+                ms << 1,
+                ml << 1,
+                g,
+                gl,
+            );
+            pos += n;
+            cuts.push(pos);
         }
-        result
-    }
-
-    fn add_chunk(&mut self, data: &[u8]) -> Result<()> {
-        let id = self.acct.keys.hash(data);
-        self.chunks.push(id);
-        self.stats.chunks += 1;
-        let known = self.pending.contains(&id) || mlock(&self.acct.index).chunks.contains_key(&id);
-        if known {
-            self.stats.reused_bytes += data.len() as u64;
+        if cuts.is_empty() {
             return Ok(());
         }
-        self.pending.insert(id);
-        self.stats.new_chunks += 1;
-        self.stats.new_bytes += data.len() as u64;
-        match self.worker.as_mut() {
-            Some(w) => w.send(id, data.to_vec())?,
-            None => return Err(VaultError::Config("writer has no pack worker".into())),
-        }
+        let worker = self
+            .worker
+            .as_mut()
+            .ok_or_else(|| VaultError::Config("writer has no pack worker".into()))?;
+        let mut next = worker.buffer(self.batch + (64 << 10));
+        next.extend_from_slice(&self.buf[pos..]);
+        let mut data = std::mem::replace(&mut self.buf, next);
+        data.truncate(pos);
+        worker.send(Batch { data, cuts })?;
         // Keep the lock live during a long store (vault-format.md §2.5).
         if self.last_refresh.elapsed() > std::time::Duration::from_secs(60) {
             self.last_refresh = std::time::Instant::now();
@@ -238,7 +227,7 @@ impl ManifestWriter {
     }
 
     /// Index after packs, manifest after index: each is durable before the next starts.
-    fn commit(&mut self, packs: Vec<PackEntries>) -> Result<ManifestId> {
+    fn commit(&mut self, packs: Vec<PackEntries>, chunks: &[Id]) -> Result<ManifestId> {
         let store = self.vault.store();
         let mut index_id = None;
         if !packs.is_empty() {
@@ -256,7 +245,7 @@ impl ManifestWriter {
             user: std::mem::take(&mut self.user_meta),
         };
         let meta = serde_json::to_vec(&meta).map_err(|e| VaultError::Config(e.to_string()))?;
-        let bytes = format::encode_manifest(&meta, &self.chunks);
+        let bytes = format::encode_manifest(&meta, chunks);
         let id = self.acct.keys.hash(&bytes);
         let key = self.acct.key(keys::MANIFESTS, &id);
         self.vault.block_on(store.put_create(&key, bytes.into()))?;
