@@ -34,9 +34,18 @@ impl RedshiftService {
         }
         let cluster = rec.snap.cluster_identifier.clone().unwrap_or_default();
         let mut last = None;
+        let mut throttle = crate::progress::Throttle::start();
         let result = self
             .volumes
-            .capture(scope, &cluster, id, &mut |p| last = Some(p))
+            .capture(scope, &cluster, id, &mut |p| {
+                last = Some(p);
+                if throttle.due() {
+                    // Best effort: a failed progress write only delays what pollers see;
+                    // the final figures below are written (and checked) regardless.
+                    let secs = throttle.started.elapsed().as_secs_f64();
+                    let _ = self.save_capture_progress(scope, id, p, secs);
+                }
+            })
             .map_err(CommonError::Internal)?;
         let mut w = self.store.write().map_err(internal)?;
         let Some(mut rec) = catalog::get::<SnapRec>(&*w, SNAPSHOTS_TABLE, &key)? else {

@@ -1,13 +1,17 @@
 //! Where Redshift records live in the store, their stored shapes, and how keys are built.
 //! Every key starts with the owner's account and region ([`Scope`]), so one account can
 //! never reach another's records except through the grant index ([`GRANTS_TABLE`]).
+//! Snapshots also have an order index ([`SNAPSHOT_ORDER_TABLE`]) that [`put`] keeps in the
+//! same transaction as the record, so DescribeClusterSnapshots pages are range scans.
+
+use std::any::Any;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tidemark_core::RequestContext;
 use tidemark_model::CommonError;
 use tidemark_model::redshift::{Cluster, Snapshot, Tag};
-use tidemark_store::{Reads, WriteTxn, keys};
+use tidemark_store::{Reads, Store, WriteTxn, keys};
 
 /// Clusters: key = scope ‖ cluster identifier (lower-case); value = JSON [`ClusterRec`].
 pub const CLUSTERS_TABLE: &str = "redshift.clusters";
@@ -15,6 +19,18 @@ pub const CLUSTERS_TABLE: &str = "redshift.clusters";
 pub const SNAPSHOTS_TABLE: &str = "redshift.snapshots";
 /// Sharing index: key = grantee scope ‖ owner account ‖ snapshot id; value = empty.
 pub const GRANTS_TABLE: &str = "redshift.grants";
+/// Snapshot order index: key = owner scope ‖ [`time_key`] of the create time ‖ snapshot id
+/// (lower-case, as in [`SNAPSHOTS_TABLE`]); value = JSON [`SnapSummary`] (what listing
+/// filters and sorts by). Invariant: every snapshot record has its entry, written by [`put`]
+/// in the record's own transaction, so the summary always matches the record. An entry may outlive
+/// its record (a delete that bypassed [`delete_snapshot`]); readers check each entry
+/// against the record ([`order_entry_live`]) and drop such stale entries.
+pub const SNAPSHOT_ORDER_TABLE: &str = "redshift.snapshot_order";
+/// Catalog metadata: key = name; value = version. [`ORDER_INDEX_META`] records that the
+/// order index was built over the snapshots written before it existed.
+pub const META_TABLE: &str = "redshift.meta";
+const ORDER_INDEX_META: &[u8] = b"snapshot_order";
+const ORDER_INDEX_VERSION: &[u8] = b"1";
 /// Snapshot schedules: key = scope ‖ schedule id (lower-case); value = JSON [`ScheduleRec`].
 pub const SCHEDULES_TABLE: &str = "redshift.schedules";
 
@@ -55,6 +71,14 @@ impl Scope {
             "arn:{partition}:redshift:{}:{}:{resource}",
             self.region, self.account
         )
+    }
+
+    /// The order-index key of snapshot `id` (lower-case) created at `created`.
+    pub fn order_key(&self, created: Option<i64>, id: &str) -> Vec<u8> {
+        let mut k = self.prefix();
+        k.extend_from_slice(&time_key(created));
+        keys::push_bytes(&mut k, id.as_bytes());
+        k
     }
 
     /// The grant index key of `(owner, snapshot)` under this (grantee) scope.
@@ -115,6 +139,32 @@ impl SnapRec {
     }
 }
 
+/// The fields of a snapshot that DescribeClusterSnapshots filters and sorts by: the value of
+/// its order-index entry, so a listing reads full records only for the snapshots it returns.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SnapSummary {
+    pub kind: Option<String>,
+    pub size: Option<f64>,
+    pub cluster: Option<String>,
+    pub owner_account: Option<String>,
+    pub created: Option<tidemark_model::Timestamp>,
+    pub tags: Vec<Tag>,
+}
+
+impl SnapSummary {
+    pub fn of(rec: &SnapRec) -> Self {
+        let s = &rec.snap;
+        Self {
+            kind: s.snapshot_type.clone(),
+            size: s.total_backup_size_in_mega_bytes,
+            cluster: s.cluster_identifier.clone(),
+            owner_account: s.owner_account.clone(),
+            created: s.snapshot_create_time,
+            tags: s.tags.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// A stored snapshot schedule.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ScheduleRec {
@@ -140,13 +190,25 @@ pub fn get<T: DeserializeOwned>(
     }
 }
 
-/// Writes one JSON record.
-pub fn put<T: Serialize>(
+/// Writes one JSON record. A snapshot record (`table` = [`SNAPSHOTS_TABLE`], `value` a
+/// [`SnapRec`]) also gets its order-index entry in the same transaction; create times never
+/// change after creation, so a rewrite replaces the same entry (with a fresh summary).
+pub fn put<T: Serialize + Any>(
     txn: &mut (impl WriteTxn + ?Sized),
     table: &str,
     key: &[u8],
     value: &T,
 ) -> Result<(), CommonError> {
+    if table == SNAPSHOTS_TABLE {
+        let rec = (value as &dyn Any)
+            .downcast_ref::<SnapRec>()
+            .ok_or_else(|| internal("a snapshot record must be a SnapRec (the order index)"))?;
+        let (scope, id) = split_key(key)?;
+        let entry = scope.order_key(created_millis(rec), &id);
+        let summary = serde_json::to_vec(&SnapSummary::of(rec)).map_err(internal)?;
+        txn.put(SNAPSHOT_ORDER_TABLE, &entry, &summary)
+            .map_err(internal)?;
+    }
     let raw = serde_json::to_vec(value).map_err(internal)?;
     txn.put(table, key, &raw).map_err(internal)
 }
@@ -167,21 +229,140 @@ pub fn scan<T: DeserializeOwned>(
 
 /// Markers are opaque to clients: the last identifier returned, hex-encoded with a tag.
 pub fn encode_marker(last_id: &str) -> String {
-    let hex: String = last_id.bytes().map(|b| format!("{b:02x}")).collect();
-    format!("tm1.{hex}")
+    encode_marker_bytes(last_id.as_bytes())
 }
 
 /// Reads a marker made by [`encode_marker`]; anything else is `InvalidParameterValue`.
 pub fn decode_marker(marker: &str) -> Result<String, CommonError> {
-    let bad = || CommonError::InvalidParameterValue(format!("Invalid marker: {marker}"));
-    let hex = marker.strip_prefix("tm1.").ok_or_else(bad)?;
+    let bytes = decode_marker_bytes(marker)?;
+    String::from_utf8(bytes).map_err(|_| bad_marker(marker))
+}
+
+/// `tm1.` and the hex of `payload`.
+pub fn encode_marker_bytes(payload: &[u8]) -> String {
+    let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+    format!("tm1.{hex}")
+}
+
+/// The payload of a marker made by [`encode_marker_bytes`].
+pub fn decode_marker_bytes(marker: &str) -> Result<Vec<u8>, CommonError> {
+    let hex = marker
+        .strip_prefix("tm1.")
+        .ok_or_else(|| bad_marker(marker))?;
     if hex.len() % 2 != 0 {
-        return Err(bad());
+        return Err(bad_marker(marker));
     }
-    let bytes = (0..hex.len())
+    (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
         .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| bad())?;
-    String::from_utf8(bytes).map_err(|_| bad())
+        .map_err(|_| bad_marker(marker))
+}
+
+/// `InvalidParameterValue` for a marker this server did not make (or not for this call).
+pub fn bad_marker(marker: &str) -> CommonError {
+    CommonError::InvalidParameterValue(format!("Invalid marker: {marker}"))
+}
+
+/// The order-index encoding of a create time (epoch milliseconds, the stored precision):
+/// `None` sorts first, then times in order.
+pub fn time_key(created: Option<i64>) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    if let Some(ms) = created {
+        out[..8].copy_from_slice(&keys::encode_u64(1));
+        out[8..].copy_from_slice(&keys::encode_i64(ms));
+    }
+    out
+}
+
+/// A snapshot's create time in epoch milliseconds (what its JSON record keeps).
+pub fn created_millis(rec: &SnapRec) -> Option<i64> {
+    rec.snap.snapshot_create_time.map(|t| t.as_millis())
+}
+
+/// `(owner scope, snapshot id)` of a [`SNAPSHOTS_TABLE`] key.
+pub fn split_key(key: &[u8]) -> Result<(Scope, String), CommonError> {
+    let mut r = keys::KeyReader::new(key);
+    let (account, region, id) = (
+        r.str().map_err(internal)?,
+        r.str().map_err(internal)?,
+        r.str().map_err(internal)?,
+    );
+    Ok((Scope { account, region }, id))
+}
+
+/// `(create time, snapshot id)` of an order-index key under `prefix` (its owner scope).
+pub fn split_order_key(prefix: &[u8], key: &[u8]) -> Result<(Option<i64>, String), CommonError> {
+    let mut r = keys::KeyReader::new(key.get(prefix.len()..).unwrap_or_default());
+    let created = match r.u64().map_err(internal)? {
+        0 => {
+            r.i64().map_err(internal)?;
+            None
+        }
+        _ => Some(r.i64().map_err(internal)?),
+    };
+    Ok((created, r.str().map_err(internal)?))
+}
+
+/// Whether order-index entry `(created, id)` of `owner` still describes a stored snapshot;
+/// returns that snapshot when it does.
+pub fn order_entry_live(
+    txn: &(impl Reads + ?Sized),
+    owner: &Scope,
+    created: Option<i64>,
+    id: &str,
+) -> Result<Option<SnapRec>, CommonError> {
+    Ok(get::<SnapRec>(txn, SNAPSHOTS_TABLE, &owner.key(id))?
+        .filter(|rec| created_millis(rec) == created))
+}
+
+/// Deletes snapshot `rec` stored under `key` together with its order-index entry.
+pub fn delete_snapshot(
+    txn: &mut (impl WriteTxn + ?Sized),
+    key: &[u8],
+    rec: &SnapRec,
+) -> Result<(), CommonError> {
+    let (scope, id) = split_key(key)?;
+    txn.delete(
+        SNAPSHOT_ORDER_TABLE,
+        &scope.order_key(created_millis(rec), &id),
+    )
+    .map_err(internal)?;
+    txn.delete(SNAPSHOTS_TABLE, key).map_err(internal)?;
+    Ok(())
+}
+
+/// Builds the order index over snapshots written before it existed (data directories of
+/// older builds), once per store: a no-op once [`ORDER_INDEX_META`] is recorded. Runs in
+/// one write transaction, so it sees every snapshot and later writes index themselves.
+pub fn ensure_order_index(store: &dyn Store) -> Result<(), CommonError> {
+    let built = |txn: &dyn Reads| -> Result<bool, CommonError> {
+        Ok(txn
+            .get(META_TABLE, ORDER_INDEX_META)
+            .map_err(internal)?
+            .as_deref()
+            == Some(ORDER_INDEX_VERSION))
+    };
+    if built(&*store.read().map_err(internal)?)? {
+        return Ok(());
+    }
+    let mut w = store.write().map_err(internal)?;
+    if built(&*w)? {
+        return Ok(());
+    }
+    let mut entries = Vec::new();
+    for entry in w.scan_prefix(SNAPSHOTS_TABLE, &[]).map_err(internal)? {
+        let (key, raw) = entry.map_err(internal)?;
+        let rec: SnapRec = serde_json::from_slice(&raw).map_err(internal)?;
+        let (scope, id) = split_key(&key)?;
+        let summary = serde_json::to_vec(&SnapSummary::of(&rec)).map_err(internal)?;
+        entries.push((scope.order_key(created_millis(&rec), &id), summary));
+    }
+    for (e, summary) in entries {
+        w.put(SNAPSHOT_ORDER_TABLE, &e, &summary)
+            .map_err(internal)?;
+    }
+    w.put(META_TABLE, ORDER_INDEX_META, ORDER_INDEX_VERSION)
+        .map_err(internal)?;
+    w.commit().map_err(internal)
 }

@@ -1,7 +1,9 @@
 //! DescribeClusterSnapshots with every filter, sorting and paging (§3.17), the set of
 //! snapshots a caller can see (own + shared with it, §3.14), and DescribeStorage (§4.2).
+//! Paging itself (order, markers, page builders) is in [`page`].
 
-use std::cmp::Ordering;
+mod page;
+
 use std::collections::BTreeSet;
 
 use tidemark_core::RequestContext;
@@ -11,7 +13,8 @@ use tidemark_store::{Reads, keys};
 
 use crate::RedshiftService;
 use crate::catalog::{
-    self, CLUSTERS_TABLE, ClusterRec, GRANTS_TABLE, SNAPSHOTS_TABLE, Scope, SnapRec, internal,
+    self, CLUSTERS_TABLE, ClusterRec, GRANTS_TABLE, SNAPSHOT_ORDER_TABLE, SNAPSHOTS_TABLE, Scope,
+    SnapRec, internal,
 };
 use crate::rules;
 
@@ -61,23 +64,7 @@ impl RedshiftService {
                     rec,
                 })
                 .collect();
-        let prefix = scope.prefix();
-        for entry in txn.scan_prefix(GRANTS_TABLE, &prefix).map_err(internal)? {
-            let (k, _) = entry.map_err(internal)?;
-            let mut r = keys::KeyReader::new(&k[prefix.len()..]);
-            let (Ok(owner), Ok(snap)) = (r.str(), r.str()) else {
-                continue;
-            };
-            let owner = Scope {
-                account: owner,
-                region: scope.region.clone(),
-            };
-            if let Some(rec) = catalog::get::<SnapRec>(&*txn, SNAPSHOTS_TABLE, &owner.key(&snap))?
-                && rec.grants.contains(&scope.account)
-            {
-                out.push(Visible { owner, rec });
-            }
-        }
+        out.extend(shared_with(&*txn, scope, None)?);
         Ok(out)
     }
 
@@ -110,126 +97,92 @@ impl RedshiftService {
             ))
             .into());
         }
-        let offset = match &input.marker {
-            Some(m) => catalog::decode_marker(m)?
-                .parse::<usize>()
-                .map_err(|_| CommonError::InvalidParameterValue(format!("Invalid marker: {m}")))?,
-            None => 0,
+        let after = match &input.marker {
+            Some(m) => Some(page::decode_marker(&input, m)?),
+            None => None,
         };
-        let keys = input.tag_keys.clone().unwrap_or_default();
-        let values = input.tag_values.clone().unwrap_or_default();
-        let tag_filter = !keys.is_empty() || !values.is_empty();
-        let mut all = self.visible_snapshots(&scope)?;
-        if let Some(id) = &input.snapshot_identifier {
-            let id = id.to_ascii_lowercase();
-            all.retain(|v| v.rec.id() == id);
-            if all.is_empty() {
-                return Err(
-                    E::cluster_snapshot_not_found_fault(rules::snapshot_not_found(&id)).into(),
-                );
-            }
-        }
-        if let Some(arn) = &input.snapshot_arn {
-            all.retain(|v| v.rec.snap.snapshot_arn.as_deref() == Some(arn.as_str()));
-            if all.is_empty() {
-                let id = parse_snapshot_arn(arn).map_or(arn.clone(), |p| p.3);
-                return Err(
-                    E::cluster_snapshot_not_found_fault(rules::snapshot_not_found(&id)).into(),
-                );
-            }
-        }
-        let cluster = input
-            .cluster_identifier
-            .as_ref()
-            .map(|c| c.to_ascii_lowercase());
+        catalog::ensure_order_index(&*self.store)?;
         let txn = self.store.read().map_err(internal)?;
-        let live = |owner: &Scope, c: &str| -> Result<bool, CommonError> {
-            Ok(catalog::get::<ClusterRec>(&*txn, CLUSTERS_TABLE, &owner.key(c))?.is_some())
+        let mut filters = page::Filters::new(&input, &scope);
+        let sorting = input.sorting_entities.as_deref().unwrap_or_default();
+        let lookup = match (&input.snapshot_identifier, &input.snapshot_arn) {
+            (Some(id), _) => Some(id.to_ascii_lowercase()),
+            (None, Some(arn)) => Some(parse_snapshot_arn(arn).map_or(arn.clone(), |p| p.3)),
+            (None, None) => None,
         };
-        let mut kept = Vec::new();
-        for v in all {
-            let s = &v.rec.snap;
-            let snap_cluster = s.cluster_identifier.clone().unwrap_or_default();
-            let created = s.snapshot_create_time;
-            let ok = cluster.as_ref().is_none_or(|c| *c == snap_cluster)
-                && input
-                    .snapshot_type
-                    .as_ref()
-                    .is_none_or(|t| s.snapshot_type.as_ref() == Some(t))
-                && input
-                    .start_time
-                    .is_none_or(|t| created.is_some_and(|c| c >= t))
-                && input
-                    .end_time
-                    .is_none_or(|t| created.is_some_and(|c| c <= t))
-                && input
-                    .owner_account
-                    .as_ref()
-                    .is_none_or(|o| s.owner_account.as_ref() == Some(o))
-                && (!tag_filter
-                    || (v.owner == scope
-                        && rules::tags_match(
-                            s.tags.as_deref().unwrap_or_default(),
-                            &keys,
-                            &values,
-                        )));
-            if !ok {
-                continue;
+        let result = if let Some(id) = lookup {
+            // One identifier: the caller's snapshot of that id and those shared under it.
+            let mut found: Vec<Visible> = load_snapshot(&*txn, &scope, &id)?
+                .map(|rec| Visible {
+                    owner: scope.clone(),
+                    rec,
+                })
+                .into_iter()
+                .chain(shared_with(&*txn, &scope, Some(&id))?)
+                .collect();
+            if let Some(arn) = &input.snapshot_arn {
+                found.retain(|v| v.rec.snap.snapshot_arn.as_deref() == Some(arn.as_str()));
+            } else {
+                found.retain(|v| v.rec.id() == id);
             }
-            if let Some(exists) = input.cluster_exists
-                && live(&v.owner, &snap_cluster)? != exists
-            {
-                continue;
+            if found.is_empty() {
+                return Err(
+                    E::cluster_snapshot_not_found_fault(rules::snapshot_not_found(&id)).into(),
+                );
             }
-            kept.push(v);
+            let entities = page::sort_entities(sorting)?;
+            let found = found.into_iter().map(page::Cand::of).collect();
+            page::page_in_memory(&*txn, &mut filters, found, &entities, after.as_ref(), limit)?
+        } else if !sorting.is_empty() {
+            // Sorting reads every summary in the order index; records only for the page.
+            let entities = page::sort_entities(sorting)?;
+            let mut all = page::own_candidates(&*txn, &scope)?;
+            all.extend(
+                shared_with(&*txn, &scope, None)?
+                    .into_iter()
+                    .map(page::Cand::of),
+            );
+            page::page_in_memory(&*txn, &mut filters, all, &entities, after.as_ref(), limit)?
+        } else {
+            let shared = shared_with(&*txn, &scope, None)?;
+            page::page_by_index(&*txn, &mut filters, &scope, shared, after.as_ref(), limit)?
+        };
+        if !result.stale.is_empty() {
+            self.drop_stale_order_entries(&scope, &result.stale)?;
         }
-        kept.sort_by(|a, b| {
-            (
-                a.rec.snap.snapshot_create_time,
-                a.rec.id(),
-                &a.owner.account,
-            )
-                .cmp(&(
-                    b.rec.snap.snapshot_create_time,
-                    b.rec.id(),
-                    &b.owner.account,
-                ))
-        });
-        for entity in input.sorting_entities.unwrap_or_default().iter().rev() {
-            let desc = entity.sort_order.as_deref() == Some("DESC");
-            let attr = entity.attribute.clone().unwrap_or_default();
-            if !matches!(attr.as_str(), "SOURCE_TYPE" | "TOTAL_SIZE" | "CREATE_TIME") {
-                return Err(CommonError::InvalidParameterValue(format!(
-                    "Invalid sorting attribute {attr}."
-                ))
-                .into());
-            }
-            kept.sort_by(|a, b| {
-                let (x, y) = (&a.rec.snap, &b.rec.snap);
-                let o = match attr.as_str() {
-                    "SOURCE_TYPE" => x.snapshot_type.cmp(&y.snapshot_type),
-                    "TOTAL_SIZE" => x
-                        .total_backup_size_in_mega_bytes
-                        .partial_cmp(&y.total_backup_size_in_mega_bytes)
-                        .unwrap_or(Ordering::Equal),
-                    _ => x.snapshot_create_time.cmp(&y.snapshot_create_time),
-                };
-                if desc { o.reverse() } else { o }
-            });
-        }
-        let total = kept.len();
-        let snapshots: Vec<Snapshot> = kept
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|v| self.render(&v.rec, &scope))
-            .collect();
-        let marker =
-            (offset + limit < total).then(|| catalog::encode_marker(&(offset + limit).to_string()));
+        let marker = result
+            .more
+            .then(|| result.items.last())
+            .flatten()
+            .map(|(k, _)| page::encode_marker(&input, k));
         Ok(SnapshotMessage {
-            snapshots: Some(snapshots),
+            snapshots: Some(
+                result
+                    .items
+                    .iter()
+                    .map(|(_, v)| self.render(&v.rec, &scope))
+                    .collect(),
+            ),
             marker,
         })
+    }
+
+    /// Removes order-index entries of `scope` whose snapshot is gone (deleted by a path that
+    /// did not go through `catalog::delete_snapshot`), re-checked inside the write.
+    fn drop_stale_order_entries(
+        &self,
+        scope: &Scope,
+        stale: &[Vec<u8>],
+    ) -> Result<(), CommonError> {
+        let prefix = scope.prefix();
+        let mut w = self.store.write().map_err(internal)?;
+        for ikey in stale {
+            let (created, id) = catalog::split_order_key(&prefix, ikey)?;
+            if catalog::order_entry_live(&*w, scope, created, &id)?.is_none() {
+                w.delete(SNAPSHOT_ORDER_TABLE, ikey).map_err(internal)?;
+            }
+        }
+        w.commit().map_err(internal)
     }
 
     pub(crate) fn describe_storage_impl(
@@ -259,6 +212,37 @@ impl RedshiftService {
             total_provisioned_storage_in_mega_bytes: Some(provisioned),
         })
     }
+}
+
+/// The snapshots other accounts shared with `scope` (only those named `only_id` when given),
+/// found through the grant index and checked against each snapshot's grant list.
+fn shared_with(
+    txn: &(impl Reads + ?Sized),
+    scope: &Scope,
+    only_id: Option<&str>,
+) -> Result<Vec<Visible>, CommonError> {
+    let prefix = scope.prefix();
+    let mut out = Vec::new();
+    for entry in txn.scan_prefix(GRANTS_TABLE, &prefix).map_err(internal)? {
+        let (k, _) = entry.map_err(internal)?;
+        let mut r = keys::KeyReader::new(&k[prefix.len()..]);
+        let (Ok(owner), Ok(snap)) = (r.str(), r.str()) else {
+            continue;
+        };
+        if only_id.is_some_and(|id| id != snap) {
+            continue;
+        }
+        let owner = Scope {
+            account: owner,
+            region: scope.region.clone(),
+        };
+        if let Some(rec) = catalog::get::<SnapRec>(txn, SNAPSHOTS_TABLE, &owner.key(&snap))?
+            && rec.grants.contains(&scope.account)
+        {
+            out.push(Visible { owner, rec });
+        }
+    }
+    Ok(out)
 }
 
 /// Reads helper used by sharing and restore: one snapshot of `owner`.

@@ -9,9 +9,7 @@ use serde_json::json;
 use tidemark_core::Timestamp;
 use tidemark_jobs::{Engine, Job, JobContext, JobHandler, Outcome};
 use tidemark_model::CommonError;
-use tidemark_model::redshift::{
-    ClusterIamRole, ClusterNode, Endpoint, PendingModifiedValues, RestoreStatus,
-};
+use tidemark_model::redshift::{ClusterIamRole, ClusterNode, Endpoint, PendingModifiedValues};
 
 use crate::RedshiftService;
 use crate::catalog::{
@@ -219,23 +217,30 @@ impl RedshiftService {
         let status = rec.cluster.cluster_status.clone().unwrap_or_default();
         match p.action {
             Some(ClusterAction::Create) if status == "creating" => {
-                let restore = rec.restore_from.take();
-                let started = std::time::Instant::now();
-                match &restore {
-                    Some(src) => match &src.manifest {
-                        Some(m) => self
-                            .volumes
-                            .restore(&src.owner, m, &p.scope, &id)
-                            .map(|_| ()),
-                        None => Err("the snapshot has no captured data".to_owned()),
-                    },
-                    None => self.volumes.create_volume(
-                        &p.scope,
-                        &id,
-                        rec.cluster.db_name.as_deref().unwrap_or("dev"),
-                    ),
+                let restored = match &rec.restore_from {
+                    Some(src) => Some(self.restore_volume(&p.scope, &id, src)?),
+                    None => {
+                        self.volumes
+                            .create_volume(
+                                &p.scope,
+                                &id,
+                                rec.cluster.db_name.as_deref().unwrap_or("dev"),
+                            )
+                            .map_err(CommonError::Internal)?;
+                        None
+                    }
+                };
+                // Re-read: the record moved on while data streamed (restore progress, tags).
+                let Some(mut rec) = self.load_cluster(&p.scope, &id)? else {
+                    return self
+                        .volumes
+                        .drop_volume(&p.scope, &id)
+                        .map_err(CommonError::Internal);
+                };
+                if rec.cluster.cluster_status.as_deref() != Some("creating") {
+                    return Ok(());
                 }
-                .map_err(CommonError::Internal)?;
+                rec.restore_from = None;
                 let c = &mut rec.cluster;
                 c.cluster_status = Some("available".into());
                 c.cluster_availability_status = Some("Available".into());
@@ -270,20 +275,8 @@ impl RedshiftService {
                         })
                         .collect(),
                 );
-                if let Some(src) = restore {
-                    let secs = started.elapsed().as_secs_f64();
-                    c.restore_status = Some(RestoreStatus {
-                        status: Some("completed".into()),
-                        current_restore_rate_in_mega_bytes_per_second: Some(if secs > 0.0 {
-                            src.size_mb / secs
-                        } else {
-                            0.0
-                        }),
-                        snapshot_size_in_mega_bytes: Some(src.size_mb.ceil() as i64),
-                        progress_in_mega_bytes: Some(src.size_mb.ceil() as i64),
-                        elapsed_time_in_seconds: Some(secs.round() as i64),
-                        estimated_time_to_completion_in_seconds: Some(0),
-                    });
+                if restored.is_some() {
+                    c.restore_status = restored;
                 }
                 self.save_cluster(&p.scope, &rec)?;
                 self.start_automation(&p.scope, &id, now)

@@ -8,14 +8,17 @@ mod catalog;
 mod cluster_rules;
 mod clusters;
 mod describe;
+mod dir_volumes;
 mod jobs;
 mod modify;
+mod progress;
 mod restore;
 mod rules;
 mod schedule_expr;
 mod schedules;
 mod sharing;
 mod snapshots;
+mod store_volumes;
 mod tags;
 mod vault_volumes;
 mod volume;
@@ -29,9 +32,13 @@ use tidemark_model::redshift::*;
 use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
+pub use dir_volumes::DirVolumes;
 pub use schedule_expr::{ScheduleError, check_definitions, next_invocation};
+pub use store_volumes::StoreVolumes;
 pub use vault_volumes::{VAULT_MANIFESTS_TABLE, VaultVolumes};
-pub use volume::{CaptureResult, Progress, StoreVolumes, VolumeBackup};
+pub use volume::{
+    CaptureResult, FileInfo, FileSink, Progress, VolumeBackup, VolumeFiles, check_name,
+};
 
 /// Every store table this crate writes (for a full reset of Redshift state).
 pub const TABLES: &[&str] = &[
@@ -39,9 +46,11 @@ pub const TABLES: &[&str] = &[
     catalog::SNAPSHOTS_TABLE,
     catalog::GRANTS_TABLE,
     catalog::SCHEDULES_TABLE,
-    volume::VOLUMES_TABLE,
-    volume::BLOBS_TABLE,
-    volume::MANIFESTS_TABLE,
+    catalog::SNAPSHOT_ORDER_TABLE,
+    catalog::META_TABLE,
+    store_volumes::VOLUMES_TABLE,
+    store_volumes::BLOBS_TABLE,
+    store_volumes::MANIFESTS_TABLE,
 ];
 
 /// The Redshift service over the shared store and clock.
@@ -77,6 +86,15 @@ impl RedshiftService {
     /// The snapshot data backend (tests write cluster volume files through it).
     pub fn volumes(&self) -> &Arc<dyn VolumeBackup> {
         &self.volumes
+    }
+
+    /// The status of cluster `id` in `scope` (`None` when there is no such cluster), for
+    /// admin routes that inspect or fill its volume.
+    pub fn cluster_status(&self, scope: &Scope, id: &str) -> Result<Option<String>, String> {
+        Ok(self
+            .load_cluster(scope, id)
+            .map_err(|e| e.to_string())?
+            .map(|c| c.cluster.cluster_status.unwrap_or_default()))
     }
 
     fn now(&self) -> Timestamp {

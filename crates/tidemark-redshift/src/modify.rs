@@ -101,11 +101,6 @@ impl RedshiftService {
             }
             w.delete(CLUSTERS_TABLE, &scope.key(&id))
                 .map_err(internal)?;
-            // The volume moves with the cluster; existing snapshots keep the old id (history).
-            let files = self
-                .volumes
-                .read_volume(&scope, &id)
-                .map_err(CommonError::Internal)?;
             rec.cluster.cluster_identifier = Some(n.clone());
             rec.host = rec.host.replacen(&id, &n, 1);
             if let Some(e) = rec.cluster.endpoint.as_mut() {
@@ -113,13 +108,9 @@ impl RedshiftService {
             }
             catalog::put(&mut *w, CLUSTERS_TABLE, &scope.key(&n), &rec)?;
             w.commit().map_err(internal)?;
-            for (name, bytes) in files {
-                self.volumes
-                    .write_file(&scope, &n, &name, &bytes)
-                    .map_err(CommonError::Internal)?;
-            }
+            // The volume moves with the cluster; existing snapshots keep the old id (history).
             self.volumes
-                .drop_volume(&scope, &id)
+                .rename_volume(&scope, &id, &n)
                 .map_err(CommonError::Internal)?;
             final_id = n;
             self.start_automation(

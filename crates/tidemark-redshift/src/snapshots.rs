@@ -323,7 +323,7 @@ impl RedshiftService {
                 "Cannot delete snapshot {id} because it is shared with other accounts. Revoke access first."
             )));
         }
-        w.delete(SNAPSHOTS_TABLE, &key).map_err(internal)?;
+        catalog::delete_snapshot(&mut *w, &key, &rec)?;
         w.commit().map_err(internal)?;
         self.release_manifest(scope, rec.manifest.as_deref())?;
         let mut out = self.render(&rec, scope);
@@ -415,7 +415,7 @@ impl RedshiftService {
                     "Cannot delete snapshot {id} because it is shared with other accounts."
                 )));
             }
-            w.delete(SNAPSHOTS_TABLE, &key).map_err(internal)?;
+            catalog::delete_snapshot(&mut *w, &key, &rec)?;
             w.commit().map_err(internal)?;
             self.release_manifest(scope, rec.manifest.as_deref())?;
             let mut out = self.render(&rec, scope);

@@ -1,13 +1,17 @@
 //! [`VaultVolumes`]: cluster volumes whose snapshots live in the backup vault. The live
-//! volume files stay in the catalog store (as with [`StoreVolumes`]); a capture streams
-//! them into the vault (chunked, deduplicated against every earlier capture of the account,
-//! compressed, hash-verified on read), so sizes and rates come from the vault's own
-//! statistics and progress.
+//! volume files are either real directories ([`DirVolumes`], with a data directory) or
+//! values in the catalog store ([`StoreVolumes`], in-memory mode). A capture streams them
+//! into the vault part by part (chunked, deduplicated against every earlier capture of the
+//! account, compressed, hash-verified on read) with memory bounded by [`PART_BYTES`], so
+//! sizes, progress and rates come from the real job; a restore streams the parts back into
+//! files (temp file, fsync, rename).
 //!
 //! Record stream of one capture: for each file in name order, a JSON header record
 //! `{"name": …, "len": …, "parts": N}` followed by N data records of at most
 //! [`PART_BYTES`] each.
 
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +20,9 @@ use tidemark_store::Store;
 use tidemark_vault::{ManifestId, Vault};
 
 use crate::catalog::Scope;
-use crate::volume::{CaptureResult, Progress, StoreVolumes, VolumeBackup};
+use crate::dir_volumes::DirVolumes;
+use crate::store_volumes::StoreVolumes;
+use crate::volume::{CaptureResult, FileInfo, FileSink, Progress, VolumeBackup, VolumeFiles};
 
 /// Capture name → vault manifest id: key = scope ‖ capture name; value = hex manifest id.
 pub const VAULT_MANIFESTS_TABLE: &str = "redshift.vault_manifests";
@@ -30,19 +36,37 @@ struct FileHeader {
     parts: u64,
 }
 
-/// Volumes in the store, snapshots in the vault.
+/// Volumes on disk or in the store, snapshots in the vault.
 pub struct VaultVolumes {
-    live: StoreVolumes,
+    live: Box<dyn VolumeFiles>,
     store: Arc<dyn Store>,
     vault: Vault,
 }
 
 impl VaultVolumes {
+    /// Live volumes in the store (in-memory mode).
     pub fn new(store: Arc<dyn Store>, vault: Vault) -> Self {
         Self {
-            live: StoreVolumes::new(Arc::clone(&store)),
+            live: Box::new(StoreVolumes::new(Arc::clone(&store))),
             store,
             vault,
+        }
+    }
+
+    /// Live volumes as directories under `<data_dir>/redshift/volumes` (see [`DirVolumes`]).
+    pub fn on_disk(store: Arc<dyn Store>, vault: Vault, data_dir: &Path) -> Self {
+        Self {
+            live: Box::new(DirVolumes::under_data_dir(data_dir)),
+            store,
+            vault,
+        }
+    }
+
+    /// Live volumes on disk when `data_dir` is given, else in the store.
+    pub fn for_data_dir(store: Arc<dyn Store>, vault: Vault, data_dir: Option<&Path>) -> Self {
+        match data_dir {
+            Some(d) => Self::on_disk(store, vault, d),
+            None => Self::new(store, vault),
         }
     }
 
@@ -60,33 +84,55 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-impl VolumeBackup for VaultVolumes {
+/// Fills `buf` from `r` as far as it goes; fewer bytes only at end of input.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+impl VolumeFiles for VaultVolumes {
     fn create_volume(&self, scope: &Scope, cluster_id: &str, db_name: &str) -> Result<(), String> {
         self.live.create_volume(scope, cluster_id, db_name)
     }
-
-    fn write_file(
+    fn create_file(
         &self,
         scope: &Scope,
         cluster_id: &str,
         name: &str,
-        bytes: &[u8],
-    ) -> Result<(), String> {
-        self.live.write_file(scope, cluster_id, name, bytes)
+    ) -> Result<Box<dyn FileSink>, String> {
+        self.live.create_file(scope, cluster_id, name)
     }
-
-    fn read_volume(
+    fn list_files(&self, scope: &Scope, cluster_id: &str) -> Result<Vec<FileInfo>, String> {
+        self.live.list_files(scope, cluster_id)
+    }
+    fn open_file(
         &self,
         scope: &Scope,
         cluster_id: &str,
-    ) -> Result<Vec<(String, Vec<u8>)>, String> {
-        self.live.read_volume(scope, cluster_id)
+        name: &str,
+    ) -> Result<Box<dyn Read + Send>, String> {
+        self.live.open_file(scope, cluster_id, name)
     }
-
     fn drop_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String> {
         self.live.drop_volume(scope, cluster_id)
     }
+    fn rename_volume(&self, scope: &Scope, from: &str, to: &str) -> Result<(), String> {
+        self.live.rename_volume(scope, from, to)
+    }
+    fn volume_path(&self, scope: &Scope, cluster_id: &str) -> Option<PathBuf> {
+        self.live.volume_path(scope, cluster_id)
+    }
+}
 
+impl VolumeBackup for VaultVolumes {
     fn capture(
         &self,
         scope: &Scope,
@@ -94,26 +140,47 @@ impl VolumeBackup for VaultVolumes {
         manifest_id: &str,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<CaptureResult, String> {
-        let files = self.live.read_volume(scope, cluster_id)?;
-        let total: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
-        let meta = serde_json::json!({"service": "redshift", "region": scope.region, "cluster": cluster_id, "capture": manifest_id});
+        let files = self.live.list_files(scope, cluster_id)?;
+        let total: u64 = files.iter().map(|f| f.bytes).sum();
+        let meta = serde_json::json!({"service": "redshift", "region": scope.region, "cluster": cluster_id, "capture": manifest_id, "bytes": total});
         let mut w = self
             .vault
             .writer(&scope.account, meta, Some(total))
             .map_err(err)?;
         let mut done = 0u64;
-        for (name, bytes) in &files {
-            let parts = bytes.len().div_ceil(PART_BYTES) as u64;
+        let mut buf = vec![0u8; PART_BYTES];
+        progress(Progress {
+            done_bytes: 0,
+            total_bytes: total,
+        });
+        for f in &files {
+            let parts = f.bytes.div_ceil(PART_BYTES as u64);
             let header = FileHeader {
-                name: name.clone(),
-                len: bytes.len() as u64,
+                name: f.name.clone(),
+                len: f.bytes,
                 parts,
             };
             w.write_record(&serde_json::to_vec(&header).map_err(err)?)
                 .map_err(err)?;
-            for part in bytes.chunks(PART_BYTES) {
-                w.write_record(part).map_err(err)?;
-                done += part.len() as u64;
+            // Exactly the listed length is captured: a file that shrank meanwhile is an
+            // error (the header is already written); growth after listing is not captured.
+            let mut file = self
+                .live
+                .open_file(scope, cluster_id, &f.name)?
+                .take(f.bytes);
+            let mut left = f.bytes;
+            for _ in 0..parts {
+                let want = usize::try_from(left.min(PART_BYTES as u64)).unwrap_or(PART_BYTES);
+                let got = read_full(&mut file, &mut buf[..want]).map_err(err)?;
+                if got != want {
+                    return Err(format!(
+                        "file {} shrank while it was being captured",
+                        f.name
+                    ));
+                }
+                w.write_record(&buf[..got]).map_err(err)?;
+                left -= got as u64;
+                done += got as u64;
                 progress(Progress {
                     done_bytes: done,
                     total_bytes: total,
@@ -143,35 +210,40 @@ impl VolumeBackup for VaultVolumes {
         manifest_id: &str,
         target: &Scope,
         cluster_id: &str,
+        progress: &mut dyn FnMut(Progress),
     ) -> Result<u64, String> {
         let id = self.vault_id(owner, manifest_id)?;
         let mut records = self.vault.reader(&owner.account, &id).map_err(err)?;
+        // The restore replaces the whole volume: nothing of a stale one may survive.
+        self.live.drop_volume(target, cluster_id)?;
         let mut restored = 0u64;
         while let Some(header) = records.next() {
             let header: FileHeader = serde_json::from_slice(&header.map_err(err)?).map_err(err)?;
-            let mut bytes = Vec::with_capacity(usize::try_from(header.len).unwrap_or(0));
+            let mut sink = self.live.create_file(target, cluster_id, &header.name)?;
+            let mut written = 0u64;
             for _ in 0..header.parts {
                 let part = records
                     .next()
                     .ok_or("capture ends inside a file")?
                     .map_err(err)?;
-                bytes.extend_from_slice(&part);
+                sink.write_all(&part).map_err(err)?;
+                written += part.len() as u64;
+                restored += part.len() as u64;
+                progress(Progress {
+                    done_bytes: restored,
+                    total_bytes: 0,
+                });
             }
-            if bytes.len() as u64 != header.len {
+            if written != header.len {
                 return Err(format!(
-                    "file {} restored {} bytes, expected {}",
-                    header.name,
-                    bytes.len(),
-                    header.len
+                    "file {} restored {written} bytes, expected {}",
+                    header.name, header.len
                 ));
             }
-            restored += header.len;
-            self.live
-                .write_file(target, cluster_id, &header.name, &bytes)?;
+            sink.commit()?;
         }
         Ok(restored)
     }
-
     fn delete(&self, scope: &Scope, manifest_id: &str) -> Result<(), String> {
         // Drop our reference first, then the vault's manifest: a crash in between leaves
         // an unreferenced manifest, never a reference to a missing one. Space comes back

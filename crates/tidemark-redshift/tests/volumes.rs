@@ -1,0 +1,356 @@
+//! Cluster volumes as directories with snapshots in the vault: multi-part files stream
+//! through capture and restore byte for byte, and while the jobs run the snapshot's backup
+//! figures and the restored cluster's RestoreStatus (`starting` → `restoring` → `completed`)
+//! come from the running job (§3.18, §3.19).
+
+mod common;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+use tidemark_jobs::Engine;
+use tidemark_model::redshift::dispatch_redshift;
+use tidemark_redshift::{
+    CaptureResult, FileInfo, FileSink, Progress, RedshiftService, Scope, VaultVolumes,
+    VolumeBackup, VolumeFiles,
+};
+use tidemark_store::MemStore;
+use tidemark_vault::{Vault, VaultOptions, backend_from_url};
+
+fn scope() -> Scope {
+    Scope {
+        account: OWNER.into(),
+        region: "us-east-1".into(),
+    }
+}
+
+/// Incompressible, deterministic bytes.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn vault() -> Vault {
+    Vault::open(
+        backend_from_url("memory://").unwrap(),
+        VaultOptions::default(),
+    )
+    .unwrap()
+}
+
+fn on_disk(dir: &Path) -> (Arc<dyn tidemark_store::Store>, VaultVolumes) {
+    let store: Arc<dyn tidemark_store::Store> = Arc::new(MemStore::new());
+    let v = VaultVolumes::on_disk(Arc::clone(&store), vault(), dir);
+    (store, v)
+}
+
+fn all_files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(all_files(&e.path()));
+        } else {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn multi_part_files_stream_through_capture_and_restore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_store, v) = on_disk(tmp.path());
+    let s = scope();
+    v.create_volume(&s, "src", "sales").unwrap();
+    let dir = tmp
+        .path()
+        .join("redshift/volumes/111111111111/us-east-1/src");
+    assert_eq!(v.volume_path(&s, "src").as_deref(), Some(dir.as_path()));
+    assert!(dir.join("base/sales/user_tables").is_file(), "a real file");
+    let big = noise(7, 3 * (1 << 20) + 12_345); // four 1 MiB parts
+    v.write_file(&s, "src", "base/sales/orders", &big).unwrap();
+    let files = v.list_files(&s, "src").unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "PG_VERSION",
+            "base/sales/orders",
+            "base/sales/pg_catalog",
+            "base/sales/user_tables"
+        ]
+    );
+    let total: u64 = files.iter().map(|f| f.bytes).sum();
+
+    let mut seen = Vec::new();
+    let r = v
+        .capture(&s, "src", "snap-1", &mut |p| seen.push(p))
+        .unwrap();
+    assert_eq!(r.total_bytes, total);
+    assert!(r.new_bytes > big.len() as u64 / 2, "noise is stored");
+    assert!(seen.len() >= 5, "progress per part, got {}", seen.len());
+    assert!(seen.windows(2).all(|w| w[0].done_bytes <= w[1].done_bytes));
+    assert!(seen.iter().all(|p| p.total_bytes == total));
+    assert_eq!(seen.last().unwrap().done_bytes, total);
+
+    // The live volume changes after the capture; the restore brings back the captured one
+    // and nothing else (a stale file in the target directory disappears).
+    v.write_file(&s, "src", "base/sales/orders", b"later")
+        .unwrap();
+    v.write_file(&s, "dst", "stale", b"old").unwrap();
+    let mut restored = Vec::new();
+    let n = v
+        .restore(&s, "snap-1", &s, "dst", &mut |p| restored.push(p))
+        .unwrap();
+    assert_eq!(n, total);
+    assert!(restored.len() >= 4);
+    assert_eq!(restored.last().unwrap().done_bytes, total);
+    let dst = tmp
+        .path()
+        .join("redshift/volumes/111111111111/us-east-1/dst");
+    assert_eq!(std::fs::read(dst.join("base/sales/orders")).unwrap(), big);
+    assert!(!dst.join("stale").exists());
+    assert!(
+        all_files(&dst)
+            .iter()
+            .all(|f| !f.contains(".tidemark-tmp-")),
+        "no temp files left"
+    );
+    let back: Vec<FileInfo> = v.list_files(&s, "dst").unwrap();
+    assert_eq!(back, files);
+
+    v.rename_volume(&s, "dst", "moved").unwrap();
+    assert!(!dst.exists());
+    assert_eq!(v.list_files(&s, "moved").unwrap().len(), 4);
+    v.drop_volume(&s, "moved").unwrap();
+    assert!(v.list_files(&s, "moved").unwrap().is_empty());
+    assert!(v.write_file(&s, "src", "../escape", b"x").is_err());
+}
+
+/// Delegates to a [`VaultVolumes`] and, from inside the jobs' progress callbacks, looks at
+/// what a client would see, pausing once so the next progress save is due.
+struct Observed {
+    inner: VaultVolumes,
+    svc: OnceLock<Weak<RedshiftService>>,
+    seen: Mutex<Vec<Value>>,
+}
+
+impl Observed {
+    fn look(&self, op: &str, input: Value, pick: &str) {
+        let svc = self.svc.get().and_then(Weak::upgrade).unwrap();
+        let out = dispatch_redshift(&*svc, &ctx(OWNER), op, input).unwrap();
+        self.seen.lock().unwrap().push(out[pick][0].clone());
+    }
+}
+
+impl VolumeFiles for Observed {
+    fn create_volume(&self, s: &Scope, c: &str, db: &str) -> Result<(), String> {
+        self.inner.create_volume(s, c, db)
+    }
+    fn create_file(&self, s: &Scope, c: &str, n: &str) -> Result<Box<dyn FileSink>, String> {
+        self.inner.create_file(s, c, n)
+    }
+    fn list_files(&self, s: &Scope, c: &str) -> Result<Vec<FileInfo>, String> {
+        self.inner.list_files(s, c)
+    }
+    fn open_file(
+        &self,
+        s: &Scope,
+        c: &str,
+        n: &str,
+    ) -> Result<Box<dyn std::io::Read + Send>, String> {
+        self.inner.open_file(s, c, n)
+    }
+    fn drop_volume(&self, s: &Scope, c: &str) -> Result<(), String> {
+        self.inner.drop_volume(s, c)
+    }
+    fn rename_volume(&self, s: &Scope, from: &str, to: &str) -> Result<(), String> {
+        self.inner.rename_volume(s, from, to)
+    }
+    fn volume_path(&self, s: &Scope, c: &str) -> Option<std::path::PathBuf> {
+        self.inner.volume_path(s, c)
+    }
+}
+
+impl VolumeBackup for Observed {
+    fn capture(
+        &self,
+        s: &Scope,
+        c: &str,
+        m: &str,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<CaptureResult, String> {
+        let mut calls = 0;
+        self.inner.capture(s, c, m, &mut |p| {
+            progress(p);
+            calls += 1;
+            self.look(
+                "DescribeClusterSnapshots",
+                json!({"SnapshotIdentifier": m}),
+                "Snapshots",
+            );
+            if calls == 2 {
+                std::thread::sleep(Duration::from_millis(600));
+            }
+        })
+    }
+    fn restore(
+        &self,
+        owner: &Scope,
+        m: &str,
+        target: &Scope,
+        c: &str,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<u64, String> {
+        let mut calls = 0;
+        self.inner.restore(owner, m, target, c, &mut |p| {
+            progress(p);
+            calls += 1;
+            self.look(
+                "DescribeClusters",
+                json!({"ClusterIdentifier": c}),
+                "Clusters",
+            );
+            if calls == 1 {
+                std::thread::sleep(Duration::from_millis(600));
+            }
+        })
+    }
+    fn delete(&self, s: &Scope, m: &str) -> Result<(), String> {
+        self.inner.delete(s, m)
+    }
+}
+
+#[test]
+fn snapshot_and_restore_jobs_report_live_progress() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store: Arc<dyn tidemark_store::Store> = Arc::new(MemStore::new());
+    let engine = Arc::new(Engine::open(Arc::clone(&store)).unwrap());
+    engine.set_frozen(true).unwrap();
+    engine.set_time(t0()).unwrap();
+    let observed = Arc::new(Observed {
+        inner: VaultVolumes::on_disk(Arc::clone(&store), vault(), tmp.path()),
+        svc: OnceLock::new(),
+        seen: Mutex::new(Vec::new()),
+    });
+    let svc = RedshiftService::with_volumes(store, Arc::clone(&engine), observed.clone());
+    observed.svc.set(Arc::downgrade(&svc)).unwrap();
+    engine.recover().unwrap();
+    let h = H { engine, svc };
+    h.create_cluster("src", json!({"DBName": "sales"}));
+    let big = noise(11, 4 << 20);
+    h.svc
+        .volumes()
+        .write_file(&scope(), "src", "base/sales/orders", &big)
+        .unwrap();
+    observed.seen.lock().unwrap().clear();
+
+    h.ok(
+        "CreateClusterSnapshot",
+        json!({"ClusterIdentifier": "src", "SnapshotIdentifier": "s1"}),
+    );
+    let during: Vec<Value> = std::mem::take(&mut *observed.seen.lock().unwrap());
+    assert!(during.len() >= 5);
+    assert!(during.iter().all(|s| s["Status"] == "creating"));
+    assert_eq!(during[0]["BackupProgressInMegaBytes"], 0.0);
+    assert_eq!(during[0]["EstimatedSecondsToCompletion"], -1);
+    let later = &during[2];
+    // After the pause the next part's save is due: 6 bytes of PG_VERSION plus 1 MiB.
+    let done = later["BackupProgressInMegaBytes"].as_f64().unwrap();
+    assert!(done > 1.0 && done < 1.1, "{later}");
+    assert!(
+        later["CurrentBackupRateInMegaBytesPerSecond"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(later["ElapsedTimeInSeconds"].as_i64().unwrap() >= 1);
+    assert!(later["EstimatedSecondsToCompletion"].as_i64().unwrap() >= 0);
+    let snap = &h.snapshots(OWNER, json!({"SnapshotIdentifier": "s1"}))[0];
+    assert_eq!(snap["Status"], "available");
+    assert_eq!(snap["EstimatedSecondsToCompletion"], 0);
+    let total = snap["TotalBackupSizeInMegaBytes"].as_f64().unwrap();
+    assert!(total > 4.0 && total < 4.5, "{total}");
+
+    let out = h.dispatch_only(
+        "RestoreFromClusterSnapshot",
+        json!({"ClusterIdentifier": "dst", "SnapshotIdentifier": "s1"}),
+    );
+    assert!(out["Cluster"].get("RestoreStatus").is_none());
+    h.engine.run_due().unwrap();
+    let c = &h.ok("DescribeClusters", json!({"ClusterIdentifier": "dst"}))["Clusters"][0];
+    // The restored cluster's views (its first automated snapshot's capture follows).
+    let during: Vec<Value> = std::mem::take(&mut *observed.seen.lock().unwrap())
+        .into_iter()
+        .filter(|v| v.get("ClusterStatus").is_some())
+        .collect();
+    assert!(during.len() >= 4, "{}", during.len());
+    assert_eq!(during[0]["ClusterStatus"], "creating");
+    assert_eq!(during[0]["RestoreStatus"]["Status"], "restoring");
+    assert_eq!(during[0]["RestoreStatus"]["ProgressInMegaBytes"], 0);
+    assert_eq!(during[0]["RestoreStatus"]["SnapshotSizeInMegaBytes"], 5);
+    let later = &during[1]["RestoreStatus"];
+    assert_eq!(later["Status"], "restoring");
+    assert_eq!(later["ProgressInMegaBytes"], 1, "{later}");
+    assert!(
+        later["CurrentRestoreRateInMegaBytesPerSecond"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(later["ElapsedTimeInSeconds"].as_i64().unwrap() >= 1);
+    assert!(
+        later["EstimatedTimeToCompletionInSeconds"]
+            .as_i64()
+            .unwrap()
+            >= 0
+    );
+    assert!(during.iter().all(|c| c["ClusterStatus"] == "creating"));
+    assert_eq!(c["ClusterStatus"], "available");
+    assert_eq!(c["RestoreStatus"]["Status"], "completed");
+    assert_eq!(c["RestoreStatus"]["EstimatedTimeToCompletionInSeconds"], 0);
+    assert_eq!(c["RestoreStatus"]["ProgressInMegaBytes"], 5);
+    let restored = tmp
+        .path()
+        .join("redshift/volumes/111111111111/us-east-1/dst/base/sales/orders");
+    assert_eq!(std::fs::read(restored).unwrap(), big);
+}
+
+#[test]
+fn restore_shows_starting_before_the_job_runs() {
+    let h = H::new();
+    h.create_cluster("src", json!({}));
+    h.ok(
+        "CreateClusterSnapshot",
+        json!({"ClusterIdentifier": "src", "SnapshotIdentifier": "s"}),
+    );
+    h.dispatch_only(
+        "RestoreFromClusterSnapshot",
+        json!({"ClusterIdentifier": "dst", "SnapshotIdentifier": "s"}),
+    );
+    let out = dispatch_redshift(
+        &*h.svc,
+        &ctx(OWNER),
+        "DescribeClusters",
+        json!({"ClusterIdentifier": "dst"}),
+    )
+    .unwrap();
+    let c = &out["Clusters"][0];
+    assert_eq!(c["ClusterStatus"], "creating");
+    assert_eq!(c["RestoreStatus"]["Status"], "starting");
+    assert_eq!(c["RestoreStatus"]["EstimatedTimeToCompletionInSeconds"], -1);
+    h.engine.run_due().unwrap();
+    let c = &h.ok("DescribeClusters", json!({"ClusterIdentifier": "dst"}))["Clusters"][0];
+    assert_eq!(c["RestoreStatus"]["Status"], "completed");
+}
