@@ -176,8 +176,9 @@ HOW = (
     "PutItem throughput and latency",
     "ops/s",
     HOW.format(d=4)
-    + "Every PutItem writes a new key. `tidemark-disk` is `serve --data-dir` (redb, fsync "
-    "on every commit); `tidemark` is `--in-memory`.",
+    + "Every PutItem writes a new key. `tidemark-disk` is `serve --data-dir` (redb; no "
+    "PutItem is answered before its commit is fsynced, concurrent ones share an fsync: group "
+    "commit); `tidemark` is `--in-memory`.",
     _metrics(),
     higher_is_better=True,
     goals=(

@@ -71,8 +71,24 @@ pub fn value_to_model(v: &attr::AttributeValue) -> m::AttributeValue {
     out
 }
 
+/// Like [`value_to_model`], moving strings and bytes instead of copying them.
+pub fn value_into_model(v: attr::AttributeValue) -> m::AttributeValue {
+    use attr::AttributeValue as A;
+    let mut out = m::AttributeValue::default();
+    match v {
+        A::S(s) => out.s = Some(s),
+        A::B(b) => out.b = Some(Blob(b)),
+        A::Ss(v) => out.ss = Some(v),
+        A::Bs(v) => out.bs = Some(v.into_iter().map(Blob).collect()),
+        A::M(m) => out.m = Some(item_to_model(m)),
+        A::L(l) => out.l = Some(l.into_iter().map(value_into_model).collect()),
+        other => return value_to_model(&other),
+    }
+    out
+}
+
 pub fn item_to_model(item: Item) -> IndexMap<String, m::AttributeValue> {
-    item.iter()
-        .map(|(k, v)| (k.clone(), value_to_model(v)))
+    item.into_iter()
+        .map(|(k, v)| (k, value_into_model(v)))
         .collect()
 }

@@ -231,7 +231,7 @@ pub fn run(txn: &dyn Reads, src: &Source<'_>, page: &Page<'_>) -> DdbResult<Page
         let (_, v) = entry?;
         if stopped {
             // One more entry exists past the stop point: the page is not the last.
-            out.last_key = last.as_ref().map(|i| src.last_key(i));
+            out.last_key = last.take();
             break;
         }
         let mut item = storage::decode_item(&v)?;
@@ -257,7 +257,8 @@ pub fn run(txn: &dyn Reads, src: &Source<'_>, page: &Page<'_>) -> DdbResult<Page
             item = full;
         }
         let keep = page.filter.is_none_or(|f| f.evaluate(&item));
-        last = Some(item.clone());
+        // Only the key attributes are kept: LastEvaluatedKey if the page stops here.
+        last = Some(src.last_key(&item));
         if keep {
             out.count += 1;
             if !page.count_only {

@@ -22,9 +22,12 @@
 //!
 //! # Durability
 //!
-//! [`RedbStore`] commits with redb's `Durability::Immediate`: when `commit` returns, the
-//! data is fsynced and survives `kill -9` or power loss (tested by killing a child process
-//! with SIGKILL right after it reports commits, see `tests/durability.rs`).
+//! [`RedbStore::open`]: when `commit` returns, the data is fsynced and survives `kill -9` or
+//! power loss (tested by killing a child process with SIGKILL right after it reports
+//! commits, see `tests/durability.rs`). Concurrent commits share one fsync (group commit,
+//! `group_commit.rs`): each commits non-durably, then waits for a durable redb commit that
+//! started after it. A commit is therefore visible to readers shortly before `commit`
+//! returns to its writer; it is acknowledged only once durable.
 //! [`RedbStore::in_memory`] and [`MemStore`] keep nothing once dropped.
 //!
 //! # On-disk format
@@ -39,6 +42,7 @@
 //! the same order as the values they encode.
 
 mod error;
+mod group_commit;
 pub mod keys;
 mod mem_store;
 mod redb_store;
@@ -46,6 +50,7 @@ mod redb_store;
 use std::ops::Bound;
 
 pub use error::StoreError;
+pub use group_commit::{PendingDurability, defer_durability};
 pub use mem_store::MemStore;
 pub use redb_store::RedbStore;
 

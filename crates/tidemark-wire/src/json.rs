@@ -196,7 +196,24 @@ pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
     }
 }
 
-/// Runs the operation on a blocking thread (handlers touch the store and may fsync).
+/// Operations that only read an MVCC snapshot: they never wait for the write slot or an
+/// fsync, and their work is bounded (one item, or one page of at most 1 MB), so they run on
+/// the async worker itself. Handing each to the blocking pool costs two thread wake-ups,
+/// more than a GetItem's whole work.
+const INLINE_READS: &[&str] = &["GetItem", "Query", "Scan"];
+
+/// The item writes: short, and serialized by the store's single write transaction anyway,
+/// so they run one after another on one writer thread (see [`writer`]).
+const ITEM_WRITES: &[&str] = &[
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
+/// Runs the operation: short snapshot reads inline, item writes on the writer thread,
+/// everything else on a blocking thread.
 pub async fn call(
     services: &Services,
     ctx: RequestContext,
@@ -204,8 +221,21 @@ pub async fn call(
     input: Value,
 ) -> Result<Value, JsonError> {
     let api = services.dynamodb.clone();
-    let op = op.to_owned();
     let rid = ctx.request_id.clone();
+    if INLINE_READS.contains(&op) {
+        return tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, op, input)
+            .map_err(|e| from_dispatch(e, &rid));
+    }
+    if ITEM_WRITES.contains(&op) {
+        return match writer::submit(api, ctx, op.to_owned(), input).await {
+            Some(r) => r.map_err(|e| from_dispatch(e, &rid)),
+            None => {
+                tracing::error!(request_id = %rid, "write failed: panic or lost durability");
+                Err(JsonError::internal())
+            }
+        };
+    }
+    let op = op.to_owned();
     match tokio::task::spawn_blocking(move || {
         tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, &op, input)
     })
@@ -218,6 +248,8 @@ pub async fn call(
         }
     }
 }
+
+mod writer;
 
 #[cfg(test)]
 mod tests {

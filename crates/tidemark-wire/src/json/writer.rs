@@ -1,0 +1,232 @@
+//! The writer thread behind `json::call`'s item writes: one thread runs them back to back,
+//! each inside `tidemark_store::defer_durability`, so its commits return as soon as they are
+//! visible, and releases their responses only after the fsync covering a batch of them.
+//! One thread executing writes avoids a thread hand-off (and a futex wake-up) per write at
+//! the store's write lock, and on disk many writes share one fsync. A response is never
+//! sent before the commit it reports is durable.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::{Arc, OnceLock};
+
+use serde_json::Value;
+use tidemark_core::RequestContext;
+use tidemark_model::DispatchError;
+use tidemark_model::dynamodb::{DynamoDbApi, dispatch_dynamodb};
+use tidemark_store::{PendingDurability, defer_durability};
+use tokio::sync::oneshot;
+
+/// `None` means an internal failure (panic, or the flush failed): the caller answers 500.
+type Reply = oneshot::Sender<Option<Result<Value, DispatchError>>>;
+
+struct Job {
+    api: Arc<dyn DynamoDbApi>,
+    ctx: RequestContext,
+    op: String,
+    input: Value,
+    reply: Reply,
+}
+
+/// The process-wide writer queue (threads start on first use). One queue for every
+/// server in the process: writes to different stores only queue behind each other.
+fn queue() -> Option<Sender<Job>> {
+    static QUEUE: OnceLock<Option<Sender<Job>>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (jobs_tx, jobs_rx) = channel::<Job>();
+            std::thread::Builder::new()
+                .name("tidemark-writer".into())
+                .spawn(move || run_writes(&jobs_rx))
+                .ok()
+                .map(|_| jobs_tx)
+        })
+        .clone()
+}
+
+/// Runs one write on the writer thread; `None` on an internal failure.
+pub(super) async fn submit(
+    api: Arc<dyn DynamoDbApi>,
+    ctx: RequestContext,
+    op: String,
+    input: Value,
+) -> Option<Result<Value, DispatchError>> {
+    let (reply, answer) = oneshot::channel();
+    let job = Job {
+        api,
+        ctx,
+        op,
+        input,
+        reply,
+    };
+    match queue() {
+        Some(q) => q.send(job).ok()?,
+        // Threads could not start: run it here, waiting for its own durability.
+        None => {
+            let Job {
+                api,
+                ctx,
+                op,
+                input,
+                ..
+            } = job;
+            return Some(dispatch_dynamodb(&*api, &ctx, &op, input));
+        }
+    }
+    answer.await.ok().flatten()
+}
+
+/// Most answers held back for one flush; past this the writer flushes even though more
+/// writes are queued, bounding their latency.
+const MAX_BATCH: usize = 256;
+
+/// Answers whose commits wait for the next flush, and those commits.
+#[derive(Default)]
+struct Batch {
+    replies: Vec<(Reply, Option<Result<Value, DispatchError>>)>,
+    pending: PendingDurability,
+}
+
+impl Batch {
+    /// Waits for one flush covering every held commit, then answers them all (an
+    /// internal error for all if the flush failed).
+    fn flush(&mut self) {
+        let durable = std::mem::take(&mut self.pending).wait();
+        if let Err(e) = &durable {
+            tracing::error!(error = %e, "flushing commits failed; their writes answer 500");
+        }
+        for (reply, result) in self.replies.drain(..) {
+            let _ = reply.send(durable.as_ref().ok().and(result));
+        }
+    }
+}
+
+/// Group commit: runs queued writes back to back (each commit visible, not yet durable)
+/// and, once the queue is empty or the batch full, waits for one fsync covering all of
+/// them before answering. Writes arriving during that fsync form the next batch. While
+/// a batch is held, every answer joins it, even one that committed nothing (a failed
+/// condition may reveal a not-yet-durable item), so no answer ever reports state that
+/// a crash could still undo.
+fn run_writes(jobs: &Receiver<Job>) {
+    let mut batch = Batch::default();
+    loop {
+        let job = if batch.replies.is_empty() {
+            match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        } else {
+            match jobs.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Empty) => {
+                    batch.flush();
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => {
+                    batch.flush();
+                    return;
+                }
+            }
+        };
+        let Job {
+            api,
+            ctx,
+            op,
+            input,
+            reply,
+        } = job;
+        let (result, pending) = defer_durability(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                dispatch_dynamodb(&*api, &ctx, &op, input)
+            }))
+            .ok()
+        });
+        if pending.is_empty() && batch.replies.is_empty() {
+            let _ = reply.send(result);
+            continue;
+        }
+        batch.pending.merge(pending);
+        batch.replies.push((reply, result));
+        if batch.replies.len() >= MAX_BATCH {
+            batch.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Item writes run on the one writer thread, several at once all get their answers, and
+    /// a panicking handler answers an internal error without stopping the writer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn item_writes_run_on_the_writer_thread() {
+        use std::sync::{Arc, Mutex};
+        use tidemark_model::OpError;
+        use tidemark_model::dynamodb::{
+            DeleteItemError, DeleteItemInput, DeleteItemOutput, DynamoDbApi, PutItemError,
+            PutItemInput, PutItemOutput,
+        };
+
+        #[derive(Default)]
+        struct Fake(Mutex<Vec<String>>);
+        impl DynamoDbApi for Fake {
+            fn put_item(
+                &self,
+                _: &RequestContext,
+                _: PutItemInput,
+            ) -> Result<PutItemOutput, OpError<PutItemError>> {
+                let name = std::thread::current().name().unwrap_or("?").to_owned();
+                self.0.lock().unwrap().push(name);
+                Ok(PutItemOutput::default())
+            }
+            fn delete_item(
+                &self,
+                _: &RequestContext,
+                _: DeleteItemInput,
+            ) -> Result<DeleteItemOutput, OpError<DeleteItemError>> {
+                panic!("handler bug")
+            }
+        }
+        let fake = Arc::new(Fake::default());
+        let api: Arc<dyn DynamoDbApi> = fake.clone();
+        let ctx = RequestContext::new(
+            tidemark_core::AccountId::parse("123456789012").unwrap(),
+            "us-east-1",
+            "rid",
+        );
+        let input = || serde_json::json!({"TableName": "t", "Item": {"k": {"S": "v"}}});
+        let calls = (0..8).map(|_| submit(api.clone(), ctx.clone(), "PutItem".into(), input()));
+        for answer in futures_join_all(calls).await {
+            assert!(matches!(answer, Some(Ok(_))), "every write is answered");
+        }
+        assert_eq!(
+            *fake.0.lock().unwrap(),
+            vec!["tidemark-writer".to_owned(); 8]
+        );
+        let key = serde_json::json!({"TableName": "t", "Key": {"k": {"S": "v"}}});
+        assert!(
+            submit(api.clone(), ctx.clone(), "DeleteItem".into(), key)
+                .await
+                .is_none()
+        );
+        let again = submit(api, ctx, "PutItem".into(), input()).await;
+        assert!(
+            matches!(again, Some(Ok(_))),
+            "the writer survived the panic"
+        );
+    }
+
+    /// `join_all` without the futures crate: spawn each and await in order.
+    async fn futures_join_all<F>(futs: impl Iterator<Item = F>) -> Vec<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handles: Vec<_> = futs.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    }
+}
