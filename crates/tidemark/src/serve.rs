@@ -120,13 +120,10 @@ fn open_vault(args: &ServeArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Re
     Vault::open(backend, opts).with_context(|| format!("opening vault {url}"))
 }
 
-// Fields are read by the route modules as they gain routes.
-#[allow(dead_code)]
 /// What the service-specific admin routes (`backup_admin`, `redshift_admin`) may use.
 pub struct AdminContext {
     pub engine: Arc<Engine>,
     pub store: Arc<dyn Store>,
-    pub vault: Vault,
     pub dynamodb: Arc<tidemark_dynamodb::DynamoDbService>,
     pub redshift: Arc<tidemark_redshift::RedshiftService>,
     /// The data directory; `None` with `--in-memory`.
@@ -163,7 +160,17 @@ impl Admin for AppAdmin {
             txn.delete_table(&table).map_err(|e| e.to_string())?;
         }
         txn.commit().map_err(|e| e.to_string())?;
-        self.ctx.engine.reset().map_err(|e| e.to_string())
+        self.ctx.engine.reset().map_err(|e| e.to_string())?;
+        // Cluster volumes live beside the store; their clusters are gone now.
+        if let Some(dir) = &self.ctx.data_dir {
+            let root = tidemark_redshift::DirVolumes::under_data_dir(dir);
+            match std::fs::remove_dir_all(root.root()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("removing {}: {e}", root.root().display())),
+            }
+        }
+        Ok(())
     }
 
     fn extension(
@@ -197,7 +204,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(vault.clone()),
     );
     let endpoint_owner = dynamodb.clone();
-    let volumes = Arc::new(VaultVolumes::new(store.clone(), vault.clone()));
+    // Cluster volumes are directories under the data dir (in the store with --in-memory).
+    let volume_dir = (!args.in_memory).then(|| {
+        args.data_dir
+            .clone()
+            .unwrap_or_else(tidemark_core::default_data_dir)
+    });
+    let volumes = Arc::new(VaultVolumes::for_data_dir(
+        store.clone(),
+        vault.clone(),
+        volume_dir.as_deref(),
+    ));
     let redshift =
         tidemark_redshift::RedshiftService::with_volumes(store.clone(), engine.clone(), volumes);
     engine.recover()?;
@@ -210,7 +227,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         ctx: AdminContext {
             engine: engine.clone(),
             store: store.clone(),
-            vault,
             dynamodb: dynamodb.clone(),
             redshift: redshift.clone(),
             data_dir,
