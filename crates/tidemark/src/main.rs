@@ -2,6 +2,7 @@
 //! logic lives in the library crates.
 
 mod backup_admin;
+mod backup_cmd;
 mod redshift_admin;
 mod serve;
 
@@ -33,6 +34,9 @@ enum Command {
     /// Check, measure or garbage-collect the backup vault.
     #[command(subcommand)]
     Vault(tidemark_vault::cli::VaultCommand),
+    /// Export a DynamoDB backup to, or import one from, DynamoDB's S3 export layout.
+    #[command(subcommand)]
+    Backup(backup_cmd::BackupCommand),
 }
 
 /// Subcommands handled by the aws-compatible client, before clap: they keep aws CLI v1's own
@@ -49,6 +53,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Backup(cmd) => backup_cmd::run(cmd),
         // Dispatched before clap parses; listed only so `--help` shows them.
         Command::Dynamodb | Command::Redshift | Command::Clock | Command::Completion => {
             return std::process::ExitCode::from(2);

@@ -20,6 +20,7 @@ mod arn;
 mod create;
 mod describe;
 mod error;
+mod export;
 mod list;
 mod overrides;
 mod pitr;
