@@ -305,7 +305,12 @@ impl RedshiftService {
         }
         let status = rec.cluster.cluster_status.clone().unwrap_or_default();
         let busy = self.cluster_has_creating_snapshot(&*w, &scope, &id)?;
-        if !matches!(status.as_str(), "available" | "paused") || busy {
+        // A cluster whose restore failed (`incompatible-restore`) can only be deleted.
+        let deletable = matches!(
+            status.as_str(),
+            "available" | "paused" | "incompatible-restore"
+        );
+        if !deletable || busy {
             return Err(DeleteClusterError::invalid_cluster_state_fault(
                 "There is an operation running on the Cluster. Please try to delete it at a later time.",
             )

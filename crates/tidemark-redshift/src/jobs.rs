@@ -218,7 +218,13 @@ impl RedshiftService {
         match p.action {
             Some(ClusterAction::Create) if status == "creating" => {
                 let restored = match &rec.restore_from {
-                    Some(src) => Some(self.restore_volume(&p.scope, &id, src)?),
+                    Some(src) => match self.restore_volume(&p.scope, &id, src) {
+                        Ok(status) => Some(status),
+                        Err(e) => {
+                            self.fail_restore(&p.scope, &id)?;
+                            return Err(e);
+                        }
+                    },
                     None => {
                         self.volumes
                             .create_volume(

@@ -105,6 +105,29 @@ impl RedshiftService {
         w.commit().map_err(internal)
     }
 
+    /// A restore whose data could not be brought back (a damaged vault, a full disk): as in
+    /// AWS, the cluster turns `incompatible-restore` (it can only be deleted) and its
+    /// RestoreStatus `failed`, keeping the progress it had reached.
+    pub(crate) fn fail_restore(&self, scope: &Scope, id: &str) -> Result<(), CommonError> {
+        let key = scope.key(id);
+        let mut w = self.store.write().map_err(internal)?;
+        let Some(mut rec) = catalog::get::<ClusterRec>(&*w, CLUSTERS_TABLE, &key)? else {
+            return Ok(());
+        };
+        if rec.cluster.cluster_status.as_deref() != Some("creating") {
+            return Ok(());
+        }
+        let c = &mut rec.cluster;
+        c.cluster_status = Some("incompatible-restore".into());
+        c.cluster_availability_status = Some("Failed".into());
+        if let Some(st) = c.restore_status.as_mut() {
+            st.status = Some("failed".into());
+            st.estimated_time_to_completion_in_seconds = Some(0);
+        }
+        catalog::put(&mut *w, CLUSTERS_TABLE, &key, &rec)?;
+        w.commit().map_err(internal)
+    }
+
     /// Sets the RestoreStatus of cluster `id` while it is still being created.
     pub(crate) fn save_restore_status(
         &self,

@@ -6,6 +6,7 @@
 mod common;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -139,11 +140,13 @@ fn multi_part_files_stream_through_capture_and_restore() {
 }
 
 /// Delegates to a [`VaultVolumes`] and, from inside the jobs' progress callbacks, looks at
-/// what a client would see, pausing once so the next progress save is due.
+/// what a client would see, pausing once so the next progress save is due. With
+/// `fail_restore` set, a restore fails after its first progress report (a damaged vault).
 struct Observed {
     inner: VaultVolumes,
     svc: OnceLock<Weak<RedshiftService>>,
     seen: Mutex<Vec<Value>>,
+    fail_restore: AtomicBool,
 }
 
 impl Observed {
@@ -213,6 +216,13 @@ impl VolumeBackup for Observed {
         c: &str,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<u64, String> {
+        if self.fail_restore.load(Ordering::SeqCst) {
+            progress(Progress {
+                done_bytes: 1 << 20,
+                total_bytes: 4 << 20,
+            });
+            return Err("chunk 1f2e… failed verification".into());
+        }
         let mut calls = 0;
         self.inner.restore(owner, m, target, c, &mut |p| {
             progress(p);
@@ -243,6 +253,7 @@ fn snapshot_and_restore_jobs_report_live_progress() {
         inner: VaultVolumes::on_disk(Arc::clone(&store), vault(), tmp.path()),
         svc: OnceLock::new(),
         seen: Mutex::new(Vec::new()),
+        fail_restore: AtomicBool::new(false),
     });
     let svc = RedshiftService::with_volumes(store, Arc::clone(&engine), observed.clone());
     observed.svc.set(Arc::downgrade(&svc)).unwrap();
@@ -353,4 +364,48 @@ fn restore_shows_starting_before_the_job_runs() {
     h.engine.run_due().unwrap();
     let c = &h.ok("DescribeClusters", json!({"ClusterIdentifier": "dst"}))["Clusters"][0];
     assert_eq!(c["RestoreStatus"]["Status"], "completed");
+}
+
+#[test]
+fn a_failed_restore_leaves_an_incompatible_restore_cluster_that_can_be_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store: Arc<dyn tidemark_store::Store> = Arc::new(MemStore::new());
+    let engine = Arc::new(Engine::open(Arc::clone(&store)).unwrap());
+    engine.set_frozen(true).unwrap();
+    engine.set_time(t0()).unwrap();
+    let observed = Arc::new(Observed {
+        inner: VaultVolumes::on_disk(Arc::clone(&store), vault(), tmp.path()),
+        svc: OnceLock::new(),
+        seen: Mutex::new(Vec::new()),
+        fail_restore: AtomicBool::new(true),
+    });
+    let svc = RedshiftService::with_volumes(store, Arc::clone(&engine), observed.clone());
+    observed.svc.set(Arc::downgrade(&svc)).unwrap();
+    engine.recover().unwrap();
+    let h = H { engine, svc };
+    h.create_cluster("src", json!({}));
+    h.ok(
+        "CreateClusterSnapshot",
+        json!({"ClusterIdentifier": "src", "SnapshotIdentifier": "s"}),
+    );
+    h.ok(
+        "RestoreFromClusterSnapshot",
+        json!({"ClusterIdentifier": "dst", "SnapshotIdentifier": "s"}),
+    );
+    let c = &h.ok("DescribeClusters", json!({"ClusterIdentifier": "dst"}))["Clusters"][0];
+    assert_eq!(c["ClusterStatus"], "incompatible-restore", "{c}");
+    assert_eq!(c["ClusterAvailabilityStatus"], "Failed");
+    assert_eq!(c["RestoreStatus"]["Status"], "failed");
+    assert_eq!(c["RestoreStatus"]["EstimatedTimeToCompletionInSeconds"], 0);
+    // It can only be deleted; the snapshot it came from is untouched.
+    h.ok(
+        "DeleteCluster",
+        json!({"ClusterIdentifier": "dst", "SkipFinalClusterSnapshot": true}),
+    );
+    let err = h.dispatch_only_err("DescribeClusters", json!({"ClusterIdentifier": "dst"}));
+    assert!(format!("{err:?}").contains("ClusterNotFound"), "{err:?}");
+    assert_eq!(
+        h.snapshots(OWNER, json!({"SnapshotIdentifier": "s"}))[0]["Status"],
+        "available"
+    );
 }
