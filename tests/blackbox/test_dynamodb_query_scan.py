@@ -5,7 +5,7 @@ import time
 import pytest
 from tm_helpers import client_error
 
-TABLE = "qs"
+TABLE = "qscan"
 
 
 

@@ -5,7 +5,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-TABLE = "tx"
+TABLE = "txn"
 
 
 def _error(call) -> dict:

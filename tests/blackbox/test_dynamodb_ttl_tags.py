@@ -5,7 +5,7 @@ import time
 import pytest
 from tm_helpers import client_error
 
-TABLE = "tt"
+TABLE = "ttl_tags"
 
 
 
@@ -96,7 +96,7 @@ def test_tags_missing_table(ddb, arn, op):
     (Appendix A). Real DynamoDB has been captured writing `ResourcArn` (sic) in this text
     (turbot/steampipe-plugin-aws#1516) while newer emulator notes quote `ResourceArn`; both
     spellings are accepted here and the rest of the message is pinned."""
-    missing = arn.replace(":table/tt", ":table/missing")
+    missing = arn.replace(f":table/{TABLE}", ":table/missing")
     calls = {
         "tag": lambda: ddb.tag_resource(ResourceArn=missing, Tags=[{"Key": "a", "Value": "b"}]),
         "untag": lambda: ddb.untag_resource(ResourceArn=missing, TagKeys=["a"]),

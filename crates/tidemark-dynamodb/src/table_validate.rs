@@ -17,6 +17,39 @@ fn invalid(msg: impl std::fmt::Display) -> DdbError {
     DdbError::validation(format!("One or more parameter values were invalid: {msg}"))
 }
 
+/// Checks a new table's name (after an ARN was resolved to one): DynamoDB's table-name
+/// constraints, `[a-zA-Z0-9_.-]+` and 3–255 characters, in Coral's format and order
+/// (pattern, then length). The model types CreateTable's `TableName` as a `TableArn`
+/// (1–1024, no pattern) since ARNs are accepted there, so the model check cannot catch these.
+pub fn new_table_name(name: &str) -> DdbResult<()> {
+    use tidemark_model::validate::{Rule, Violation, coral_message};
+    const PATTERN: &str = "[a-zA-Z0-9_.-]+";
+    let mut rules = Vec::new();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    if name.is_empty() || !name.chars().all(allowed) {
+        rules.push(Rule::Pattern(PATTERN));
+    }
+    let len = name.encode_utf16().count();
+    if len < 3 {
+        rules.push(Rule::MinLength(3));
+    } else if len > 255 {
+        rules.push(Rule::MaxLength(255));
+    }
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let violations: Vec<Violation> = rules
+        .into_iter()
+        .map(|rule| Violation {
+            path: "tableName".to_owned(),
+            wire_path: "TableName".to_owned(),
+            value: Some(name.to_owned()),
+            rule,
+        })
+        .collect();
+    Err(DdbError::validation(coral_message(&violations)))
+}
+
 /// Checks AttributeDefinitions: known scalar types, no duplicates.
 pub fn attribute_definitions(
     defs: Option<&Vec<m::AttributeDefinition>>,
@@ -282,5 +315,40 @@ pub fn stream(s: &m::StreamSpecification) -> DdbResult<()> {
             "You cannot modify the StreamViewType when disabling a Stream",
         )),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::new_table_name;
+
+    fn message(name: &str) -> Option<String> {
+        new_table_name(name).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn valid_names_pass() {
+        assert_eq!(message("abc"), None);
+        assert_eq!(message("A_b.c-9"), None);
+        assert_eq!(message(&"x".repeat(255)), None);
+    }
+
+    #[test]
+    fn invalid_names_get_corals_message() {
+        assert_eq!(
+            message("a!").unwrap(),
+            "2 validation errors detected: Value 'a!' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value 'a!' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"
+        );
+        assert_eq!(
+            message("ab").unwrap(),
+            "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"
+        );
+        let m = message(&"y".repeat(256)).unwrap();
+        assert!(
+            m.contains("Member must have length less than or equal to 255"),
+            "{m}"
+        );
+        let m = message("bad name").unwrap();
+        assert!(m.contains("1 validation error detected: Value 'bad name' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern"), "{m}");
     }
 }

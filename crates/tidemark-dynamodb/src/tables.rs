@@ -66,6 +66,7 @@ pub fn create_table(
         return Err(unsupported("GlobalTableSourceArn"));
     }
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
+    v::new_table_name(&name)?;
     let defs = v::attribute_definitions(input.attribute_definitions.as_ref())?;
     let key = v::key_schema(input.key_schema.as_ref(), &defs, "keySchema")?;
     let (billing_mode, throughput) = v::billing(

@@ -89,15 +89,15 @@ fn create_backup_answers_like_the_seed_then_becomes_available() {
 #[test]
 fn backup_size_is_the_sum_of_item_sizes_at_the_request() {
     let env = env();
-    env.simple_table("t");
-    put(&env, "t", "a", 1, "xyz");
-    put(&env, "t", "b", 2, "hello");
-    let table = env.ok("DescribeTable", json!({"TableName": "t"}));
+    env.simple_table("tbl");
+    put(&env, "tbl", "a", 1, "xyz");
+    put(&env, "tbl", "b", 2, "hello");
+    let table = env.ok("DescribeTable", json!({"TableName": "tbl"}));
     let size = table["Table"]["TableSizeBytes"].as_i64().unwrap();
     assert!(size > 0);
-    let arn = backup(&env, "t", "bk1");
+    let arn = backup(&env, "tbl", "bk1");
     // Written after the request: not in the backup.
-    put(&env, "t", "c", 3, "late");
+    put(&env, "tbl", "c", 3, "late");
     env.settle();
     let b = env.ok("DescribeBackup", json!({"BackupArn": arn}));
     assert_eq!(
@@ -226,26 +226,26 @@ fn create_backup_errors() {
 fn more_than_50_create_backup_calls_in_a_second_are_limited() {
     // §2.4 item 7 / §2.13: LimitExceededException above 50 calls per second per account.
     let env = env();
-    env.simple_table("t");
+    env.simple_table("tbl");
     // 50 succeed within the frozen second; the 51st is refused until the clock moves.
     for i in 0..50 {
-        backup(&env, "t", &format!("b{i:03}"));
+        backup(&env, "tbl", &format!("b{i:03}"));
     }
     let (code, _) = env.err(
         "CreateBackup",
-        json!({"TableName": "t", "BackupName": "b050"}),
+        json!({"TableName": "tbl", "BackupName": "b050"}),
     );
     assert_eq!(code, "LimitExceededException");
     env.engine.advance(1).unwrap();
-    backup(&env, "t", "after");
+    backup(&env, "tbl", "after");
 }
 
 #[test]
 fn delete_backup_answers_deleted_and_the_backup_is_gone() {
     let env = env();
-    env.simple_table("t");
-    put(&env, "t", "a", 1, "x");
-    let arn = backup(&env, "t", "doomed");
+    env.simple_table("tbl");
+    put(&env, "tbl", "a", 1, "x");
+    let arn = backup(&env, "tbl", "doomed");
     // Still CREATING (its job has not run): in use.
     assert_eq!(
         env.err("DeleteBackup", json!({"BackupArn": arn})).0,
@@ -255,7 +255,7 @@ fn delete_backup_answers_deleted_and_the_backup_is_gone() {
     let out = env.ok("DeleteBackup", json!({"BackupArn": arn}));
     let d = &out["BackupDescription"];
     assert_eq!(d["BackupDetails"]["BackupStatus"], "DELETED");
-    assert_eq!(d["SourceTableDetails"]["TableName"], "t");
+    assert_eq!(d["SourceTableDetails"]["TableName"], "tbl");
     let gone = (
         "BackupNotFoundException".to_string(),
         format!("Backup not found: {arn}"),
@@ -269,8 +269,8 @@ fn delete_backup_answers_deleted_and_the_backup_is_gone() {
 #[test]
 fn describe_backup_validates_the_arn() {
     let env = env();
-    env.simple_table("t");
-    let table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t";
+    env.simple_table("tbl");
+    let table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tbl";
     assert_eq!(
         env.err(
             "DescribeBackup",
@@ -300,11 +300,11 @@ fn names(v: &Value) -> Vec<String> {
 #[test]
 fn list_backups_filters_orders_and_pages() {
     let env = env();
-    env.simple_table("t1");
-    env.simple_table("t2");
+    env.simple_table("tbl1");
+    env.simple_table("tbl2");
     let start = env.engine.now().as_millisecond() as f64 / 1000.0;
     let mut arns = Vec::new();
-    for (i, table) in ["t1", "t2", "t1", "t2", "t1"].iter().enumerate() {
+    for (i, table) in ["tbl1", "tbl2", "tbl1", "tbl2", "tbl1"].iter().enumerate() {
         arns.push(backup(&env, table, &format!("nm{i}")));
         env.engine.advance(10).unwrap();
     }
@@ -314,7 +314,7 @@ fn list_backups_filters_orders_and_pages() {
         ["nm0", "nm1", "nm2", "nm3", "nm4"]
     );
     assert_eq!(
-        names(&env.ok("ListBackups", json!({"TableName": "t1"}))),
+        names(&env.ok("ListBackups", json!({"TableName": "tbl1"}))),
         ["nm0", "nm2", "nm4"]
     );
     // Lower bound inclusive, upper bound exclusive (ms precision).
@@ -351,10 +351,10 @@ fn list_backups_filters_orders_and_pages() {
     let exact = env.ok("ListBackups", json!({"Limit": 5}));
     assert!(exact.get("LastEvaluatedBackupArn").is_none());
     // Summaries carry the table identity; USER is the default type; SYSTEM lists none here.
-    let s = &env.ok("ListBackups", json!({"TableName": "t2"}))["BackupSummaries"][0];
+    let s = &env.ok("ListBackups", json!({"TableName": "tbl2"}))["BackupSummaries"][0];
     assert_eq!(
         s["TableArn"],
-        "arn:aws:dynamodb:us-east-1:123456789012:table/t2"
+        "arn:aws:dynamodb:us-east-1:123456789012:table/tbl2"
     );
     assert_eq!(s["BackupType"], "USER");
     assert_eq!(s["BackupStatus"], "AVAILABLE");
@@ -381,15 +381,15 @@ fn list_backups_filters_orders_and_pages() {
 fn backups_survive_delete_table_and_belong_to_the_name() {
     // §2.12: USER backups survive DeleteTable; a re-created table's backups list together.
     let env = env();
-    env.simple_table("t");
-    let first = backup(&env, "t", "one");
+    env.simple_table("tbl");
+    let first = backup(&env, "tbl", "one");
     env.settle();
-    env.ok("DeleteTable", json!({"TableName": "t"}));
+    env.ok("DeleteTable", json!({"TableName": "tbl"}));
     env.settle();
-    env.simple_table("t");
-    backup(&env, "t", "two");
+    env.simple_table("tbl");
+    backup(&env, "tbl", "two");
     env.settle();
-    let list = env.ok("ListBackups", json!({"TableName": "t"}));
+    let list = env.ok("ListBackups", json!({"TableName": "tbl"}));
     let s = list["BackupSummaries"].as_array().unwrap();
     assert_eq!(s.len(), 2);
     assert_eq!(s[0]["TableArn"], s[1]["TableArn"]);
@@ -420,9 +420,9 @@ fn a_backup_interrupted_by_a_restart_is_discarded_not_left_creating() {
     // The request-time snapshot lives in memory only: after a restart the job finds none
     // and removes the backup (no FAILED status exists, §2.2) instead of copying later data.
     let env = env();
-    env.simple_table("t");
-    put(&env, "t", "a", 1, "x");
-    let arn = backup(&env, "t", "interrupted");
+    env.simple_table("tbl");
+    put(&env, "tbl", "a", 1, "x");
+    let arn = backup(&env, "tbl", "interrupted");
     let env2 = restarted(&env);
     env2.settle();
     assert_eq!(
@@ -438,7 +438,7 @@ fn a_backup_interrupted_by_a_restart_is_discarded_not_left_creating() {
         .unwrap();
     assert_eq!(failed.len(), 1);
     // A new backup on the restarted service works.
-    let again = backup(&env2, "t", "after-restart");
+    let again = backup(&env2, "tbl", "after-restart");
     env2.settle();
     let d = env2.ok("DescribeBackup", json!({"BackupArn": again}));
     assert_eq!(

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 fn seeded() -> Env {
     let env = Env::new();
     env.table(json!({
-        "TableName": "t",
+        "TableName": "tbl",
         "AttributeDefinitions": [
             {"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"},
             {"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "l", "AttributeType": "S"}
@@ -27,7 +27,7 @@ fn seeded() -> Env {
                 item["g"] = json!({"S": "even"});
             }
             item["l"] = json!({"S": format!("L{}", 200 - sk)});
-            env.ok("PutItem", json!({"TableName": "t", "Item": item}));
+            env.ok("PutItem", json!({"TableName": "tbl", "Item": item}));
         }
     }
     env
@@ -43,7 +43,7 @@ fn sks(out: &Value) -> Vec<String> {
 }
 
 fn q(env: &Env, kce: &str, values: Value, extra: Value) -> Value {
-    let mut input = json!({"TableName": "t", "KeyConditionExpression": kce, "ExpressionAttributeValues": values});
+    let mut input = json!({"TableName": "tbl", "KeyConditionExpression": kce, "ExpressionAttributeValues": values});
     for (k, v) in extra.as_object().unwrap() {
         input[k] = v.clone();
     }
@@ -158,12 +158,12 @@ fn gsi_is_sparse_and_keys_only() {
         "KEYS_ONLY projects only keys: {first}"
     );
     assert!(first.get("pk").is_some() && first.get("g").is_some());
-    let (_, msg) = env.err("Query", json!({"TableName": "t", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "even"}}, "ConsistentRead": true}));
+    let (_, msg) = env.err("Query", json!({"TableName": "tbl", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "even"}}, "ConsistentRead": true}));
     assert_eq!(
         msg,
         "Consistent reads are not supported on global secondary indexes"
     );
-    let (_, msg) = env.err("Query", json!({"TableName": "t", "IndexName": "nope", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "even"}}}));
+    let (_, msg) = env.err("Query", json!({"TableName": "tbl", "IndexName": "nope", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "even"}}}));
     assert_eq!(msg, "The table does not have the specified index: nope");
 }
 
@@ -184,9 +184,9 @@ fn lsi_orders_by_its_range_key_and_fetches_unprojected_attributes() {
 #[test]
 fn key_condition_errors() {
     let env = seeded();
-    let (_, msg) = env.err("Query", json!({"TableName": "t", "KeyConditionExpression": "sk = :x", "ExpressionAttributeValues": {":x": {"N": "1"}}}));
+    let (_, msg) = env.err("Query", json!({"TableName": "tbl", "KeyConditionExpression": "sk = :x", "ExpressionAttributeValues": {":x": {"N": "1"}}}));
     assert_eq!(msg, "Query condition missed key schema element: pk");
-    let (_, msg) = env.err("Query", json!({"TableName": "t", "KeyConditionExpression": "pk = :p", "FilterExpression": "sk > :x", "ExpressionAttributeValues": {":p": {"S": "a"}, ":x": {"N": "1"}}}));
+    let (_, msg) = env.err("Query", json!({"TableName": "tbl", "KeyConditionExpression": "pk = :p", "FilterExpression": "sk > :x", "ExpressionAttributeValues": {":p": {"S": "a"}, ":x": {"N": "1"}}}));
     assert_eq!(
         msg,
         "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"
@@ -196,26 +196,26 @@ fn key_condition_errors() {
 #[test]
 fn scan_segments_partition_the_table() {
     let env = seeded();
-    let all = env.ok("Scan", json!({"TableName": "t"}));
+    let all = env.ok("Scan", json!({"TableName": "tbl"}));
     assert_eq!(all["Count"], 12);
     let mut total = 0;
     for seg in 0..3 {
         let out = env.ok(
             "Scan",
-            json!({"TableName": "t", "Segment": seg, "TotalSegments": 3}),
+            json!({"TableName": "tbl", "Segment": seg, "TotalSegments": 3}),
         );
         total += out["Count"].as_i64().unwrap();
     }
     assert_eq!(total, 12);
     let (_, msg) = env.err(
         "Scan",
-        json!({"TableName": "t", "Segment": 3, "TotalSegments": 3}),
+        json!({"TableName": "tbl", "Segment": 3, "TotalSegments": 3}),
     );
     assert_eq!(
         msg,
         "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 3 is not less than TotalSegments: 3"
     );
-    let out = env.ok("Scan", json!({"TableName": "t", "IndexName": "byG"}));
+    let out = env.ok("Scan", json!({"TableName": "tbl", "IndexName": "byG"}));
     assert_eq!(out["Count"], 8);
 }
 
@@ -237,7 +237,7 @@ fn one_megabyte_page_limit() {
 fn item_collection_metrics_for_tables_with_an_lsi() {
     // ReturnItemCollectionMetrics=SIZE reports the partition key of the item collection.
     let env = seeded();
-    let out = env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"N": "7"}}, "ReturnItemCollectionMetrics": "SIZE"}));
+    let out = env.ok("PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": "7"}}, "ReturnItemCollectionMetrics": "SIZE"}));
     assert_eq!(
         out["ItemCollectionMetrics"]["ItemCollectionKey"],
         json!({"pk": {"S": "a"}})
@@ -253,14 +253,14 @@ fn consumed_capacity_per_index() {
     // ReturnConsumedCapacity=INDEXES splits a write between the table and each index whose
     // entry changed; TOTAL is their sum.
     let env = seeded();
-    let out = env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "c"}, "sk": {"N": "1"}, "g": {"S": "x"}, "l": {"S": "y"}}, "ReturnConsumedCapacity": "INDEXES"}));
+    let out = env.ok("PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "c"}, "sk": {"N": "1"}, "g": {"S": "x"}, "l": {"S": "y"}}, "ReturnConsumedCapacity": "INDEXES"}));
     let c = &out["ConsumedCapacity"];
     assert_eq!(c["CapacityUnits"], 3.0);
     assert_eq!(c["Table"]["CapacityUnits"], 1.0);
     assert_eq!(c["GlobalSecondaryIndexes"]["byG"]["CapacityUnits"], 1.0);
     assert_eq!(c["LocalSecondaryIndexes"]["byL"]["CapacityUnits"], 1.0);
     // A query on the GSI is charged to the index.
-    let q = env.ok("Query", json!({"TableName": "t", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "x"}}, "ReturnConsumedCapacity": "INDEXES"}));
+    let q = env.ok("Query", json!({"TableName": "tbl", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "x"}}, "ReturnConsumedCapacity": "INDEXES"}));
     assert_eq!(
         q["ConsumedCapacity"]["GlobalSecondaryIndexes"]["byG"]["CapacityUnits"],
         0.5

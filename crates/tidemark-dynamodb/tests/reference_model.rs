@@ -66,7 +66,7 @@ proptest! {
     fn service_matches_a_btreemap(ops in proptest::collection::vec(op(), 1..40)) {
         let env = Env::new();
         env.table(json!({
-            "TableName": "t",
+            "TableName": "tbl",
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}, {"AttributeName": "g", "AttributeType": "S"}],
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             "BillingMode": "PAY_PER_REQUEST",
@@ -83,26 +83,26 @@ proptest! {
                     if let Some(g) = &g {
                         item["g"] = json!({"S": g});
                     }
-                    env.ok("PutItem", json!({"TableName": "t", "Item": item}));
+                    env.ok("PutItem", json!({"TableName": "tbl", "Item": item}));
                     model.insert((format!("p{p}"), i64::from(s)), (i64::from(v), g));
                 }
                 Op::Add(p, s, v) => {
-                    env.ok("UpdateItem", json!({"TableName": "t", "Key": key(p, s), "UpdateExpression": "ADD v :d", "ExpressionAttributeValues": {":d": {"N": v.to_string()}}}));
+                    env.ok("UpdateItem", json!({"TableName": "tbl", "Key": key(p, s), "UpdateExpression": "ADD v :d", "ExpressionAttributeValues": {":d": {"N": v.to_string()}}}));
                     model.entry((format!("p{p}"), i64::from(s))).or_insert((0, None)).0 += i64::from(v);
                 }
                 Op::Delete(p, s) => {
-                    env.ok("DeleteItem", json!({"TableName": "t", "Key": key(p, s)}));
+                    env.ok("DeleteItem", json!({"TableName": "tbl", "Key": key(p, s)}));
                     model.remove(&(format!("p{p}"), i64::from(s)));
                 }
                 Op::Get(p, s) => {
-                    let got = env.ok("GetItem", json!({"TableName": "t", "Key": key(p, s), "ConsistentRead": true}));
+                    let got = env.ok("GetItem", json!({"TableName": "tbl", "Key": key(p, s), "ConsistentRead": true}));
                     let want = model.get(&(format!("p{p}"), i64::from(s)));
                     let have = got.get("Item").map(|i| i["v"]["N"].as_str().unwrap().parse::<i64>().unwrap());
                     prop_assert_eq!(have, want.map(|w| w.0));
                 }
                 Op::Query(p, s, limit, forward) => {
                     let pk = format!("p{p}");
-                    let got = drain(&env, "Query", json!({"TableName": "t", "KeyConditionExpression": "pk = :p AND sk >= :s", "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"N": s.to_string()}}, "Limit": limit, "ScanIndexForward": forward}));
+                    let got = drain(&env, "Query", json!({"TableName": "tbl", "KeyConditionExpression": "pk = :p AND sk >= :s", "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"N": s.to_string()}}, "Limit": limit, "ScanIndexForward": forward}));
                     let mut want: Vec<(String, i64, i64)> = model
                         .range((pk.clone(), i64::from(s))..(pk.clone(), i64::MAX))
                         .map(|((p, s), v)| (p.clone(), *s, v.0))
@@ -113,13 +113,13 @@ proptest! {
                     prop_assert_eq!(got, want);
                 }
                 Op::Scan(limit) => {
-                    let got = drain(&env, "Scan", json!({"TableName": "t", "Limit": limit}));
+                    let got = drain(&env, "Scan", json!({"TableName": "tbl", "Limit": limit}));
                     let want: Vec<(String, i64, i64)> = model.iter().map(|((p, s), v)| (p.clone(), *s, v.0)).collect();
                     prop_assert_eq!(got, want);
                 }
                 Op::IndexQuery(g, limit) => {
                     let g = format!("g{g}");
-                    let mut got = drain(&env, "Query", json!({"TableName": "t", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": g}}, "Limit": limit}));
+                    let mut got = drain(&env, "Query", json!({"TableName": "tbl", "IndexName": "byG", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": g}}, "Limit": limit}));
                     got.sort();
                     let want: Vec<(String, i64, i64)> = model
                         .iter()
@@ -130,7 +130,7 @@ proptest! {
                 }
             }
         }
-        let d = env.ok("DescribeTable", json!({"TableName": "t"}));
+        let d = env.ok("DescribeTable", json!({"TableName": "tbl"}));
         prop_assert_eq!(d["Table"]["ItemCount"].as_u64().unwrap() as usize, model.len());
     }
 }

@@ -20,32 +20,32 @@ fn keyed(name: &str) -> serde_json::Value {
 fn create_answers_creating_then_the_job_makes_it_active() {
     // AWS: CreateTable returns TableStatus CREATING; DescribeTable later shows ACTIVE.
     let env = Env::new();
-    let out = env.ok("CreateTable", keyed("t1"));
+    let out = env.ok("CreateTable", keyed("tbl1"));
     let d = &out["TableDescription"];
     assert_eq!(d["TableStatus"], "CREATING");
     assert_eq!(
         d["TableArn"],
-        "arn:aws:dynamodb:us-east-1:123456789012:table/t1"
+        "arn:aws:dynamodb:us-east-1:123456789012:table/tbl1"
     );
     assert_eq!(d["TableId"].as_str().unwrap().len(), 36);
     assert_eq!(d["ItemCount"], 0);
     assert_eq!(d["ProvisionedThroughput"]["ReadCapacityUnits"], 5);
-    assert_eq!(env.status("t1"), "CREATING");
+    assert_eq!(env.status("tbl1"), "CREATING");
     env.settle();
-    assert_eq!(env.status("t1"), "ACTIVE");
+    assert_eq!(env.status("tbl1"), "ACTIVE");
     let list = env.ok("ListTables", json!({}));
-    assert_eq!(list["TableNames"], json!(["t1"]));
+    assert_eq!(list["TableNames"], json!(["tbl1"]));
 }
 
 #[test]
 fn duplicate_and_missing_tables_use_dynamodb_codes() {
     let env = Env::new();
-    env.table(keyed("t"));
+    env.table(keyed("tbl"));
     assert_eq!(
-        env.err("CreateTable", keyed("t")),
+        env.err("CreateTable", keyed("tbl")),
         (
             "ResourceInUseException".into(),
-            "Table already exists: t".into()
+            "Table already exists: tbl".into()
         )
     );
     assert_eq!(
@@ -71,10 +71,10 @@ fn duplicate_and_missing_tables_use_dynamodb_codes() {
 #[test]
 fn tables_are_private_to_their_account() {
     let env = Env::new();
-    env.table(keyed("t"));
+    env.table(keyed("tbl"));
     let other = env.other_account();
     let e = env
-        .call_as(&other, "DescribeTable", json!({"TableName": "t"}))
+        .call_as(&other, "DescribeTable", json!({"TableName": "tbl"}))
         .unwrap_err();
     assert_eq!(common::describe_error(e).0, "ResourceNotFoundException");
     let l = env.call_as(&other, "ListTables", json!({})).unwrap();
@@ -84,32 +84,32 @@ fn tables_are_private_to_their_account() {
 #[test]
 fn key_schema_and_billing_validation_messages() {
     let env = Env::new();
-    let mut bad = keyed("t");
+    let mut bad = keyed("tbl");
     bad["KeySchema"] = json!([{"AttributeName": "id", "KeyType": "RANGE"}]);
     assert_eq!(
         env.err("CreateTable", bad).1,
         "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
     );
-    let mut bad = keyed("t");
+    let mut bad = keyed("tbl");
     bad["KeySchema"] = json!([{"AttributeName": "other", "KeyType": "HASH"}]);
     assert!(
         env.err("CreateTable", bad)
             .1
             .contains("Some index key attributes are not defined in AttributeDefinitions")
     );
-    let mut bad = keyed("t");
+    let mut bad = keyed("tbl");
     bad["AttributeDefinitions"] = json!([{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "x", "AttributeType": "S"}]);
     assert_eq!(
         env.err("CreateTable", bad).1,
         "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
     );
-    let mut bad = keyed("t");
+    let mut bad = keyed("tbl");
     bad.as_object_mut().unwrap().remove("ProvisionedThroughput");
     assert_eq!(
         env.err("CreateTable", bad).1,
         "No provisioned throughput specified for the table"
     );
-    let mut bad = keyed("t");
+    let mut bad = keyed("tbl");
     bad["BillingMode"] = json!("PAY_PER_REQUEST");
     assert_eq!(
         env.err("CreateTable", bad).1,
@@ -169,7 +169,7 @@ fn indexes_are_described_with_status_arn_and_projection() {
 #[test]
 fn lsi_needs_a_table_range_key() {
     let env = Env::new();
-    let mut bad = keyed("t");
+    let mut bad = keyed("tbl");
     bad["AttributeDefinitions"] = json!([{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "l", "AttributeType": "S"}]);
     bad["LocalSecondaryIndexes"] = json!([{"IndexName": "byL", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]);
     assert_eq!(
@@ -181,8 +181,8 @@ fn lsi_needs_a_table_range_key() {
 #[test]
 fn update_table_goes_through_updating_and_changes_throughput() {
     let env = Env::new();
-    env.table(keyed("t"));
-    let out = env.ok("UpdateTable", json!({"TableName": "t", "ProvisionedThroughput": {"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}}));
+    env.table(keyed("tbl"));
+    let out = env.ok("UpdateTable", json!({"TableName": "tbl", "ProvisionedThroughput": {"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}}));
     assert_eq!(out["TableDescription"]["TableStatus"], "UPDATING");
     assert_eq!(
         out["TableDescription"]["ProvisionedThroughput"]["ReadCapacityUnits"],
@@ -192,26 +192,26 @@ fn update_table_goes_through_updating_and_changes_throughput() {
     // A second change while UPDATING is refused.
     let (code, msg) = env.err(
         "UpdateTable",
-        json!({"TableName": "t", "BillingMode": "PAY_PER_REQUEST"}),
+        json!({"TableName": "tbl", "BillingMode": "PAY_PER_REQUEST"}),
     );
     assert_eq!(code, "ResourceInUseException");
     assert_eq!(
         msg,
-        "Attempt to change a resource which is still in use: Table is being updated: t"
+        "Attempt to change a resource which is still in use: Table is being updated: tbl"
     );
     env.settle();
-    assert_eq!(env.status("t"), "ACTIVE");
-    let (_, msg) = env.err("UpdateTable", json!({"TableName": "t", "ProvisionedThroughput": {"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}}));
+    assert_eq!(env.status("tbl"), "ACTIVE");
+    let (_, msg) = env.err("UpdateTable", json!({"TableName": "tbl", "ProvisionedThroughput": {"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}}));
     assert!(
         msg.starts_with("The provided throughput for the table will not change")
             || msg.starts_with("The provisioned throughput for the table will not change")
     );
     env.ok(
         "UpdateTable",
-        json!({"TableName": "t", "BillingMode": "PAY_PER_REQUEST"}),
+        json!({"TableName": "tbl", "BillingMode": "PAY_PER_REQUEST"}),
     );
     env.settle();
-    let d = env.ok("DescribeTable", json!({"TableName": "t"}));
+    let d = env.ok("DescribeTable", json!({"TableName": "tbl"}));
     assert_eq!(
         d["Table"]["BillingModeSummary"]["BillingMode"],
         "PAY_PER_REQUEST"
@@ -221,14 +221,14 @@ fn update_table_goes_through_updating_and_changes_throughput() {
 #[test]
 fn gsi_added_by_update_table_is_backfilled() {
     let env = Env::new();
-    env.simple_table("t");
-    env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "color": {"S": "red"}}}));
+    env.simple_table("tbl");
+    env.ok("PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "color": {"S": "red"}}}));
     env.ok(
         "PutItem",
-        json!({"TableName": "t", "Item": {"pk": {"S": "b"}, "sk": {"N": "1"}}}),
+        json!({"TableName": "tbl", "Item": {"pk": {"S": "b"}, "sk": {"N": "1"}}}),
     );
     let out = env.ok("UpdateTable", json!({
-        "TableName": "t",
+        "TableName": "tbl",
         "AttributeDefinitions": [{"AttributeName": "color", "AttributeType": "S"}],
         "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "byColor", "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}}]
     }));
@@ -237,29 +237,29 @@ fn gsi_added_by_update_table_is_backfilled() {
         "CREATING"
     );
     env.settle();
-    let d = env.ok("DescribeTable", json!({"TableName": "t"}));
+    let d = env.ok("DescribeTable", json!({"TableName": "tbl"}));
     assert_eq!(
         d["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"],
         "ACTIVE"
     );
     assert_eq!(d["Table"]["GlobalSecondaryIndexes"][0]["ItemCount"], 1);
-    let q = env.ok("Query", json!({"TableName": "t", "IndexName": "byColor", "KeyConditionExpression": "color = :c", "ExpressionAttributeValues": {":c": {"S": "red"}}}));
+    let q = env.ok("Query", json!({"TableName": "tbl", "IndexName": "byColor", "KeyConditionExpression": "color = :c", "ExpressionAttributeValues": {":c": {"S": "red"}}}));
     assert_eq!(q["Count"], 1);
     // Delete it again.
-    env.ok("UpdateTable", json!({"TableName": "t", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "byColor"}}]}));
+    env.ok("UpdateTable", json!({"TableName": "tbl", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "byColor"}}]}));
     env.settle();
-    let d = env.ok("DescribeTable", json!({"TableName": "t"}));
+    let d = env.ok("DescribeTable", json!({"TableName": "tbl"}));
     assert!(d["Table"].get("GlobalSecondaryIndexes").is_none());
 }
 
 #[test]
 fn delete_respects_deletion_protection_then_removes_the_table() {
     let env = Env::new();
-    let mut input = keyed("t");
+    let mut input = keyed("tbl");
     input["DeletionProtectionEnabled"] = json!(true);
     env.table(input);
     assert_eq!(
-        env.err("DeleteTable", json!({"TableName": "t"})),
+        env.err("DeleteTable", json!({"TableName": "tbl"})),
         (
             "ValidationException".into(),
             "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".into()
@@ -267,24 +267,24 @@ fn delete_respects_deletion_protection_then_removes_the_table() {
     );
     let out = env.ok(
         "UpdateTable",
-        json!({"TableName": "t", "DeletionProtectionEnabled": false}),
+        json!({"TableName": "tbl", "DeletionProtectionEnabled": false}),
     );
     assert_eq!(out["TableDescription"]["TableStatus"], "ACTIVE");
     env.ok(
         "PutItem",
-        json!({"TableName": "t", "Item": {"id": {"S": "x"}}}),
+        json!({"TableName": "tbl", "Item": {"id": {"S": "x"}}}),
     );
-    let out = env.ok("DeleteTable", json!({"TableName": "t"}));
+    let out = env.ok("DeleteTable", json!({"TableName": "tbl"}));
     assert_eq!(out["TableDescription"]["TableStatus"], "DELETING");
     assert_eq!(out["TableDescription"]["ItemCount"], 1);
     env.settle();
     assert_eq!(
-        env.err("DescribeTable", json!({"TableName": "t"})).0,
+        env.err("DescribeTable", json!({"TableName": "tbl"})).0,
         "ResourceNotFoundException"
     );
     // A new incarnation starts empty.
-    env.table(keyed("t"));
-    let s = env.ok("Scan", json!({"TableName": "t"}));
+    env.table(keyed("tbl"));
+    let s = env.ok("Scan", json!({"TableName": "tbl"}));
     assert_eq!(s["Count"], 0);
 }
 

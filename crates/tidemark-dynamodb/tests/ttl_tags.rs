@@ -11,31 +11,31 @@ use serde_json::json;
 fn expired_items_disappear_as_the_clock_passes_their_ttl() {
     let env = Env::new();
     env.engine.set_frozen(true).unwrap();
-    env.simple_table("t");
-    let d = env.ok("DescribeTimeToLive", json!({"TableName": "t"}));
+    env.simple_table("tbl");
+    let d = env.ok("DescribeTimeToLive", json!({"TableName": "tbl"}));
     assert_eq!(d["TimeToLiveDescription"]["TimeToLiveStatus"], "DISABLED");
-    let out = env.ok("UpdateTimeToLive", json!({"TableName": "t", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}));
+    let out = env.ok("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}));
     assert_eq!(
         out["TimeToLiveSpecification"],
         json!({"Enabled": true, "AttributeName": "exp"})
     );
     assert_eq!(
-        env.err("UpdateTimeToLive", json!({"TableName": "t", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}})).1,
+        env.err("UpdateTimeToLive", json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}})).1,
         "TimeToLive is already enabled"
     );
     let now = env.engine.now().as_second();
     let put = |sk: i64, exp: serde_json::Value| {
-        env.ok("PutItem", json!({"TableName": "t", "Item": {"pk": {"S": "a"}, "sk": {"N": sk.to_string()}, "exp": exp}}));
+        env.ok("PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": sk.to_string()}, "exp": exp}}));
     };
     put(1, json!({"N": (now + 100).to_string()}));
     put(2, json!({"N": (now + 100_000).to_string()}));
     put(3, json!({"S": "not a number: never expires"}));
     put(4, json!({"N": (now - 6 * 365 * 86_400).to_string()}));
     env.settle();
-    assert_eq!(env.ok("Scan", json!({"TableName": "t"}))["Count"], 4);
+    assert_eq!(env.ok("Scan", json!({"TableName": "tbl"}))["Count"], 4);
     // The sweeper wakes at the earliest expiry it saw: 100 s later item 1 is gone.
     env.engine.advance(100).unwrap();
-    let left = env.ok("Scan", json!({"TableName": "t"}));
+    let left = env.ok("Scan", json!({"TableName": "tbl"}));
     let sks: Vec<&str> = left["Items"]
         .as_array()
         .unwrap()
@@ -45,10 +45,10 @@ fn expired_items_disappear_as_the_clock_passes_their_ttl() {
     // Item 1 expired; 2 is in the future; 3 is not a Number; 4 is over five years old.
     assert_eq!(sks, ["2", "3", "4"]);
     assert_eq!(
-        env.ok("DescribeTable", json!({"TableName": "t"}))["Table"]["ItemCount"],
+        env.ok("DescribeTable", json!({"TableName": "tbl"}))["Table"]["ItemCount"],
         3
     );
-    let d = env.ok("DescribeTimeToLive", json!({"TableName": "t"}));
+    let d = env.ok("DescribeTimeToLive", json!({"TableName": "tbl"}));
     assert_eq!(
         d["TimeToLiveDescription"],
         json!({"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"})
@@ -58,8 +58,8 @@ fn expired_items_disappear_as_the_clock_passes_their_ttl() {
 #[test]
 fn tags_add_replace_and_remove() {
     let env = Env::new();
-    env.simple_table("t");
-    let arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t";
+    env.simple_table("tbl");
+    let arn = "arn:aws:dynamodb:us-east-1:123456789012:table/tbl";
     env.ok("TagResource", json!({"ResourceArn": arn, "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}));
     env.ok(
         "TagResource",
