@@ -20,6 +20,7 @@ import traceback
 from importlib.metadata import version
 from pathlib import Path
 
+import backup  # noqa: F401  (registers backup_restore)
 import cli  # noqa: F401  (registers cli_invocation)
 import dynamo  # noqa: F401  (registers put_item, get_item)
 import planned  # noqa: F401  (registers the placeholders)

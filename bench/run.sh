@@ -4,7 +4,8 @@
 # Arguments pass through to run.py (e.g. --quick, --only cold_start, --targets moto).
 # Set BENCH_SKIP_BUILD=1 to benchmark an existing target/release/tidemark as is.
 # Optional: `wrk` on PATH (Debian: apt-get install wrk) adds the C load-generator rows;
-# BENCH_VAULT_MIB (default 1024) sizes the vault run.
+# BENCH_VAULT_MIB (default 1024) sizes the vault run; BENCH_REDSHIFT_MIB (default 1024) the
+# Redshift cluster volume.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$("$root/scripts/venv.sh")"

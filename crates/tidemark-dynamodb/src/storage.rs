@@ -293,3 +293,342 @@ fn delete_prefix(txn: &mut dyn WriteTxn, table: &str, prefix: &[u8]) -> DdbResul
     txn.delete_range(table, Bound::Included(prefix), end)?;
     Ok(())
 }
+
+// Bulk loading (restores into a fresh CREATING table). The stored item JSON a backup holds is
+// exactly what `apply_write` wrote, so a restore writes it back verbatim under the target's
+// key and adds only what the target's indexes need; the counters are added per batch.
+
+/// The storage key in `table` of an item given as stored item JSON, reading only up to its
+/// last key attribute: the attributes before it are skipped unparsed, those after it are not
+/// read at all (the caller vouches for the record's bytes, e.g. the vault verified them).
+pub fn stored_item_key(table: &TableRecord, bytes: &[u8]) -> DdbResult<Vec<u8>> {
+    use serde::de::DeserializeSeed;
+    let names = table.key.names();
+    let mut parts = vec![None; names.len()];
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result = KeyAttrs {
+        names: &names,
+        parts: &mut parts,
+    }
+    .deserialize(&mut de);
+    // Stopping at the last key attribute leaves the rest of the object unread, which the
+    // JSON reader reports as an error; the key parts are complete then, so it is moot.
+    let mut k = table_prefix(&table.table_id);
+    for part in parts {
+        match part {
+            Some(p) => k.extend(p),
+            None => {
+                return Err(match result {
+                    Err(e) => DdbError::internal(e),
+                    Ok(()) => DdbError::internal("item without its key"),
+                });
+            }
+        }
+    }
+    Ok(k)
+}
+
+/// Reads a stored item's top-level map until every attribute in `names` was found, putting
+/// each one's `encode_key_part` in `parts` (same order; stays `None` if absent or not S/N/B).
+struct KeyAttrs<'a> {
+    names: &'a [&'a str],
+    parts: &'a mut [Option<Vec<u8>>],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyAttrs<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyAttrs<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a stored item (a JSON object)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut missing = self.names.len();
+        while missing > 0 {
+            let Some(slot) = map.next_key_seed(NameSlot(self.names))? else {
+                break;
+            };
+            match slot {
+                Some(i) if self.parts[i].is_none() => {
+                    self.parts[i] = map.next_value_seed(KeyPart)?;
+                    missing -= 1;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A key attribute's value (`{"S": ..}`, `{"N": ..}` or `{"B": ..}`) as `encode_key_part`
+/// encodes it; `None` for any other type.
+struct KeyPart;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyPart {
+    type Value = Option<Vec<u8>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyPart {
+    type Value = Option<Vec<u8>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an attribute value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use crate::attr::{AttributeValue, Base64Bytes, Number, encode_key_part};
+        use serde::de::Error;
+        let mut out = None;
+        while let Some(tag) = map.next_key::<TypeTag>()? {
+            let value = match tag {
+                TypeTag::S => Some(AttributeValue::S(map.next_value()?)),
+                TypeTag::N => {
+                    let n: String = map.next_value()?;
+                    Some(AttributeValue::N(
+                        Number::parse(&n).map_err(A::Error::custom)?,
+                    ))
+                }
+                TypeTag::B => Some(AttributeValue::B(map.next_value::<Base64Bytes>()?.0)),
+                TypeTag::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    None
+                }
+            };
+            out = value.as_ref().and_then(encode_key_part);
+        }
+        Ok(out)
+    }
+}
+
+/// The type tag of an attribute value, as far as keys care.
+enum TypeTag {
+    S,
+    N,
+    B,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for TypeTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = TypeTag;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an attribute type")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TypeTag, E> {
+                Ok(match v {
+                    "S" => TypeTag::S,
+                    "N" => TypeTag::N,
+                    "B" => TypeTag::B,
+                    _ => TypeTag::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// An attribute name, as its position in the wanted names (without allocating).
+struct NameSlot<'a>(&'a [&'a str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for NameSlot<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for NameSlot<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an attribute name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|n| *n == v))
+    }
+}
+
+/// One secondary-index entry of an item, as `apply_write` would write it.
+#[derive(Debug, Clone)]
+pub struct IndexEntry {
+    /// Position of the index in `table.lsis` then `table.gsis`.
+    pub index: usize,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    /// Item size of the projection (the index's counter).
+    pub bytes: i64,
+}
+
+/// The maintained secondary indexes of `table`, LSIs then GSIs (the order [`IndexEntry`]
+/// counts in).
+pub fn maintained_indexes(table: &TableRecord) -> impl Iterator<Item = (usize, &IndexDef)> {
+    table
+        .lsis
+        .iter()
+        .chain(table.gsis.iter())
+        .enumerate()
+        .filter(|(_, i)| i.maintained())
+}
+
+/// The entries of `item` in every maintained index of `table` (sparse: an item without an
+/// index's key attributes has no entry there).
+pub fn index_entries(table: &TableRecord, item: &Item) -> DdbResult<Vec<IndexEntry>> {
+    let mut out = Vec::new();
+    for (i, index) in maintained_indexes(table) {
+        if let Some(key) = index_key(table, index, item) {
+            let p = project_for_index(table, index, item);
+            out.push(IndexEntry {
+                index: i,
+                key,
+                value: encode_item(&p)?,
+                bytes: item_size(&p) as i64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Adds to the counters of a table (`index` = None) or one of its indexes.
+pub fn add_counts(
+    txn: &mut dyn WriteTxn,
+    table_id: &str,
+    index: Option<&str>,
+    items: i64,
+    bytes: i64,
+) -> DdbResult<()> {
+    add_stats(txn, table_id, index, items, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attr::parse_item_json;
+
+    fn table() -> TableRecord {
+        let key = |h: &str, ht: &str, r: Option<(&str, &str)>| {
+            serde_json::json!({
+                "hash": {"name": h, "ty": ht},
+                "range": r.map(|(n, t)| serde_json::json!({"name": n, "ty": t})),
+            })
+        };
+        let index =
+            |name: &str, k: serde_json::Value, projection: &str, include: Option<&[&str]>| {
+                serde_json::json!({
+                    "name": name, "key": k, "projection_type": projection,
+                    "non_key_attributes": include, "status": "ACTIVE", "throughput": null,
+                })
+            };
+        serde_json::from_value(serde_json::json!({
+            "name": "t", "table_id": "id", "arn": "arn", "status": "CREATING", "created_ms": 0,
+            "attribute_definitions": [], "key": key("pk", "S", Some(("sk", "N"))),
+            "billing_mode": "PAY_PER_REQUEST", "last_pay_per_request_ms": null,
+            "throughput": {"read": 0, "write": 0, "last_increase_ms": null,
+                           "last_decrease_ms": null, "decreases_today": 0},
+            "lsis": [index("l", key("pk", "S", Some(("b", "B"))), "KEYS_ONLY", None)],
+            "gsis": [index("g", key("g", "S", None), "INCLUDE", Some(&["x"]))],
+            "stream": null, "sse": null, "table_class": null, "table_class_updated_ms": null,
+            "deletion_protection": false, "tags": [], "ttl": null,
+        }))
+        .unwrap()
+    }
+
+    /// The key read from stored JSON alone is the key of the decoded item, whatever the
+    /// attribute order, nesting or escapes around the key attributes.
+    #[test]
+    fn stored_item_key_equals_item_key() {
+        let t = table();
+        for text in [
+            r#"{"pk":{"S":"a"},"sk":{"N":"1"}}"#,
+            r#"{"m":{"M":{"pk":{"S":"no"},"sk":{"N":"9"}}},"sk":{"N":"-1.50E3"},"pk":{"S":"\u00e9\"x\u0000"}}"#,
+            r#"{"l":{"L":[{"S":"pk"},{"N":"2"}]},"pk":{"S":"b"},"x":{"SS":["pk"]},"sk":{"N":"0"}}"#,
+        ] {
+            let item = parse_item_json(text).unwrap();
+            let stored = encode_item(&item).unwrap();
+            assert_eq!(
+                stored_item_key(&t, &stored).unwrap(),
+                item_key(&t, &item).unwrap()
+            );
+        }
+        let no_range = encode_item(&parse_item_json(r#"{"pk":{"S":"a"}}"#).unwrap()).unwrap();
+        assert!(stored_item_key(&t, &no_range).is_err());
+        assert!(stored_item_key(&t, b"[1]").is_err());
+        let wrong_type =
+            encode_item(&parse_item_json(r#"{"pk":{"SS":["a"]},"sk":{"N":"1"}}"#).unwrap())
+                .unwrap();
+        assert!(stored_item_key(&t, &wrong_type).is_err());
+    }
+
+    /// The index entries a bulk load writes are those `apply_write` writes, counters too.
+    #[test]
+    fn index_entries_match_apply_write() {
+        use tidemark_store::{MemStore, Store};
+        let t = table();
+        let store = MemStore::new();
+        let items = [
+            r#"{"pk":{"S":"a"},"sk":{"N":"1"},"b":{"B":"AAE="},"g":{"S":"x"},"x":{"N":"5"},"y":{"S":"no"}}"#,
+            r#"{"pk":{"S":"a"},"sk":{"N":"2"},"g":{"S":"y"}}"#,
+            r#"{"pk":{"S":"b"},"sk":{"N":"3"},"b":{"B":"AQ=="}}"#,
+            r#"{"pk":{"S":"c"},"sk":{"N":"4"}}"#,
+        ]
+        .map(|s| parse_item_json(s).unwrap());
+        let mut txn = store.write().unwrap();
+        for item in &items {
+            apply_write(
+                &mut *txn,
+                &t,
+                &item_key(&t, item).unwrap(),
+                None,
+                Some(item),
+            )
+            .unwrap();
+        }
+        txn.commit().unwrap();
+        let read = store.read().unwrap();
+        let written: Vec<_> = read
+            .scan_prefix(INDEX_TABLE, &table_prefix("id"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut entries: Vec<IndexEntry> = Vec::new();
+        for item in &items {
+            entries.extend(index_entries(&t, item).unwrap());
+        }
+        let mut got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect();
+        got.sort();
+        assert_eq!(got, written);
+        for (i, index) in maintained_indexes(&t) {
+            let mine = entries.iter().filter(|e| e.index == i);
+            let want = stats(&*read, "id", Some(&index.name)).unwrap();
+            assert_eq!(mine.clone().count() as i64, want.items, "{}", index.name);
+            assert_eq!(
+                mine.map(|e| e.bytes).sum::<i64>(),
+                want.bytes,
+                "{}",
+                index.name
+            );
+        }
+    }
+}

@@ -3,12 +3,14 @@
 use std::collections::VecDeque;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use redb::{
     Database, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
     ReadableTableMetadata, TableDefinition, TableError, TableHandle, WriteTransaction,
 };
 
+use crate::group_commit::GroupCommit;
 use crate::{
     Entry, EntryIter, FORMAT_VERSION, ReadTxn, Reads, Store, StoreError, WriteTxn,
     check_table_name, range_is_empty,
@@ -31,10 +33,26 @@ fn def(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
     TableDefinition::new(name)
 }
 
-/// The redb-backed store. Every commit is `Durability::Immediate`: durable once `commit`
-/// returns.
+/// redb's page cache (read cache plus write buffer). redb's default is 1 GiB, which a large
+/// table's scan (a backup) or load (a restore) fills, growing the process by as much; with
+/// this cap the memory a long backup or restore takes no longer grows with the table. In
+/// memory the cached pages are copies of the backend's own bytes, so a cap costs little
+/// there either.
+const CACHE_BYTES: usize = 64 << 20;
+
+/// In memory, every this-many commits is a durable one, so redb can reuse the pages that
+/// non-durable commits freed (it recycles them only at a durable commit).
+const MEMORY_DURABLE_EVERY: u64 = 64;
+
+/// The redb-backed store. On disk, `commit` returns once the commit is fsynced (group
+/// commit: concurrent writers share one fsync, see `group_commit.rs`). In memory, commits
+/// skip redb's durable-commit work, which protects nothing there.
 pub struct RedbStore {
-    db: Database,
+    db: Arc<Database>,
+    /// `None` for the in-memory backend.
+    pub(crate) group: Option<Arc<GroupCommit>>,
+    /// Commits so far (in memory only): picks the periodic durable commit.
+    memory_commits: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -52,11 +70,18 @@ impl RedbStore {
             source,
         })?;
         let path = dir.join(CATALOG_FILE);
-        let db = Database::create(&path).map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        let store = Self { db };
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        let store = Self {
+            db: Arc::new(db),
+            group: Some(Arc::default()),
+            memory_commits: Default::default(),
+        };
         store.check_format(&path)?;
         Ok(store)
     }
@@ -64,12 +89,17 @@ impl RedbStore {
     /// A store that never touches disk (redb's in-memory backend).
     pub fn in_memory() -> Result<Self, StoreError> {
         let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(|source| StoreError::Open {
                 path: PathBuf::from("<memory>"),
                 source,
             })?;
-        let store = Self { db };
+        let store = Self {
+            db: Arc::new(db),
+            group: None,
+            memory_commits: Default::default(),
+        };
         store.check_format(Path::new("<memory>"))?;
         Ok(store)
     }
@@ -152,6 +182,33 @@ fn commit(mut txn: WriteTransaction) -> Result<(), StoreError> {
     txn.commit().map_err(StoreError::backend("commit"))
 }
 
+impl RedbStore {
+    /// Commits a write transaction under the store's durability promise.
+    fn commit_write(&self, mut txn: WriteTransaction) -> Result<(), StoreError> {
+        let Some(group) = &self.group else {
+            let n = self
+                .memory_commits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let durability = if n.is_multiple_of(MEMORY_DURABLE_EVERY) {
+                Durability::Immediate
+            } else {
+                Durability::None
+            };
+            txn.set_durability(durability)
+                .map_err(StoreError::backend("set durability"))?;
+            return txn.commit().map_err(StoreError::backend("commit"));
+        };
+        txn.set_durability(Durability::None)
+            .map_err(StoreError::backend("set durability"))?;
+        txn.commit().map_err(StoreError::backend("commit"))?;
+        let ticket = group.committed();
+        if crate::group_commit::defer(&self.db, group, ticket) {
+            return Ok(());
+        }
+        group.wait_durable(&self.db, ticket)
+    }
+}
+
 impl Store for RedbStore {
     fn read(&self) -> Result<Box<dyn ReadTxn>, StoreError> {
         let txn = self
@@ -166,7 +223,7 @@ impl Store for RedbStore {
             .db
             .begin_write()
             .map_err(StoreError::backend("begin write"))?;
-        Ok(Box::new(RedbWrite { txn }))
+        Ok(Box::new(RedbWrite { txn, store: self }))
     }
 }
 
@@ -250,11 +307,12 @@ impl Reads for RedbRead {
 
 impl ReadTxn for RedbRead {}
 
-struct RedbWrite {
+struct RedbWrite<'s> {
     txn: WriteTransaction,
+    store: &'s RedbStore,
 }
 
-impl RedbWrite {
+impl RedbWrite<'_> {
     /// Opens `table` for writing (creating it). Reads in a write transaction also go
     /// through here; an empty table left behind is invisible by the store's model.
     fn table(
@@ -268,7 +326,7 @@ impl RedbWrite {
     }
 }
 
-impl Reads for RedbWrite {
+impl Reads for RedbWrite<'_> {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let t = self.table(table)?;
         Ok(t.get(key)
@@ -321,7 +379,7 @@ impl Reads for RedbWrite {
     }
 }
 
-impl WriteTxn for RedbWrite {
+impl WriteTxn for RedbWrite<'_> {
     fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         let mut t = self.table(table)?;
         t.insert(key, value).map_err(StoreError::backend("put"))?;
@@ -368,7 +426,8 @@ impl WriteTxn for RedbWrite {
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        commit(self.txn)
+        let RedbWrite { txn, store } = *self;
+        store.commit_write(txn)
     }
 }
 
@@ -377,7 +436,7 @@ impl WriteTxn for RedbWrite {
 /// instead each page reopens the table and resumes after the last key returned. The
 /// iterator borrows the transaction immutably, so no write can happen while it lives.
 struct WriteRange<'a> {
-    write: &'a RedbWrite,
+    write: &'a RedbWrite<'a>,
     table: String,
     lower: Bound<Vec<u8>>,
     upper: Bound<Vec<u8>>,

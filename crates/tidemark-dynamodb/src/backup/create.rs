@@ -13,7 +13,6 @@ use super::arn;
 use super::describe::details;
 use super::error::{BkError, BkResult};
 use super::{BackupRecord, Backups};
-use crate::attr::item_size;
 use crate::service::DynamoDbService;
 use crate::storage;
 use crate::table::{self, Status};
@@ -102,13 +101,17 @@ fn discard(store: &dyn Store, r: &BackupRef) -> BkResult<()> {
     Ok(())
 }
 
-/// Streams the snapshot's items into the vault; returns (manifest id, size in bytes).
+/// Streams the snapshot's items into the vault; returns the manifest id.
+///
+/// Records are the stored item JSON, copied verbatim without decoding: the backup's size is
+/// the snapshot's item-bytes counter (`source_bytes`, DynamoDB item sizes), which every
+/// write maintains in the same transaction as the item, so it is exact for this snapshot.
 fn copy_items(
     backups: &Backups,
     snap: &dyn Reads,
     b: &BackupRecord,
     account: &str,
-) -> BkResult<(String, i64)> {
+) -> BkResult<String> {
     let meta = serde_json::json!({
         "kind": "dynamodb-backup",
         "backup_arn": b.arn,
@@ -117,15 +120,23 @@ fn copy_items(
     let mut w = backups
         .vault()?
         .writer(account, meta, Some(b.source_bytes.max(0) as u64))?;
-    let mut size = 0i64;
     let prefix = storage::table_prefix(&b.source.table_id);
+    let mut items = 0i64;
     for e in snap.scan_prefix(storage::ITEMS_TABLE, &prefix)? {
         let (_, v) = e?;
-        size += item_size(&storage::decode_item(&v)?) as i64;
         w.write_record(&v)?;
+        items += 1;
+    }
+    // The counters and the items come from the same snapshot: a mismatch is a bug in the
+    // counters, and the backup would then report a wrong size.
+    if items != b.source_items {
+        return Err(BkError::internal(format!(
+            "the snapshot holds {items} items but its counter says {}",
+            b.source_items
+        )));
     }
     let (id, _) = w.finish()?;
-    Ok((id.to_string(), size))
+    Ok(id.to_string())
 }
 
 struct CreateJob {
@@ -146,14 +157,14 @@ impl CreateJob {
                 "the backup's snapshot is gone (the server restarted before the copy ran)",
             ));
         };
-        let (manifest, size) = copy_items(&self.backups, &*snap, &b, &r.account)?;
+        let manifest = copy_items(&self.backups, &*snap, &b, &r.account)?;
         drop(snap);
         let mut txn = self.store.write()?;
         let Some(mut b) = super::load(&*txn, &r.key())? else {
             return Ok(());
         };
         b.status = "AVAILABLE".into();
-        b.size_bytes = size;
+        b.size_bytes = b.source_bytes;
         b.manifest = Some(manifest);
         super::save(&mut *txn, &r.key(), &b)?;
         txn.commit()?;

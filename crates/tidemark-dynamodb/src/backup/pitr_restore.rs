@@ -1,6 +1,7 @@
 //! RestoreTableToPointInTime (reference §2.11), validated in the reference's order; the
-//! items are the source's state at the resolved time (`pitr::items_at`), written by the
-//! shared restore job. Settings come from the source's current definition plus overrides.
+//! items are the source's state at the resolved time (`pitr::items_at_stream`), written by
+//! the shared restore job. Settings come from the source's current definition plus
+//! overrides.
 
 use tidemark_core::RequestContext;
 use tidemark_model::dynamodb as m;
