@@ -46,6 +46,7 @@ mod group_commit;
 pub mod keys;
 mod mem_store;
 mod redb_store;
+mod segmented;
 
 use std::ops::Bound;
 

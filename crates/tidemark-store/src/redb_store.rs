@@ -11,6 +11,7 @@ use redb::{
 };
 
 use crate::group_commit::GroupCommit;
+use crate::segmented::SegmentedBackend;
 use crate::{
     Entry, EntryIter, FORMAT_VERSION, ReadTxn, Reads, Store, StoreError, WriteTxn,
     check_table_name, range_is_empty,
@@ -86,11 +87,11 @@ impl RedbStore {
         Ok(store)
     }
 
-    /// A store that never touches disk (redb's in-memory backend).
+    /// A store that never touches disk (redb over [`SegmentedBackend`]).
     pub fn in_memory() -> Result<Self, StoreError> {
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
-            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .create_with_backend(SegmentedBackend::default())
             .map_err(|source| StoreError::Open {
                 path: PathBuf::from("<memory>"),
                 source,
