@@ -131,6 +131,19 @@ pub fn describe(txn: &dyn Reads, t: &TableRecord) -> DdbResult<m::TableDescripti
             })
             .transpose()?,
         deletion_protection_enabled: Some(t.deletion_protection),
+        restore_summary: t
+            .restore
+            .as_ref()
+            .filter(|_| t.status == crate::table::Status::Creating)
+            .map(|r| -> DdbResult<_> {
+                Ok(m::RestoreSummary {
+                    source_backup_arn: r.source_backup_arn.clone(),
+                    source_table_arn: r.source_table_arn.clone(),
+                    restore_date_time: Some(timestamp(r.restore_ms)?),
+                    restore_in_progress: Some(true),
+                })
+            })
+            .transpose()?,
         ..Default::default()
     })
 }

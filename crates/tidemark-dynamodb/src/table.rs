@@ -152,6 +152,19 @@ pub struct TableRecord {
     /// change log (see `storage::apply_write`). Absent in older records.
     #[serde(default)]
     pub change_log: bool,
+    /// A restore target's RestoreSummary, which DescribeTable shows while the table is
+    /// CREATING (AWS drops it once the table is ACTIVE). Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreInfo>,
+}
+
+/// Where a restore target's data comes from (its RestoreSummary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreInfo {
+    pub source_backup_arn: Option<String>,
+    pub source_table_arn: Option<String>,
+    /// The instant restored: the backup's creation time or the PITR restore time.
+    pub restore_ms: i64,
 }
 
 impl TableRecord {

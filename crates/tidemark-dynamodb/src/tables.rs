@@ -143,6 +143,7 @@ pub fn create_table(
             .collect(),
         ttl: None,
         change_log: false,
+        restore: None,
     };
     // Load, check state, change, save.
     let mut txn = s.store.write()?;

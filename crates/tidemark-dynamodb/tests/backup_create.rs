@@ -95,7 +95,17 @@ fn backup_size_is_the_sum_of_item_sizes_at_the_request() {
     let table = env.ok("DescribeTable", json!({"TableName": "tbl"}));
     let size = table["Table"]["TableSizeBytes"].as_i64().unwrap();
     assert!(size > 0);
-    let arn = backup(&env, "tbl", "bk1");
+    let out = env.ok(
+        "CreateBackup",
+        json!({"TableName": "tbl", "BackupName": "bk1"}),
+    );
+    // The response (still CREATING) already carries the real size.
+    assert_eq!(out["BackupDetails"]["BackupStatus"], "CREATING");
+    assert_eq!(out["BackupDetails"]["BackupSizeBytes"], size);
+    let arn = out["BackupDetails"]["BackupArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // Written after the request: not in the backup.
     put(&env, "tbl", "c", 3, "late");
     env.settle();

@@ -98,7 +98,11 @@ fn restore_creates_the_table_with_items_and_indexes() {
         d["RestoreSummary"]["SourceTableArn"],
         "arn:aws:dynamodb:us-east-1:123456789012:table/src"
     );
-    // While CREATING: item APIs say not found; the backup is in use.
+    // While CREATING: DescribeTable shows the same RestoreSummary (§2.10); item APIs say
+    // not found; the backup is in use.
+    let during = env.ok("DescribeTable", json!({"TableName": "dst"}));
+    assert_eq!(during["Table"]["TableStatus"], "CREATING");
+    assert_eq!(during["Table"]["RestoreSummary"], d["RestoreSummary"]);
     assert_eq!(
         env.err(
             "GetItem",

@@ -65,7 +65,8 @@ pub fn create_backup(
         status: "CREATING".into(),
         created_ms: now_ms,
         expiry_ms: None,
-        size_bytes: 0,
+        // The real size at the marker (reference §2.3 item 6, [E] default), known now.
+        size_bytes: stats.bytes,
         source: t,
         source_items: stats.items,
         source_bytes: stats.bytes,

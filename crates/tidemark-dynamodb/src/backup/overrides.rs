@@ -181,5 +181,6 @@ pub fn target_record(
         tags: Vec::new(),
         ttl: None,
         change_log: false,
+        restore: None,
     })
 }

@@ -105,10 +105,18 @@ pub(super) fn begin(
     };
     let bytes = serde_json::to_vec(&job).map_err(BkError::internal)?;
     txn.put(RESTORES_TABLE, &key, &bytes)?;
-    table::save(txn, ctx, record)?;
-    let mut d = crate::describe::describe(txn, record)?;
-    d.restore_summary = Some(summary);
-    Ok(d)
+    let record = TableRecord {
+        restore: Some(crate::table::RestoreInfo {
+            source_backup_arn: summary.source_backup_arn,
+            source_table_arn: summary.source_table_arn,
+            restore_ms: summary
+                .restore_date_time
+                .map_or(0, |t| t.0.as_millisecond()),
+        }),
+        ..record.clone()
+    };
+    table::save(txn, ctx, &record)?;
+    Ok(crate::describe::describe(txn, &record)?)
 }
 
 pub(super) fn submit(s: &DynamoDbService, ctx: &RequestContext, target: &str) -> BkResult<()> {
@@ -357,6 +365,7 @@ impl Restorer {
                         storage::add_counts(&mut *txn, id, Some(&index.name), c.items, c.bytes)?;
                     }
                     target.status = Status::Active;
+                    target.restore = None;
                     table::save_key(&mut *txn, key, &target)?;
                     release(&mut *txn, key, job)?;
                     txn.commit()?;

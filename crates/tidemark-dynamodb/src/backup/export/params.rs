@@ -177,6 +177,7 @@ pub fn record_from_parameters(
         tags: Vec::new(),
         ttl: None,
         change_log: false,
+        restore: None,
     })
 }
 
