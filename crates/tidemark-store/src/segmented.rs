@@ -1,4 +1,4 @@
-//! [`SegmentedBackend`]: redb's storage for `--in-memory`, in fixed 16 MiB segments.
+//! [`SegmentedBackend`]: redb's storage for `--in-memory`, in fixed 1 MiB segments.
 //!
 //! redb's own `InMemoryBackend` keeps the database in one `Vec`; each time the database
 //! outgrows it, the whole database is copied and the new tail zero-filled. A large restore
@@ -14,7 +14,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use redb::StorageBackend;
 
 /// Bytes per segment.
-const SEGMENT: usize = 16 << 20;
+const SEGMENT: usize = 1 << 20;
 
 /// The database bytes: the logical length and the segments holding them (the last one may
 /// extend past the length; those bytes are always zero).
