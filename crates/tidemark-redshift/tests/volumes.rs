@@ -242,8 +242,8 @@ impl VolumeBackup for Observed {
     }
 }
 
-#[test]
-fn snapshot_and_restore_jobs_report_live_progress() {
+/// A service over on-disk volumes wrapped in [`Observed`], with a frozen clock.
+fn observed_harness(fail_restore: bool) -> (H, Arc<Observed>, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let store: Arc<dyn tidemark_store::Store> = Arc::new(MemStore::new());
     let engine = Arc::new(Engine::open(Arc::clone(&store)).unwrap());
@@ -253,12 +253,17 @@ fn snapshot_and_restore_jobs_report_live_progress() {
         inner: VaultVolumes::on_disk(Arc::clone(&store), vault(), tmp.path()),
         svc: OnceLock::new(),
         seen: Mutex::new(Vec::new()),
-        fail_restore: AtomicBool::new(false),
+        fail_restore: AtomicBool::new(fail_restore),
     });
     let svc = RedshiftService::with_volumes(store, Arc::clone(&engine), observed.clone());
     observed.svc.set(Arc::downgrade(&svc)).unwrap();
     engine.recover().unwrap();
-    let h = H { engine, svc };
+    (H { engine, svc }, observed, tmp)
+}
+
+#[test]
+fn snapshot_and_restore_jobs_report_live_progress() {
+    let (h, observed, tmp) = observed_harness(false);
     h.create_cluster("src", json!({"DBName": "sales"}));
     let big = noise(11, 4 << 20);
     h.svc
@@ -368,21 +373,7 @@ fn restore_shows_starting_before_the_job_runs() {
 
 #[test]
 fn a_failed_restore_leaves_an_incompatible_restore_cluster_that_can_be_deleted() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store: Arc<dyn tidemark_store::Store> = Arc::new(MemStore::new());
-    let engine = Arc::new(Engine::open(Arc::clone(&store)).unwrap());
-    engine.set_frozen(true).unwrap();
-    engine.set_time(t0()).unwrap();
-    let observed = Arc::new(Observed {
-        inner: VaultVolumes::on_disk(Arc::clone(&store), vault(), tmp.path()),
-        svc: OnceLock::new(),
-        seen: Mutex::new(Vec::new()),
-        fail_restore: AtomicBool::new(true),
-    });
-    let svc = RedshiftService::with_volumes(store, Arc::clone(&engine), observed.clone());
-    observed.svc.set(Arc::downgrade(&svc)).unwrap();
-    engine.recover().unwrap();
-    let h = H { engine, svc };
+    let (h, _observed, _tmp) = observed_harness(true);
     h.create_cluster("src", json!({}));
     h.ok(
         "CreateClusterSnapshot",
