@@ -262,6 +262,41 @@ pub fn lsis(
     Ok(out)
 }
 
+/// CreateTable's GlobalSecondaryIndexes (also import's): at most [`MAX_GSIS`], names unique
+/// among themselves and the table's `lsis`, each checked by [`gsi`] and created ACTIVE.
+pub fn gsis(
+    list: Option<&Vec<m::GlobalSecondaryIndex>>,
+    lsis: &[IndexDef],
+    defs: &[KeyPart],
+    pay_per_request: bool,
+) -> DdbResult<Vec<IndexDef>> {
+    let list = list.map_or(&[][..], Vec::as_slice);
+    if list.len() > MAX_GSIS {
+        // CreateTable reports this as a ValidationException (dynalite's createTable tests,
+        // recorded against DynamoDB); only UpdateTable uses LimitExceededException for it.
+        return Err(invalid(format!(
+            "GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+        )));
+    }
+    let mut gsis: Vec<IndexDef> = Vec::new();
+    for g in list {
+        let name = g.index_name.clone().unwrap_or_default();
+        if gsis.iter().chain(lsis).any(|i| i.name == name) {
+            return Err(invalid(format!("Duplicate index name: {name}")));
+        }
+        gsis.push(gsi(
+            &name,
+            g.key_schema.as_ref(),
+            g.projection.as_ref(),
+            g.provisioned_throughput.as_ref(),
+            defs,
+            pay_per_request,
+            Status::Active,
+        )?);
+    }
+    Ok(gsis)
+}
+
 /// One global secondary index definition.
 pub fn gsi(
     name: &str,

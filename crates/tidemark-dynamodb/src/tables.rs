@@ -75,34 +75,7 @@ pub fn create_table(
     )?;
     let ppr = billing_mode == "PAY_PER_REQUEST";
     let lsis = v::lsis(input.local_secondary_indexes.as_ref(), &defs, &key)?;
-    let mut gsis: Vec<IndexDef> = Vec::new();
-    if let Some(list) = &input.global_secondary_indexes {
-        if list.len() > v::MAX_GSIS {
-            // CreateTable reports this as a ValidationException (dynalite's createTable tests,
-            // recorded against DynamoDB); only UpdateTable uses LimitExceededException for it.
-            return Err(DdbError::validation(format!(
-                "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {}",
-                v::MAX_GSIS
-            )));
-        }
-        for g in list {
-            let gname = g.index_name.clone().unwrap_or_default();
-            if gsis.iter().chain(&lsis).any(|i| i.name == gname) {
-                return Err(DdbError::validation(format!(
-                    "One or more parameter values were invalid: Duplicate index name: {gname}"
-                )));
-            }
-            gsis.push(v::gsi(
-                &gname,
-                g.key_schema.as_ref(),
-                g.projection.as_ref(),
-                g.provisioned_throughput.as_ref(),
-                &defs,
-                ppr,
-                Status::Active,
-            )?);
-        }
-    }
+    let gsis = v::gsis(input.global_secondary_indexes.as_ref(), &lsis, &defs, ppr)?;
     let all: Vec<&IndexDef> = lsis.iter().chain(&gsis).collect();
     v::all_definitions_used(&defs, &key, &all)?;
     if let Some(st) = &input.stream_specification {

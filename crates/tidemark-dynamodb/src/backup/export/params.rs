@@ -130,30 +130,7 @@ pub fn record_from_parameters(
     let (billing_mode, throughput) =
         v::billing(p.billing_mode.as_deref(), p.provisioned_throughput.as_ref())?;
     let ppr = billing_mode == "PAY_PER_REQUEST";
-    let mut gsis: Vec<IndexDef> = Vec::new();
-    for g in p.global_secondary_indexes.iter().flatten() {
-        let gname = g.index_name.clone().unwrap_or_default();
-        if gsis.iter().any(|i| i.name == gname) {
-            return Err(PortError::Validation(format!(
-                "One or more parameter values were invalid: Duplicate index name: {gname}"
-            )));
-        }
-        gsis.push(v::gsi(
-            &gname,
-            g.key_schema.as_ref(),
-            g.projection.as_ref(),
-            g.provisioned_throughput.as_ref(),
-            &defs,
-            ppr,
-            Status::Active,
-        )?);
-    }
-    if gsis.len() > v::MAX_GSIS {
-        return Err(PortError::Validation(format!(
-            "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {}",
-            v::MAX_GSIS
-        )));
-    }
+    let gsis = v::gsis(p.global_secondary_indexes.as_ref(), &[], &defs, ppr)?;
     let all: Vec<&IndexDef> = gsis.iter().collect();
     v::all_definitions_used(&defs, &key, &all)?;
     Ok(TableRecord {
