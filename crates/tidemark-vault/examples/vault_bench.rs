@@ -1,7 +1,8 @@
 //! Benchmarks the vault on N MiB of table-like JSON records in a local-directory vault and
-//! prints one JSON line: store, re-store, read and 1%-changed-store figures next to the
-//! machine limits measured in the same run (disk write+fsync and read, and single-core
-//! FastCDC, BLAKE3, zstd compression and decompression), MB = 10^6 bytes.
+//! prints one JSON line: store, re-store, read and 1%-changed-store figures (stored with the
+//! first backup as parent, and once without, for comparison) next to the machine limits
+//! measured in the same run (disk write+fsync and read, and single-core FastCDC, BLAKE3,
+//! zstd compression and decompression), MB = 10^6 bytes.
 //!
 //! `cargo run --release -p tidemark-vault --example vault_bench -- --mib 1024 --dir /tmp/x`
 
@@ -151,8 +152,14 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn store(vault: &Vault, g: &Gen, meta: u32) -> BenchResult<(ManifestId, StoreStats)> {
-    let mut w = vault.writer(ACCT, serde_json::json!({ "bench": meta }), Some(g.total))?;
+fn store(
+    vault: &Vault,
+    g: &Gen,
+    meta: u32,
+    parent: Option<&ManifestId>,
+) -> BenchResult<(ManifestId, StoreStats)> {
+    let meta = serde_json::json!({ "bench": meta });
+    let mut w = vault.writer_with_parent(ACCT, parent, meta, Some(g.total))?;
     let mut err = None;
     g.each(|r| {
         if err.is_none() {
@@ -332,7 +339,7 @@ fn main() -> BenchResult<()> {
     // the higher of the two, so a quieter moment on the shared machine counts against us.
     let limits_before = cpu_limits(&sample, &chunker, level)?;
 
-    let (r, store_secs, store_cpu) = timed(|| store(&vault, &base, 1));
+    let (r, store_secs, store_cpu) = timed(|| store(&vault, &base, 1, None));
     let (id, stats) = r?;
     let count = Some(stats.records);
     let base = records(&pool, total, count, Change::None);
@@ -348,7 +355,7 @@ fn main() -> BenchResult<()> {
     let stored1 = pack_bytes(&packs_dir);
 
     // The same stream again: everything deduplicates, so this times chunking and hashing.
-    let (r, again_secs, _) = timed(|| store(&vault, &base, 2));
+    let (r, again_secs, _) = timed(|| store(&vault, &base, 2, None));
     let (_, again) = r?;
     assert_eq!(again.new_bytes, 0, "an identical stream must deduplicate");
 
@@ -372,25 +379,43 @@ fn main() -> BenchResult<()> {
     });
     assert_eq!(r?, stats.logical_bytes, "read back a different amount");
 
-    // 1% of the records changed, two ways; each compared with the vault as it then is.
+    // 1% of the records changed, two ways, stored with the first backup as parent (and the
+    // random pattern once more without it); each compared with the vault as it then is.
     let mut changed = serde_json::Map::new();
-    for (name, ch, meta) in [("runs", Change::Runs, 3), ("uniform", Change::Uniform, 4)] {
+    let mut delta_id = None;
+    for (name, ch, meta, parent) in [
+        ("runs", Change::Runs, 3, Some(&id)),
+        ("uniform", Change::Uniform, 4, Some(&id)),
+        ("uniform_no_parent", Change::Uniform, 5, None),
+    ] {
         let before = pack_bytes(&packs_dir);
         let g = records(&pool, total, count, ch);
         let mut n = 0u64;
         (0..stats.records).for_each(|i| n += u64::from(ch.hits(i)));
-        let (r, secs, _) = timed(|| store(&vault, &g, meta));
-        let (_, s) = r?;
+        let (r, secs, cpu) = timed(|| store(&vault, &g, meta, parent));
+        let (cid, s) = r?;
+        assert_eq!(s.parent.as_ref(), parent, "the parent must be used");
+        if name == "uniform" {
+            delta_id = Some((cid, s.logical_bytes));
+        }
         let stored = pack_bytes(&packs_dir) - before;
-        let pct = |x: u64| (x as f64 * 1e4 / s.logical_bytes as f64).round() / 100.0;
+        let pct = |x: u64| (x as f64 * 1e4 / s.logical_bytes as f64).round() / 1e2;
         let both = (stats.logical_bytes + s.logical_bytes) as f64;
         changed.insert(
             name.into(),
             serde_json::json!({
                 "records_changed_pct": (n as f64 * 1e4 / stats.records as f64).round() / 100.0,
                 "new_raw_pct": pct(s.new_bytes),
+                "manifest_bytes": s.manifest_bytes,
+                "manifest_extents": s.manifest_extents,
+                "manifest_pct": (s.manifest_bytes as f64 * 1e5 / s.logical_bytes as f64).round() / 1e3,
+                // chunks and the manifest: everything this backup added
+                "new_raw_incl_manifest_pct": pct(s.new_bytes + s.manifest_bytes),
                 "new_stored_pct": pct(stored),
+                "parent_pct": pct(s.parent_bytes),
                 "store_mb_s": mb_s(s.logical_bytes, secs),
+                "store_secs": (secs * 100.0).round() / 100.0,
+                "store_cpu_secs": cpu,
                 // logical bytes of both backups ÷ pack bytes both needed
                 "dedup_ratio": (both / (stored1 + stored) as f64 * 100.0).round() / 100.0,
                 // the same without compression: logical ÷ unique raw chunk bytes
@@ -398,6 +423,19 @@ fn main() -> BenchResult<()> {
             }),
         );
     }
+
+    // Read of the delta backup (version 2 manifest: extents over the parent's chunks and
+    // the new ones), from the device.
+    let (delta_id, delta_len) = delta_id.ok_or("no delta backup")?;
+    evict_dir(&vault_dir)?;
+    let (r, read_delta_secs, _) = timed(|| -> BenchResult<u64> {
+        let mut read = 0u64;
+        for r in vault.reader(ACCT, &delta_id)? {
+            read += r?.len() as u64 + 4;
+        }
+        Ok(read)
+    });
+    assert_eq!(r?, delta_len, "read back a different amount");
 
     // Machine limits in the same process, on the same data and size.
     let file = dir.join(format!("disk-{}", std::process::id()));
@@ -448,6 +486,7 @@ fn main() -> BenchResult<()> {
         "read_secs": (read_secs * 100.0).round() / 100.0,
         "read_cpu_secs": read_cpu,
         "read_ref_mb_s": mb_s(stats.logical_bytes, read_ref_secs),
+        "read_delta_mb_s": mb_s(delta_len, read_delta_secs),
         "changed": changed,
         "limit_disk_write_mb_s": disk_write,
         "limit_disk_read_mb_s": disk_read,

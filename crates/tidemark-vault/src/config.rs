@@ -111,6 +111,13 @@ pub struct VaultOptions {
     pub pack_target_size: u64,
     /// Retries of transient backend errors (default 3).
     pub retries: u32,
+    /// Full packs uploading in the background while the next one fills (default 3). Each
+    /// holds up to `pack_target_size` bytes in memory until its put returns, so a store's
+    /// memory is bounded by `(1 + this) × pack_target_size` plus the pipeline's batches.
+    /// `0` makes each pack's upload finish before the next pack starts filling, which keeps
+    /// the memory of a large backup to that of a small one: right for a local directory,
+    /// where a put is a write and an fsync (`pack_uploads_in_flight_for_url`).
+    pub pack_uploads_in_flight: usize,
     /// gc repacks a pack when more than this fraction of its stored bytes is dead.
     pub gc_repack_dead_fraction: f64,
     /// Lock objects not refreshed for this long are ignored.
@@ -122,6 +129,17 @@ pub struct VaultOptions {
     pub create_if_missing: bool,
 }
 
+/// The `pack_uploads_in_flight` suited to a vault URL: none for a local directory (a put
+/// is a local write, so overlapping them buys little and costs a pack's memory each), the
+/// default for object stores, whose puts wait on the network.
+pub fn pack_uploads_in_flight_for_url(url: &str) -> usize {
+    if url.starts_with("file://") {
+        0
+    } else {
+        VaultOptions::default().pack_uploads_in_flight
+    }
+}
+
 impl Default for VaultOptions {
     fn default() -> Self {
         VaultOptions {
@@ -129,6 +147,7 @@ impl Default for VaultOptions {
             chunker: ChunkerParams::default(),
             pack_target_size: 16 << 20,
             retries: 3,
+            pack_uploads_in_flight: 3,
             gc_repack_dead_fraction: 0.1,
             lock_stale_after: Duration::from_secs(3600),
             runtime: None,

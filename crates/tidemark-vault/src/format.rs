@@ -1,4 +1,5 @@
-//! Byte layouts of packs, indexes and manifests (vault-format.md §2.2–2.4), version 1.
+//! Byte layouts of packs, indexes and manifests (vault-format.md §2.2–2.4): packs and
+//! indexes version 1, manifests version 1 (chunk list) or 2 (chunk table and extents).
 
 use crate::error::{Result, VaultError};
 use crate::id::Id;
@@ -8,6 +9,10 @@ pub const PACK_END: &[u8; 8] = b"TMVPEND\0";
 pub const INDEX_MAGIC: &[u8; 8] = b"TMVINDX\0";
 pub const MANIFEST_MAGIC: &[u8; 8] = b"TMVMANI\0";
 pub const VERSION: u32 = 1;
+/// Manifest version 2: a chunk table and extents (vault-format.md §2.4).
+pub const MANIFEST_VERSION_2: u32 = 2;
+/// Bytes of one v2 extent: chunk index u32 | offset u32 | length u32.
+pub const EXTENT_LEN: usize = 12;
 pub const PACK_HEADER_LEN: usize = 16;
 pub const ENTRY_LEN: usize = 52;
 /// Bit 0 of an entry's flags: the blob is zstd-compressed.
@@ -62,14 +67,18 @@ impl<'a> Cursor<'a> {
         Ok(Id(b))
     }
     fn header(&mut self, magic: &[u8; 8]) -> Result<()> {
+        self.header_max(magic, VERSION).map(|_| ())
+    }
+    /// Checks the magic and accepts versions `1..=max`; returns the version.
+    fn header_max(&mut self, magic: &[u8; 8], max: u32) -> Result<u32> {
         if self.take(8)? != magic {
             return Err(VaultError::corrupt(self.object, "bad magic"));
         }
         let v = self.u32()?;
-        if v != VERSION {
+        if !(1..=max).contains(&v) {
             return Err(VaultError::UnsupportedVersion(v));
         }
-        Ok(())
+        Ok(v)
     }
     fn entry(&mut self) -> Result<Entry> {
         Ok(Entry {
@@ -109,7 +118,13 @@ impl PackBuilder {
 
     /// A builder whose buffer holds `capacity` bytes before it must grow.
     pub fn with_capacity(capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(capacity.max(PACK_HEADER_LEN));
+        Self::reusing(Vec::with_capacity(capacity.max(PACK_HEADER_LEN)))
+    }
+
+    /// A builder writing into `buf` (cleared first), e.g. an earlier pack's buffer once its
+    /// upload is done, so a long store keeps reusing the same memory.
+    pub fn reusing(mut buf: Vec<u8>) -> Self {
+        buf.clear();
         buf.extend_from_slice(PACK_MAGIC);
         buf.extend_from_slice(&VERSION.to_le_bytes());
         buf.extend_from_slice(&0u32.to_le_bytes());
@@ -223,38 +238,119 @@ pub fn encode_manifest(meta: &[u8], chunks: &[Id]) -> Vec<u8> {
     out
 }
 
+/// A byte range of one chunk's raw (decompressed) bytes: `table[chunk][offset..offset+len]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extent {
+    /// Index into the manifest's chunk table.
+    pub chunk: u32,
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// A manifest version 2: the record stream is the concatenation of `extents`.
+pub fn encode_manifest_v2(meta: &[u8], table: &[Id], extents: &[Extent]) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(32 + meta.len() + table.len() * 32 + extents.len() * EXTENT_LEN);
+    out.extend_from_slice(MANIFEST_MAGIC);
+    out.extend_from_slice(&MANIFEST_VERSION_2.to_le_bytes());
+    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    out.extend_from_slice(meta);
+    out.extend_from_slice(&(table.len() as u64).to_le_bytes());
+    for c in table {
+        out.extend_from_slice(&c.0);
+    }
+    out.extend_from_slice(&(extents.len() as u64).to_le_bytes());
+    for e in extents {
+        out.extend_from_slice(&e.chunk.to_le_bytes());
+        out.extend_from_slice(&e.offset.to_le_bytes());
+        out.extend_from_slice(&e.len.to_le_bytes());
+    }
+    out
+}
+
 /// Length of the manifest header before `meta`.
 pub const MANIFEST_HEADER_LEN: usize = 16;
 
-/// Returns the meta length from the first 16 bytes of a manifest.
+/// Returns the meta length from the first 16 bytes of a manifest (version 1 or 2).
 pub fn manifest_meta_len(object: &str, head: &[u8]) -> Result<usize> {
     let mut c = Cursor {
         buf: head,
         pos: 0,
         object,
     };
-    c.header(MANIFEST_MAGIC)?;
+    c.header_max(MANIFEST_MAGIC, MANIFEST_VERSION_2)?;
     Ok(c.u32()? as usize)
 }
 
-pub fn decode_manifest(object: &str, buf: &[u8]) -> Result<(Vec<u8>, Vec<Id>)> {
+/// A decoded manifest. `extents` is `None` for version 1: the stream is every chunk of
+/// `chunks`, whole, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub meta: Vec<u8>,
+    /// Version 1: the chunk list in stream order. Version 2: the chunk table.
+    pub chunks: Vec<Id>,
+    pub extents: Option<Vec<Extent>>,
+}
+
+pub fn decode_manifest(object: &str, buf: &[u8]) -> Result<Manifest> {
     let mut c = Cursor {
         buf,
         pos: 0,
         object,
     };
-    c.header(MANIFEST_MAGIC)?;
+    let version = c.header_max(MANIFEST_MAGIC, MANIFEST_VERSION_2)?;
     let meta_len = c.u32()? as usize;
     let meta = c.take(meta_len)?.to_vec();
     let n = c.u64()?;
-    if n.checked_mul(32) != Some((buf.len() - c.pos) as u64) {
+    let rest = (buf.len() - c.pos) as u64;
+    let fits = n.checked_mul(32).is_some_and(|b| {
+        if version == VERSION {
+            b == rest
+        } else {
+            b + 8 <= rest
+        }
+    });
+    if !fits {
         return Err(VaultError::corrupt(
             object,
             "chunk count does not match length",
         ));
     }
-    let chunks = (0..n).map(|_| c.id()).collect::<Result<_>>()?;
-    Ok((meta, chunks))
+    let chunks: Vec<Id> = (0..n).map(|_| c.id()).collect::<Result<_>>()?;
+    if version == VERSION {
+        return Ok(Manifest {
+            meta,
+            chunks,
+            extents: None,
+        });
+    }
+    let m = c.u64()?;
+    if m.checked_mul(EXTENT_LEN as u64) != Some((buf.len() - c.pos) as u64) {
+        return Err(VaultError::corrupt(
+            object,
+            "extent count does not match length",
+        ));
+    }
+    let mut extents = Vec::with_capacity(m as usize);
+    for i in 0..m {
+        let e = Extent {
+            chunk: c.u32()?,
+            offset: c.u32()?,
+            len: c.u32()?,
+        };
+        if e.chunk as usize >= chunks.len() || e.len == 0 || e.offset.checked_add(e.len).is_none() {
+            return Err(VaultError::corrupt(
+                object,
+                format!("extent {i} names no chunk of the table or is empty"),
+            ));
+        }
+        extents.push(e);
+    }
+    Ok(Manifest {
+        meta,
+        chunks,
+        extents: Some(extents),
+    })
 }
 
 #[cfg(test)]
@@ -277,11 +373,41 @@ mod tests {
         assert_eq!(decode_index("i", &encode_index(&idx)).unwrap(), idx);
         let m = encode_manifest(b"{}", &[Id([4; 32])]);
         assert_eq!(manifest_meta_len("m", &m[..16]).unwrap(), 2);
+        let d = decode_manifest("m", &m).unwrap();
         assert_eq!(
-            decode_manifest("m", &m).unwrap(),
-            (b"{}".to_vec(), vec![Id([4; 32])])
+            (d.meta, d.chunks, d.extents),
+            (b"{}".to_vec(), vec![Id([4; 32])], None)
         );
         assert!(decode_manifest("m", &m[..m.len() - 1]).is_err());
+        let ext = vec![
+            Extent {
+                chunk: 1,
+                offset: 7,
+                len: 9,
+            },
+            Extent {
+                chunk: 0,
+                offset: 0,
+                len: 3,
+            },
+        ];
+        let m = encode_manifest_v2(b"{}", &[Id([4; 32]), Id([5; 32])], &ext);
+        assert_eq!(manifest_meta_len("m", &m[..16]).unwrap(), 2);
+        let d = decode_manifest("m", &m).unwrap();
+        assert_eq!(d.chunks, vec![Id([4; 32]), Id([5; 32])]);
+        assert_eq!(d.extents, Some(ext));
+        assert!(decode_manifest("m", &m[..m.len() - 1]).is_err());
+        // An extent naming a chunk past the table is refused.
+        let bad = encode_manifest_v2(
+            b"{}",
+            &[Id([4; 32])],
+            &[Extent {
+                chunk: 1,
+                offset: 0,
+                len: 1,
+            }],
+        );
+        assert!(decode_manifest("m", &bad).is_err());
     }
 }
 
@@ -308,6 +434,17 @@ mod golden {
             entries,
         }]);
         let manifest = encode_manifest(b"{}", &[chunk]);
+        let manifest2 = encode_manifest_v2(
+            b"{}",
+            &[chunk],
+            &[Extent {
+                chunk: 0,
+                offset: 2,
+                len: 5,
+            }],
+        );
+        // header 16 + meta 2 + count 8 + one id 32 + count 8 + one extent 12
+        assert_eq!(manifest2.len(), 78);
         // header 16 + blob 4 + one 52-byte entry + count 4 + end magic 8
         assert_eq!(pack.len(), 84);
         // header 16 + pack id 32 + length 8 + count 4 + one entry 52
@@ -320,15 +457,20 @@ mod golden {
             digest(&pack),
             digest(&index),
             digest(&manifest),
+            digest(&manifest2),
         ];
-        assert_eq!(got, GOLDEN, "vault format v1 changed");
+        assert_eq!(
+            got, GOLDEN,
+            "vault format changed (v1 layouts, v2 manifest)"
+        );
     }
 
-    const GOLDEN: [&str; 5] = [
+    const GOLDEN: [&str; 6] = [
         "73dc033df35a532df3e51287f5c887d67d9022732942d72b537e2c62e783b3e3",
         "2166cc7c705987cb",
         "43b93e805cdaf61a99f9325f651d9d3c38074946c9791f6b6a42ad6ea0c388fd",
         "2f7239212991a85e290b2a5e0adeabe4b7b184a3d0424ca199b6104ad134f0d4",
         "4ebe799464ca66e9cbd939fa416663cf6c48592169e807640a6e1ef57986480c",
+        "5bb653a833db4b0a99e13a5305799cee1dc71c441f2be605ce656f915c81a5fa",
     ];
 }

@@ -73,8 +73,9 @@ impl Vault {
         // 1. Live chunks. An unreadable manifest stops gc: we could not know what is live.
         let mut live: HashSet<Id> = HashSet::new();
         for id in self.manifest_ids(name).await? {
+            // Version 2: the chunk table names every chunk the extents use.
             let chunks = match self.load_manifest(acct, &id).await {
-                Ok((_, chunks)) => chunks,
+                Ok((_, body)) => body.chunks,
                 Err(VaultError::ManifestNotFound { .. }) => continue, // deleted meanwhile
                 Err(e) => return Err(e),
             };

@@ -7,6 +7,7 @@
 
 pub mod cli;
 mod config;
+mod delta;
 mod error;
 mod format;
 mod gc;
@@ -20,7 +21,7 @@ mod vault;
 mod verify;
 mod writer;
 
-pub use config::{ChunkerParams, VaultConfig, VaultOptions};
+pub use config::{ChunkerParams, VaultConfig, VaultOptions, pack_uploads_in_flight_for_url};
 pub use error::{Result, VaultError};
 pub use gc::GcReport;
 pub use id::{Id, ManifestId};

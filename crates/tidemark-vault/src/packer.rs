@@ -18,9 +18,6 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
-/// Pack uploads allowed in flight while compression goes on.
-const MAX_UPLOADS_IN_FLIGHT: usize = 3;
-
 /// A run of cut chunks: `data[cuts[i-1]..cuts[i]]` is chunk i of the batch (cuts[-1] = 0).
 pub(crate) struct Batch {
     pub data: Vec<u8>,
@@ -74,6 +71,17 @@ struct Shared {
     /// Chunks claimed by this store: the first worker to insert one compresses it.
     claimed: Mutex<HashSet<Id>>,
     abort: Arc<AtomicBool>,
+    /// Blob buffers the pack thread has copied into packs, for the workers to fill again.
+    /// Without it every batch's blobs are a fresh allocation freed on another thread, and
+    /// the allocator's thread-local free lists let the process grow with the backup.
+    blob_pool: Mutex<Vec<Vec<u8>>>,
+}
+
+/// A pack buffer's size: the target, the blob that crosses it (≤ the largest chunk), and the
+/// footer (52 bytes per blob: 1 MiB covers blobs averaging ≥ 832 bytes). A buffer that had to
+/// grow would be copied into one twice as large, leaving the old one for the allocator.
+fn pack_capacity(target: u64) -> usize {
+    target as usize + (target as usize / 16) + (256 << 10)
 }
 
 /// How many hash workers a store uses: one per core, at least two so hashing and compression
@@ -100,7 +108,9 @@ impl PackWorker {
             level,
             claimed: Mutex::new(HashSet::new()),
             abort: abort.clone(),
+            blob_pool: Mutex::new(Vec::new()),
         });
+        let shared_for_packer = shared.clone();
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..workers {
             let (rx, done_tx, recycle_tx, shared) = (
@@ -115,13 +125,15 @@ impl PackWorker {
         }
         drop(done_tx);
         let packer = Packer {
+            shared: shared_for_packer,
             store,
             handle,
             acct,
             target,
-            pack: PackBuilder::with_capacity(target as usize + (256 << 10)),
+            pack: PackBuilder::with_capacity(pack_capacity(target)),
             out: PackerOutput::default(),
             uploads: VecDeque::new(),
+            spare: Vec::new(),
         };
         let stop = abort.clone();
         let packer = std::thread::Builder::new()
@@ -249,10 +261,12 @@ fn process(
             *c = !cache.chunks.contains_key(id) && mine.insert(*id);
         }
     }
+    let mut blobs = lock(&shared.blob_pool).pop().unwrap_or_default();
+    blobs.clear();
     let mut out = Done {
         seq,
         ids,
-        blobs: Vec::new(),
+        blobs,
         new: Vec::new(),
         reused_bytes: 0,
         new_bytes: 0,
@@ -289,13 +303,19 @@ fn process(
 }
 
 struct Packer {
+    shared: Arc<Shared>,
     store: Store,
     handle: tokio::runtime::Handle,
     acct: Arc<Account>,
     target: u64,
     pack: PackBuilder,
     out: PackerOutput,
-    uploads: VecDeque<JoinHandle<Result<()>>>,
+    /// Uploads in flight, each with a handle on its bytes to take the buffer back after.
+    uploads: VecDeque<(JoinHandle<Result<()>>, Bytes)>,
+    /// Buffers of uploaded packs, reused for the next packs: a long store allocates its
+    /// pack buffers once instead of once per pack (freed 16 MiB buffers are not always
+    /// handed back to the system at once, so the process would grow with the backup).
+    spare: Vec<Vec<u8>>,
 }
 
 impl Packer {
@@ -334,6 +354,11 @@ impl Packer {
                 self.flush()?;
             }
         }
+        let mut pool = lock(&self.shared.blob_pool);
+        // Enough for every batch the pipeline holds at once (queued, in work, done).
+        if pool.len() < 4 * worker_count() + 4 {
+            pool.push(d.blobs);
+        }
         Ok(())
     }
 
@@ -342,8 +367,11 @@ impl Packer {
         if self.pack.is_empty() {
             return Ok(());
         }
-        let next = PackBuilder::with_capacity(self.target as usize + (256 << 10));
-        let (bytes, entries) = std::mem::replace(&mut self.pack, next).finish();
+        let sealed = PackBuilder {
+            buf: Vec::new(),
+            entries: Vec::new(),
+        };
+        let (bytes, entries) = std::mem::replace(&mut self.pack, sealed).finish();
         let id = self.acct.keys.hash(&bytes);
         self.out.packs.push(PackEntries {
             pack: id,
@@ -353,21 +381,31 @@ impl Packer {
         let store = self.store.clone();
         let key = self.acct.key(keys::PACKS, &id);
         let data = Bytes::from(bytes);
+        let upload = data.clone();
         let task = self
             .handle
-            .spawn(async move { store.put_create(&key, data).await });
-        self.uploads.push_back(task);
-        self.wait(MAX_UPLOADS_IN_FLIGHT)
+            .spawn(async move { store.put_create(&key, upload).await });
+        self.uploads.push_back((task, data));
+        self.wait(self.store.uploads_in_flight)?;
+        self.pack = match self.spare.pop() {
+            Some(buf) => PackBuilder::reusing(buf),
+            None => PackBuilder::with_capacity(pack_capacity(self.target)),
+        };
+        Ok(())
     }
 
     fn wait(&mut self, keep: usize) -> Result<()> {
         while self.uploads.len() > keep {
-            let Some(task) = self.uploads.pop_front() else {
+            let Some((task, data)) = self.uploads.pop_front() else {
                 break;
             };
             self.handle
                 .block_on(task)
                 .map_err(|e| VaultError::Io(std::io::Error::other(e)))??;
+            // The backend has dropped its copy (an in-memory backend keeps it: no reuse).
+            if let Ok(buf) = data.try_into_mut() {
+                self.spare.push(buf.into());
+            }
         }
         Ok(())
     }

@@ -1,14 +1,15 @@
 //! `ManifestReader`: streams a backup's records back, checking every chunk's hash. Runs of
 //! neighbouring chunks (one range read each) are fetched, decompressed and verified by worker
-//! threads several runs ahead of the caller, who takes them back in manifest order.
+//! threads several runs ahead of the caller, who takes them back in manifest order. For a
+//! version 2 manifest the caller then copies the extents out of the fetched chunks.
 
 use crate::error::{Result, VaultError};
-use crate::format::FLAG_ZSTD;
+use crate::format::{Extent, FLAG_ZSTD};
 use crate::id::{Id, ManifestId};
 use crate::packer::worker_count;
 use crate::store::keys;
 use crate::vault::{Account, Loc, UseGuard, Vault, lock};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Cursor;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -27,10 +28,71 @@ struct Run {
     first: usize,
 }
 
+/// A chunk fetched once serves every extent that uses it within this many extents; a
+/// later use fetches it again (so a chunk used at both ends of a stream is not held).
+const REUSE_SPAN: usize = 4096;
+/// A version 2 stream is assembled from extents into buffers of about this size.
+const ASSEMBLE: usize = 1 << 20;
+
+/// The extents of a version 2 manifest, as the reader walks them.
+struct Extents {
+    /// The manifest's object key, for errors.
+    manifest: String,
+    /// Per extent: (fetch item, offset, length).
+    ext: Vec<(u32, u32, u32)>,
+    /// Per fetch item: the last extent that uses it.
+    last_use: Vec<usize>,
+    next: usize,
+    /// Fetched runs still needed: first item, chunk start offsets, bytes, last use.
+    live: Vec<LiveRun>,
+    /// Fetch items `< loaded` have been taken back from the workers.
+    loaded: usize,
+}
+
+struct LiveRun {
+    first: usize,
+    starts: Vec<usize>,
+    data: Vec<u8>,
+    last_use: usize,
+}
+
+/// Fetch items for a version 2 manifest: chunks in order of first use, each used by every
+/// extent within `REUSE_SPAN` of its previous use. Neighbouring extents of one chunk (a
+/// parent chunk around a changed record, a chunk of new records used by many changes) thus
+/// share one fetch.
+fn plan_extents(table: &[Id], extents: &[Extent], manifest: String) -> (Vec<Id>, Extents) {
+    let mut fetch = Vec::new();
+    let mut last_use = Vec::new();
+    let mut ext = Vec::with_capacity(extents.len());
+    let mut item_of: HashMap<u32, usize> = HashMap::new();
+    for (k, e) in extents.iter().enumerate() {
+        let item = match item_of.get(&e.chunk) {
+            Some(&it) if k - last_use[it] <= REUSE_SPAN => it,
+            _ => {
+                fetch.push(table[e.chunk as usize]);
+                last_use.push(k);
+                item_of.insert(e.chunk, fetch.len() - 1);
+                fetch.len() - 1
+            }
+        };
+        last_use[item] = k;
+        ext.push((item as u32, e.offset, e.len));
+    }
+    let x = Extents {
+        manifest,
+        ext,
+        last_use,
+        next: 0,
+        live: Vec::new(),
+        loaded: 0,
+    };
+    (fetch, x)
+}
+
 /// A run's outcome as a worker reports it.
 enum Fetched {
-    /// The raw bytes of the run's chunks, each verified against its id.
-    Data(Vec<u8>),
+    /// The raw bytes of the run's chunks, each verified against its id, and their lengths.
+    Data(Vec<u8>, Vec<u32>),
     /// The chunks could not be located (pack gone, or not in the cached index): the caller
     /// re-reads the index and fetches them itself, in order.
     Retry { first: usize, count: usize },
@@ -41,7 +103,12 @@ pub struct ManifestReader {
     vault: Vault,
     acct: Arc<Account>,
     _use: UseGuard,
+    /// The chunks to fetch, in order (version 1: the manifest's chunk list).
     chunks: Vec<Id>,
+    /// Version 2: the extents the stream is assembled from.
+    extents: Option<Extents>,
+    /// `(first chunk, count)` of each run handed out and not yet taken back, in order.
+    planned: VecDeque<(usize, usize)>,
     /// Next chunk to plan into a run.
     next: usize,
     /// Runs handed out (sequence numbers `0..sent`) and taken back (`0..taken`).
@@ -56,6 +123,8 @@ pub struct ManifestReader {
     pos: usize,
     /// A record that spans two runs is assembled here.
     scratch: Vec<u8>,
+    /// Version 2: the buffer the next piece of the stream is assembled in.
+    scratch_out: Vec<u8>,
     records_left: u64,
     done: bool,
     /// For the caller's own (slow-path) fetches.
@@ -67,7 +136,15 @@ impl Vault {
     pub fn reader(&self, account: &str, id: &ManifestId) -> Result<ManifestReader> {
         let acct = self.account(account)?;
         let use_guard = acct.begin_use();
-        let (meta, chunks) = self.block_on(self.load_manifest(&acct, id))?;
+        let (meta, body) = self.block_on(self.load_manifest(&acct, id))?;
+        let (chunks, extents) = match &body.extents {
+            None => (body.chunks, None),
+            Some(ext) => {
+                let key = acct.key(keys::MANIFESTS, &id.0);
+                let (fetch, x) = plan_extents(&body.chunks, ext, key);
+                (fetch, Some(x))
+            }
+        };
         self.block_on(self.refresh_index(&acct))?;
         let workers = worker_count();
         let (jobs, job_rx) = channel::<(u64, Run)>();
@@ -92,6 +169,8 @@ impl Vault {
             acct,
             _use: use_guard,
             chunks,
+            extents,
+            planned: VecDeque::new(),
             next: 0,
             sent: 0,
             taken: 0,
@@ -103,6 +182,7 @@ impl Vault {
             data: Vec::new(),
             pos: 0,
             scratch: Vec::new(),
+            scratch_out: Vec::new(),
             records_left: meta.records,
             done: false,
             dec: zstd::bulk::Decompressor::new()?,
@@ -152,7 +232,7 @@ fn fetch_run(
     mut out: Vec<u8>,
 ) -> Result<Fetched> {
     let Some(&(_, first)) = run.locs.first() else {
-        return Ok(Fetched::Data(out));
+        return Ok(Fetched::Data(out, Vec::new()));
     };
     let key = acct.key(keys::PACKS, &first.pack);
     let Some(bytes) = vault.block_on(vault.store().get_range(&key, run.start..run.end))? else {
@@ -163,6 +243,7 @@ fn fetch_run(
     };
     out.clear();
     out.reserve(run.locs.iter().map(|(_, l)| l.entry.raw_len as usize).sum());
+    let mut lens = Vec::with_capacity(run.locs.len());
     for (id, l) in &run.locs {
         let off = (l.entry.offset - run.start) as usize;
         let blob = bytes
@@ -176,8 +257,9 @@ fn fetch_run(
                 format!("chunk {id} fails its hash"),
             ));
         }
+        lens.push(l.entry.raw_len);
     }
-    Ok(Fetched::Data(out))
+    Ok(Fetched::Data(out, lens))
 }
 
 impl ManifestReader {
@@ -194,6 +276,7 @@ impl ManifestReader {
                     self.next += 1;
                     self.ready
                         .insert(seq, Ok(Fetched::Retry { first, count: 1 }));
+                    self.planned.push_back((first, 1));
                     continue;
                 };
                 let mut run = Run {
@@ -219,6 +302,7 @@ impl ManifestReader {
                 run
             };
             self.next += run.locs.len();
+            self.planned.push_back((first, run.locs.len()));
             let sent = self
                 .jobs
                 .as_ref()
@@ -230,11 +314,108 @@ impl ManifestReader {
         }
     }
 
-    /// Replaces `data` with the next run's bytes; `Ok(false)` when there are no more.
+    /// Replaces `data` with the next run's bytes (version 1) or the next assembled piece of
+    /// the stream (version 2); `Ok(false)` when there are no more.
     fn load_next(&mut self) -> Result<bool> {
+        if self.extents.is_some() {
+            return self.assemble();
+        }
+        let Some((bytes, _, _)) = self.take_run()? else {
+            return Ok(false);
+        };
+        let old = std::mem::replace(&mut self.data, bytes);
+        self.pos = 0;
+        let _ = self.recycle.send(old);
+        self.plan();
+        Ok(true)
+    }
+
+    /// Copies the next extents (about `ASSEMBLE` bytes) into `data`, taking runs back from
+    /// the workers as the extents need them and dropping runs no extent needs any more.
+    fn assemble(&mut self) -> Result<bool> {
+        let mut x = self.extents.take().ok_or_else(|| self.ends_early())?;
+        let r = self.assemble_with(&mut x);
+        self.extents = Some(x);
+        r
+    }
+
+    fn assemble_with(&mut self, x: &mut Extents) -> Result<bool> {
+        if x.next == x.ext.len() {
+            return Ok(false);
+        }
+        let mut out = std::mem::take(&mut self.scratch_out);
+        out.clear();
+        while x.next < x.ext.len() && out.len() < ASSEMBLE {
+            let (item, off, len) = x.ext[x.next];
+            let item = item as usize;
+            while item >= x.loaded {
+                let next = x.next;
+                for dead in x.live.extract_if(.., |r| r.last_use < next) {
+                    let _ = self.recycle.send(dead.data);
+                }
+                let Some((data, lens, (first, count))) = self.take_run()? else {
+                    return Err(self.ends_early());
+                };
+                let mut starts = Vec::with_capacity(count + 1);
+                let mut at = 0usize;
+                starts.push(0);
+                for l in &lens {
+                    at += *l as usize;
+                    starts.push(at);
+                }
+                if lens.len() != count || at != data.len() {
+                    return Err(VaultError::Io(std::io::Error::other(
+                        "a fetched run does not hold its chunks",
+                    )));
+                }
+                let last_use = x.last_use[first..first + count]
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(0);
+                x.loaded = first + count;
+                x.live.push(LiveRun {
+                    first,
+                    starts,
+                    data,
+                    last_use,
+                });
+            }
+            let run = x
+                .live
+                .iter()
+                .find(|r| r.first <= item && item < r.first + r.starts.len() - 1)
+                .ok_or_else(|| self.ends_early())?;
+            let (cs, ce) = (
+                run.starts[item - run.first],
+                run.starts[item - run.first + 1],
+            );
+            let (s, e) = (cs + off as usize, cs + off as usize + len as usize);
+            if e > ce {
+                return Err(VaultError::corrupt(
+                    &x.manifest,
+                    format!(
+                        "extent {} (offset {off}, length {len}) lies past the end of its \
+                         {}-byte chunk",
+                        x.next,
+                        ce - cs
+                    ),
+                ));
+            }
+            out.extend_from_slice(&run.data[s..e]);
+            x.next += 1;
+        }
+        self.scratch_out = std::mem::replace(&mut self.data, out);
+        self.pos = 0;
+        Ok(true)
+    }
+
+    /// The next run's bytes, chunk lengths and `(first chunk, count)`, in order.
+    #[allow(clippy::type_complexity)]
+    fn take_run(&mut self) -> Result<Option<(Vec<u8>, Vec<u32>, (usize, usize))>> {
         self.plan();
         if self.taken == self.sent {
-            return Ok(false);
+            return Ok(None);
         }
         let seq = self.taken;
         let r = loop {
@@ -253,15 +434,13 @@ impl ManifestReader {
             }
         };
         self.taken += 1;
-        let bytes = match r? {
-            Fetched::Data(b) => b,
+        let span = self.planned.pop_front().unwrap_or((0, 0));
+        let (bytes, lens) = match r? {
+            Fetched::Data(b, l) => (b, l),
             Fetched::Retry { first, count } => self.fetch_slow(first, count)?,
         };
-        let old = std::mem::replace(&mut self.data, bytes);
-        self.pos = 0;
-        let _ = self.recycle.send(old);
         self.plan();
-        Ok(true)
+        Ok(Some((bytes, lens, span)))
     }
 
     fn locate(&self, chunk: &Id) -> Option<Loc> {
@@ -270,8 +449,9 @@ impl ManifestReader {
 
     /// Fetches chunks one at a time, re-reading the index once when a chunk is not listed or
     /// its pack is gone (gc may have repacked it: it writes the new index before deleting).
-    fn fetch_slow(&mut self, first: usize, count: usize) -> Result<Vec<u8>> {
+    fn fetch_slow(&mut self, first: usize, count: usize) -> Result<(Vec<u8>, Vec<u32>)> {
         let mut out = Vec::new();
+        let mut lens = Vec::new();
         for i in first..first + count {
             let id = self.chunks[i];
             let mut fetched = false;
@@ -289,8 +469,9 @@ impl ManifestReader {
                     first: i,
                 };
                 let got = fetch_run(&self.vault, &self.acct, &run, &mut self.dec, Vec::new())?;
-                if let Fetched::Data(b) = got {
+                if let Fetched::Data(b, l) = got {
                     out.extend_from_slice(&b);
+                    lens.extend(l);
                     fetched = true;
                     break;
                 }
@@ -308,7 +489,7 @@ impl ManifestReader {
                 });
             }
         }
-        Ok(out)
+        Ok((out, lens))
     }
 
     /// Copies the next `out.len()` bytes of the stream into `out`, across runs.

@@ -68,6 +68,8 @@ pub mod keys {
 pub struct Store {
     pub inner: Arc<dyn ObjectStore>,
     pub retries: u32,
+    /// `VaultOptions::pack_uploads_in_flight`.
+    pub uploads_in_flight: usize,
 }
 
 /// Errors that retrying cannot fix.

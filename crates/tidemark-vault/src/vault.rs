@@ -132,6 +132,10 @@ pub(crate) struct ManifestMeta {
     pub records: u64,
     pub logical_bytes: u64,
     pub user: serde_json::Value,
+    /// The backup this one was stored against (v2 manifests; informational only: the
+    /// manifest names every chunk it needs and does not depend on the parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// Vault-wide statistics.
@@ -164,6 +168,7 @@ impl Vault {
         let store = Store {
             inner: backend,
             retries: opts.retries,
+            uploads_in_flight: opts.pack_uploads_in_flight,
         };
         let config = handle.block_on(load_or_create_config(&store, &opts))?;
         let secret = config.secret_bytes()?;
@@ -285,12 +290,13 @@ impl Vault {
         format::decode_index(&key, &bytes)
     }
 
-    /// Reads a manifest, checking its id; returns its meta and chunk list.
+    /// Reads a manifest, checking its id; returns its meta and body (the chunk list of a
+    /// version 1 manifest, the chunk table and extents of a version 2 one).
     pub(crate) async fn load_manifest(
         &self,
         acct: &Account,
         id: &ManifestId,
-    ) -> Result<(ManifestMeta, Vec<Id>)> {
+    ) -> Result<(ManifestMeta, format::Manifest)> {
         let key = acct.key(keys::MANIFESTS, &id.0);
         let bytes = self
             .store()
@@ -303,10 +309,10 @@ impl Vault {
         if acct.keys.hash(&bytes) != id.0 {
             return Err(VaultError::corrupt(key, "content does not match its id"));
         }
-        let (meta, chunks) = format::decode_manifest(&key, &bytes)?;
-        let meta =
-            serde_json::from_slice(&meta).map_err(|e| VaultError::corrupt(&key, e.to_string()))?;
-        Ok((meta, chunks))
+        let body = format::decode_manifest(&key, &bytes)?;
+        let meta = serde_json::from_slice(&body.meta)
+            .map_err(|e| VaultError::corrupt(&key, e.to_string()))?;
+        Ok((meta, body))
     }
 
     pub(crate) async fn manifest_ids(&self, account: &str) -> Result<Vec<ManifestId>> {

@@ -99,9 +99,11 @@ impl Vault {
         // Packs: present, right length, and (with read_data) every blob intact.
         let mut bad: HashMap<Id, (ProblemKind, String, HashSet<Id>)> = HashMap::new();
         let mut locs: HashMap<Id, Vec<Id>> = HashMap::new();
+        let mut raw_lens: HashMap<Id, u32> = HashMap::new();
         for (pack, (len, entries)) in &packs {
             for e in entries {
                 locs.entry(e.chunk).or_default().push(*pack);
+                raw_lens.insert(e.chunk, e.raw_len);
             }
             let key = acct.key(keys::PACKS, pack);
             on_object(&key);
@@ -142,8 +144,8 @@ impl Vault {
             let key = acct.key(keys::MANIFESTS, &id.0);
             on_object(&key);
             r.manifests += 1;
-            let chunks = match self.load_manifest(acct, &id).await {
-                Ok((_, c)) => c,
+            let body = match self.load_manifest(acct, &id).await {
+                Ok((_, b)) => b,
                 Err(VaultError::ManifestNotFound { .. }) => continue, // deleted meanwhile
                 Err(e) => {
                     let mut p = problem_from(e, key);
@@ -152,6 +154,11 @@ impl Vault {
                     continue;
                 }
             };
+            // Version 2: every extent must lie inside its chunk's raw bytes.
+            if let Some(p) = check_extents(&body, &raw_lens, &key, &label) {
+                r.problems.push(p);
+            }
+            let chunks = body.chunks;
             for c in chunks {
                 let Some(ps) = locs.get(&c) else {
                     no_index.insert(label.clone());
@@ -243,6 +250,40 @@ impl Vault {
         }
         Ok(Some((ProblemKind::Corrupt, details.join("; "), broken)))
     }
+}
+
+/// The first extent of a v2 manifest that reaches past the end of its (indexed) chunk, and
+/// how many do. Chunks in no index are reported apart (`MissingIndexEntry`).
+fn check_extents(
+    body: &format::Manifest,
+    raw_lens: &HashMap<Id, u32>,
+    key: &str,
+    label: &str,
+) -> Option<Problem> {
+    let extents = body.extents.as_ref()?;
+    let mut bad = 0u64;
+    let mut first = None;
+    for (i, e) in extents.iter().enumerate() {
+        let chunk = body.chunks[e.chunk as usize];
+        let Some(&raw) = raw_lens.get(&chunk) else {
+            continue;
+        };
+        if u64::from(e.offset) + u64::from(e.len) > u64::from(raw) {
+            bad += 1;
+            first.get_or_insert(format!(
+                "extent {i} (chunk {chunk}, offset {}, length {}) lies past the end of its \
+                 chunk ({raw} bytes)",
+                e.offset, e.len
+            ));
+        }
+    }
+    let first = first?;
+    Some(Problem {
+        object: key.to_string(),
+        kind: ProblemKind::Corrupt,
+        detail: format!("{bad} extent(s) outside their chunk, e.g. {first}"),
+        affected_manifests: vec![label.to_string()],
+    })
 }
 
 fn problem_from(e: VaultError, object: String) -> Problem {

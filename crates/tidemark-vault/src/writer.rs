@@ -1,6 +1,8 @@
 //! `ManifestWriter`: frames records, cuts chunks, deduplicates, packs, then writes the index
-//! and the manifest, in that order (vault-format.md §4).
+//! and the manifest, in that order (vault-format.md §4). With a parent backup, records equal
+//! to the parent's are referenced instead (`delta.rs`, vault-format.md §2.6).
 
+use crate::delta::{Delta, ExtentBuilder, Parent, Piece};
 use crate::error::{Result, VaultError};
 use crate::format::{self, PackEntries};
 use crate::id::{Id, ManifestId};
@@ -18,15 +20,36 @@ pub struct StoreStats {
     pub records: u64,
     /// Bytes of the framed record stream (records plus 4-byte length prefixes).
     pub logical_bytes: u64,
+    /// Chunks cut by this store (with a parent: from the records not found in it).
     pub chunks: u64,
     pub new_chunks: u64,
     /// Uncompressed bytes of chunks this store added.
     pub new_bytes: u64,
     /// Bytes written to packs for those chunks (after compression).
     pub stored_bytes: u64,
-    /// Logical bytes found already in the vault (or earlier in this store).
+    /// Logical bytes found already in the vault (or earlier in this store), including
+    /// `parent_bytes`.
     pub reused_bytes: u64,
     pub duration_secs: f64,
+    /// The parent backup the store compared against, if one was given and could be opened.
+    pub parent: Option<ManifestId>,
+    /// Logical bytes (framed records) found equal in the parent and referenced, not stored.
+    pub parent_bytes: u64,
+    /// Why a given parent was not used, or stopped being used part-way (the store itself
+    /// succeeded: records not matched are stored normally).
+    pub parent_error: Option<String>,
+    /// Entries of the manifest's chunk table (version 2) or chunk list (version 1).
+    pub manifest_chunks: u64,
+    /// Extents of a version 2 manifest (0 for version 1).
+    pub manifest_extents: u64,
+    /// Size of the manifest object written.
+    pub manifest_bytes: u64,
+}
+
+/// What a finished store writes as the manifest body.
+enum Body<'a> {
+    V1(&'a [Id]),
+    V2(&'a ExtentBuilder),
 }
 
 /// Writes one backup. Call `write_record` for each record, then `finish`. Dropping it
@@ -50,6 +73,10 @@ pub struct ManifestWriter {
     stats: StoreStats,
     progress: ProgressHandle,
     failed: bool,
+    /// The parent named in a version 2 manifest's meta.
+    user_meta_parent: Option<ManifestId>,
+    /// Set when the writer has a usable parent backup.
+    delta: Option<Delta>,
 }
 
 impl Vault {
@@ -58,6 +85,28 @@ impl Vault {
     pub fn writer(
         &self,
         account: &str,
+        meta: serde_json::Value,
+        expected_bytes: Option<u64>,
+    ) -> Result<ManifestWriter> {
+        self.writer_with_parent(account, None, meta, expected_bytes)
+    }
+
+    /// Starts a backup for `account` stored as a delta against `parent`, an earlier backup
+    /// of the same account (typically the previous backup of the same table). Records equal
+    /// to the parent's records (compared byte for byte, in order, resynchronising after
+    /// inserted, deleted or moved records) are not stored again: the new manifest (version
+    /// 2) refers to the parent's chunks for them. The result does not depend on the parent
+    /// manifest: deleting the parent later (and gc) leaves this backup readable.
+    ///
+    /// The parent is read in full while the records are written. If it cannot be opened
+    /// (not found in this account, damaged), the store proceeds without it and
+    /// `StoreStats::parent_error` says why; if it fails part-way, the records not matched
+    /// by then are stored normally. The parent never makes the store fail. `None` is
+    /// exactly `writer`.
+    pub fn writer_with_parent(
+        &self,
+        account: &str,
+        parent: Option<&ManifestId>,
         meta: serde_json::Value,
         expected_bytes: Option<u64>,
     ) -> Result<ManifestWriter> {
@@ -93,6 +142,17 @@ impl Vault {
             self.inner.config.pack_target_size,
             self.inner.opts.zstd_level,
         )?;
+        let mut stats = StoreStats::default();
+        let delta = parent.and_then(|id| match Parent::open(self, &acct, id) {
+            Ok(p) => {
+                stats.parent = Some(*id);
+                Some(Delta::new(p))
+            }
+            Err(e) => {
+                stats.parent_error = Some(format!("parent {id} not used: {e}"));
+                None
+            }
+        });
         Ok(ManifestWriter {
             vault: self.clone(),
             acct,
@@ -107,9 +167,11 @@ impl Vault {
             buf: Vec::with_capacity(batch + (64 << 10)),
             batch,
             last_refresh: std::time::Instant::now(),
-            stats: StoreStats::default(),
+            stats,
             progress: ProgressHandle::new(expected_bytes),
             failed: false,
+            user_meta_parent: None,
+            delta,
         })
     }
 }
@@ -120,6 +182,25 @@ impl ManifestWriter {
         self.check()?;
         let len =
             u32::try_from(record.len()).map_err(|_| VaultError::RecordTooLarge(record.len()))?;
+        let framed = 4 + u64::from(len);
+        if let Some(d) = self.delta.as_mut() {
+            if let Some(start) = d.parent.find(record) {
+                d.push(Piece::Parent { start, len: framed });
+                d.parent_bytes += framed;
+                self.stats.records += 1;
+                self.stats.logical_bytes += framed;
+                self.progress.add(framed);
+                if self.stats.records.is_multiple_of(4096) {
+                    self.guard(|w| w.keep_lock())?;
+                }
+                return Ok(());
+            }
+            d.push(Piece::New {
+                start: d.new_off,
+                len: framed,
+            });
+            d.new_off += framed;
+        }
         self.buf.extend_from_slice(&len.to_le_bytes());
         self.buf.extend_from_slice(record);
         self.stats.records += 1;
@@ -155,7 +236,21 @@ impl ManifestWriter {
         self.stats.new_chunks = out.new_chunks;
         self.stats.new_bytes = out.new_bytes;
         self.stats.reused_bytes = out.reused_bytes;
-        let id = self.guard(|w| w.commit(out.packs, &out.chunks))?;
+        let id = match self.delta.take() {
+            None => self.guard(|w| w.commit(out.packs, Body::V1(&out.chunks)))?,
+            Some(mut d) => {
+                if let Some(e) = d.parent.error.take() {
+                    self.stats.parent_error = Some(e);
+                }
+                self.stats.reused_bytes += d.parent_bytes;
+                self.stats.parent_bytes = d.parent_bytes;
+                let parent = d.parent.id;
+                let ext = self.guard(|_| d.resolve(&out.chunks))?;
+                drop(d); // stops the parent's reader
+                self.user_meta_parent = Some(parent);
+                self.guard(|w| w.commit(out.packs, Body::V2(&ext)))?
+            }
+        };
         self.stats.duration_secs = self.progress.get().elapsed_secs;
         if let Some(lock) = self.lock.take() {
             self.vault.block_on(lock.release(self.vault.store()))?;
@@ -207,6 +302,13 @@ impl ManifestWriter {
         if cuts.is_empty() {
             return Ok(());
         }
+        if let Some(d) = self.delta.as_mut() {
+            let mut at = 0;
+            for &c in &cuts {
+                d.new_lens.push((c - at) as u32);
+                at = c;
+            }
+        }
         let worker = self
             .worker
             .as_mut()
@@ -216,7 +318,11 @@ impl ManifestWriter {
         let mut data = std::mem::replace(&mut self.buf, next);
         data.truncate(pos);
         worker.send(Batch { data, cuts })?;
-        // Keep the lock live during a long store (vault-format.md §2.5).
+        self.keep_lock()
+    }
+
+    /// Keeps the lock live during a long store (vault-format.md §2.5).
+    fn keep_lock(&mut self) -> Result<()> {
         if self.last_refresh.elapsed() > std::time::Duration::from_secs(60) {
             self.last_refresh = std::time::Instant::now();
             if let Some(lock) = self.lock.as_mut() {
@@ -227,7 +333,7 @@ impl ManifestWriter {
     }
 
     /// Index after packs, manifest after index: each is durable before the next starts.
-    fn commit(&mut self, packs: Vec<PackEntries>, chunks: &[Id]) -> Result<ManifestId> {
+    fn commit(&mut self, packs: Vec<PackEntries>, body: Body) -> Result<ManifestId> {
         let store = self.vault.store();
         let mut index_id = None;
         if !packs.is_empty() {
@@ -243,9 +349,21 @@ impl ManifestWriter {
             records: self.stats.records,
             logical_bytes: self.stats.logical_bytes,
             user: std::mem::take(&mut self.user_meta),
+            parent: self.user_meta_parent.map(|p| p.to_string()),
         };
         let meta = serde_json::to_vec(&meta).map_err(|e| VaultError::Config(e.to_string()))?;
-        let bytes = format::encode_manifest(&meta, chunks);
+        let bytes = match body {
+            Body::V1(chunks) => {
+                self.stats.manifest_chunks = chunks.len() as u64;
+                format::encode_manifest(&meta, chunks)
+            }
+            Body::V2(e) => {
+                self.stats.manifest_chunks = e.table.len() as u64;
+                self.stats.manifest_extents = e.extents.len() as u64;
+                format::encode_manifest_v2(&meta, &e.table, &e.extents)
+            }
+        };
+        self.stats.manifest_bytes = bytes.len() as u64;
         let id = self.acct.keys.hash(&bytes);
         let key = self.acct.key(keys::MANIFESTS, &id);
         self.vault.block_on(store.put_create(&key, bytes.into()))?;

@@ -60,6 +60,41 @@ fn crash_at_every_operation_of_a_store() {
     }
 }
 
+/// The same for a store with a parent (the parent's reads count as operations too).
+#[test]
+fn crash_at_every_operation_of_a_delta_store() {
+    let (a, b) = (records(300, 1), records(300, 2));
+    let mut c = a.clone();
+    c[10] = record(10, 9);
+    c.insert(200, record(1000, 9));
+    let mut k = 0;
+    loop {
+        let inner = memory();
+        let faulty = FaultStore::new(inner.clone());
+        let v = Vault::open(faulty.clone(), small_opts()).unwrap();
+        let ida = store(&v, ACCT, &a).unwrap();
+        let idb = store(&v, ACCT, &b).unwrap();
+        faulty.kill_in(k);
+        let result = store_delta(&v, ACCT, Some(&ida), &c);
+        drop(v);
+        let v = reopen(&inner);
+        let mut live = vec![(ida, a.clone()), (idb, b.clone())];
+        if let Ok((idc, _)) = &result {
+            live.push((*idc, c.clone()));
+        }
+        assert_healthy(&v, &live, k);
+        v.gc().unwrap();
+        assert_healthy(&v, &live, k);
+        if let Ok((_, s)) = result {
+            assert_eq!(s.parent, Some(ida));
+            assert!(s.parent_bytes > 0);
+            assert!(k > 5, "a store needs several operations");
+            break;
+        }
+        k += 1;
+    }
+}
+
 #[test]
 fn crash_at_every_operation_of_a_gc() {
     let (a, b, c) = (records(300, 1), records(300, 2), records(300, 3));

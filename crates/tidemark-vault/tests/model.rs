@@ -1,5 +1,6 @@
-//! Property test against a reference model: any sequence of stores, deletes and gcs leaves
-//! every live backup readable byte for byte, and verify clean.
+//! Property test against a reference model: any sequence of stores (some as deltas against
+//! a live backup), deletes and gcs leaves every live backup readable byte for byte, and
+//! verify clean.
 
 mod common;
 
@@ -16,6 +17,8 @@ enum Op {
         start: u64,
         len: u64,
         salt: u64,
+        /// Store against the live backup with this index (modulo their count), if any.
+        parent: Option<usize>,
     },
     Delete(usize),
     Gc,
@@ -23,7 +26,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0u64..300, 0u64..300, 0u64..3).prop_map(|(start, len, salt)| Op::Store { start, len, salt }),
+        4 => (0u64..300, 0u64..300, 0u64..3, proptest::option::of(any::<usize>()))
+            .prop_map(|(start, len, salt, parent)| Op::Store { start, len, salt, parent }),
         2 => any::<usize>().prop_map(Op::Delete),
         1 => Just(Op::Gc),
     ]
@@ -38,9 +42,12 @@ proptest! {
         let mut model: Vec<(ManifestId, Vec<Vec<u8>>)> = Vec::new();
         for op in ops {
             match op {
-                Op::Store { start, len, salt } => {
+                Op::Store { start, len, salt, parent } => {
                     let recs: Vec<Vec<u8>> = (start..start + len).map(|i| record(i, salt)).collect();
-                    let id = store(&v, ACCT, &recs).unwrap();
+                    let parent = parent.filter(|_| !model.is_empty()).map(|i| model[i % model.len()].0);
+                    let (id, s) = store_delta(&v, ACCT, parent.as_ref(), &recs).unwrap();
+                    prop_assert_eq!(s.parent, parent);
+                    prop_assert_eq!(s.parent_error, None);
                     model.push((id, recs));
                 }
                 Op::Delete(i) if !model.is_empty() => {

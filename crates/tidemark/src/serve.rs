@@ -11,7 +11,7 @@ use tidemark_auth::{AuthMode, CredentialsFile};
 use tidemark_jobs::Engine;
 use tidemark_redshift::VaultVolumes;
 use tidemark_store::{MemStore, RedbStore, Store};
-use tidemark_vault::{Vault, VaultOptions, backend_from_url};
+use tidemark_vault::{Vault, VaultOptions, backend_from_url, pack_uploads_in_flight_for_url};
 use tidemark_wire::{Admin, AdminCall, ClockChange, ClockView, Services};
 
 /// The default listen address (documented in the README).
@@ -115,6 +115,7 @@ fn open_vault(args: &ServeArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Re
     let backend = backend_from_url(&url).with_context(|| format!("vault {url}"))?;
     let opts = VaultOptions {
         runtime: Some(runtime.handle().clone()),
+        pack_uploads_in_flight: pack_uploads_in_flight_for_url(&url),
         ..VaultOptions::default()
     };
     Vault::open(backend, opts).with_context(|| format!("opening vault {url}"))

@@ -73,6 +73,21 @@ pub fn store(v: &Vault, account: &str, recs: &[Vec<u8>]) -> tidemark_vault::Resu
     Ok(w.finish()?.0)
 }
 
+/// Stores `recs` as a delta against `parent`; returns the id and the store's statistics.
+pub fn store_delta(
+    v: &Vault,
+    account: &str,
+    parent: Option<&ManifestId>,
+    recs: &[Vec<u8>],
+) -> tidemark_vault::Result<(ManifestId, tidemark_vault::StoreStats)> {
+    let mut w =
+        v.writer_with_parent(account, parent, serde_json::json!({"n": recs.len()}), None)?;
+    for r in recs {
+        w.write_record(r)?;
+    }
+    w.finish()
+}
+
 pub fn memory() -> Arc<dyn ObjectStore> {
     Arc::new(object_store::memory::InMemory::new())
 }
