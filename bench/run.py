@@ -90,19 +90,26 @@ def main() -> int:
     )
     parser.add_argument("--tidemark-bin", default=str(ROOT / "target" / "release" / "tidemark"))
     parser.add_argument("--report-only", action="store_true", help="re-render from results.json")
+    parser.add_argument(
+        "--scratch",
+        default="",
+        help="write results.json, benchmarks.md and .png into this directory instead of "
+        "bench/out and docs/ (for partial runs that must not replace the published report)",
+    )
     args = parser.parse_args()
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    results_path = OUT / "results.json"
+    out, docs = (Path(args.scratch), Path(args.scratch)) if args.scratch else (OUT, DOCS)
+    out.mkdir(parents=True, exist_ok=True)
+    docs.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.json"
     if args.report_only:
         results = json.loads(results_path.read_text())
     else:
         results = run(args)
         results_path.write_text(json.dumps(results, indent=2) + "\n")
-    render_png(results, DOCS / "benchmarks.png")
-    (DOCS / "benchmarks.md").write_text(render_markdown(results, "benchmarks.png"))
-    print(f"wrote {results_path}, {DOCS / 'benchmarks.md'}, {DOCS / 'benchmarks.png'}")
+    render_png(results, docs / "benchmarks.png")
+    (docs / "benchmarks.md").write_text(render_markdown(results, "benchmarks.png"))
+    print(f"wrote {results_path}, {docs / 'benchmarks.md'}, {docs / 'benchmarks.png'}")
     return 0
 
 

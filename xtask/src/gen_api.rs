@@ -16,6 +16,17 @@ pub fn trait_name(svc: &Svc) -> &'static str {
     }
 }
 
+/// Operations whose trait also has a `<op>_reply` method that may answer with JSON text the
+/// service wrote itself (a Scan or Query page copies stored item JSON verbatim), dispatched by
+/// `dispatch_<svc>_reply`.
+fn reply_ops(svc: &Svc) -> &'static [&'static str] {
+    if svc.name == "dynamodb" {
+        &["Query", "Scan"]
+    } else {
+        &[]
+    }
+}
+
 pub fn generate(svc: &Svc) -> String {
     let mut o = String::new();
     let tn = trait_name(svc);
@@ -27,8 +38,13 @@ pub fn generate(svc: &Svc) -> String {
     );
     let _ = writeln!(
         o,
-        "use tidemark_core::RequestContext;\n\nuse super::{n}_errors::*;\nuse super::{n}_model::{upper};\nuse super::{n}_shapes::*;\nuse crate::dispatch::{{decode_input, encode_output}};\nuse crate::errors::{{CommonError, DispatchError, OpError}};\n",
-        n = svc.name
+        "use tidemark_core::RequestContext;\n\nuse super::{n}_errors::*;\nuse super::{n}_model::{upper};\nuse super::{n}_shapes::*;\nuse crate::dispatch::{{decode_input, encode_output{reply_use}}};\nuse crate::errors::{{CommonError, DispatchError, OpError}};\n",
+        n = svc.name,
+        reply_use = if reply_ops(svc).is_empty() {
+            ""
+        } else {
+            ", encode_reply, Encoded, Reply"
+        }
     );
     let _ = writeln!(
         o,
@@ -54,6 +70,13 @@ pub fn generate(svc: &Svc) -> String {
             e = error_enum_name(op),
             name = lit(op)
         );
+        if reply_ops(svc).contains(&op.as_str()) {
+            let _ = writeln!(
+                o,
+                "    /// Like [`Self::{m}`], but may answer with the JSON text of exactly what its output\n    /// would serialize to (see [`Reply`]). Defaults to the typed method.\n    fn {m}_reply(&self, ctx: &RequestContext{input}) -> Result<Reply<{output}>, OpError<{e}>> {{\n        self.{m}(ctx, input).map(Reply::Typed)\n    }}\n",
+                e = error_enum_name(op),
+            );
+        }
     }
     let _ = writeln!(o, "}}\n");
     let _ = writeln!(
@@ -89,6 +112,29 @@ pub fn generate(svc: &Svc) -> String {
         o,
         "        _ => Err(DispatchError::UnknownOperation(operation.to_owned())),\n    }}\n}}\n"
     );
+    if !reply_ops(svc).is_empty() {
+        let _ = writeln!(
+            o,
+            "/// Like [`dispatch_{n}`], but calls the `*_reply` method of the operations that have one, so\n/// their answer may be JSON text written by the service; every other operation's body is a\n/// JSON value.\npub fn dispatch_{n}_reply(api: &dyn {tn}, ctx: &RequestContext, operation: &str, input: serde_json::Value) -> Result<Encoded, DispatchError> {{\n    match operation {{",
+            n = svc.name
+        );
+        for op in reply_ops(svc) {
+            let m = field_ident(&op.to_snake_case());
+            let i = svc.input(op).expect("reply operations take an input");
+            let _ = writeln!(
+                o,
+                "        {} => {{\n            let input: {} = decode_input(&{upper}, {}, input)?;\n            encode_reply(api.{m}_reply(ctx, input)?)\n        }}",
+                lit(op),
+                svc.type_name(i),
+                svc.id(i)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "        _ => dispatch_{n}(api, ctx, operation, input).map(Encoded::Value),\n    }}\n}}\n",
+            n = svc.name
+        );
+    }
     let _ = writeln!(
         o,
         "/// Whether `api` implements `operation`: calls it with an all-default input, skipping\n/// validation, and checks the answer is not `NotImplemented`. For the compatibility table's\n/// test; the call may change state, so probe a throwaway service.\npub fn implements_{n}(api: &dyn {tn}, ctx: &RequestContext, operation: &str) -> bool {{\n    match operation {{",

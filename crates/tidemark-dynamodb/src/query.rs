@@ -4,6 +4,7 @@
 use std::ops::Bound;
 
 use tidemark_core::RequestContext;
+use tidemark_model::Reply;
 use tidemark_model::dynamodb as m;
 use tidemark_store::keys;
 
@@ -86,11 +87,67 @@ fn range_bounds(
     }
 }
 
+/// The response of a page read with [`Page::raw`]: the typed output when the items were
+/// decoded, else its JSON text with the stored item JSON spliced in as `Items`. `rest` is the
+/// output without `Items`; since `Items` is the first member of Query's and Scan's outputs,
+/// the text is byte for byte what serializing the typed output gives.
+fn reply<O: serde::Serialize>(raw: Option<Vec<Vec<u8>>>, rest: O) -> DdbResult<Reply<O>> {
+    let Some(items) = raw else {
+        return Ok(Reply::Typed(rest));
+    };
+    let tail = serde_json::to_vec(&rest).map_err(DdbError::internal)?;
+    let len = items.iter().map(|i| i.len() + 1).sum::<usize>();
+    let mut out = Vec::with_capacity(len + tail.len() + 16);
+    out.extend_from_slice(b"{\"Items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
+    // `tail` is `{}` or `{"Count":…,…}`.
+    match tail.get(1..) {
+        Some(b"}") | None => out.push(b'}'),
+        Some(members) => {
+            out.push(b',');
+            out.extend_from_slice(members);
+        }
+    }
+    Ok(Reply::Json(out))
+}
+
+/// The typed output of a reply that was asked for without [`Page::raw`].
+fn typed<O>(r: Reply<O>) -> DdbResult<O> {
+    match r {
+        Reply::Typed(o) => Ok(o),
+        Reply::Json(_) => Err(DdbError::internal("page answered as JSON text unasked")),
+    }
+}
+
 pub fn query(
     s: &DynamoDbService,
     ctx: &RequestContext,
     input: m::QueryInput,
 ) -> DdbResult<m::QueryOutput> {
+    typed(query_reply(s, ctx, input, false)?)
+}
+
+pub fn scan(
+    s: &DynamoDbService,
+    ctx: &RequestContext,
+    input: m::ScanInput,
+) -> DdbResult<m::ScanOutput> {
+    typed(scan_reply(s, ctx, input, false)?)
+}
+
+/// Query; with `raw`, unreshaped items go out as their stored JSON (see [`reply`]).
+pub fn query_reply(
+    s: &DynamoDbService,
+    ctx: &RequestContext,
+    input: m::QueryInput,
+    raw: bool,
+) -> DdbResult<Reply<m::QueryOutput>> {
     if input.key_conditions.is_some() {
         return Err(legacy("KeyConditions", "KeyConditionExpression"));
     }
@@ -161,24 +218,30 @@ pub fn query(
         all_attributes,
         consistent,
         segment: None,
+        raw,
     };
-    let r = read::run(&*txn, &src, &page)?;
-    Ok(m::QueryOutput {
-        items: (!count_only).then(|| r.items.into_iter().map(item_to_model).collect()),
+    let mut r = read::run(&*txn, &src, &page)?;
+    let raw_items = r.raw.take();
+    let out = m::QueryOutput {
+        items: (!count_only && raw_items.is_none())
+            .then(|| r.items.into_iter().map(item_to_model).collect()),
         count: Some(r.count as i32),
         scanned_count: Some(r.scanned as i32),
         last_evaluated_key: r.last_key.map(item_to_model),
         consumed_capacity: r
             .consumed
             .render(&t.name, input.return_consumed_capacity.as_deref()),
-    })
+    };
+    reply(raw_items, out)
 }
 
-pub fn scan(
+/// Scan; with `raw`, unreshaped items go out as their stored JSON (see [`reply`]).
+pub fn scan_reply(
     s: &DynamoDbService,
     ctx: &RequestContext,
     input: m::ScanInput,
-) -> DdbResult<m::ScanOutput> {
+    raw: bool,
+) -> DdbResult<Reply<m::ScanOutput>> {
     if input.scan_filter.is_some() {
         return Err(legacy("ScanFilter", "FilterExpression"));
     }
@@ -244,15 +307,19 @@ pub fn scan(
         all_attributes,
         consistent,
         segment,
+        raw,
     };
-    let r = read::run(&*txn, &src, &page)?;
-    Ok(m::ScanOutput {
-        items: (!count_only).then(|| r.items.into_iter().map(item_to_model).collect()),
+    let mut r = read::run(&*txn, &src, &page)?;
+    let raw_items = r.raw.take();
+    let out = m::ScanOutput {
+        items: (!count_only && raw_items.is_none())
+            .then(|| r.items.into_iter().map(item_to_model).collect()),
         count: Some(r.count as i32),
         scanned_count: Some(r.scanned as i32),
         last_evaluated_key: r.last_key.map(item_to_model),
         consumed_capacity: r
             .consumed
             .render(&t.name, input.return_consumed_capacity.as_deref()),
-    })
+    };
+    reply(raw_items, out)
 }

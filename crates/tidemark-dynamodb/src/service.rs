@@ -178,6 +178,23 @@ impl DynamoDbApi for DynamoDbService {
         Ok(query::scan(self, ctx, input)?)
     }
 
+    /// Pages whose items need no reshaping go out as the stored item JSON (`query::reply`).
+    fn scan_reply(
+        &self,
+        ctx: &RequestContext,
+        input: ScanInput,
+    ) -> R<tidemark_model::Reply<ScanOutput>, ScanError> {
+        Ok(query::scan_reply(self, ctx, input, true)?)
+    }
+
+    fn query_reply(
+        &self,
+        ctx: &RequestContext,
+        input: QueryInput,
+    ) -> R<tidemark_model::Reply<QueryOutput>, QueryError> {
+        Ok(query::query_reply(self, ctx, input, true)?)
+    }
+
     fn batch_get_item(
         &self,
         ctx: &RequestContext,

@@ -13,6 +13,7 @@ pub mod typecheck;
 mod types;
 pub mod validate;
 
+pub use dispatch::{Encoded, Reply};
 pub use errors::{CommonError, DispatchError, ModeledError, ModeledErrorValue, OpError};
 pub use schema::*;
 pub use tidemark_core::RequestContext;

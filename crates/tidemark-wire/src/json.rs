@@ -6,7 +6,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tidemark_core::RequestContext;
-use tidemark_model::{CommonError, DispatchError, coral_message};
+use tidemark_model::{CommonError, DispatchError, Encoded, coral_message};
 
 use crate::server::{Services, body_response};
 
@@ -123,13 +123,16 @@ fn from_common(c: CommonError, request_id: &str) -> JsonError {
     }
 }
 
-/// Renders a success or error body with DynamoDB's headers.
-pub fn respond(result: Result<Value, JsonError>, request_id: &str) -> Response {
-    let (status, body) = match result {
-        Ok(v) => (StatusCode::OK, v),
-        Err(e) => (e.status, e.body()),
+/// Renders a success or error body with DynamoDB's headers. A success body is a JSON value,
+/// or JSON text the service wrote itself (a Scan or Query page, see `Reply`), sent as is.
+pub fn respond(result: Result<Encoded, JsonError>, request_id: &str) -> Response {
+    let to_vec = |v: &Value| serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec());
+    let (status, bytes) = match result {
+        Ok(Encoded::Value(v)) => (StatusCode::OK, to_vec(&v)),
+        Ok(Encoded::Json(text)) => (StatusCode::OK, text),
+        Err(e) => (e.status, to_vec(&e.body())),
     };
-    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()));
+    let bytes = Bytes::from(bytes);
     let crc = crc32fast::hash(&bytes);
     let mut resp = body_response(status, CONTENT_TYPE, bytes, request_id);
     if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
@@ -213,22 +216,23 @@ const ITEM_WRITES: &[&str] = &[
 ];
 
 /// Runs the operation: short snapshot reads inline, item writes on the writer thread,
-/// everything else on a blocking thread.
+/// everything else on a blocking thread. Query and Scan pages may come back as JSON text
+/// (`dispatch_dynamodb_reply`).
 pub async fn call(
     services: &Services,
     ctx: RequestContext,
     op: &str,
     input: Value,
-) -> Result<Value, JsonError> {
+) -> Result<Encoded, JsonError> {
     let api = services.dynamodb.clone();
     let rid = ctx.request_id.clone();
     if INLINE_READS.contains(&op) {
-        return tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, op, input)
+        return tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, op, input)
             .map_err(|e| from_dispatch(e, &rid));
     }
     if ITEM_WRITES.contains(&op) {
         return match writer::submit(api, ctx, op.to_owned(), input).await {
-            Some(r) => r.map_err(|e| from_dispatch(e, &rid)),
+            Some(r) => r.map(Encoded::Value).map_err(|e| from_dispatch(e, &rid)),
             None => {
                 tracing::error!(request_id = %rid, "write failed: panic or lost durability");
                 Err(JsonError::internal())
@@ -241,7 +245,7 @@ pub async fn call(
     })
     .await
     {
-        Ok(r) => r.map_err(|e| from_dispatch(e, &rid)),
+        Ok(r) => r.map(Encoded::Value).map_err(|e| from_dispatch(e, &rid)),
         Err(join) => {
             tracing::error!(request_id = %rid, error = %join, "handler panicked");
             Err(JsonError::internal())

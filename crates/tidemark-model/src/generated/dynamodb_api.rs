@@ -6,7 +6,7 @@ use tidemark_core::RequestContext;
 use super::dynamodb_errors::*;
 use super::dynamodb_model::DYNAMODB;
 use super::dynamodb_shapes::*;
-use crate::dispatch::{decode_input, encode_output};
+use crate::dispatch::{Encoded, Reply, decode_input, encode_output, encode_reply};
 use crate::errors::{CommonError, DispatchError, OpError};
 
 /// One method per operation; each defaults to `CommonError::NotImplemented`. Operations
@@ -474,6 +474,16 @@ pub trait DynamoDbApi: Send + Sync {
         Err(OpError::Common(CommonError::NotImplemented("Query")))
     }
 
+    /// Like [`Self::query`], but may answer with the JSON text of exactly what its output
+    /// would serialize to (see [`Reply`]). Defaults to the typed method.
+    fn query_reply(
+        &self,
+        ctx: &RequestContext,
+        input: QueryInput,
+    ) -> Result<Reply<QueryOutput>, OpError<QueryError>> {
+        self.query(ctx, input).map(Reply::Typed)
+    }
+
     fn restore_table_from_backup(
         &self,
         ctx: &RequestContext,
@@ -503,6 +513,16 @@ pub trait DynamoDbApi: Send + Sync {
     ) -> Result<ScanOutput, OpError<ScanError>> {
         let _ = (ctx, input);
         Err(OpError::Common(CommonError::NotImplemented("Scan")))
+    }
+
+    /// Like [`Self::scan`], but may answer with the JSON text of exactly what its output
+    /// would serialize to (see [`Reply`]). Defaults to the typed method.
+    fn scan_reply(
+        &self,
+        ctx: &RequestContext,
+        input: ScanInput,
+    ) -> Result<Reply<ScanOutput>, OpError<ScanError>> {
+        self.scan(ctx, input).map(Reply::Typed)
     }
 
     fn search_vectors(
@@ -990,6 +1010,28 @@ pub fn dispatch_dynamodb(
             encode_output(&out)
         }
         _ => Err(DispatchError::UnknownOperation(operation.to_owned())),
+    }
+}
+
+/// Like [`dispatch_dynamodb`], but calls the `*_reply` method of the operations that have one, so
+/// their answer may be JSON text written by the service; every other operation's body is a
+/// JSON value.
+pub fn dispatch_dynamodb_reply(
+    api: &dyn DynamoDbApi,
+    ctx: &RequestContext,
+    operation: &str,
+    input: serde_json::Value,
+) -> Result<Encoded, DispatchError> {
+    match operation {
+        "Query" => {
+            let input: QueryInput = decode_input(&DYNAMODB, 373, input)?;
+            encode_reply(api.query_reply(ctx, input)?)
+        }
+        "Scan" => {
+            let input: ScanInput = decode_input(&DYNAMODB, 440, input)?;
+            encode_reply(api.scan_reply(ctx, input)?)
+        }
+        _ => dispatch_dynamodb(api, ctx, operation, input).map(Encoded::Value),
     }
 }
 
