@@ -102,6 +102,34 @@ fn discard(store: &dyn Store, r: &BackupRef) -> BkResult<()> {
     Ok(())
 }
 
+/// The vault manifest a new backup of `table_id` is stored against: the latest AVAILABLE
+/// backup (USER or SYSTEM) of the same table incarnation under `table`'s name, taken at or
+/// before `before_ms`. Items unchanged since that backup are then not stored again (record
+/// by record: vault-format.md, parent-delta stores); the new backup does not depend on it
+/// afterwards, so deleting the parent later is fine.
+pub(super) fn parent_manifest(
+    txn: &dyn Reads,
+    r: &BackupRef,
+    table_id: &str,
+    before_ms: i64,
+) -> BkResult<Option<tidemark_vault::ManifestId>> {
+    let prefix = super::catalog_key_for(&r.account, &r.region, &r.table);
+    let mut best: Option<(i64, String)> = None;
+    for e in txn.scan_prefix(super::BACKUPS_TABLE, &prefix)? {
+        let (_, v) = e?;
+        let b: BackupRecord = serde_json::from_slice(&v).map_err(BkError::internal)?;
+        let Some(manifest) = b.manifest else { continue };
+        if b.status != "AVAILABLE" || b.source.table_id != table_id || b.created_ms > before_ms {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(t, _)| b.created_ms >= *t) {
+            best = Some((b.created_ms, manifest));
+        }
+    }
+    // An unparsable id just means no parent: the store is then a full one.
+    Ok(best.and_then(|(_, m)| m.parse().ok()))
+}
+
 /// Streams the snapshot's items into the vault; returns the manifest id.
 ///
 /// Records are the stored item JSON, copied verbatim without decoding: the backup's size is
@@ -112,15 +140,19 @@ fn copy_items(
     snap: &dyn Reads,
     b: &BackupRecord,
     account: &str,
+    parent: Option<&tidemark_vault::ManifestId>,
 ) -> BkResult<String> {
     let meta = serde_json::json!({
         "kind": "dynamodb-backup",
         "backup_arn": b.arn,
         "table_id": b.source.table_id,
     });
-    let mut w = backups
-        .vault()?
-        .writer(account, meta, Some(b.source_bytes.max(0) as u64))?;
+    let mut w = backups.vault()?.writer_with_parent(
+        account,
+        parent,
+        meta,
+        Some(b.source_bytes.max(0) as u64),
+    )?;
     let prefix = storage::table_prefix(&b.source.table_id);
     let mut items = 0i64;
     for e in snap.scan_prefix(storage::ITEMS_TABLE, &prefix)? {
@@ -158,7 +190,8 @@ impl CreateJob {
                 "the backup's snapshot is gone (the server restarted before the copy ran)",
             ));
         };
-        let manifest = copy_items(&self.backups, &*snap, &b, &r.account)?;
+        let parent = parent_manifest(&*self.store.read()?, r, &b.source.table_id, b.created_ms)?;
+        let manifest = copy_items(&self.backups, &*snap, &b, &r.account, parent.as_ref())?;
         drop(snap);
         let mut txn = self.store.write()?;
         let Some(mut b) = super::load(&*txn, &r.key())? else {

@@ -103,12 +103,24 @@ impl Trim {
 
     /// The deleted table's SYSTEM backup: its last state, stored like any backup.
     fn system_backup(&self, st: &PitrState, now_ms: i64, engine: &Engine) -> BkResult<()> {
-        let items = pitr::items_at(&*self.store.read()?, &st.table_id, i64::MAX)?;
+        let snap = self.store.read()?;
+        let items = pitr::items_at(&*snap, &st.table_id, i64::MAX)?;
         let name = st.source.name.clone();
         let backup_id = super::arn::new_backup_id(now_ms, true);
         let arn = format!("{}/backup/{backup_id}", st.source.arn);
+        let r = BackupRef {
+            account: st.account.clone(),
+            region: st.region.clone(),
+            table: name.clone(),
+            backup_id: backup_id.clone(),
+        };
+        let parent = super::create::parent_manifest(&*snap, &r, &st.table_id, now_ms)?;
+        drop(snap);
         let meta = serde_json::json!({"kind": "dynamodb-system-backup", "backup_arn": arn});
-        let mut w = self.backups.vault()?.writer(&st.account, meta, None)?;
+        let mut w =
+            self.backups
+                .vault()?
+                .writer_with_parent(&st.account, parent.as_ref(), meta, None)?;
         let mut size = 0i64;
         for bytes in &items {
             size += item_size(&storage::decode_item(bytes)?) as i64;
@@ -119,8 +131,8 @@ impl Trim {
         let record = BackupRecord {
             arn,
             name: format!("{name}$DeletedTableBackup"),
-            table_name: name.clone(),
-            backup_id: backup_id.clone(),
+            table_name: name,
+            backup_id,
             backup_type: "SYSTEM".into(),
             status: "AVAILABLE".into(),
             created_ms: now_ms,
@@ -131,12 +143,6 @@ impl Trim {
             source_bytes: size,
             manifest: Some(manifest.to_string()),
             restoring: None,
-        };
-        let r = BackupRef {
-            account: st.account.clone(),
-            region: st.region.clone(),
-            table: name,
-            backup_id,
         };
         let mut txn = self.store.write()?;
         super::save(&mut *txn, &r.key(), &record)?;

@@ -21,9 +21,21 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
+        Env::build(None)
+    }
+
+    /// An Env whose backups go to `vault` (so a test can look at the vault).
+    pub fn with_vault(vault: Arc<tidemark_vault::Vault>) -> Env {
+        Env::build(Some(vault))
+    }
+
+    fn build(vault: Option<Arc<tidemark_vault::Vault>>) -> Env {
         let store: Arc<dyn Store> = Arc::new(MemStore::new());
         let engine = Arc::new(Engine::open(store.clone()).unwrap());
-        let svc = DynamoDbService::new(store, engine.clone());
+        let svc = match vault {
+            Some(v) => DynamoDbService::with_vault(store, engine.clone(), v),
+            None => DynamoDbService::new(store, engine.clone()),
+        };
         engine.recover().unwrap();
         Env {
             svc,
