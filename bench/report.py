@@ -116,6 +116,12 @@ def render_markdown(results: dict, png_name: str) -> str:
         tms = [t for t in targets if t != "moto"]
         has_moto = "moto" in targets
         out += [f"## {bench['title']}", "", f"How measured: {bench['description']}", ""]
+        if sep := bench.get("measured_separately"):
+            out += [
+                f"Measured separately from the rest of this page: {sep['at']}, load average "
+                f"{sep['loadavg']}, {sep['tidemark']}.",
+                "",
+            ]
         head = ["metric", "unit", *[HEADERS[t] for t in targets]]
         if has_moto:
             head += [f"{HEADERS[t]} ÷ moto" for t in tms]

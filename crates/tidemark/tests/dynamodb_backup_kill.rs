@@ -10,13 +10,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BackupStatus, BillingMode, KeySchemaElement, KeyType,
-    PutRequest, ScalarAttributeType, Select, TableStatus, WriteRequest,
-};
-use common::{Server, wait_table_active};
-
-type Item = HashMap<String, AttributeValue>;
+use aws_sdk_dynamodb::types::{AttributeValue, BackupStatus, Select, TableStatus};
+use common::{Item, Server, batch_put_parallel, create_pk_sk_table};
 
 const TABLE: &str = "big";
 /// Bytes of poorly compressible payload per item: the copy must do real zstd/BLAKE3 work.
@@ -54,77 +49,6 @@ fn key_of(i: u64) -> Item {
     let mut k = item(i);
     k.retain(|name, _| name == "pk" || name == "sk");
     k
-}
-
-async fn create_table(c: &Client, name: &str) {
-    let attr = |n: &str, t| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(t)
-            .build()
-            .expect("valid attr")
-    };
-    let key = |n: &str, t| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(t)
-            .build()
-            .expect("valid key")
-    };
-    c.create_table()
-        .table_name(name)
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .attribute_definitions(attr("sk", ScalarAttributeType::N))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("CreateTable");
-    wait_table_active(c, name).await;
-}
-
-/// BatchWriteItem of items `lo..hi`, 25 per call, from 8 concurrent tasks.
-async fn load(c: &Client, lo: u64, hi: u64) {
-    let tasks = 8;
-    let per = (hi - lo).div_ceil(tasks);
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let c = c.clone();
-        let (a, b) = (lo + t * per, (lo + (t + 1) * per).min(hi));
-        handles.push(tokio::spawn(async move {
-            let mut start = a;
-            while start < b {
-                let end = (start + 25).min(b);
-                let mut pending: Vec<WriteRequest> = (start..end)
-                    .map(|i| {
-                        let put = PutRequest::builder()
-                            .set_item(Some(item(i)))
-                            .build()
-                            .expect("valid put");
-                        WriteRequest::builder().put_request(put).build()
-                    })
-                    .collect();
-                while !pending.is_empty() {
-                    let out = c
-                        .batch_write_item()
-                        .request_items(TABLE, pending)
-                        .send()
-                        .await
-                        .expect("BatchWriteItem");
-                    pending = out
-                        .unprocessed_items()
-                        .and_then(|u| u.get(TABLE))
-                        .cloned()
-                        .unwrap_or_default();
-                }
-                start = end;
-            }
-        }));
-    }
-    for h in handles {
-        h.await.expect("loader task");
-    }
 }
 
 /// The backup's status, or `None` once it no longer exists.
@@ -220,7 +144,7 @@ async fn sigkill_during_a_backup_loses_nothing_and_never_leaves_it_creating() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut server = Server::on_dir(dir.path());
     let mut c = server.dynamodb("123456789012", "x");
-    create_table(&c, TABLE).await;
+    create_pk_sk_table(&c, TABLE).await;
 
     let mut items = 0;
     let mut killed_mid_copy = false;
@@ -229,7 +153,7 @@ async fn sigkill_during_a_backup_loses_nothing_and_never_leaves_it_creating() {
     // before the kill lands (it is AVAILABLE after the restart) proves nothing, so the next
     // attempt adds more data.
     for attempt in 0..3u64 {
-        load(&c, items, items + STEP * (attempt + 1)).await;
+        batch_put_parallel(&c, TABLE, items, items + STEP * (attempt + 1), 8, item).await;
         items += STEP * (attempt + 1);
         let arn = create_backup(&c, &format!("interrupted{attempt}")).await;
         tokio::time::sleep(Duration::from_millis(40)).await;

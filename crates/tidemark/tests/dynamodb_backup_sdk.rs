@@ -19,8 +19,7 @@ use aws_sdk_dynamodb::types::{
     BackupType, BackupTypeFilter, BillingMode, ContinuousBackupsStatus, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, LocalSecondaryIndex, PointInTimeRecoveryDescription,
     PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Projection, ProjectionType,
-    ProvisionedThroughput, PutRequest, ScalarAttributeType, TableDescription, TableStatus,
-    WriteRequest,
+    ProvisionedThroughput, ScalarAttributeType, TableDescription, TableStatus,
 };
 use common::Server;
 
@@ -201,37 +200,18 @@ async fn del_v(c: &Client, table: &str, pk: &str) {
 
 /// Items `lo..hi` of `{pk: p<i%7>, sk: i, g: g<i%2>, l: l<i>, body}` by BatchWriteItem.
 async fn load(c: &Client, table: &str, lo: i64, hi: i64) {
-    let mut i = lo;
-    while i < hi {
-        let end = (i + 25).min(hi);
-        let mut pending: Vec<WriteRequest> = (i..end)
-            .map(|k| {
-                let item = HashMap::from([
-                    ("pk".to_owned(), s(&format!("p{}", k % 7))),
-                    ("sk".to_owned(), n(k)),
-                    ("g".to_owned(), s(&format!("g{}", k % 2))),
-                    ("l".to_owned(), s(&format!("l{k:05}"))),
-                    ("body".to_owned(), s(&"x".repeat(64 + (k % 13) as usize))),
-                ]);
-                let put = PutRequest::builder().set_item(Some(item)).build().unwrap();
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
-        while !pending.is_empty() {
-            let out = c
-                .batch_write_item()
-                .request_items(table, pending)
-                .send()
-                .await
-                .expect("BatchWriteItem");
-            pending = out
-                .unprocessed_items()
-                .and_then(|u| u.get(table))
-                .cloned()
-                .unwrap_or_default();
-        }
-        i = end;
-    }
+    let items = (lo..hi)
+        .map(|k| {
+            HashMap::from([
+                ("pk".to_owned(), s(&format!("p{}", k % 7))),
+                ("sk".to_owned(), n(k)),
+                ("g".to_owned(), s(&format!("g{}", k % 2))),
+                ("l".to_owned(), s(&format!("l{k:05}"))),
+                ("body".to_owned(), s(&"x".repeat(64 + (k % 13) as usize))),
+            ])
+        })
+        .collect();
+    common::batch_put(c, table, items).await;
 }
 
 /// Every item keyed by (pk, sk), via paged Scans.

@@ -144,3 +144,93 @@ pub async fn wait_table_active(client: &aws_sdk_dynamodb::Client, name: &str) {
     }
     panic!("table {name} never became ACTIVE");
 }
+
+/// Creates an on-demand table keyed `pk` (S) / `sk` (N) and waits until it is ACTIVE.
+pub async fn create_pk_sk_table(c: &aws_sdk_dynamodb::Client, name: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let attr = |n: &str, t| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(t)
+            .build()
+            .expect("valid attr")
+    };
+    let key = |n: &str, t| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .expect("valid key")
+    };
+    c.create_table()
+        .table_name(name)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("sk", ScalarAttributeType::N))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
+    wait_table_active(c, name).await;
+}
+
+pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// Puts `items` with BatchWriteItem, 25 per call, resending unprocessed items until none are
+/// left.
+pub async fn batch_put(c: &aws_sdk_dynamodb::Client, table: &str, items: Vec<Item>) {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let mut pending: Vec<WriteRequest> = items
+            .by_ref()
+            .take(25)
+            .map(|item| {
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .expect("valid put");
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        while !pending.is_empty() {
+            let out = c
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await
+                .expect("BatchWriteItem");
+            pending = out
+                .unprocessed_items()
+                .and_then(|u| u.get(table))
+                .cloned()
+                .unwrap_or_default();
+        }
+    }
+}
+
+/// `batch_put` of `item(i)` for `i` in `lo..hi`, split over `tasks` concurrent tasks.
+pub async fn batch_put_parallel(
+    c: &aws_sdk_dynamodb::Client,
+    table: &str,
+    lo: u64,
+    hi: u64,
+    tasks: u64,
+    item: fn(u64) -> Item,
+) {
+    let per = (hi - lo).div_ceil(tasks.max(1));
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (c, table) = (c.clone(), table.to_owned());
+        let (a, b) = (lo + t * per, (lo + (t + 1) * per).min(hi));
+        handles.push(tokio::spawn(async move {
+            batch_put(&c, &table, (a..b).map(item).collect()).await;
+        }));
+    }
+    for h in handles {
+        h.await.expect("loader task");
+    }
+}
