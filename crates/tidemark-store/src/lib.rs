@@ -53,7 +53,7 @@ use std::ops::Bound;
 pub use error::StoreError;
 pub use group_commit::{PendingDurability, defer_durability};
 pub use mem_store::MemStore;
-pub use redb_store::RedbStore;
+pub use redb_store::{RedbStore, hold_durable_commits};
 
 /// The on-disk format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -114,6 +114,20 @@ pub trait ReadTxn: Reads + Send {}
 pub trait WriteTxn: Reads + Send {
     /// Inserts or replaces the value under `key`, creating the table if needed.
     fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+
+    /// [`WriteTxn::put`] of every pair, in order, into one table (for bulk loads such as a
+    /// restore: redb opens the table once instead of once per pair). Stops at the first
+    /// error; what was put before it stays in the transaction.
+    fn put_many(
+        &mut self,
+        table: &str,
+        entries: &mut dyn Iterator<Item = (&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
+        for (key, value) in entries {
+            self.put(table, key, value)?;
+        }
+        Ok(())
+    }
 
     /// Removes `key`; returns whether it was present.
     fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool, StoreError>;

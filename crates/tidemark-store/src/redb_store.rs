@@ -42,8 +42,32 @@ fn def(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
 const CACHE_BYTES: usize = 64 << 20;
 
 /// In memory, every this-many commits is a durable one, so redb can reuse the pages that
-/// non-durable commits freed (it recycles them only at a durable commit).
+/// non-durable commits freed (it recycles them only at a durable commit). Not inside
+/// [`crate::hold_durable_commits`]: the first commit after it is durable instead.
 const MEMORY_DURABLE_EVERY: u64 = 64;
+
+thread_local! {
+    /// Set while this thread runs inside [`hold_durable_commits`].
+    static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the in-memory store's periodic durable commit held off for the commits
+/// this thread makes: they are all non-durable, and the first commit after the hold that
+/// is due one (any thread's) is durable. A durable commit in memory writes redb's whole
+/// write buffer into the backend (~25 ms after a few batches of a bulk load), a stall a
+/// bulk load such as a restore would otherwise hit at random, about once per 64 commits.
+/// The hold moves it to a later commit; it saves no work. No effect on disk, where each
+/// commit's durability is the caller's business (see [`crate::defer_durability`]).
+pub fn hold_durable_commits<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            HOLDING.with(|h| h.set(self.0));
+        }
+    }
+    let _reset = Reset(HOLDING.with(|h| h.replace(true)));
+    f()
+}
 
 /// The redb-backed store. On disk, `commit` returns once the commit is fsynced (group
 /// commit: concurrent writers share one fsync, see `group_commit.rs`). In memory, commits
@@ -52,7 +76,8 @@ pub struct RedbStore {
     db: Arc<Database>,
     /// `None` for the in-memory backend.
     pub(crate) group: Option<Arc<GroupCommit>>,
-    /// Commits so far (in memory only): picks the periodic durable commit.
+    /// Commits since the last durable one (in memory only): picks the periodic durable
+    /// commit.
     memory_commits: std::sync::atomic::AtomicU64,
 }
 
@@ -187,12 +212,15 @@ impl RedbStore {
     /// Commits a write transaction under the store's durability promise.
     fn commit_write(&self, mut txn: WriteTransaction) -> Result<(), StoreError> {
         let Some(group) = &self.group else {
-            let n = self
-                .memory_commits
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let durability = if n.is_multiple_of(MEMORY_DURABLE_EVERY) {
+            use std::sync::atomic::Ordering::Relaxed;
+            // Commits are serialized (redb's single write slot), so load-then-store is exact.
+            let since = self.memory_commits.load(Relaxed);
+            let durable = since + 1 >= MEMORY_DURABLE_EVERY && !HOLDING.with(|h| h.get());
+            let durability = if durable {
+                self.memory_commits.store(0, Relaxed);
                 Durability::Immediate
             } else {
+                self.memory_commits.store(since + 1, Relaxed);
                 Durability::None
             };
             txn.set_durability(durability)
@@ -387,6 +415,18 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(())
     }
 
+    fn put_many(
+        &mut self,
+        table: &str,
+        entries: &mut dyn Iterator<Item = (&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.table(table)?;
+        for (key, value) in entries {
+            t.insert(key, value).map_err(StoreError::backend("put"))?;
+        }
+        Ok(())
+    }
+
     fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool, StoreError> {
         let mut t = self.table(table)?;
         Ok(t.remove(key)
@@ -495,5 +535,45 @@ impl Iterator for WriteRange<'_> {
             return Some(Err(e));
         }
         self.page.pop_front().map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering::Relaxed;
+
+    use super::*;
+
+    fn put(store: &RedbStore, i: u32) {
+        let mut w = store.write().unwrap();
+        w.put("t", &i.to_be_bytes(), b"v").unwrap();
+        w.commit().unwrap();
+    }
+
+    /// In memory, commits inside `hold_durable_commits` are never the periodic durable one
+    /// (the count of commits since the last durable one keeps growing through the hold); the
+    /// first commit after the hold is durable, and every commit stays visible.
+    #[test]
+    fn held_commits_postpone_the_periodic_durable_commit() {
+        let store = RedbStore::in_memory().unwrap();
+        let n = 2 * MEMORY_DURABLE_EVERY as u32;
+        hold_durable_commits(|| (0..n).for_each(|i| put(&store, i)));
+        assert!(store.memory_commits.load(Relaxed) >= u64::from(n));
+        put(&store, n);
+        assert_eq!(store.memory_commits.load(Relaxed), 0);
+        for i in 1..=MEMORY_DURABLE_EVERY as u32 {
+            assert_eq!(store.memory_commits.load(Relaxed), u64::from(i) - 1);
+            put(&store, n + i);
+        }
+        // The 64th commit since the durable one is durable again.
+        assert_eq!(store.memory_commits.load(Relaxed), 0);
+        let r = store.read().unwrap();
+        assert_eq!(
+            r.scan_prefix("t", b"").unwrap().count() as u64,
+            u64::from(n) + 1 + MEMORY_DURABLE_EVERY
+        );
+        // The hold is scoped: nested holds restore the outer state.
+        hold_durable_commits(|| hold_durable_commits(|| ()));
+        assert!(!HOLDING.with(|h| h.get()));
     }
 }

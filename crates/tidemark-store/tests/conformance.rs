@@ -59,6 +59,7 @@ macro_rules! conformance {
             long_reader_does_not_block_writers,
             writers_are_serialized,
             large_values_and_empty_keys,
+            put_many_is_put_of_each_pair,
         ]);)*
     };
 }

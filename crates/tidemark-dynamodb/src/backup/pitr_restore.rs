@@ -87,7 +87,7 @@ pub fn restore_table_to_point_in_time(
     }
     // 5. Target (and overrides, which need the source definition).
     restore::check_target(&*txn, ctx, &target)?;
-    let record = target_record(
+    let mut record = target_record(
         ctx,
         &source,
         &target,
@@ -101,6 +101,7 @@ pub fn restore_table_to_point_in_time(
             sse: input.sse_specification_override.as_ref(),
         },
     )?;
+    record.table_id = restore::appending_table_id(&*s.store.read()?)?;
     let summary = m::RestoreSummary {
         source_backup_arn: None,
         source_table_arn: Some(source.arn.clone()),

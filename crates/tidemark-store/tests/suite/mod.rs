@@ -369,3 +369,32 @@ pub fn large_values_and_empty_keys(store: Arc<dyn Store>) {
         v(&[b""])
     );
 }
+
+/// `put_many` is `put` of each pair in order (a later pair replaces an earlier one, an
+/// existing key is replaced), visible to its own transaction and, after commit, to readers;
+/// a reserved table is refused and an empty batch writes nothing.
+pub fn put_many_is_put_of_each_pair(store: Arc<dyn Store>) {
+    put(&*store, "t", &[(b"b", b"old"), (b"z", b"kept")]);
+    let mut w = store.write().unwrap();
+    let pairs: [(&[u8], &[u8]); 4] = [(b"a", b"1"), (b"b", b"2"), (b"c", b"3"), (b"a", b"4")];
+    w.put_many("t", &mut pairs.iter().copied()).unwrap();
+    w.put_many("empty", &mut std::iter::empty()).unwrap();
+    assert_eq!(w.get("t", b"a").unwrap().as_deref(), Some(&b"4"[..]));
+    assert!(matches!(
+        w.put_many("__tidemark_x", &mut pairs.iter().copied()),
+        Err(StoreError::ReservedTable(_))
+    ));
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let all: Vec<(Vec<u8>, Vec<u8>)> = r
+        .range("t", Unbounded, Unbounded, false)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let want: Vec<(Vec<u8>, Vec<u8>)> = [("a", "4"), ("b", "2"), ("c", "3"), ("z", "kept")]
+        .iter()
+        .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(all, want);
+    assert_eq!(r.table_names().unwrap(), vec!["t".to_string()]);
+}
