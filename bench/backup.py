@@ -4,13 +4,9 @@ restoring (streaming: growth must not depend on the table's size)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -223,26 +219,10 @@ def _one_size(port: int, pid: int, size: int) -> dict:
 
 
 def _run_vault_example(mib: int) -> dict:
-    """bench/vault.py's example: the prebuilt release binary when there is one (run.sh
-    builds it; a `cargo run` here could wait minutes on a busy build directory)."""
+    """bench/vault.py's example, from the prebuilt release binary when there is one."""
     import vault
 
-    exe = vault.ROOT / "target" / "release" / "examples" / "vault_bench"
-    if not exe.is_file():
-        return vault.run_example(mib)
-    vault.SCRATCH.mkdir(parents=True, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="vault-", dir=vault.SCRATCH)
-    try:
-        out = subprocess.run(
-            [str(exe), "--mib", str(mib), "--dir", work],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return vault.run_example(mib, prefer_prebuilt=True)
 
 
 _VAULT_LIMIT: dict = {}

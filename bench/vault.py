@@ -19,26 +19,21 @@ VAULT = "vault issue"
 DEFAULT_MIB = int(os.environ.get("BENCH_VAULT_MIB", "1024"))
 
 
-def run_example(mib: int) -> dict:
+def run_example(mib: int, prefer_prebuilt: bool = False) -> dict:
+    """Runs the example with `cargo run`, or, with `prefer_prebuilt`, the release binary
+    run.sh built when there is one (a `cargo run` could wait minutes on a busy build
+    directory)."""
+    exe = ROOT / "target" / "release" / "examples" / "vault_bench"
+    if prefer_prebuilt and exe.is_file():
+        cmd = [str(exe)]
+    else:
+        cmd = ["cargo", "run", "--quiet", "--release", "-p", "tidemark-vault"]
+        cmd += ["--example", "vault_bench", "--"]
     SCRATCH.mkdir(parents=True, exist_ok=True)
     work = tempfile.mkdtemp(prefix="vault-", dir=SCRATCH)
     try:
         out = subprocess.run(
-            [
-                "cargo",
-                "run",
-                "--quiet",
-                "--release",
-                "-p",
-                "tidemark-vault",
-                "--example",
-                "vault_bench",
-                "--",
-                "--mib",
-                str(mib),
-                "--dir",
-                work,
-            ],
+            [*cmd, "--mib", str(mib), "--dir", work],
             cwd=ROOT,
             check=True,
             capture_output=True,

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, BackupStatus, Select, TableStatus};
-use common::{Item, Server, batch_put_parallel, create_pk_sk_table};
+use aws_sdk_dynamodb::types::{AttributeValue, BackupStatus, TableStatus};
+use common::{Item, Server, batch_put_parallel, create_pk_sk_table, scan_count};
 
 const TABLE: &str = "big";
 /// Bytes of poorly compressible payload per item: the copy must do real zstd/BLAKE3 work.
@@ -91,26 +91,6 @@ async fn settle_backup(c: &Client, arn: &str) -> Option<BackupStatus> {
         }
         assert!(Instant::now() < deadline, "backup {arn} stuck in CREATING");
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-async fn count(c: &Client, table: &str) -> i32 {
-    let mut total = 0;
-    let mut start = None;
-    loop {
-        let page = c
-            .scan()
-            .table_name(table)
-            .select(Select::Count)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("Scan COUNT");
-        total += page.count();
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            return total;
-        }
     }
 }
 
@@ -203,7 +183,10 @@ async fn sigkill_during_a_backup_loses_nothing_and_never_leaves_it_creating() {
     assert!(details.backup_size_bytes().unwrap_or(0) > i64::try_from(items).expect("fits") * 900);
 
     // No table data lost: count and a sample of items by key.
-    assert_eq!(count(&c, TABLE).await, i32::try_from(items).expect("fits"));
+    assert_eq!(
+        scan_count(&c, TABLE).await,
+        i32::try_from(items).expect("fits")
+    );
     for i in (0..items).step_by(997) {
         let got = c
             .get_item()

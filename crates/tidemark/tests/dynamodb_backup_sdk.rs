@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{
     PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Projection, ProjectionType,
     ProvisionedThroughput, ScalarAttributeType, TableDescription, TableStatus,
 };
-use common::Server;
+use common::{Server, wait_backup_available};
 
 const ACCOUNT: &str = "123456789012";
 /// 2031-01-01T00:00:00Z, where every test's frozen clock starts.
@@ -293,21 +293,6 @@ async fn describe_backup(c: &Client, arn: &str) -> BackupDescription {
         .expect("BackupDescription")
 }
 
-/// Polls DescribeBackup until the backup leaves CREATING; it must be AVAILABLE.
-async fn wait_backup_available(c: &Client, arn: &str) -> BackupDescription {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let d = describe_backup(c, arn).await;
-        let status = d.backup_details().expect("details").backup_status().clone();
-        if status != BackupStatus::Creating {
-            assert_eq!(status, BackupStatus::Available);
-            return d;
-        }
-        assert!(Instant::now() < deadline, "backup {arn} stuck in CREATING");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Polls DescribeTable until ACTIVE (restores may take longer than the settle job).
 async fn wait_active(c: &Client, name: &str) -> TableDescription {
     let deadline = Instant::now() + DEADLINE;
@@ -430,7 +415,7 @@ async fn create_backup_by_name_and_arn_answers_creating_then_available() {
 
     // Written after the request: not in the backup.
     put_v(&c, "Music", "late", 3).await;
-    let desc = wait_backup_available(&c, &arn).await;
+    let desc = wait_backup_available(&c, &arn, DEADLINE).await;
     let details = desc.backup_details().unwrap();
     assert_eq!(details.backup_arn(), arn);
     assert_eq!(details.backup_creation_date_time(), &secs(T0));
@@ -447,7 +432,7 @@ async fn create_backup_by_name_and_arn_answers_creating_then_available() {
     assert_ne!(a, b);
     for x in [&a, &b] {
         assert!(x.starts_with(&prefix), "{x}");
-        let d = wait_backup_available(&c, x).await;
+        let d = wait_backup_available(&c, x, DEADLINE).await;
         assert_eq!(d.backup_details().unwrap().backup_name(), "same");
         assert_eq!(d.source_table_details().unwrap().table_name(), "Music");
         assert_eq!(d.source_table_details().unwrap().item_count(), Some(3));
@@ -504,7 +489,7 @@ async fn describe_backup_reports_source_table_and_feature_details() {
     let rich = create_backup(&c, "rich", "full").await;
     let plain = create_backup(&c, "plain", "bare").await;
 
-    let d = wait_backup_available(&c, &rich).await;
+    let d = wait_backup_available(&c, &rich, DEADLINE).await;
     let src = d.source_table_details().expect("SourceTableDetails");
     assert_eq!(src.table_name(), "rich");
     assert_eq!(Some(src.table_id()), table.table_id());
@@ -544,7 +529,7 @@ async fn describe_backup_reports_source_table_and_feature_details() {
     assert!(f.stream_description().is_none());
 
     // A plain table: an empty SourceTableFeatureDetails object.
-    let d = wait_backup_available(&c, &plain).await;
+    let d = wait_backup_available(&c, &plain, DEADLINE).await;
     let f = d
         .source_table_feature_details()
         .expect("SourceTableFeatureDetails");
@@ -588,7 +573,7 @@ async fn list_backups_filters_orders_and_pages() {
         advance(&server, 10);
     }
     for arn in &arns {
-        wait_backup_available(&c, arn).await;
+        wait_backup_available(&c, arn, DEADLINE).await;
     }
     let list = |c: &Client| c.list_backups();
 
@@ -739,8 +724,8 @@ async fn delete_backup_answers_deleted_then_the_backup_is_gone() {
     put_v(&c, "tbl", "a", 1).await;
     let arn = create_backup(&c, "tbl", "doomed").await;
     let keep = create_backup(&c, "tbl", "kept").await;
-    wait_backup_available(&c, &arn).await;
-    wait_backup_available(&c, &keep).await;
+    wait_backup_available(&c, &arn, DEADLINE).await;
+    wait_backup_available(&c, &keep, DEADLINE).await;
 
     let out = c
         .delete_backup()
@@ -783,7 +768,7 @@ async fn deleting_a_pitr_table_leaves_a_system_backup() {
     put_v(&c, "tbl", "a", 1).await;
     put_v(&c, "tbl", "b", 2).await;
     let user = create_backup(&c, "plain", "userbk").await;
-    wait_backup_available(&c, &user).await;
+    wait_backup_available(&c, &user, DEADLINE).await;
     c.delete_table().table_name("tbl").send().await.unwrap();
     c.delete_table().table_name("plain").send().await.unwrap();
     wait_table_gone(&c, "tbl").await;
@@ -875,7 +860,7 @@ async fn restore_from_backup_creates_the_table_with_items_and_indexes() {
     indexed_table(&c, "src").await;
     load(&c, "src", 0, 30).await;
     let arn = create_backup(&c, "src", "bkp").await;
-    wait_backup_available(&c, &arn).await;
+    wait_backup_available(&c, &arn, DEADLINE).await;
     // Changes after the backup are not restored.
     load(&c, "src", 30, 35).await;
     let mut expected = scan_all(&c, "src").await;
@@ -964,7 +949,7 @@ async fn restore_from_backup_overrides() {
     indexed_table(&c, "src").await;
     load(&c, "src", 0, 6).await;
     let arn = create_backup(&c, "src", "bkp").await;
-    wait_backup_available(&c, &arn).await;
+    wait_backup_available(&c, &arn, DEADLINE).await;
 
     // An empty GSI list drops every GSI (absent keeps them; LSIs untouched).
     let out = c
@@ -1039,7 +1024,7 @@ async fn restore_from_backup_errors() {
     let (_server, c) = start();
     indexed_table(&c, "src").await;
     let arn = create_backup(&c, "src", "bkp").await;
-    wait_backup_available(&c, &arn).await;
+    wait_backup_available(&c, &arn, DEADLINE).await;
     let restore = |target: &str| {
         c.restore_table_from_backup()
             .target_table_name(target)
@@ -1135,7 +1120,7 @@ async fn backup_in_use_while_its_restore_is_creating() {
         load(&c, "src", loaded, loaded + more).await;
         loaded += more;
         let arn = create_backup(&c, "src", &format!("big{attempt}")).await;
-        wait_backup_available(&c, &arn).await;
+        wait_backup_available(&c, &arn, DEADLINE).await;
         let target = format!("dst{attempt}");
         c.restore_table_from_backup()
             .target_table_name(&target)

@@ -10,8 +10,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, BackupStatus, Select, TableStatus};
-use common::{Item, Server, batch_put_parallel, create_pk_sk_table};
+use aws_sdk_dynamodb::types::{AttributeValue, TableStatus};
+use common::{
+    Item, Server, batch_put_parallel, create_pk_sk_table, scan_count, wait_backup_available,
+};
 
 const TABLE: &str = "big";
 /// Items in the backed-up table (~1 KB each): a restore of them takes long enough to hit.
@@ -43,26 +45,6 @@ async fn status(c: &Client, name: &str) -> Option<TableStatus> {
     }
 }
 
-async fn count(c: &Client, table: &str) -> i32 {
-    let mut total = 0;
-    let mut start = None;
-    loop {
-        let page = c
-            .scan()
-            .table_name(table)
-            .select(Select::Count)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("Scan COUNT");
-        total += page.count();
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            return total;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_during_a_restore_resumes_it_from_scratch() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -81,24 +63,7 @@ async fn sigkill_during_a_restore_resumes_it_from_scratch() {
         .expect("BackupDetails")
         .backup_arn()
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let d = c
-            .describe_backup()
-            .backup_arn(&arn)
-            .send()
-            .await
-            .expect("DescribeBackup");
-        let s = d
-            .backup_description()
-            .and_then(|b| b.backup_details())
-            .map(|b| b.backup_status().clone());
-        if s == Some(BackupStatus::Available) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "backup never became AVAILABLE");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_backup_available(&c, &arn, Duration::from_secs(60)).await;
 
     // Attempt: restore, SIGKILL the server while the target is CREATING, restart. A restore
     // that finished before the kill proves nothing, so the next attempt kills sooner.
@@ -134,7 +99,7 @@ async fn sigkill_during_a_restore_resumes_it_from_scratch() {
         eprintln!("attempt {attempt}: at kill {seen:?}, ItemCount after restart {described:?}");
         assert_eq!(described, Some(i64::try_from(ITEMS).expect("fits")));
         assert_eq!(
-            count(&c, &target).await,
+            scan_count(&c, &target).await,
             i32::try_from(ITEMS).expect("fits")
         );
         for i in (0..ITEMS).step_by(1999) {

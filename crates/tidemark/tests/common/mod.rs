@@ -234,3 +234,57 @@ pub async fn batch_put_parallel(
         h.await.expect("loader task");
     }
 }
+
+/// The table's item count, by paged `Scan` with `Select: COUNT`.
+pub async fn scan_count(c: &aws_sdk_dynamodb::Client, table: &str) -> i32 {
+    use aws_sdk_dynamodb::types::Select;
+    let mut total = 0;
+    let mut start = None;
+    loop {
+        let page = c
+            .scan()
+            .table_name(table)
+            .select(Select::Count)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("Scan COUNT");
+        total += page.count();
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return total;
+        }
+    }
+}
+
+/// Polls DescribeBackup until the backup leaves CREATING (within `deadline`); it must be
+/// AVAILABLE.
+pub async fn wait_backup_available(
+    c: &aws_sdk_dynamodb::Client,
+    arn: &str,
+    deadline: Duration,
+) -> aws_sdk_dynamodb::types::BackupDescription {
+    use aws_sdk_dynamodb::types::BackupStatus;
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        let d = c
+            .describe_backup()
+            .backup_arn(arn)
+            .send()
+            .await
+            .expect("DescribeBackup")
+            .backup_description()
+            .cloned()
+            .expect("BackupDescription");
+        let status = d.backup_details().expect("details").backup_status().clone();
+        if status != BackupStatus::Creating {
+            assert_eq!(status, BackupStatus::Available);
+            return d;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "backup {arn} stuck in CREATING"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
