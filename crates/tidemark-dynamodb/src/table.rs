@@ -204,10 +204,40 @@ pub fn load(txn: &dyn Reads, ctx: &RequestContext, name: &str) -> DdbResult<Opti
 pub fn load_key(txn: &dyn Reads, key: &[u8]) -> DdbResult<Option<TableRecord>> {
     match txn.get(TABLES_TABLE, key)? {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(DdbError::internal),
+        Some(bytes) => decode_cached(bytes).map(Some),
     }
+}
+
+/// How many decoded table records each thread keeps (see [`decode_cached`]).
+const DECODED_PER_THREAD: usize = 8;
+
+thread_local! {
+    /// The last few table records this thread decoded, with the exact bytes they came from.
+    static DECODED: std::cell::RefCell<Vec<(Vec<u8>, TableRecord)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Decodes a stored table record, reusing an earlier decoding of the very same bytes. Every
+/// item API loads its table's record; parsing its JSON each time took ~5% of a PutItem. The
+/// cache is keyed by the record's bytes, never by its name, so a changed record (new
+/// status, index, setting) simply decodes afresh: nothing is ever stale.
+fn decode_cached(bytes: Vec<u8>) -> DdbResult<TableRecord> {
+    let hit = DECODED.with(|d| {
+        let d = d.borrow();
+        d.iter().find(|(b, _)| *b == bytes).map(|(_, t)| t.clone())
+    });
+    if let Some(t) = hit {
+        return Ok(t);
+    }
+    let t: TableRecord = serde_json::from_slice(&bytes).map_err(DdbError::internal)?;
+    DECODED.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.len() == DECODED_PER_THREAD {
+            d.remove(0);
+        }
+        d.push((bytes, t.clone()));
+    });
+    Ok(t)
 }
 
 /// Loads a table the DescribeTable family may see, or `Requested resource not found: Table:

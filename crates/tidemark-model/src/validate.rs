@@ -113,42 +113,84 @@ pub fn validate(model: &ServiceModel, shape: ShapeId, value: &Value) -> Vec<Viol
         model,
         out: &mut out,
     };
-    w.structure_members(shape, value, &Path::default());
+    w.structure_members(shape, value, &Path::Root);
     out
 }
 
-#[derive(Default, Clone)]
-struct Path {
-    coral: String,
-    wire: String,
+/// Where a value sits in the input, as a chain of steps up to the root. Built for every
+/// member and element walked, but rendered into strings only for a violation, so valid
+/// input (nearly all of it) allocates nothing for paths.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    /// A structure member, by wire name.
+    Member(&'a Path<'a>, &'a str),
+    /// A list element (1-based index) or a map value (its key).
+    Element(&'a Path<'a>, Step<'a>),
 }
 
-impl Path {
-    fn member(&self, wire_name: &str) -> Path {
-        let mut chars = wire_name.chars();
-        let lowered: String = match chars.next() {
-            Some(c) => c.to_lowercase().chain(chars).collect(),
-            None => String::new(),
-        };
-        Path {
-            coral: dotted(&self.coral, &lowered),
-            wire: dotted(&self.wire, wire_name),
-        }
-    }
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Index(usize),
+    Key(&'a str),
+}
 
-    fn element(&self, key: &str) -> Path {
-        Path {
-            coral: format!("{}.{key}.member", self.coral),
-            wire: format!("{}.{key}", self.wire),
+impl std::fmt::Display for Step<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Index(i) => write!(f, "{i}"),
+            Step::Key(k) => f.write_str(k),
         }
     }
 }
 
-fn dotted(base: &str, next: &str) -> String {
-    if base.is_empty() {
-        next.to_owned()
-    } else {
-        format!("{base}.{next}")
+impl<'a> Path<'a> {
+    fn member(&'a self, wire_name: &'a str) -> Path<'a> {
+        Path::Member(self, wire_name)
+    }
+
+    fn element(&'a self, step: Step<'a>) -> Path<'a> {
+        Path::Element(self, step)
+    }
+
+    /// The Coral path: members with their first character lowered, elements as
+    /// `<step>.member`.
+    fn coral(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, true);
+        out
+    }
+
+    /// The wire path: member names as sent, elements as `<step>`.
+    fn wire(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, false);
+        out
+    }
+
+    fn write(&self, out: &mut String, coral: bool) {
+        use std::fmt::Write as _;
+        match self {
+            Path::Root => {}
+            Path::Member(base, name) => {
+                base.write(out, coral);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                let mut chars = name.chars();
+                match chars.next() {
+                    Some(c) if coral => out.extend(c.to_lowercase().chain(chars)),
+                    _ => out.push_str(name),
+                }
+            }
+            Path::Element(base, step) => {
+                base.write(out, coral);
+                let _ = write!(out, ".{step}");
+                if coral {
+                    out.push_str(".member");
+                }
+            }
+        }
     }
 }
 
@@ -158,16 +200,16 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn push(&mut self, path: &Path, value: Option<String>, rule: Rule) {
+    fn push(&mut self, path: &Path<'_>, value: Option<String>, rule: Rule) {
         self.out.push(Violation {
-            path: path.coral.clone(),
-            wire_path: path.wire.clone(),
+            path: path.coral(),
+            wire_path: path.wire(),
             value,
             rule,
         });
     }
 
-    fn structure_members(&mut self, shape: ShapeId, value: &Value, path: &Path) {
+    fn structure_members(&mut self, shape: ShapeId, value: &Value, path: &Path<'_>) {
         let ShapeKind::Structure {
             members, required, ..
         } = &self.model.shape(shape).kind
@@ -185,7 +227,7 @@ impl Walker<'_> {
         }
     }
 
-    fn value(&mut self, shape: ShapeId, v: &Value, path: &Path) {
+    fn value(&mut self, shape: ShapeId, v: &Value, path: &Path<'_>) {
         let model = self.model;
         let rendered = || render(model, shape, v);
         let broken = direct_violations(model, shape, v);
@@ -200,7 +242,7 @@ impl Walker<'_> {
             ShapeKind::List { member, .. } => {
                 for (i, item) in v.as_array().into_iter().flatten().enumerate() {
                     if !item.is_null() {
-                        self.value(*member, item, &path.element(&(i + 1).to_string()));
+                        self.value(*member, item, &path.element(Step::Index(i + 1)));
                     }
                 }
             }
@@ -229,7 +271,7 @@ impl Walker<'_> {
                 // Deeper constraints (inside structure or list values) report per entry.
                 for (k, x) in obj {
                     if !x.is_null() {
-                        self.nested_only(*value, x, &path.element(k));
+                        self.nested_only(*value, x, &path.element(Step::Key(k)));
                     }
                 }
             }
@@ -239,13 +281,13 @@ impl Walker<'_> {
 
     /// Like [`Self::value`] but without the value's own direct constraints (already reported
     /// in aggregate by the enclosing map).
-    fn nested_only(&mut self, shape: ShapeId, v: &Value, path: &Path) {
+    fn nested_only(&mut self, shape: ShapeId, v: &Value, path: &Path<'_>) {
         match &self.model.shape(shape).kind {
             ShapeKind::Structure { .. } => self.structure_members(shape, v, path),
             ShapeKind::List { member, .. } => {
                 for (i, item) in v.as_array().into_iter().flatten().enumerate() {
                     if !item.is_null() {
-                        self.value(*member, item, &path.element(&(i + 1).to_string()));
+                        self.value(*member, item, &path.element(Step::Index(i + 1)));
                     }
                 }
             }
@@ -398,7 +440,7 @@ pub fn render(model: &ServiceModel, shape: ShapeId, v: &Value) -> String {
             let parts: Vec<String> = members
                 .iter()
                 .map(|m| {
-                    let name = Path::default().member(m.name).coral;
+                    let name = Path::Root.member(m.name).coral();
                     let val = o
                         .get(m.name)
                         .map_or_else(|| "null".to_owned(), |x| render(model, m.shape, x));
