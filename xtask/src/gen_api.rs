@@ -81,30 +81,37 @@ pub fn generate(svc: &Svc) -> String {
     let _ = writeln!(o, "}}\n");
     let _ = writeln!(
         o,
-        "/// Runs `operation` with a JSON input (wire member names as keys; `null` = no body).\npub fn dispatch_{n}(api: &dyn {tn}, ctx: &RequestContext, operation: &str, input: serde_json::Value) -> Result<serde_json::Value, DispatchError> {{\n    match operation {{",
+        "/// Runs `operation` with a JSON input (wire member names as keys; `null` = no body).\npub fn dispatch_{n}(api: &dyn {tn}, ctx: &RequestContext, operation: &str, input: serde_json::Value) -> Result<serde_json::Value, DispatchError> {{\n    prepare_{n}(operation, input)?(api, ctx)\n}}\n",
+        n = svc.name
+    );
+    let _ = writeln!(
+        o,
+        "/// An operation whose input is decoded and validated, ready to run (see [`prepare_{n}`]).\npub type Prepared{tn} = Box<dyn FnOnce(&dyn {tn}, &RequestContext) -> Result<serde_json::Value, DispatchError> + Send>;\n\n/// The first half of [`dispatch_{n}`]: decodes and validates `operation`'s input (every\n/// input error is raised here), returning the call that runs it. Lets a caller decode on one\n/// thread and run on another.\npub fn prepare_{n}(operation: &str, input: serde_json::Value) -> Result<Prepared{tn}, DispatchError> {{\n    match operation {{",
         n = svc.name
     );
     for op in &svc.op_names {
         let m = field_ident(&op.to_snake_case());
-        let call = match svc.input(op) {
-            Some(i) => format!(
-                "let input: {} = decode_input(&{upper}, {}, input)?;\n            let out = api.{m}(ctx, input)?;",
-                svc.type_name(i),
-                svc.id(i)
+        let (decode, call) = match svc.input(op) {
+            Some(i) => (
+                format!(
+                    "let input: {} = decode_input(&{upper}, {}, input)?;",
+                    svc.type_name(i),
+                    svc.id(i)
+                ),
+                format!("api.{m}(ctx, input)?"),
             ),
-            None => format!("let _ = input;\n            let out = api.{m}(ctx)?;"),
+            None => ("let _ = input;".to_owned(), format!("api.{m}(ctx)?")),
         };
-        let (call, ret) = if svc.output(op).is_some() {
-            (call, "encode_output(&out)")
+        let body = if svc.output(op).is_some() {
+            format!("let out = {call};\n                encode_output(&out)")
         } else {
-            (
-                call.replace("let out = ", ""),
-                "Ok(serde_json::Value::Object(serde_json::Map::new()))",
+            format!(
+                "{call};\n                Ok(serde_json::Value::Object(serde_json::Map::new()))"
             )
         };
         let _ = writeln!(
             o,
-            "        {} => {{\n            {call}\n            {ret}\n        }}",
+            "        {} => {{\n            {decode}\n            Ok(Box::new(move |api, ctx| {{\n                {body}\n            }}))\n        }}",
             lit(op)
         );
     }

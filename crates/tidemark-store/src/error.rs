@@ -13,7 +13,7 @@ pub enum StoreError {
 
     #[error(
         "the data directory {path} holds a tidemark store in format version {found}, but this \
-         build reads only version {supported}; use the tidemark release that wrote it (or a newer one)"
+         build reads versions up to {supported}; use the tidemark release that wrote it (or a newer one)"
     )]
     UnsupportedFormat {
         path: PathBuf,
@@ -39,9 +39,25 @@ pub enum StoreError {
         op: &'static str,
         source: redb::Error,
     },
+
+    /// The write-ahead log (`catalog.wal`) could not be read or written.
+    #[error("write-ahead log: {op} failed: {source}")]
+    Log {
+        op: &'static str,
+        source: std::io::Error,
+    },
+
+    /// A log record whose checksum holds but whose changes this build cannot decode.
+    #[error("write-ahead log record {seq} does not decode; refusing to guess its changes")]
+    LogRecord { seq: u64 },
 }
 
 impl StoreError {
+    /// Wraps an I/O error on the write-ahead log while doing `op`.
+    pub(crate) fn log(op: &'static str) -> impl FnOnce(std::io::Error) -> StoreError {
+        move |source| StoreError::Log { op, source }
+    }
+
     /// Wraps a redb error raised while doing `op`.
     pub(crate) fn backend<E: Into<redb::Error>>(op: &'static str) -> impl FnOnce(E) -> StoreError {
         move |source| StoreError::Backend {

@@ -1,28 +1,39 @@
-//! Group commit for [`crate::RedbStore`]: many writers' commits made durable by one fsync.
+//! Group commit for [`crate::RedbStore`] on disk: many writers' commits made durable by one
+//! fsync of the write-ahead log (`wal.rs`), without holding redb's write slot.
 //!
 //! # Protocol
 //!
-//! A write transaction commits with redb's `Durability::None` (visible at once, not yet
-//! fsynced) and takes a ticket: the number of non-durable commits so far, counted while
-//! the commit still... (see [`GroupCommit::committed`] for the exact ordering argument).
-//! It then waits until `durable >= ticket`. If no flush is running, the waiter becomes the
-//! *leader*: it opens an empty write transaction (which waits for redb's single write slot,
-//! so every commit counted before it is already finished), reads the commit counter, and
-//! commits that empty transaction with `Durability::Immediate`. redb's durable commit
-//! flushes every page written by the earlier non-durable commits and fsyncs once, so all
-//! counted commits are now durable: the leader publishes `durable = counter` and wakes every
-//! waiter. Writers that arrived during the flush are covered by the next leader.
+//! A write transaction holds the store's *slot* (see [`GroupCommit::acquire_slot`]) from
+//! its start until its commit is logged. Committing writes the transaction's sequence number
+//! (the number of commits so far, plus one) into the meta table, commits to redb with
+//! `Durability::None` (visible at once, not yet durable), then appends the transaction's
+//! changes to the in-memory log tail as a record with that sequence, and releases the slot.
+//! Sequences therefore follow commit order, and so do the records.
 //!
-//! Invariant: `commit` returns `Ok` only after a durable commit that started after this
-//! transaction's commit finished, so an acknowledged commit survives `kill -9` and power loss
-//! exactly as with a per-commit fsync. What changes is *visibility*: a commit is visible to
-//! readers (and to later writers) a few hundred microseconds before it is durable, as in
-//! most group-commit databases. A later writer that read it is acknowledged only after its
-//! own, later flush, which covers the earlier commit too (flushes are ordered).
+//! The commit then waits until `durable >= sequence`. If no flush is running, the waiter
+//! becomes the *leader*: it takes the log tail (every record up to the current sequence),
+//! appends it to `catalog.wal` and fsyncs the file, then publishes `durable` and wakes every
+//! waiter. Commits go on meanwhile: the leader holds neither the slot nor redb's write slot.
+//!
+//! A leader runs a *checkpoint* instead when the log file has grown past
+//! [`wal::CHECKPOINT_BYTES`], when a commit was too large to log, or after a log write
+//! failed: it takes the slot, commits an empty redb transaction with
+//! `Durability::Immediate` (redb writes every page of the earlier non-durable commits and
+//! fsyncs once), drops the log tail (redb now holds those commits durably) and empties the
+//! log file.
+//!
+//! Invariant: `commit` returns `Ok` only after its record is fsynced in the log, behind
+//! every earlier record (or after a checkpoint that followed it), so an acknowledged commit
+//! survives `kill -9` and power loss exactly as with a per-commit fsync: opening the store
+//! replays the log over what redb holds. What changes is *visibility*: a commit is visible
+//! to readers (and to later writers) shortly before it is durable, as in most group-commit
+//! databases. A later writer that read it is acknowledged only after its own, later flush,
+//! which covers the earlier commit too (flushes are ordered).
 //!
 //! If the flush fails, the leader's caller gets the error; the other waiters retry with a
-//! new leader and get their own answer (error or success). A commit whose flush failed stays
-//! visible but unacknowledged: the caller saw an error and cannot assume either outcome.
+//! new leader (a checkpoint, since the log may now hold a torn record) and get their own
+//! answer. A commit whose flush failed stays visible but unacknowledged: the caller saw an
+//! error and cannot assume either outcome.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -30,37 +41,115 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use redb::{Database, Durability};
 
 use crate::StoreError;
+use crate::wal::{self, ChangeLog, WalFile};
 
-/// The durability bookkeeping shared by every write transaction of one store.
-#[derive(Debug, Default)]
+/// The durability bookkeeping shared by every write transaction of one store on disk.
+#[derive(Debug)]
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
     flushed: Condvar,
+    /// Whether a write transaction (or a checkpoint) holds the slot.
+    slot: Mutex<bool>,
+    slot_free: Condvar,
+    wal: WalFile,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    /// Non-durable commits finished so far. Incremented right after a commit returns, so
-    /// when a leader (holding redb's write slot) reads it, every counted commit finished
-    /// before the leader's transaction began and is covered by its flush.
+    /// Sequence of the last commit (set while its transaction still holds the slot).
     committed: u64,
-    /// Every commit with a ticket at or below this is durable.
+    /// Every commit with a sequence at or below this is durable.
     durable: u64,
-    /// A leader is running a durable commit.
+    /// A leader is running a flush.
     flushing: bool,
+    /// The highest commit without a log record (too large to log): only a checkpoint makes
+    /// it durable.
+    unlogged: u64,
+    /// A log write or truncation failed: the file may end in a torn record, so nothing more
+    /// is appended until a checkpoint has emptied it.
+    log_broken: bool,
+    /// Records not yet written to the log file, in sequence order.
+    tail: Vec<u8>,
+    /// An emptied buffer kept for the next tail (saves reallocating it every flush).
+    spare: Vec<u8>,
+}
+
+/// The store's slot, held by one write transaction (or checkpoint) at a time; released on
+/// drop. A plain `MutexGuard` cannot be held by a `Send` transaction.
+#[derive(Debug)]
+pub(crate) struct Slot<'a>(&'a GroupCommit);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.slot.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.0.slot_free.notify_one();
+    }
 }
 
 impl GroupCommit {
+    /// Bookkeeping over `wal`, for a store whose last commit (durable) is `committed`.
+    pub(crate) fn new(wal: WalFile, committed: u64) -> Self {
+        Self {
+            state: Mutex::new(State {
+                committed,
+                durable: committed,
+                ..State::default()
+            }),
+            flushed: Condvar::new(),
+            slot: Mutex::new(false),
+            slot_free: Condvar::new(),
+            wal,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
-        // The state is three integers updated together; a panic cannot leave it half-written.
+        // The state is updated in whole steps; a panic cannot leave it half-written.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records one finished non-durable commit; returns its ticket.
-    pub(crate) fn committed(&self) -> u64 {
+    /// Waits for the slot and takes it.
+    pub(crate) fn acquire_slot(&self) -> Slot<'_> {
+        let mut busy = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        while *busy {
+            busy = self.slot_free.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        *busy = true;
+        Slot(self)
+    }
+
+    /// The sequence the next commit gets (call holding the slot).
+    pub(crate) fn next_sequence(&self, _slot: &Slot<'_>) -> u64 {
+        self.lock().committed + 1
+    }
+
+    /// The sequence of the last commit: a transaction that changed nothing waits for this
+    /// one, since it may have read it.
+    pub(crate) fn last_sequence(&self) -> u64 {
+        self.lock().committed
+    }
+
+    /// Records the redb commit of `sequence` (call holding the slot, right after the commit)
+    /// and queues its changes for the log; returns its ticket.
+    pub(crate) fn committed(&self, _slot: &Slot<'_>, sequence: u64, log: &ChangeLog) -> u64 {
         let mut s = self.lock();
-        s.committed += 1;
-        s.committed
+        s.committed = sequence;
+        match log {
+            ChangeLog::Recording(changes)
+                if self.wal.len() + (s.tail.len() + changes.len()) as u64
+                    <= wal::CHECKPOINT_BYTES =>
+            {
+                wal::append_record(&mut s.tail, sequence, changes);
+            }
+            // Too large to log, or the log is due a checkpoint anyway (which will cover
+            // this commit and every logged one before it): drop the tail rather than keep
+            // records no flush will write. Bounds the tail when commits outrun the flushes
+            // (a restore's batches, which wait only for the last one).
+            _ => {
+                s.tail.clear();
+                s.unlogged = sequence;
+            }
+        }
+        sequence
     }
 
     /// Blocks until the commit with `ticket` is durable, leading a flush if none is running.
@@ -88,16 +177,54 @@ impl GroupCommit {
         }
     }
 
-    /// One durable (fsynced) empty commit; returns the ticket it covers.
+    /// Makes every commit so far durable (log append, or checkpoint); returns the sequence
+    /// it covers. Only the leader runs this.
     fn flush(&self, db: &Database) -> Result<u64, StoreError> {
+        let (mut records, covered) = {
+            let mut s = self.lock();
+            let checkpoint = s.log_broken
+                || s.unlogged > s.durable
+                || self.wal.len() + s.tail.len() as u64 > wal::CHECKPOINT_BYTES;
+            if checkpoint {
+                drop(s);
+                return self.checkpoint(db);
+            }
+            let spare = std::mem::take(&mut s.spare);
+            (std::mem::replace(&mut s.tail, spare), s.committed)
+        };
+        let written = if records.is_empty() {
+            Ok(())
+        } else {
+            self.wal.append_durably(&records)
+        };
+        records.clear();
+        let mut s = self.lock();
+        s.spare = records;
+        if written.is_err() {
+            s.log_broken = true;
+        }
+        written.map(|()| covered)
+    }
+
+    /// Commits redb durably and empties the log; returns the sequence it covers.
+    fn checkpoint(&self, db: &Database) -> Result<u64, StoreError> {
+        let slot = self.acquire_slot();
+        let covered = self.lock().committed;
         let mut txn = db
             .begin_write()
             .map_err(StoreError::backend("begin write"))?;
-        // We hold redb's write slot: every commit counted so far has finished.
-        let covered = self.lock().committed;
         txn.set_durability(Durability::Immediate)
             .map_err(StoreError::backend("set durability"))?;
         txn.commit().map_err(StoreError::backend("commit"))?;
+        // Every record in the tail is at or below `covered` (we hold the slot), now durable
+        // in redb itself.
+        self.lock().tail.clear();
+        drop(slot);
+        // Only a leader appends, so nothing is written between the commit and this. If it
+        // fails, the old records (all at or below `covered`) stay, skipped by a replay, and
+        // the next flush checkpoints again rather than append after a possibly torn record.
+        let truncated = self.wal.truncate();
+        self.lock().log_broken = truncated.is_err();
         Ok(covered)
     }
 }

@@ -24,18 +24,22 @@
 //!
 //! [`RedbStore::open`]: when `commit` returns, the data is fsynced and survives `kill -9` or
 //! power loss (tested by killing a child process with SIGKILL right after it reports
-//! commits, see `tests/durability.rs`). Concurrent commits share one fsync (group commit,
-//! `group_commit.rs`): each commits non-durably, then waits for a durable redb commit that
-//! started after it. A commit is therefore visible to readers shortly before `commit`
-//! returns to its writer; it is acknowledged only once durable.
-//! [`RedbStore::in_memory`] and [`MemStore`] keep nothing once dropped.
+//! commits, and by copying the files after every commit, see `tests/durability.rs`).
+//! Concurrent commits share one fsync (group commit, `group_commit.rs`): each commits to
+//! redb non-durably and appends its changes to a write-ahead log (`wal.rs`); the first
+//! waiter fsyncs the log for everyone, without holding redb's write slot, and now and then a
+//! checkpoint commits redb durably and empties the log. A commit is therefore visible to
+//! readers shortly before `commit` returns to its writer; it is acknowledged only once
+//! durable. [`RedbStore::in_memory`] and [`MemStore`] keep nothing once dropped.
 //!
 //! # On-disk format
 //!
-//! `RedbStore::open(dir)` keeps everything in `<dir>/catalog.redb`. Its reserved table
-//! `__tidemark_meta` records `format_version` (a big-endian u32, currently
-//! [`FORMAT_VERSION`]); opening refuses a newer or unknown version, and a redb file without
-//! that record that already holds tables, with [`StoreError::UnsupportedFormat`] /
+//! `RedbStore::open(dir)` keeps everything in `<dir>/catalog.redb` plus the write-ahead log
+//! `<dir>/catalog.wal`. The reserved table `__tidemark_meta` records `format_version` (a
+//! big-endian u32, currently [`FORMAT_VERSION`]) and `wal_sequence`, the last commit redb
+//! holds. Opening replays the log after that commit, upgrades a version 1 store (from before
+//! the log) to 2, and refuses a newer or unknown version, and a redb file without that
+//! record that already holds tables, with [`StoreError::UnsupportedFormat`] /
 //! [`StoreError::NotATidemarkStore`].
 //!
 //! Keys for composite records are built with [`keys`], whose encodings sort bytewise in
@@ -47,6 +51,7 @@ pub mod keys;
 mod mem_store;
 mod redb_store;
 mod segmented;
+mod wal;
 
 use std::ops::Bound;
 
@@ -56,7 +61,7 @@ pub use mem_store::MemStore;
 pub use redb_store::{RedbStore, hold_durable_commits};
 
 /// The on-disk format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Table names starting with this are reserved for the store itself.
 pub const RESERVED_PREFIX: &str = "__tidemark";

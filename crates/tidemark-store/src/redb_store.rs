@@ -10,8 +10,9 @@ use redb::{
     ReadableTableMetadata, TableDefinition, TableError, TableHandle, WriteTransaction,
 };
 
-use crate::group_commit::GroupCommit;
+use crate::group_commit::{GroupCommit, Slot};
 use crate::segmented::SegmentedBackend;
+use crate::wal::{self, Change, ChangeLog, WalFile};
 use crate::{
     Entry, EntryIter, FORMAT_VERSION, ReadTxn, Reads, Store, StoreError, WriteTxn,
     check_table_name, range_is_empty,
@@ -23,6 +24,11 @@ pub const CATALOG_FILE: &str = "catalog.redb";
 /// The reserved table holding the format record.
 const META_TABLE: &str = "__tidemark_meta";
 const FORMAT_KEY: &[u8] = b"format_version";
+/// The sequence of the last commit (a big-endian u64), written by every commit on disk: it
+/// says where in the write-ahead log the state redb holds ends.
+const SEQUENCE_KEY: &[u8] = b"wal_sequence";
+/// The format version of stores written before the write-ahead log; opened and upgraded.
+const FORMAT_WITHOUT_LOG: u32 = 1;
 
 /// How many entries a write transaction's range reads per page (see [`WriteRange`]).
 const WRITE_RANGE_PAGE: usize = 256;
@@ -69,9 +75,10 @@ pub fn hold_durable_commits<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The redb-backed store. On disk, `commit` returns once the commit is fsynced (group
-/// commit: concurrent writers share one fsync, see `group_commit.rs`). In memory, commits
-/// skip redb's durable-commit work, which protects nothing there.
+/// The redb-backed store. On disk, `commit` returns once the commit is fsynced in the
+/// write-ahead log (group commit: concurrent writers share one fsync, see
+/// `group_commit.rs` and `wal.rs`). In memory, commits skip redb's durable-commit work,
+/// which protects nothing there.
 pub struct RedbStore {
     db: Arc<Database>,
     /// `None` for the in-memory backend.
@@ -103,13 +110,63 @@ impl RedbStore {
                 path: path.clone(),
                 source,
             })?;
-        let store = Self {
+        let mut store = Self {
             db: Arc::new(db),
-            group: Some(Arc::default()),
+            group: None,
             memory_commits: Default::default(),
         };
         store.check_format(&path)?;
+        let (wal, log) = WalFile::open(dir)?;
+        let last = store.replay(&log)?;
+        // Emptied before anything is appended: a torn record left at its end would hide
+        // every record written after it from the next replay.
+        wal.truncate()?;
+        store.group = Some(Arc::new(GroupCommit::new(wal, last)));
         Ok(store)
+    }
+
+    /// Applies the write-ahead log's records after the state redb holds, in one durable
+    /// commit; returns the sequence of the last commit.
+    fn replay(&self, log: &[u8]) -> Result<u64, StoreError> {
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(StoreError::backend("begin write"))?;
+        let after = {
+            let meta = txn
+                .open_table(def(META_TABLE))
+                .map_err(StoreError::backend("open meta table"))?;
+            let seq = meta
+                .get(SEQUENCE_KEY)
+                .map_err(StoreError::backend("read sequence"))?;
+            seq.and_then(|v| <[u8; 8]>::try_from(v.value()).ok())
+                .map_or(0, u64::from_be_bytes)
+        };
+        let records = wal::replayable(log, after);
+        let Some(&(last, _)) = records.last() else {
+            return Ok(after);
+        };
+        let mut w = RedbWrite {
+            txn,
+            log: ChangeLog::Off,
+            store: self,
+            slot: None,
+        };
+        for (seq, payload) in records {
+            for change in wal::changes(seq, payload)? {
+                match change {
+                    Change::Put(table, key, value) => w.put(table, key, value)?,
+                    Change::Delete(table, key) => w.delete(table, key).map(drop)?,
+                    Change::DeleteRange(table, start, end) => {
+                        w.delete_range(table, start, end).map(drop)?
+                    }
+                    Change::DeleteTable(table) => w.delete_table(table).map(drop)?,
+                }
+            }
+        }
+        write_sequence(&w.txn, last)?;
+        commit(w.txn)?;
+        Ok(last)
     }
 
     /// A store that never touches disk (redb over [`SegmentedBackend`]).
@@ -149,6 +206,18 @@ impl RedbStore {
                 let supported = <[u8; 4]>::try_from(bytes.as_slice())
                     .map(u32::from_be_bytes)
                     .ok();
+                if supported == Some(FORMAT_WITHOUT_LOG) {
+                    // The log is new in version 2; a version 1 store simply has none yet.
+                    // Recording 2 keeps older builds, which would ignore a log, out.
+                    {
+                        let mut meta = txn
+                            .open_table(def(META_TABLE))
+                            .map_err(StoreError::backend("open meta table"))?;
+                        meta.insert(FORMAT_KEY, FORMAT_VERSION.to_be_bytes().as_slice())
+                            .map_err(StoreError::backend("write format"))?;
+                    }
+                    return commit(txn);
+                }
                 if supported != Some(FORMAT_VERSION) {
                     let found = supported
                         .map_or_else(|| format!("<unreadable {bytes:?}>"), |v| v.to_string());
@@ -201,6 +270,16 @@ impl RedbStore {
     }
 }
 
+/// Records `sequence` as the last commit in `txn`.
+fn write_sequence(txn: &WriteTransaction, sequence: u64) -> Result<(), StoreError> {
+    let mut meta = txn
+        .open_table(def(META_TABLE))
+        .map_err(StoreError::backend("open meta table"))?;
+    meta.insert(SEQUENCE_KEY, sequence.to_be_bytes().as_slice())
+        .map_err(StoreError::backend("write sequence"))?;
+    Ok(())
+}
+
 fn commit(mut txn: WriteTransaction) -> Result<(), StoreError> {
     // Immediate is redb's default; set it anyway because our crash-safety promise rests on it.
     txn.set_durability(Durability::Immediate)
@@ -210,8 +289,13 @@ fn commit(mut txn: WriteTransaction) -> Result<(), StoreError> {
 
 impl RedbStore {
     /// Commits a write transaction under the store's durability promise.
-    fn commit_write(&self, mut txn: WriteTransaction) -> Result<(), StoreError> {
-        let Some(group) = &self.group else {
+    fn commit_write(
+        &self,
+        mut txn: WriteTransaction,
+        log: ChangeLog,
+        slot: Option<Slot<'_>>,
+    ) -> Result<(), StoreError> {
+        let (Some(group), Some(slot)) = (&self.group, slot) else {
             use std::sync::atomic::Ordering::Relaxed;
             // Commits are serialized (redb's single write slot), so load-then-store is exact.
             let since = self.memory_commits.load(Relaxed);
@@ -227,10 +311,20 @@ impl RedbStore {
                 .map_err(StoreError::backend("set durability"))?;
             return txn.commit().map_err(StoreError::backend("commit"));
         };
-        txn.set_durability(Durability::None)
-            .map_err(StoreError::backend("set durability"))?;
-        txn.commit().map_err(StoreError::backend("commit"))?;
-        let ticket = group.committed();
+        let ticket = if matches!(&log, ChangeLog::Recording(changes) if changes.is_empty()) {
+            // Nothing changed: no commit, but the answer may rest on what the transaction
+            // read, so it waits for every commit so far.
+            drop(txn);
+            group.last_sequence()
+        } else {
+            let sequence = group.next_sequence(&slot);
+            write_sequence(&txn, sequence)?;
+            txn.set_durability(Durability::None)
+                .map_err(StoreError::backend("set durability"))?;
+            txn.commit().map_err(StoreError::backend("commit"))?;
+            group.committed(&slot, sequence, &log)
+        };
+        drop(slot);
         if crate::group_commit::defer(&self.db, group, ticket) {
             return Ok(());
         }
@@ -248,11 +342,21 @@ impl Store for RedbStore {
     }
 
     fn write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError> {
+        let slot = self.group.as_deref().map(GroupCommit::acquire_slot);
         let txn = self
             .db
             .begin_write()
             .map_err(StoreError::backend("begin write"))?;
-        Ok(Box::new(RedbWrite { txn, store: self }))
+        let log = match slot {
+            Some(_) => ChangeLog::Recording(Vec::new()),
+            None => ChangeLog::Off,
+        };
+        Ok(Box::new(RedbWrite {
+            txn,
+            log,
+            store: self,
+            slot,
+        }))
     }
 }
 
@@ -337,8 +441,13 @@ impl Reads for RedbRead {
 impl ReadTxn for RedbRead {}
 
 struct RedbWrite<'s> {
+    /// Declared before `slot`: dropped (rolled back) before the slot is released.
     txn: WriteTransaction,
+    /// The changes made so far, for the write-ahead log.
+    log: ChangeLog,
     store: &'s RedbStore,
+    /// The store's slot, held until the commit is logged (on disk only).
+    slot: Option<Slot<'s>>,
 }
 
 impl RedbWrite<'_> {
@@ -412,6 +521,8 @@ impl WriteTxn for RedbWrite<'_> {
     fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         let mut t = self.table(table)?;
         t.insert(key, value).map_err(StoreError::backend("put"))?;
+        drop(t);
+        self.log.record(&Change::Put(table, key, value));
         Ok(())
     }
 
@@ -420,18 +531,30 @@ impl WriteTxn for RedbWrite<'_> {
         table: &str,
         entries: &mut dyn Iterator<Item = (&[u8], &[u8])>,
     ) -> Result<(), StoreError> {
-        let mut t = self.table(table)?;
+        // `table` borrows the transaction, not the log.
+        check_table_name(table)?;
+        let mut t = self
+            .txn
+            .open_table(def(table))
+            .map_err(StoreError::backend("open table"))?;
         for (key, value) in entries {
             t.insert(key, value).map_err(StoreError::backend("put"))?;
+            self.log.record(&Change::Put(table, key, value));
         }
         Ok(())
     }
 
     fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool, StoreError> {
         let mut t = self.table(table)?;
-        Ok(t.remove(key)
+        let removed = t
+            .remove(key)
             .map_err(StoreError::backend("delete"))?
-            .is_some())
+            .is_some();
+        drop(t);
+        if removed {
+            self.log.record(&Change::Delete(table, key));
+        }
+        Ok(removed)
     }
 
     fn delete_range(
@@ -451,6 +574,10 @@ impl WriteTxn for RedbWrite<'_> {
             false
         })
         .map_err(StoreError::backend("delete range"))?;
+        drop(t);
+        if removed > 0 {
+            self.log.record(&Change::DeleteRange(table, start, end));
+        }
         Ok(removed)
     }
 
@@ -463,12 +590,20 @@ impl WriteTxn for RedbWrite<'_> {
         self.txn
             .delete_table(def(table))
             .map_err(StoreError::backend("delete table"))?;
+        if had_keys {
+            self.log.record(&Change::DeleteTable(table));
+        }
         Ok(had_keys)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let RedbWrite { txn, store } = *self;
-        store.commit_write(txn)
+        let RedbWrite {
+            txn,
+            log,
+            store,
+            slot,
+        } = *self;
+        store.commit_write(txn, log, slot)
     }
 }
 

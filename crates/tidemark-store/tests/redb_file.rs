@@ -56,9 +56,43 @@ fn a_newer_format_version_is_refused_with_a_clear_error() {
     }
     let msg = err.to_string();
     assert!(
-        msg.contains("format version 2") && msg.contains("reads only version 1"),
+        msg.contains("format version 3") && msg.contains("reads versions up to 2"),
         "{msg}"
     );
+}
+
+/// A store written before the write-ahead log (format version 1) opens, keeps its data, and
+/// is marked version 2 so that older builds, which would ignore the log, refuse it.
+#[test]
+fn a_version_1_store_is_upgraded_in_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let store = RedbStore::open(tmp.path()).unwrap();
+        let mut w = store.write().unwrap();
+        w.put("t", b"k", b"v").unwrap();
+        w.commit().unwrap();
+        store
+            .force_format_version_for_tests(&1u32.to_be_bytes())
+            .unwrap();
+    }
+    {
+        let store = RedbStore::open(tmp.path()).unwrap();
+        assert_eq!(
+            store.read().unwrap().get("t", b"k").unwrap(),
+            Some(b"v".to_vec())
+        );
+    }
+    let db = redb::Database::open(tmp.path().join("catalog.redb")).unwrap();
+    let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+    let meta = txn
+        .open_table(redb::TableDefinition::<&[u8], &[u8]>::new(
+            "__tidemark_meta",
+        ))
+        .unwrap();
+    let version = redb::ReadableTable::get(&meta, b"format_version".as_slice())
+        .unwrap()
+        .unwrap();
+    assert_eq!(version.value(), 2u32.to_be_bytes());
 }
 
 #[test]

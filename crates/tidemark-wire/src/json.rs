@@ -231,7 +231,7 @@ pub async fn call(
             .map_err(|e| from_dispatch(e, &rid));
     }
     if ITEM_WRITES.contains(&op) {
-        return match writer::submit(api, ctx, op.to_owned(), input).await {
+        return match writer::submit(api, ctx, op, input).await {
             Some(r) => r.map(Encoded::Value).map_err(|e| from_dispatch(e, &rid)),
             None => {
                 tracing::error!(request_id = %rid, "write failed: panic or lost durability");

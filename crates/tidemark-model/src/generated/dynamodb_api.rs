@@ -696,318 +696,458 @@ pub fn dispatch_dynamodb(
     operation: &str,
     input: serde_json::Value,
 ) -> Result<serde_json::Value, DispatchError> {
+    prepare_dynamodb(operation, input)?(api, ctx)
+}
+
+/// An operation whose input is decoded and validated, ready to run (see [`prepare_dynamodb`]).
+pub type PreparedDynamoDbApi = Box<
+    dyn FnOnce(&dyn DynamoDbApi, &RequestContext) -> Result<serde_json::Value, DispatchError>
+        + Send,
+>;
+
+/// The first half of [`dispatch_dynamodb`]: decodes and validates `operation`'s input (every
+/// input error is raised here), returning the call that runs it. Lets a caller decode on one
+/// thread and run on another.
+pub fn prepare_dynamodb(
+    operation: &str,
+    input: serde_json::Value,
+) -> Result<PreparedDynamoDbApi, DispatchError> {
     match operation {
         "BatchExecuteStatement" => {
             let input: BatchExecuteStatementInput = decode_input(&DYNAMODB, 38, input)?;
-            let out = api.batch_execute_statement(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.batch_execute_statement(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "BatchGetItem" => {
             let input: BatchGetItemInput = decode_input(&DYNAMODB, 40, input)?;
-            let out = api.batch_get_item(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.batch_get_item(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "BatchWriteItem" => {
             let input: BatchWriteItemInput = decode_input(&DYNAMODB, 48, input)?;
-            let out = api.batch_write_item(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.batch_write_item(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CancelBulkOperation" => {
             let input: CancelBulkOperationInput = decode_input(&DYNAMODB, 76, input)?;
-            let out = api.cancel_bulk_operation(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.cancel_bulk_operation(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateBackup" => {
             let input: CreateBackupInput = decode_input(&DYNAMODB, 106, input)?;
-            let out = api.create_backup(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_backup(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateGlobalTable" => {
             let input: CreateGlobalTableInput = decode_input(&DYNAMODB, 109, input)?;
-            let out = api.create_global_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_global_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateTable" => {
             let input: CreateTableInput = decode_input(&DYNAMODB, 114, input)?;
-            let out = api.create_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteBackup" => {
             let input: DeleteBackupInput = decode_input(&DYNAMODB, 123, input)?;
-            let out = api.delete_backup(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_backup(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteItem" => {
             let input: DeleteItemInput = decode_input(&DYNAMODB, 127, input)?;
-            let out = api.delete_item(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_item(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteResourcePolicy" => {
             let input: DeleteResourcePolicyInput = decode_input(&DYNAMODB, 132, input)?;
-            let out = api.delete_resource_policy(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_resource_policy(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteTable" => {
             let input: DeleteTableInput = decode_input(&DYNAMODB, 134, input)?;
-            let out = api.delete_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeBackup" => {
             let input: DescribeBackupInput = decode_input(&DYNAMODB, 138, input)?;
-            let out = api.describe_backup(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_backup(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeBulkOperation" => {
             let input: DescribeBulkOperationInput = decode_input(&DYNAMODB, 140, input)?;
-            let out = api.describe_bulk_operation(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_bulk_operation(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeContinuousBackups" => {
             let input: DescribeContinuousBackupsInput = decode_input(&DYNAMODB, 142, input)?;
-            let out = api.describe_continuous_backups(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_continuous_backups(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeContributorInsights" => {
             let input: DescribeContributorInsightsInput = decode_input(&DYNAMODB, 144, input)?;
-            let out = api.describe_contributor_insights(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_contributor_insights(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeEndpoints" => {
             let input: DescribeEndpointsRequest = decode_input(&DYNAMODB, 146, input)?;
-            let out = api.describe_endpoints(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_endpoints(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeExport" => {
             let input: DescribeExportInput = decode_input(&DYNAMODB, 148, input)?;
-            let out = api.describe_export(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_export(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeGlobalTable" => {
             let input: DescribeGlobalTableInput = decode_input(&DYNAMODB, 150, input)?;
-            let out = api.describe_global_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_global_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeGlobalTableSettings" => {
             let input: DescribeGlobalTableSettingsInput = decode_input(&DYNAMODB, 152, input)?;
-            let out = api.describe_global_table_settings(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_global_table_settings(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeImport" => {
             let input: DescribeImportInput = decode_input(&DYNAMODB, 154, input)?;
-            let out = api.describe_import(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_import(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeKinesisStreamingDestination" => {
             let input: DescribeKinesisStreamingDestinationInput =
                 decode_input(&DYNAMODB, 156, input)?;
-            let out = api.describe_kinesis_streaming_destination(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_kinesis_streaming_destination(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeLimits" => {
             let input: DescribeLimitsInput = decode_input(&DYNAMODB, 158, input)?;
-            let out = api.describe_limits(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_limits(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeTable" => {
             let input: DescribeTableInput = decode_input(&DYNAMODB, 160, input)?;
-            let out = api.describe_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeTableReplicaAutoScaling" => {
             let input: DescribeTableReplicaAutoScalingInput = decode_input(&DYNAMODB, 162, input)?;
-            let out = api.describe_table_replica_auto_scaling(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_table_replica_auto_scaling(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeTimeToLive" => {
             let input: DescribeTimeToLiveInput = decode_input(&DYNAMODB, 164, input)?;
-            let out = api.describe_time_to_live(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_time_to_live(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DisableKinesisStreamingDestination" => {
             let input: KinesisStreamingDestinationInput = decode_input(&DYNAMODB, 294, input)?;
-            let out = api.disable_kinesis_streaming_destination(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.disable_kinesis_streaming_destination(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "EnableKinesisStreamingDestination" => {
             let input: KinesisStreamingDestinationInput = decode_input(&DYNAMODB, 294, input)?;
-            let out = api.enable_kinesis_streaming_destination(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.enable_kinesis_streaming_destination(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ExecuteStatement" => {
             let input: ExecuteStatementInput = decode_input(&DYNAMODB, 179, input)?;
-            let out = api.execute_statement(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.execute_statement(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ExecuteTransaction" => {
             let input: ExecuteTransactionInput = decode_input(&DYNAMODB, 181, input)?;
-            let out = api.execute_transaction(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.execute_transaction(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ExportTableToPointInTime" => {
             let input: ExportTableToPointInTimeInput = decode_input(&DYNAMODB, 198, input)?;
-            let out = api.export_table_to_point_in_time(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.export_table_to_point_in_time(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetItem" => {
             let input: GetItemInput = decode_input(&DYNAMODB, 214, input)?;
-            let out = api.get_item(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_item(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetResourcePolicy" => {
             let input: GetResourcePolicyInput = decode_input(&DYNAMODB, 216, input)?;
-            let out = api.get_resource_policy(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_resource_policy(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ImportTable" => {
             let input: ImportTableInput = decode_input(&DYNAMODB, 254, input)?;
-            let out = api.import_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.import_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListBackups" => {
             let input: ListBackupsInput = decode_input(&DYNAMODB, 299, input)?;
-            let out = api.list_backups(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_backups(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListBulkOperations" => {
             let input: ListBulkOperationsInput = decode_input(&DYNAMODB, 301, input)?;
-            let out = api.list_bulk_operations(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_bulk_operations(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListContributorInsights" => {
             let input: ListContributorInsightsInput = decode_input(&DYNAMODB, 304, input)?;
-            let out = api.list_contributor_insights(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_contributor_insights(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListExports" => {
             let input: ListExportsInput = decode_input(&DYNAMODB, 307, input)?;
-            let out = api.list_exports(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_exports(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListGlobalTables" => {
             let input: ListGlobalTablesInput = decode_input(&DYNAMODB, 310, input)?;
-            let out = api.list_global_tables(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_global_tables(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListImports" => {
             let input: ListImportsInput = decode_input(&DYNAMODB, 312, input)?;
-            let out = api.list_imports(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_imports(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListTables" => {
             let input: ListTablesInput = decode_input(&DYNAMODB, 315, input)?;
-            let out = api.list_tables(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_tables(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListTagsOfResource" => {
             let input: ListTagsOfResourceInput = decode_input(&DYNAMODB, 318, input)?;
-            let out = api.list_tags_of_resource(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_tags_of_resource(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "PutItem" => {
             let input: PutItemInput = decode_input(&DYNAMODB, 367, input)?;
-            let out = api.put_item(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.put_item(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "PutResourcePolicy" => {
             let input: PutResourcePolicyInput = decode_input(&DYNAMODB, 371, input)?;
-            let out = api.put_resource_policy(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.put_resource_policy(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "Query" => {
             let input: QueryInput = decode_input(&DYNAMODB, 373, input)?;
-            let out = api.query(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.query(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RestoreTableFromBackup" => {
             let input: RestoreTableFromBackupInput = decode_input(&DYNAMODB, 420, input)?;
-            let out = api.restore_table_from_backup(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.restore_table_from_backup(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RestoreTableToPointInTime" => {
             let input: RestoreTableToPointInTimeInput = decode_input(&DYNAMODB, 422, input)?;
-            let out = api.restore_table_to_point_in_time(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.restore_table_to_point_in_time(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "Scan" => {
             let input: ScanInput = decode_input(&DYNAMODB, 440, input)?;
-            let out = api.scan(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.scan(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "SearchVectors" => {
             let input: SearchVectorsInput = decode_input(&DYNAMODB, 451, input)?;
-            let out = api.search_vectors(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.search_vectors(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "StartBulkPutItems" => {
             let input: StartBulkPutItemsInput = decode_input(&DYNAMODB, 458, input)?;
-            let out = api.start_bulk_put_items(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.start_bulk_put_items(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "TagResource" => {
             let input: TagResourceInput = decode_input(&DYNAMODB, 486, input)?;
-            api.tag_resource(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.tag_resource(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "TransactGetItems" => {
             let input: TransactGetItemsInput = decode_input(&DYNAMODB, 502, input)?;
-            let out = api.transact_get_items(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.transact_get_items(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "TransactWriteItems" => {
             let input: TransactWriteItemsInput = decode_input(&DYNAMODB, 506, input)?;
-            let out = api.transact_write_items(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.transact_write_items(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UntagResource" => {
             let input: UntagResourceInput = decode_input(&DYNAMODB, 511, input)?;
-            api.untag_resource(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.untag_resource(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "UpdateContinuousBackups" => {
             let input: UpdateContinuousBackupsInput = decode_input(&DYNAMODB, 513, input)?;
-            let out = api.update_continuous_backups(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_continuous_backups(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateContributorInsights" => {
             let input: UpdateContributorInsightsInput = decode_input(&DYNAMODB, 515, input)?;
-            let out = api.update_contributor_insights(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_contributor_insights(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateGlobalTable" => {
             let input: UpdateGlobalTableInput = decode_input(&DYNAMODB, 519, input)?;
-            let out = api.update_global_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_global_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateGlobalTableSettings" => {
             let input: UpdateGlobalTableSettingsInput = decode_input(&DYNAMODB, 521, input)?;
-            let out = api.update_global_table_settings(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_global_table_settings(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateItem" => {
             let input: UpdateItemInput = decode_input(&DYNAMODB, 523, input)?;
-            let out = api.update_item(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_item(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateKinesisStreamingDestination" => {
             let input: UpdateKinesisStreamingDestinationInput =
                 decode_input(&DYNAMODB, 526, input)?;
-            let out = api.update_kinesis_streaming_destination(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_kinesis_streaming_destination(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateTable" => {
             let input: UpdateTableInput = decode_input(&DYNAMODB, 529, input)?;
-            let out = api.update_table(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_table(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateTableReplicaAutoScaling" => {
             let input: UpdateTableReplicaAutoScalingInput = decode_input(&DYNAMODB, 531, input)?;
-            let out = api.update_table_replica_auto_scaling(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_table_replica_auto_scaling(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdateTimeToLive" => {
             let input: UpdateTimeToLiveInput = decode_input(&DYNAMODB, 533, input)?;
-            let out = api.update_time_to_live(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_time_to_live(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         _ => Err(DispatchError::UnknownOperation(operation.to_owned())),
     }

@@ -1638,743 +1638,1049 @@ pub fn dispatch_redshift(
     operation: &str,
     input: serde_json::Value,
 ) -> Result<serde_json::Value, DispatchError> {
+    prepare_redshift(operation, input)?(api, ctx)
+}
+
+/// An operation whose input is decoded and validated, ready to run (see [`prepare_redshift`]).
+pub type PreparedRedshiftApi = Box<
+    dyn FnOnce(&dyn RedshiftApi, &RequestContext) -> Result<serde_json::Value, DispatchError>
+        + Send,
+>;
+
+/// The first half of [`dispatch_redshift`]: decodes and validates `operation`'s input (every
+/// input error is raised here), returning the call that runs it. Lets a caller decode on one
+/// thread and run on another.
+pub fn prepare_redshift(
+    operation: &str,
+    input: serde_json::Value,
+) -> Result<PreparedRedshiftApi, DispatchError> {
     match operation {
         "AcceptReservedNodeExchange" => {
             let input: AcceptReservedNodeExchangeInputMessage = decode_input(&REDSHIFT, 0, input)?;
-            let out = api.accept_reserved_node_exchange(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.accept_reserved_node_exchange(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "AddPartner" => {
             let input: PartnerIntegrationInputMessage = decode_input(&REDSHIFT, 460, input)?;
-            let out = api.add_partner(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.add_partner(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "AssociateDataShareConsumer" => {
             let input: AssociateDataShareConsumerMessage = decode_input(&REDSHIFT, 13, input)?;
-            let out = api.associate_data_share_consumer(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.associate_data_share_consumer(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "AuthorizeClusterSecurityGroupIngress" => {
             let input: AuthorizeClusterSecurityGroupIngressMessage =
                 decode_input(&REDSHIFT, 31, input)?;
-            let out = api.authorize_cluster_security_group_ingress(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.authorize_cluster_security_group_ingress(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "AuthorizeDataShare" => {
             let input: AuthorizeDataShareMessage = decode_input(&REDSHIFT, 33, input)?;
-            let out = api.authorize_data_share(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.authorize_data_share(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "AuthorizeEndpointAccess" => {
             let input: AuthorizeEndpointAccessMessage = decode_input(&REDSHIFT, 34, input)?;
-            let out = api.authorize_endpoint_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.authorize_endpoint_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "AuthorizeSnapshotAccess" => {
             let input: AuthorizeSnapshotAccessMessage = decode_input(&REDSHIFT, 35, input)?;
-            let out = api.authorize_snapshot_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.authorize_snapshot_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "BatchDeleteClusterSnapshots" => {
             let input: BatchDeleteClusterSnapshotsRequest = decode_input(&REDSHIFT, 42, input)?;
-            let out = api.batch_delete_cluster_snapshots(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.batch_delete_cluster_snapshots(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "BatchModifyClusterSnapshots" => {
             let input: BatchModifyClusterSnapshotsMessage = decode_input(&REDSHIFT, 46, input)?;
-            let out = api.batch_modify_cluster_snapshots(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.batch_modify_cluster_snapshots(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CancelResize" => {
             let input: CancelResizeMessage = decode_input(&REDSHIFT, 53, input)?;
-            let out = api.cancel_resize(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.cancel_resize(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CopyClusterSnapshot" => {
             let input: CopyClusterSnapshotMessage = decode_input(&REDSHIFT, 112, input)?;
-            let out = api.copy_cluster_snapshot(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.copy_cluster_snapshot(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateAuthenticationProfile" => {
             let input: CreateAuthenticationProfileMessage = decode_input(&REDSHIFT, 115, input)?;
-            let out = api.create_authentication_profile(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_authentication_profile(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateCluster" => {
             let input: CreateClusterMessage = decode_input(&REDSHIFT, 117, input)?;
-            let out = api.create_cluster(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_cluster(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateClusterParameterGroup" => {
             let input: CreateClusterParameterGroupMessage = decode_input(&REDSHIFT, 118, input)?;
-            let out = api.create_cluster_parameter_group(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_cluster_parameter_group(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateClusterSecurityGroup" => {
             let input: CreateClusterSecurityGroupMessage = decode_input(&REDSHIFT, 121, input)?;
-            let out = api.create_cluster_security_group(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_cluster_security_group(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateClusterSnapshot" => {
             let input: CreateClusterSnapshotMessage = decode_input(&REDSHIFT, 123, input)?;
-            let out = api.create_cluster_snapshot(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_cluster_snapshot(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateClusterSubnetGroup" => {
             let input: CreateClusterSubnetGroupMessage = decode_input(&REDSHIFT, 125, input)?;
-            let out = api.create_cluster_subnet_group(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_cluster_subnet_group(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateCustomDomainAssociation" => {
             let input: CreateCustomDomainAssociationMessage = decode_input(&REDSHIFT, 127, input)?;
-            let out = api.create_custom_domain_association(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_custom_domain_association(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateEndpointAccess" => {
             let input: CreateEndpointAccessMessage = decode_input(&REDSHIFT, 129, input)?;
-            let out = api.create_endpoint_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_endpoint_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateEventSubscription" => {
             let input: CreateEventSubscriptionMessage = decode_input(&REDSHIFT, 130, input)?;
-            let out = api.create_event_subscription(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_event_subscription(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateHsmClientCertificate" => {
             let input: CreateHsmClientCertificateMessage = decode_input(&REDSHIFT, 132, input)?;
-            let out = api.create_hsm_client_certificate(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_hsm_client_certificate(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateHsmConfiguration" => {
             let input: CreateHsmConfigurationMessage = decode_input(&REDSHIFT, 134, input)?;
-            let out = api.create_hsm_configuration(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_hsm_configuration(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateIntegration" => {
             let input: CreateIntegrationMessage = decode_input(&REDSHIFT, 136, input)?;
-            let out = api.create_integration(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_integration(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateQev2IdcApplication" => {
             let input: CreateQev2IdcApplicationMessage = decode_input(&REDSHIFT, 137, input)?;
-            let out = api.create_qev2_idc_application(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_qev2_idc_application(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateRedshiftIdcApplication" => {
             let input: CreateRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 139, input)?;
-            let out = api.create_redshift_idc_application(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_redshift_idc_application(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateScheduledAction" => {
             let input: CreateScheduledActionMessage = decode_input(&REDSHIFT, 141, input)?;
-            let out = api.create_scheduled_action(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_scheduled_action(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateSnapshotCopyGrant" => {
             let input: CreateSnapshotCopyGrantMessage = decode_input(&REDSHIFT, 142, input)?;
-            let out = api.create_snapshot_copy_grant(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_snapshot_copy_grant(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateSnapshotSchedule" => {
             let input: CreateSnapshotScheduleMessage = decode_input(&REDSHIFT, 144, input)?;
-            let out = api.create_snapshot_schedule(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_snapshot_schedule(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "CreateTags" => {
             let input: CreateTagsMessage = decode_input(&REDSHIFT, 145, input)?;
-            api.create_tags(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.create_tags(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "CreateUsageLimit" => {
             let input: CreateUsageLimitMessage = decode_input(&REDSHIFT, 146, input)?;
-            let out = api.create_usage_limit(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.create_usage_limit(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeauthorizeDataShare" => {
             let input: DeauthorizeDataShareMessage = decode_input(&REDSHIFT, 163, input)?;
-            let out = api.deauthorize_data_share(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.deauthorize_data_share(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteAuthenticationProfile" => {
             let input: DeleteAuthenticationProfileMessage = decode_input(&REDSHIFT, 167, input)?;
-            let out = api.delete_authentication_profile(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_authentication_profile(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteCluster" => {
             let input: DeleteClusterMessage = decode_input(&REDSHIFT, 169, input)?;
-            let out = api.delete_cluster(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_cluster(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteClusterParameterGroup" => {
             let input: DeleteClusterParameterGroupMessage = decode_input(&REDSHIFT, 170, input)?;
-            api.delete_cluster_parameter_group(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_cluster_parameter_group(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteClusterSecurityGroup" => {
             let input: DeleteClusterSecurityGroupMessage = decode_input(&REDSHIFT, 172, input)?;
-            api.delete_cluster_security_group(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_cluster_security_group(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteClusterSnapshot" => {
             let input: DeleteClusterSnapshotMessage = decode_input(&REDSHIFT, 173, input)?;
-            let out = api.delete_cluster_snapshot(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_cluster_snapshot(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteClusterSubnetGroup" => {
             let input: DeleteClusterSubnetGroupMessage = decode_input(&REDSHIFT, 176, input)?;
-            api.delete_cluster_subnet_group(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_cluster_subnet_group(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteCustomDomainAssociation" => {
             let input: DeleteCustomDomainAssociationMessage = decode_input(&REDSHIFT, 177, input)?;
-            api.delete_custom_domain_association(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_custom_domain_association(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteEndpointAccess" => {
             let input: DeleteEndpointAccessMessage = decode_input(&REDSHIFT, 178, input)?;
-            let out = api.delete_endpoint_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_endpoint_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteEventSubscription" => {
             let input: DeleteEventSubscriptionMessage = decode_input(&REDSHIFT, 179, input)?;
-            api.delete_event_subscription(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_event_subscription(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteHsmClientCertificate" => {
             let input: DeleteHsmClientCertificateMessage = decode_input(&REDSHIFT, 180, input)?;
-            api.delete_hsm_client_certificate(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_hsm_client_certificate(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteHsmConfiguration" => {
             let input: DeleteHsmConfigurationMessage = decode_input(&REDSHIFT, 181, input)?;
-            api.delete_hsm_configuration(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_hsm_configuration(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteIntegration" => {
             let input: DeleteIntegrationMessage = decode_input(&REDSHIFT, 182, input)?;
-            let out = api.delete_integration(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_integration(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeletePartner" => {
             let input: PartnerIntegrationInputMessage = decode_input(&REDSHIFT, 460, input)?;
-            let out = api.delete_partner(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.delete_partner(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DeleteQev2IdcApplication" => {
             let input: DeleteQev2IdcApplicationMessage = decode_input(&REDSHIFT, 183, input)?;
-            api.delete_qev2_idc_application(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_qev2_idc_application(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteRedshiftIdcApplication" => {
             let input: DeleteRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 184, input)?;
-            api.delete_redshift_idc_application(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_redshift_idc_application(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteResourcePolicy" => {
             let input: DeleteResourcePolicyMessage = decode_input(&REDSHIFT, 185, input)?;
-            api.delete_resource_policy(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_resource_policy(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteScheduledAction" => {
             let input: DeleteScheduledActionMessage = decode_input(&REDSHIFT, 186, input)?;
-            api.delete_scheduled_action(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_scheduled_action(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteSnapshotCopyGrant" => {
             let input: DeleteSnapshotCopyGrantMessage = decode_input(&REDSHIFT, 187, input)?;
-            api.delete_snapshot_copy_grant(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_snapshot_copy_grant(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteSnapshotSchedule" => {
             let input: DeleteSnapshotScheduleMessage = decode_input(&REDSHIFT, 188, input)?;
-            api.delete_snapshot_schedule(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_snapshot_schedule(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteTags" => {
             let input: DeleteTagsMessage = decode_input(&REDSHIFT, 189, input)?;
-            api.delete_tags(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_tags(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeleteUsageLimit" => {
             let input: DeleteUsageLimitMessage = decode_input(&REDSHIFT, 190, input)?;
-            api.delete_usage_limit(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.delete_usage_limit(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "DeregisterNamespace" => {
             let input: DeregisterNamespaceInputMessage = decode_input(&REDSHIFT, 194, input)?;
-            let out = api.deregister_namespace(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.deregister_namespace(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeAccountAttributes" => {
             let input: DescribeAccountAttributesMessage = decode_input(&REDSHIFT, 196, input)?;
-            let out = api.describe_account_attributes(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_account_attributes(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeAuthenticationProfiles" => {
             let input: DescribeAuthenticationProfilesMessage = decode_input(&REDSHIFT, 197, input)?;
-            let out = api.describe_authentication_profiles(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_authentication_profiles(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterDbRevisions" => {
             let input: DescribeClusterDbRevisionsMessage = decode_input(&REDSHIFT, 199, input)?;
-            let out = api.describe_cluster_db_revisions(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_db_revisions(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterParameterGroups" => {
             let input: DescribeClusterParameterGroupsMessage = decode_input(&REDSHIFT, 200, input)?;
-            let out = api.describe_cluster_parameter_groups(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_parameter_groups(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterParameters" => {
             let input: DescribeClusterParametersMessage = decode_input(&REDSHIFT, 201, input)?;
-            let out = api.describe_cluster_parameters(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_parameters(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterSecurityGroups" => {
             let input: DescribeClusterSecurityGroupsMessage = decode_input(&REDSHIFT, 202, input)?;
-            let out = api.describe_cluster_security_groups(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_security_groups(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterSnapshots" => {
             let input: DescribeClusterSnapshotsMessage = decode_input(&REDSHIFT, 203, input)?;
-            let out = api.describe_cluster_snapshots(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_snapshots(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterSubnetGroups" => {
             let input: DescribeClusterSubnetGroupsMessage = decode_input(&REDSHIFT, 204, input)?;
-            let out = api.describe_cluster_subnet_groups(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_subnet_groups(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterTracks" => {
             let input: DescribeClusterTracksMessage = decode_input(&REDSHIFT, 205, input)?;
-            let out = api.describe_cluster_tracks(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_tracks(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusterVersions" => {
             let input: DescribeClusterVersionsMessage = decode_input(&REDSHIFT, 206, input)?;
-            let out = api.describe_cluster_versions(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_cluster_versions(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeClusters" => {
             let input: DescribeClustersMessage = decode_input(&REDSHIFT, 207, input)?;
-            let out = api.describe_clusters(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_clusters(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeCustomDomainAssociations" => {
             let input: DescribeCustomDomainAssociationsMessage =
                 decode_input(&REDSHIFT, 208, input)?;
-            let out = api.describe_custom_domain_associations(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_custom_domain_associations(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeDataShares" => {
             let input: DescribeDataSharesMessage = decode_input(&REDSHIFT, 213, input)?;
-            let out = api.describe_data_shares(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_data_shares(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeDataSharesForConsumer" => {
             let input: DescribeDataSharesForConsumerMessage = decode_input(&REDSHIFT, 209, input)?;
-            let out = api.describe_data_shares_for_consumer(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_data_shares_for_consumer(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeDataSharesForProducer" => {
             let input: DescribeDataSharesForProducerMessage = decode_input(&REDSHIFT, 211, input)?;
-            let out = api.describe_data_shares_for_producer(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_data_shares_for_producer(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeDefaultClusterParameters" => {
             let input: DescribeDefaultClusterParametersMessage =
                 decode_input(&REDSHIFT, 215, input)?;
-            let out = api.describe_default_cluster_parameters(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_default_cluster_parameters(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeEndpointAccess" => {
             let input: DescribeEndpointAccessMessage = decode_input(&REDSHIFT, 217, input)?;
-            let out = api.describe_endpoint_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_endpoint_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeEndpointAuthorization" => {
             let input: DescribeEndpointAuthorizationMessage = decode_input(&REDSHIFT, 218, input)?;
-            let out = api.describe_endpoint_authorization(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_endpoint_authorization(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeEventCategories" => {
             let input: DescribeEventCategoriesMessage = decode_input(&REDSHIFT, 219, input)?;
-            let out = api.describe_event_categories(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_event_categories(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeEventSubscriptions" => {
             let input: DescribeEventSubscriptionsMessage = decode_input(&REDSHIFT, 220, input)?;
-            let out = api.describe_event_subscriptions(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_event_subscriptions(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeEvents" => {
             let input: DescribeEventsMessage = decode_input(&REDSHIFT, 221, input)?;
-            let out = api.describe_events(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_events(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeHsmClientCertificates" => {
             let input: DescribeHsmClientCertificatesMessage = decode_input(&REDSHIFT, 222, input)?;
-            let out = api.describe_hsm_client_certificates(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_hsm_client_certificates(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeHsmConfigurations" => {
             let input: DescribeHsmConfigurationsMessage = decode_input(&REDSHIFT, 223, input)?;
-            let out = api.describe_hsm_configurations(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_hsm_configurations(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeInboundIntegrations" => {
             let input: DescribeInboundIntegrationsMessage = decode_input(&REDSHIFT, 224, input)?;
-            let out = api.describe_inbound_integrations(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_inbound_integrations(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeIntegrations" => {
             let input: DescribeIntegrationsMessage = decode_input(&REDSHIFT, 229, input)?;
-            let out = api.describe_integrations(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_integrations(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeLoggingStatus" => {
             let input: DescribeLoggingStatusMessage = decode_input(&REDSHIFT, 230, input)?;
-            let out = api.describe_logging_status(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_logging_status(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeNodeConfigurationOptions" => {
             let input: DescribeNodeConfigurationOptionsMessage =
                 decode_input(&REDSHIFT, 231, input)?;
-            let out = api.describe_node_configuration_options(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_node_configuration_options(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeOrderableClusterOptions" => {
             let input: DescribeOrderableClusterOptionsMessage =
                 decode_input(&REDSHIFT, 232, input)?;
-            let out = api.describe_orderable_cluster_options(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_orderable_cluster_options(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribePartners" => {
             let input: DescribePartnersInputMessage = decode_input(&REDSHIFT, 233, input)?;
-            let out = api.describe_partners(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_partners(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeQev2IdcApplications" => {
             let input: DescribeQev2IdcApplicationsMessage = decode_input(&REDSHIFT, 235, input)?;
-            let out = api.describe_qev2_idc_applications(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_qev2_idc_applications(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeRedshiftIdcApplications" => {
             let input: DescribeRedshiftIdcApplicationsMessage =
                 decode_input(&REDSHIFT, 237, input)?;
-            let out = api.describe_redshift_idc_applications(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_redshift_idc_applications(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeReservedNodeExchangeStatus" => {
             let input: DescribeReservedNodeExchangeStatusInputMessage =
                 decode_input(&REDSHIFT, 239, input)?;
-            let out = api.describe_reserved_node_exchange_status(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_reserved_node_exchange_status(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeReservedNodeOfferings" => {
             let input: DescribeReservedNodeOfferingsMessage = decode_input(&REDSHIFT, 241, input)?;
-            let out = api.describe_reserved_node_offerings(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_reserved_node_offerings(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeReservedNodes" => {
             let input: DescribeReservedNodesMessage = decode_input(&REDSHIFT, 242, input)?;
-            let out = api.describe_reserved_nodes(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_reserved_nodes(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeResize" => {
             let input: DescribeResizeMessage = decode_input(&REDSHIFT, 243, input)?;
-            let out = api.describe_resize(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_resize(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeScheduledActions" => {
             let input: DescribeScheduledActionsMessage = decode_input(&REDSHIFT, 244, input)?;
-            let out = api.describe_scheduled_actions(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_scheduled_actions(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeSnapshotCopyGrants" => {
             let input: DescribeSnapshotCopyGrantsMessage = decode_input(&REDSHIFT, 245, input)?;
-            let out = api.describe_snapshot_copy_grants(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_snapshot_copy_grants(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeSnapshotSchedules" => {
             let input: DescribeSnapshotSchedulesMessage = decode_input(&REDSHIFT, 246, input)?;
-            let out = api.describe_snapshot_schedules(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_snapshot_schedules(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeStorage" => {
             let _ = input;
-            let out = api.describe_storage(ctx)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_storage(ctx)?;
+                encode_output(&out)
+            }))
         }
         "DescribeTableRestoreStatus" => {
             let input: DescribeTableRestoreStatusMessage = decode_input(&REDSHIFT, 248, input)?;
-            let out = api.describe_table_restore_status(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_table_restore_status(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeTags" => {
             let input: DescribeTagsMessage = decode_input(&REDSHIFT, 249, input)?;
-            let out = api.describe_tags(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_tags(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DescribeUsageLimits" => {
             let input: DescribeUsageLimitsMessage = decode_input(&REDSHIFT, 250, input)?;
-            let out = api.describe_usage_limits(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.describe_usage_limits(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DisableLogging" => {
             let input: DisableLoggingMessage = decode_input(&REDSHIFT, 252, input)?;
-            let out = api.disable_logging(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.disable_logging(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DisableSnapshotCopy" => {
             let input: DisableSnapshotCopyMessage = decode_input(&REDSHIFT, 253, input)?;
-            let out = api.disable_snapshot_copy(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.disable_snapshot_copy(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "DisassociateDataShareConsumer" => {
             let input: DisassociateDataShareConsumerMessage = decode_input(&REDSHIFT, 255, input)?;
-            let out = api.disassociate_data_share_consumer(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.disassociate_data_share_consumer(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "EnableLogging" => {
             let input: EnableLoggingMessage = decode_input(&REDSHIFT, 262, input)?;
-            let out = api.enable_logging(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.enable_logging(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "EnableSnapshotCopy" => {
             let input: EnableSnapshotCopyMessage = decode_input(&REDSHIFT, 263, input)?;
-            let out = api.enable_snapshot_copy(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.enable_snapshot_copy(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "FailoverPrimaryCompute" => {
             let input: FailoverPrimaryComputeInputMessage = decode_input(&REDSHIFT, 293, input)?;
-            let out = api.failover_primary_compute(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.failover_primary_compute(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetClusterCredentials" => {
             let input: GetClusterCredentialsMessage = decode_input(&REDSHIFT, 295, input)?;
-            let out = api.get_cluster_credentials(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_cluster_credentials(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetClusterCredentialsWithIAM" => {
             let input: GetClusterCredentialsWithIAMMessage = decode_input(&REDSHIFT, 296, input)?;
-            let out = api.get_cluster_credentials_with_iam(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_cluster_credentials_with_iam(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetIdentityCenterAuthToken" => {
             let input: GetIdentityCenterAuthTokenRequest = decode_input(&REDSHIFT, 297, input)?;
-            let out = api.get_identity_center_auth_token(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_identity_center_auth_token(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetReservedNodeExchangeConfigurationOptions" => {
             let input: GetReservedNodeExchangeConfigurationOptionsInputMessage =
                 decode_input(&REDSHIFT, 299, input)?;
-            let out = api.get_reserved_node_exchange_configuration_options(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_reserved_node_exchange_configuration_options(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetReservedNodeExchangeOfferings" => {
             let input: GetReservedNodeExchangeOfferingsInputMessage =
                 decode_input(&REDSHIFT, 301, input)?;
-            let out = api.get_reserved_node_exchange_offerings(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_reserved_node_exchange_offerings(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "GetResourcePolicy" => {
             let input: GetResourcePolicyMessage = decode_input(&REDSHIFT, 303, input)?;
-            let out = api.get_resource_policy(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.get_resource_policy(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ListRecommendations" => {
             let input: ListRecommendationsMessage = decode_input(&REDSHIFT, 391, input)?;
-            let out = api.list_recommendations(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.list_recommendations(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyAquaConfiguration" => {
             let input: ModifyAquaInputMessage = decode_input(&REDSHIFT, 401, input)?;
-            let out = api.modify_aqua_configuration(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_aqua_configuration(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyAuthenticationProfile" => {
             let input: ModifyAuthenticationProfileMessage = decode_input(&REDSHIFT, 403, input)?;
-            let out = api.modify_authentication_profile(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_authentication_profile(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyCluster" => {
             let input: ModifyClusterMessage = decode_input(&REDSHIFT, 411, input)?;
-            let out = api.modify_cluster(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_cluster(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyClusterDbRevision" => {
             let input: ModifyClusterDbRevisionMessage = decode_input(&REDSHIFT, 405, input)?;
-            let out = api.modify_cluster_db_revision(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_cluster_db_revision(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyClusterIamRoles" => {
             let input: ModifyClusterIamRolesMessage = decode_input(&REDSHIFT, 407, input)?;
-            let out = api.modify_cluster_iam_roles(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_cluster_iam_roles(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyClusterMaintenance" => {
             let input: ModifyClusterMaintenanceMessage = decode_input(&REDSHIFT, 409, input)?;
-            let out = api.modify_cluster_maintenance(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_cluster_maintenance(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyClusterParameterGroup" => {
             let input: ModifyClusterParameterGroupMessage = decode_input(&REDSHIFT, 412, input)?;
-            let out = api.modify_cluster_parameter_group(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_cluster_parameter_group(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyClusterSnapshot" => {
             let input: ModifyClusterSnapshotMessage = decode_input(&REDSHIFT, 414, input)?;
-            let out = api.modify_cluster_snapshot(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_cluster_snapshot(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyClusterSnapshotSchedule" => {
             let input: ModifyClusterSnapshotScheduleMessage = decode_input(&REDSHIFT, 416, input)?;
-            api.modify_cluster_snapshot_schedule(ctx, input)?;
-            Ok(serde_json::Value::Object(serde_json::Map::new()))
+            Ok(Box::new(move |api, ctx| {
+                api.modify_cluster_snapshot_schedule(ctx, input)?;
+                Ok(serde_json::Value::Object(serde_json::Map::new()))
+            }))
         }
         "ModifyClusterSubnetGroup" => {
             let input: ModifyClusterSubnetGroupMessage = decode_input(&REDSHIFT, 417, input)?;
-            let out = api.modify_cluster_subnet_group(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_cluster_subnet_group(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyCustomDomainAssociation" => {
             let input: ModifyCustomDomainAssociationMessage = decode_input(&REDSHIFT, 419, input)?;
-            let out = api.modify_custom_domain_association(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_custom_domain_association(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyEndpointAccess" => {
             let input: ModifyEndpointAccessMessage = decode_input(&REDSHIFT, 421, input)?;
-            let out = api.modify_endpoint_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_endpoint_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyEventSubscription" => {
             let input: ModifyEventSubscriptionMessage = decode_input(&REDSHIFT, 422, input)?;
-            let out = api.modify_event_subscription(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_event_subscription(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyIntegration" => {
             let input: ModifyIntegrationMessage = decode_input(&REDSHIFT, 424, input)?;
-            let out = api.modify_integration(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_integration(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyLakehouseConfiguration" => {
             let input: ModifyLakehouseConfigurationMessage = decode_input(&REDSHIFT, 425, input)?;
-            let out = api.modify_lakehouse_configuration(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_lakehouse_configuration(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyQev2IdcApplication" => {
             let input: ModifyQev2IdcApplicationMessage = decode_input(&REDSHIFT, 426, input)?;
-            let out = api.modify_qev2_idc_application(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_qev2_idc_application(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyRedshiftIdcApplication" => {
             let input: ModifyRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 428, input)?;
-            let out = api.modify_redshift_idc_application(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_redshift_idc_application(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyScheduledAction" => {
             let input: ModifyScheduledActionMessage = decode_input(&REDSHIFT, 430, input)?;
-            let out = api.modify_scheduled_action(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_scheduled_action(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifySnapshotCopyRetentionPeriod" => {
             let input: ModifySnapshotCopyRetentionPeriodMessage =
                 decode_input(&REDSHIFT, 431, input)?;
-            let out = api.modify_snapshot_copy_retention_period(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_snapshot_copy_retention_period(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifySnapshotSchedule" => {
             let input: ModifySnapshotScheduleMessage = decode_input(&REDSHIFT, 433, input)?;
-            let out = api.modify_snapshot_schedule(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_snapshot_schedule(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ModifyUsageLimit" => {
             let input: ModifyUsageLimitMessage = decode_input(&REDSHIFT, 434, input)?;
-            let out = api.modify_usage_limit(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_usage_limit(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "PauseCluster" => {
             let input: PauseClusterMessage = decode_input(&REDSHIFT, 466, input)?;
-            let out = api.pause_cluster(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.pause_cluster(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "PurchaseReservedNodeOffering" => {
             let input: PurchaseReservedNodeOfferingMessage = decode_input(&REDSHIFT, 471, input)?;
-            let out = api.purchase_reserved_node_offering(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.purchase_reserved_node_offering(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "PutResourcePolicy" => {
             let input: PutResourcePolicyMessage = decode_input(&REDSHIFT, 473, input)?;
-            let out = api.put_resource_policy(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.put_resource_policy(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RebootCluster" => {
             let input: RebootClusterMessage = decode_input(&REDSHIFT, 481, input)?;
-            let out = api.reboot_cluster(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.reboot_cluster(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RegisterNamespace" => {
             let input: RegisterNamespaceInputMessage = decode_input(&REDSHIFT, 501, input)?;
-            let out = api.register_namespace(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.register_namespace(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RejectDataShare" => {
             let input: RejectDataShareMessage = decode_input(&REDSHIFT, 503, input)?;
-            let out = api.reject_data_share(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.reject_data_share(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ResetClusterParameterGroup" => {
             let input: ResetClusterParameterGroupMessage = decode_input(&REDSHIFT, 523, input)?;
-            let out = api.reset_cluster_parameter_group(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.reset_cluster_parameter_group(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ResizeCluster" => {
             let input: ResizeClusterMessage = decode_input(&REDSHIFT, 524, input)?;
-            let out = api.resize_cluster(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.resize_cluster(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RestoreFromClusterSnapshot" => {
             let input: RestoreFromClusterSnapshotMessage = decode_input(&REDSHIFT, 532, input)?;
-            let out = api.restore_from_cluster_snapshot(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.restore_from_cluster_snapshot(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RestoreTableFromClusterSnapshot" => {
             let input: RestoreTableFromClusterSnapshotMessage =
                 decode_input(&REDSHIFT, 535, input)?;
-            let out = api.restore_table_from_cluster_snapshot(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.restore_table_from_cluster_snapshot(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "ResumeCluster" => {
             let input: ResumeClusterMessage = decode_input(&REDSHIFT, 537, input)?;
-            let out = api.resume_cluster(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.resume_cluster(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RevokeClusterSecurityGroupIngress" => {
             let input: RevokeClusterSecurityGroupIngressMessage =
                 decode_input(&REDSHIFT, 541, input)?;
-            let out = api.revoke_cluster_security_group_ingress(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.revoke_cluster_security_group_ingress(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RevokeEndpointAccess" => {
             let input: RevokeEndpointAccessMessage = decode_input(&REDSHIFT, 543, input)?;
-            let out = api.revoke_endpoint_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.revoke_endpoint_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RevokeSnapshotAccess" => {
             let input: RevokeSnapshotAccessMessage = decode_input(&REDSHIFT, 544, input)?;
-            let out = api.revoke_snapshot_access(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.revoke_snapshot_access(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "RotateEncryptionKey" => {
             let input: RotateEncryptionKeyMessage = decode_input(&REDSHIFT, 546, input)?;
-            let out = api.rotate_encryption_key(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.rotate_encryption_key(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         "UpdatePartnerStatus" => {
             let input: UpdatePartnerStatusInputMessage = decode_input(&REDSHIFT, 645, input)?;
-            let out = api.update_partner_status(ctx, input)?;
-            encode_output(&out)
+            Ok(Box::new(move |api, ctx| {
+                let out = api.update_partner_status(ctx, input)?;
+                encode_output(&out)
+            }))
         }
         _ => Err(DispatchError::UnknownOperation(operation.to_owned())),
     }

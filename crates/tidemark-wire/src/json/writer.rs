@@ -6,13 +6,14 @@
 //! sent before the commit it reports is durable.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use tidemark_core::RequestContext;
 use tidemark_model::DispatchError;
-use tidemark_model::dynamodb::{DynamoDbApi, dispatch_dynamodb};
+use tidemark_model::dynamodb::{DynamoDbApi, PreparedDynamoDbApi, prepare_dynamodb};
 use tidemark_store::{PendingDurability, defer_durability};
 use tokio::sync::oneshot;
 
@@ -22,9 +23,15 @@ type Reply = oneshot::Sender<Option<Result<Value, DispatchError>>>;
 struct Job {
     api: Arc<dyn DynamoDbApi>,
     ctx: RequestContext,
-    op: String,
-    input: Value,
+    call: PreparedDynamoDbApi,
     reply: Reply,
+}
+
+/// A write's answer on its way to the flusher, with the commits it must wait for.
+struct Done {
+    reply: Reply,
+    result: Option<Result<Value, DispatchError>>,
+    pending: PendingDurability,
 }
 
 /// The process-wide writer queue (threads start on first use). One queue for every
@@ -34,42 +41,48 @@ fn queue() -> Option<Sender<Job>> {
     QUEUE
         .get_or_init(|| {
             let (jobs_tx, jobs_rx) = channel::<Job>();
+            let (done_tx, done_rx) = channel::<Done>();
+            let held = Arc::new(AtomicUsize::new(0));
+            let flusher_held = Arc::clone(&held);
+            std::thread::Builder::new()
+                .name("tidemark-flusher".into())
+                .spawn(move || run_flushes(&done_rx, &flusher_held))
+                .ok()?;
             std::thread::Builder::new()
                 .name("tidemark-writer".into())
-                .spawn(move || run_writes(&jobs_rx))
+                .spawn(move || run_writes(&jobs_rx, &done_tx, &held))
                 .ok()
                 .map(|_| jobs_tx)
         })
         .clone()
 }
 
-/// Runs one write on the writer thread; `None` on an internal failure.
+/// Runs one write on the writer thread; `None` on an internal failure. The input is
+/// decoded and validated here, on the caller's thread, so the writer thread only runs the
+/// write itself (and an invalid input never waits behind other writes).
 pub(super) async fn submit(
     api: Arc<dyn DynamoDbApi>,
     ctx: RequestContext,
-    op: String,
+    op: &str,
     input: Value,
 ) -> Option<Result<Value, DispatchError>> {
+    let call = match prepare_dynamodb(op, input) {
+        Ok(call) => call,
+        Err(e) => return Some(Err(e)),
+    };
     let (reply, answer) = oneshot::channel();
     let job = Job {
         api,
         ctx,
-        op,
-        input,
+        call,
         reply,
     };
     match queue() {
         Some(q) => q.send(job).ok()?,
         // Threads could not start: run it here, waiting for its own durability.
         None => {
-            let Job {
-                api,
-                ctx,
-                op,
-                input,
-                ..
-            } = job;
-            return Some(dispatch_dynamodb(&*api, &ctx, &op, input));
+            let Job { api, ctx, call, .. } = job;
+            return Some(call(&*api, &ctx));
         }
     }
     answer.await.ok().flatten()
@@ -100,55 +113,66 @@ impl Batch {
     }
 }
 
-/// Group commit: runs queued writes back to back (each commit visible, not yet durable)
-/// and, once the queue is empty or the batch full, waits for one fsync covering all of
-/// them before answering. Writes arriving during that fsync form the next batch. While
-/// a batch is held, every answer joins it, even one that committed nothing (a failed
-/// condition may reveal a not-yet-durable item), so no answer ever reports state that
-/// a crash could still undo.
-fn run_writes(jobs: &Receiver<Job>) {
-    let mut batch = Batch::default();
-    loop {
-        let job = if batch.replies.is_empty() {
-            match jobs.recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            }
-        } else {
-            match jobs.try_recv() {
-                Ok(job) => job,
-                Err(TryRecvError::Empty) => {
-                    batch.flush();
-                    continue;
-                }
-                Err(TryRecvError::Disconnected) => {
-                    batch.flush();
-                    return;
-                }
-            }
-        };
+/// Runs queued writes back to back (each commit visible, not yet durable) and passes each
+/// answer to the flusher. An answer that committed nothing goes straight back only while
+/// the flusher holds nothing: otherwise it joins the flusher's queue behind the others, even
+/// though it waits for no commit of its own (a failed condition may reveal a not-yet-durable
+/// item), so no answer ever reports state that a crash could still undo.
+fn run_writes(jobs: &Receiver<Job>, done: &Sender<Done>, held: &AtomicUsize) {
+    while let Ok(job) = jobs.recv() {
         let Job {
             api,
             ctx,
-            op,
-            input,
+            call,
             reply,
         } = job;
-        let (result, pending) = defer_durability(|| {
-            catch_unwind(AssertUnwindSafe(|| {
-                dispatch_dynamodb(&*api, &ctx, &op, input)
-            }))
-            .ok()
-        });
-        if pending.is_empty() && batch.replies.is_empty() {
+        let (result, pending) =
+            defer_durability(|| catch_unwind(AssertUnwindSafe(|| call(&*api, &ctx))).ok());
+        // `held` counts answers passed to the flusher and not yet released: zero means every
+        // earlier answer, and so every commit they waited for, is released.
+        if pending.is_empty() && held.load(Ordering::Acquire) == 0 {
             let _ = reply.send(result);
             continue;
         }
-        batch.pending.merge(pending);
-        batch.replies.push((reply, result));
-        if batch.replies.len() >= MAX_BATCH {
-            batch.flush();
+        held.fetch_add(1, Ordering::AcqRel);
+        let item = Done {
+            reply,
+            result,
+            pending,
+        };
+        if let Err(unsent) = done.send(item) {
+            // The flusher is gone (it cannot exit while we hold its sender): wait here.
+            let Done {
+                reply,
+                result,
+                pending,
+            } = unsent.0;
+            let durable = pending.wait();
+            let _ = reply.send(durable.ok().and(result));
+            held.fetch_sub(1, Ordering::AcqRel);
         }
+    }
+}
+
+/// Group commit: takes every answer the writer has passed on so far (up to
+/// [`MAX_BATCH`]), waits for one fsync covering all their commits, answers them, and
+/// starts over. Batches are released in order, so no answer is released before the
+/// commits of earlier answers are durable. The writer goes on running writes meanwhile;
+/// they form the next batch.
+fn run_flushes(done: &Receiver<Done>, held: &AtomicUsize) {
+    let mut batch = Batch::default();
+    while let Ok(first) = done.recv() {
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            batch.pending.merge(item.pending);
+            batch.replies.push((item.reply, item.result));
+            if batch.replies.len() < MAX_BATCH {
+                next = done.try_recv().ok();
+            }
+        }
+        let answered = batch.replies.len();
+        batch.flush();
+        held.fetch_sub(answered, Ordering::AcqRel);
     }
 }
 
@@ -195,7 +219,7 @@ mod tests {
             "rid",
         );
         let input = || serde_json::json!({"TableName": "t", "Item": {"k": {"S": "v"}}});
-        let calls = (0..8).map(|_| submit(api.clone(), ctx.clone(), "PutItem".into(), input()));
+        let calls = (0..8).map(|_| submit(api.clone(), ctx.clone(), "PutItem", input()));
         for answer in futures_join_all(calls).await {
             assert!(matches!(answer, Some(Ok(_))), "every write is answered");
         }
@@ -205,11 +229,11 @@ mod tests {
         );
         let key = serde_json::json!({"TableName": "t", "Key": {"k": {"S": "v"}}});
         assert!(
-            submit(api.clone(), ctx.clone(), "DeleteItem".into(), key)
+            submit(api.clone(), ctx.clone(), "DeleteItem", key)
                 .await
                 .is_none()
         );
-        let again = submit(api, ctx, "PutItem".into(), input()).await;
+        let again = submit(api, ctx, "PutItem", input()).await;
         assert!(
             matches!(again, Some(Ok(_))),
             "the writer survived the panic"
