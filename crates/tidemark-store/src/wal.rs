@@ -251,6 +251,11 @@ impl WalFile {
             .truncate(false)
             .open(&path)
             .map_err(io)?;
+        // The file's directory entry must survive power loss too, or a new log could vanish
+        // with the records in it.
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(StoreError::log("sync its directory"))?;
         let mut content = Vec::new();
         std::io::Read::read_to_end(&mut &file, &mut content).map_err(StoreError::log("read"))?;
         let wal = Self {
