@@ -132,16 +132,9 @@ impl RedbStore {
             .db
             .begin_write()
             .map_err(StoreError::backend("begin write"))?;
-        let after = {
-            let meta = txn
-                .open_table(def(META_TABLE))
-                .map_err(StoreError::backend("open meta table"))?;
-            let seq = meta
-                .get(SEQUENCE_KEY)
-                .map_err(StoreError::backend("read sequence"))?;
-            seq.and_then(|v| <[u8; 8]>::try_from(v.value()).ok())
-                .map_or(0, u64::from_be_bytes)
-        };
+        let after = read_meta(&txn, SEQUENCE_KEY, "read sequence")?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
         let records = wal::replayable(log, after);
         let Some(&(last, _)) = records.last() else {
             return Ok(after);
@@ -193,14 +186,7 @@ impl RedbStore {
             .db
             .begin_write()
             .map_err(StoreError::backend("begin write"))?;
-        let found = {
-            let meta = txn
-                .open_table(def(META_TABLE))
-                .map_err(StoreError::backend("open meta table"))?;
-            meta.get(FORMAT_KEY)
-                .map_err(StoreError::backend("read format"))?
-                .map(|v| v.value().to_vec())
-        };
+        let found = read_meta(&txn, FORMAT_KEY, "read format")?;
         match found {
             Some(bytes) => {
                 let supported = <[u8; 4]>::try_from(bytes.as_slice())
@@ -209,14 +195,7 @@ impl RedbStore {
                 if supported == Some(FORMAT_WITHOUT_LOG) {
                     // The log is new in version 2; a version 1 store simply has none yet.
                     // Recording 2 keeps older builds, which would ignore a log, out.
-                    {
-                        let mut meta = txn
-                            .open_table(def(META_TABLE))
-                            .map_err(StoreError::backend("open meta table"))?;
-                        meta.insert(FORMAT_KEY, FORMAT_VERSION.to_be_bytes().as_slice())
-                            .map_err(StoreError::backend("write format"))?;
-                    }
-                    return commit(txn);
+                    return write_format(txn, &FORMAT_VERSION.to_be_bytes());
                 }
                 if supported != Some(FORMAT_VERSION) {
                     let found = supported
@@ -240,14 +219,7 @@ impl RedbStore {
                         path: path.to_owned(),
                     });
                 }
-                {
-                    let mut meta = txn
-                        .open_table(def(META_TABLE))
-                        .map_err(StoreError::backend("open meta table"))?;
-                    meta.insert(FORMAT_KEY, FORMAT_VERSION.to_be_bytes().as_slice())
-                        .map_err(StoreError::backend("write format"))?;
-                }
-                commit(txn)
+                write_format(txn, &FORMAT_VERSION.to_be_bytes())
             }
         }
     }
@@ -259,25 +231,46 @@ impl RedbStore {
             .db
             .begin_write()
             .map_err(StoreError::backend("begin write"))?;
-        {
-            let mut meta = txn
-                .open_table(def(META_TABLE))
-                .map_err(StoreError::backend("open meta table"))?;
-            meta.insert(FORMAT_KEY, raw)
-                .map_err(StoreError::backend("write format"))?;
-        }
-        commit(txn)
+        write_format(txn, raw)
     }
+}
+
+/// The value under `key` in the store's own meta table (`op` names the read in errors).
+fn read_meta(
+    txn: &WriteTransaction,
+    key: &[u8],
+    op: &'static str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let meta = txn
+        .open_table(def(META_TABLE))
+        .map_err(StoreError::backend("open meta table"))?;
+    let value = meta.get(key).map_err(StoreError::backend(op))?;
+    Ok(value.map(|v| v.value().to_vec()))
+}
+
+/// Sets `key` in the store's own meta table (`op` names the write in errors).
+fn write_meta(
+    txn: &WriteTransaction,
+    key: &[u8],
+    value: &[u8],
+    op: &'static str,
+) -> Result<(), StoreError> {
+    let mut meta = txn
+        .open_table(def(META_TABLE))
+        .map_err(StoreError::backend("open meta table"))?;
+    meta.insert(key, value).map_err(StoreError::backend(op))?;
+    Ok(())
+}
+
+/// Records `raw` as the format version and commits durably.
+fn write_format(txn: WriteTransaction, raw: &[u8]) -> Result<(), StoreError> {
+    write_meta(&txn, FORMAT_KEY, raw, "write format")?;
+    commit(txn)
 }
 
 /// Records `sequence` as the last commit in `txn`.
 fn write_sequence(txn: &WriteTransaction, sequence: u64) -> Result<(), StoreError> {
-    let mut meta = txn
-        .open_table(def(META_TABLE))
-        .map_err(StoreError::backend("open meta table"))?;
-    meta.insert(SEQUENCE_KEY, sequence.to_be_bytes().as_slice())
-        .map_err(StoreError::backend("write sequence"))?;
-    Ok(())
+    write_meta(txn, SEQUENCE_KEY, &sequence.to_be_bytes(), "write sequence")
 }
 
 fn commit(mut txn: WriteTransaction) -> Result<(), StoreError> {
