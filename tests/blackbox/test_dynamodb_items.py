@@ -1,9 +1,7 @@
 """DynamoDB single-item APIs through boto3: PutItem/GetItem/DeleteItem values, key checks, size."""
 
-import time
-
 import pytest
-from tm_helpers import client_error
+from tm_helpers import client_error, create_pk_sk_table
 
 TABLE = "items"
 
@@ -12,23 +10,7 @@ TABLE = "items"
 
 @pytest.fixture
 def table(ddb) -> str:
-    ddb.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    for _ in range(100):
-        if ddb.describe_table(TableName=TABLE)["Table"]["TableStatus"] == "ACTIVE":
-            return TABLE
-        time.sleep(0.02)
-    raise AssertionError("table never became ACTIVE")
+    return create_pk_sk_table(ddb, TABLE)
 
 
 EVERY_TYPE = {

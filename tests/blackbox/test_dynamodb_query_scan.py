@@ -1,9 +1,7 @@
 """DynamoDB Query and Scan through boto3: key conditions, paging, filters, segments, errors."""
 
-import time
-
 import pytest
-from tm_helpers import client_error
+from tm_helpers import client_error, create_pk_sk_table
 
 TABLE = "qscan"
 
@@ -12,22 +10,7 @@ TABLE = "qscan"
 
 @pytest.fixture
 def table(ddb) -> str:
-    ddb.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    for _ in range(100):
-        if ddb.describe_table(TableName=TABLE)["Table"]["TableStatus"] == "ACTIVE":
-            break
-        time.sleep(0.02)
+    create_pk_sk_table(ddb, TABLE)
     for pk in ("a", "b"):
         for sk in range(10):
             ddb.put_item(

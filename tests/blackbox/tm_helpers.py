@@ -86,3 +86,24 @@ def expect(code: str, status: int, call, message: str | None = None, **kwargs) -
     if message is not None:
         assert resp["Error"]["Message"] == message
     return resp["Error"]
+
+
+def create_pk_sk_table(ddb, name: str) -> str:
+    """Creates an on-demand table keyed pk (S) + sk (N) and waits until it is ACTIVE."""
+    ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    wait_until(
+        lambda: ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE",
+        f"table {name} ACTIVE",
+    )
+    return name

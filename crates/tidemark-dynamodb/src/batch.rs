@@ -11,10 +11,11 @@ use crate::capacity::{Consumed, read_units};
 use crate::convert::{item_from_model, item_to_model};
 use crate::error::{DdbError, DdbResult};
 use crate::expr::ExpressionContext;
+use crate::legacy;
 use crate::service::DynamoDbService;
 use crate::storage;
 use crate::table;
-use crate::write_core::{Change, check_put_item, legacy, write_item};
+use crate::write_core::{Change, check_put_item, write_item};
 
 pub const MAX_BATCH_GET: usize = 100;
 pub const MAX_BATCH_WRITE: usize = 25;
@@ -48,17 +49,17 @@ pub fn batch_get_item(
     let mut consumed = Vec::new();
     let mut bytes = 0usize;
     for (given, req) in requests {
-        if req.attributes_to_get.is_some() {
-            return Err(legacy("AttributesToGet", "ProjectionExpression"));
-        }
+        legacy::reject_mixing(
+            &[("AttributesToGet", req.attributes_to_get.is_some())],
+            &[("ProjectionExpression", req.projection_expression.is_some())],
+        )?;
         let name = table::name_of(ctx, &given)?;
         let t = table::require_usable(&*txn, ctx, &name)?;
         let mut ectx = ExpressionContext::new(req.expression_attribute_names.as_ref(), None)?;
-        let projection = req
-            .projection_expression
-            .as_deref()
-            .map(|p| ectx.projection(p))
-            .transpose()?;
+        let projection = match req.projection_expression.as_deref() {
+            Some(p) => Some(ectx.projection(p)?),
+            None => legacy::attributes_to_get(req.attributes_to_get.clone())?,
+        };
         ectx.finish()?;
         if let Some(p) = &projection {
             p.check_key_paths(&t.key.names(), &[])?;

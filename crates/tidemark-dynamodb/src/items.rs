@@ -8,11 +8,12 @@ use crate::capacity::{Consumed, read_units};
 use crate::convert::{item_from_model, item_to_model, values_from_model};
 use crate::error::{DdbError, DdbResult};
 use crate::expr::ExpressionContext;
+use crate::legacy;
 use crate::service::DynamoDbService;
 use crate::storage;
 use crate::table;
 use crate::write_core::{
-    Change, check_put_item, check_return_values_old_only, collection_metrics, legacy, write_item,
+    Change, check_put_item, check_return_values_old_only, collection_metrics, write_item,
 };
 
 fn some_item(item: Option<Item>) -> Option<indexmap::IndexMap<String, m::AttributeValue>> {
@@ -25,20 +26,20 @@ pub fn put_item(
     input: m::PutItemInput,
 ) -> DdbResult<m::PutItemOutput> {
     // Validate.
-    if input.expected.is_some() {
-        return Err(legacy("Expected", "ConditionExpression"));
-    }
+    legacy::reject_mixing(
+        &[("Expected", input.expected.is_some())],
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
     check_return_values_old_only(input.return_values.as_deref())?;
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let item = item_from_model(input.item.unwrap_or_default())?;
     let values = values_from_model(input.expression_attribute_values)?;
     let mut ectx =
         ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
-    let condition = input
-        .condition_expression
-        .as_deref()
-        .map(|c| ectx.condition(c))
-        .transpose()?;
+    let condition = match input.condition_expression.as_deref() {
+        Some(c) => Some(ectx.condition(c)?),
+        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
+    };
     ectx.finish()?;
     // Load, check state.
     let mut txn = s.store.write()?;
@@ -83,17 +84,20 @@ pub fn get_item(
     ctx: &RequestContext,
     input: m::GetItemInput,
 ) -> DdbResult<m::GetItemOutput> {
-    if input.attributes_to_get.is_some() {
-        return Err(legacy("AttributesToGet", "ProjectionExpression"));
-    }
+    legacy::reject_mixing(
+        &[("AttributesToGet", input.attributes_to_get.is_some())],
+        &[(
+            "ProjectionExpression",
+            input.projection_expression.is_some(),
+        )],
+    )?;
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let key = item_from_model(input.key.unwrap_or_default())?;
     let mut ectx = ExpressionContext::new(input.expression_attribute_names.as_ref(), None)?;
-    let projection = input
-        .projection_expression
-        .as_deref()
-        .map(|p| ectx.projection(p))
-        .transpose()?;
+    let projection = match input.projection_expression.as_deref() {
+        Some(p) => Some(ectx.projection(p)?),
+        None => legacy::attributes_to_get(input.attributes_to_get)?,
+    };
     ectx.finish()?;
     let txn = s.store.read()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
@@ -120,20 +124,20 @@ pub fn delete_item(
     ctx: &RequestContext,
     input: m::DeleteItemInput,
 ) -> DdbResult<m::DeleteItemOutput> {
-    if input.expected.is_some() {
-        return Err(legacy("Expected", "ConditionExpression"));
-    }
+    legacy::reject_mixing(
+        &[("Expected", input.expected.is_some())],
+        &[("ConditionExpression", input.condition_expression.is_some())],
+    )?;
     check_return_values_old_only(input.return_values.as_deref())?;
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let key = item_from_model(input.key.unwrap_or_default())?;
     let values = values_from_model(input.expression_attribute_values)?;
     let mut ectx =
         ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
-    let condition = input
-        .condition_expression
-        .as_deref()
-        .map(|c| ectx.condition(c))
-        .transpose()?;
+    let condition = match input.condition_expression.as_deref() {
+        Some(c) => Some(ectx.condition(c)?),
+        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
+    };
     ectx.finish()?;
     let mut txn = s.store.write()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
@@ -170,27 +174,30 @@ pub fn update_item(
     ctx: &RequestContext,
     input: m::UpdateItemInput,
 ) -> DdbResult<m::UpdateItemOutput> {
-    if input.attribute_updates.is_some() {
-        return Err(legacy("AttributeUpdates", "UpdateExpression"));
-    }
-    if input.expected.is_some() {
-        return Err(legacy("Expected", "ConditionExpression"));
-    }
+    legacy::reject_mixing(
+        &[
+            ("AttributeUpdates", input.attribute_updates.is_some()),
+            ("Expected", input.expected.is_some()),
+        ],
+        &[
+            ("UpdateExpression", input.update_expression.is_some()),
+            ("ConditionExpression", input.condition_expression.is_some()),
+        ],
+    )?;
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let key = item_from_model(input.key.unwrap_or_default())?;
     let values = values_from_model(input.expression_attribute_values)?;
     let mut ectx =
         ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
-    let update = input
-        .update_expression
-        .as_deref()
-        .map(|u| ectx.update(u))
-        .transpose()?;
-    let condition = input
-        .condition_expression
-        .as_deref()
-        .map(|c| ectx.condition(c))
-        .transpose()?;
+    let update = match (input.update_expression.as_deref(), input.attribute_updates) {
+        (Some(u), _) => Some(ectx.update(u)?),
+        (None, Some(updates)) => Some(legacy::attribute_updates(updates)?),
+        (None, None) => None,
+    };
+    let condition = match input.condition_expression.as_deref() {
+        Some(c) => Some(ectx.condition(c)?),
+        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
+    };
     ectx.finish()?;
     let mut txn = s.store.write()?;
     let t = table::require_usable(&*txn, ctx, &name)?;

@@ -21,6 +21,7 @@ pub mod expr;
 mod idempotency;
 mod items;
 mod jobs;
+mod legacy;
 mod query;
 mod read;
 mod service;

@@ -12,17 +12,25 @@ use crate::attr::encode_key_part;
 use crate::convert::{item_from_model, item_to_model, values_from_model};
 use crate::error::{DdbError, DdbResult};
 use crate::expr::{CmpOp, ExpressionContext, ProjectionExpr, RangeCondition};
+use crate::legacy;
 use crate::read::{self, Page, Source};
 use crate::service::DynamoDbService;
 use crate::table;
-use crate::write_core::legacy;
 
-/// `(count_only, all_attributes)` from `Select`, with DynamoDB's consistency rules.
+/// `(count_only, all_attributes)` from `Select`, with DynamoDB's consistency rules; also
+/// refuses a projection that reaches inside a key attribute of the table or index.
+/// `projection_param` names the parameter the projection came from (ProjectionExpression or
+/// the legacy AttributesToGet).
 fn select(
     sel: Option<&str>,
     projection: Option<&ProjectionExpr>,
+    projection_param: &str,
     src: &Source<'_>,
 ) -> DdbResult<(bool, bool)> {
+    if let Some(p) = projection {
+        let ikeys = src.index.map(|(i, _)| i.key.names()).unwrap_or_default();
+        p.check_key_paths(&src.table.key.names(), &ikeys)?;
+    }
     let default = if projection.is_some() {
         "SPECIFIC_ATTRIBUTES"
     } else if src.index.is_some() {
@@ -33,7 +41,7 @@ fn select(
     let sel = sel.unwrap_or(default);
     if projection.is_some() && sel != "SPECIFIC_ATTRIBUTES" {
         return Err(DdbError::validation(format!(
-            "Cannot specify the ProjectionExpression when choosing to get {sel}"
+            "Cannot specify the {projection_param} when choosing to get {sel}"
         )));
     }
     match sel {
@@ -53,6 +61,22 @@ fn select(
         "COUNT" => Ok((true, false)),
         _ => Ok((false, false)),
     }
+}
+
+/// The projection from ProjectionExpression or else the legacy AttributesToGet, with the name
+/// of the parameter it came from.
+fn projection(
+    ectx: &mut ExpressionContext<'_>,
+    expression: Option<&str>,
+    attributes_to_get: Option<Vec<String>>,
+) -> DdbResult<(Option<ProjectionExpr>, &'static str)> {
+    Ok(match expression {
+        Some(p) => (Some(ectx.projection(p)?), "ProjectionExpression"),
+        None => (
+            legacy::attributes_to_get(attributes_to_get)?,
+            "AttributesToGet",
+        ),
+    })
 }
 
 fn limit(l: Option<i32>) -> Option<usize> {
@@ -148,15 +172,30 @@ pub fn query_reply(
     input: m::QueryInput,
     raw: bool,
 ) -> DdbResult<Reply<m::QueryOutput>> {
-    if input.key_conditions.is_some() {
-        return Err(legacy("KeyConditions", "KeyConditionExpression"));
-    }
-    if input.query_filter.is_some() {
-        return Err(legacy("QueryFilter", "FilterExpression"));
-    }
-    if input.attributes_to_get.is_some() {
-        return Err(legacy("AttributesToGet", "ProjectionExpression"));
-    }
+    // KeyConditions goes with FilterExpression or ProjectionExpression, as in DynamoDB; only
+    // with KeyConditionExpression is it a mix.
+    legacy::reject_mixing(
+        &[
+            ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("QueryFilter", input.query_filter.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+            (
+                "KeyConditions",
+                input.key_conditions.is_some() && input.key_condition_expression.is_some(),
+            ),
+        ],
+        &[
+            (
+                "ProjectionExpression",
+                input.projection_expression.is_some(),
+            ),
+            ("FilterExpression", input.filter_expression.is_some()),
+            (
+                "KeyConditionExpression",
+                input.key_condition_expression.is_some(),
+            ),
+        ],
+    )?;
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let values = values_from_model(input.expression_attribute_values)?;
     let esk = input.exclusive_start_key.map(item_from_model).transpose()?;
@@ -164,22 +203,32 @@ pub fn query_reply(
     let t = table::require_usable(&*txn, ctx, &name)?;
     let consistent = input.consistent_read.unwrap_or(false);
     let src = Source::new(&t, input.index_name.as_deref(), consistent)?;
-    let kce = input.key_condition_expression.as_deref().ok_or_else(|| {
-        DdbError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
-    })?;
     let mut ectx =
         ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
-    let kc = ectx.key_condition(kce, &src.key().schema())?;
-    let filter = input
-        .filter_expression
-        .as_deref()
-        .map(|f| ectx.filter(f))
-        .transpose()?;
-    let projection = input
-        .projection_expression
-        .as_deref()
-        .map(|p| ectx.projection(p))
-        .transpose()?;
+    let kc = match (
+        input.key_condition_expression.as_deref(),
+        input.key_conditions,
+    ) {
+        (Some(kce), _) => ectx.key_condition(kce, &src.key().schema())?,
+        (None, Some(kcs)) => legacy::key_conditions(kcs, &src.key().schema())?,
+        (None, None) => {
+            return Err(DdbError::validation(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+            ));
+        }
+    };
+    let (filter, filter_param) = match input.filter_expression.as_deref() {
+        Some(f) => (Some(ectx.filter(f)?), "Filter Expression"),
+        None => (
+            legacy::filter(input.query_filter, input.conditional_operator.as_deref())?,
+            "QueryFilter",
+        ),
+    };
+    let (projection, projection_param) = projection(
+        &mut ectx,
+        input.projection_expression.as_deref(),
+        input.attributes_to_get,
+    )?;
     ectx.finish()?;
     // The key attributes of what is queried belong in the key condition, not the filter.
     if let Some(f) = &filter {
@@ -191,15 +240,16 @@ pub fn query_reply(
             .find(|n| keys.contains(n))
         {
             return Err(DdbError::validation(format!(
-                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+                "{filter_param} can only contain non-primary key attributes: Primary key attribute: {k}"
             )));
         }
     }
-    if let Some(p) = &projection {
-        let ikeys = src.index.map(|(i, _)| i.key.names()).unwrap_or_default();
-        p.check_key_paths(&t.key.names(), &ikeys)?;
-    }
-    let (count_only, all_attributes) = select(input.select.as_deref(), projection.as_ref(), &src)?;
+    let (count_only, all_attributes) = select(
+        input.select.as_deref(),
+        projection.as_ref(),
+        projection_param,
+        &src,
+    )?;
     let mut partition = src.prefix();
     partition.extend(encode_key_part(&kc.hash.1).unwrap_or_default());
     let range = kc.range.as_ref().map(|(n, c)| (n.as_str(), c));
@@ -242,12 +292,20 @@ pub fn scan_reply(
     input: m::ScanInput,
     raw: bool,
 ) -> DdbResult<Reply<m::ScanOutput>> {
-    if input.scan_filter.is_some() {
-        return Err(legacy("ScanFilter", "FilterExpression"));
-    }
-    if input.attributes_to_get.is_some() {
-        return Err(legacy("AttributesToGet", "ProjectionExpression"));
-    }
+    legacy::reject_mixing(
+        &[
+            ("AttributesToGet", input.attributes_to_get.is_some()),
+            ("ScanFilter", input.scan_filter.is_some()),
+            ("ConditionalOperator", input.conditional_operator.is_some()),
+        ],
+        &[
+            (
+                "ProjectionExpression",
+                input.projection_expression.is_some(),
+            ),
+            ("FilterExpression", input.filter_expression.is_some()),
+        ],
+    )?;
     let segment = match (input.segment, input.total_segments) {
         (None, None) => None,
         (Some(_), None) => {
@@ -272,26 +330,26 @@ pub fn scan_reply(
     let esk = input.exclusive_start_key.map(item_from_model).transpose()?;
     let mut ectx =
         ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
-    let filter = input
-        .filter_expression
-        .as_deref()
-        .map(|f| ectx.filter(f))
-        .transpose()?;
-    let projection = input
-        .projection_expression
-        .as_deref()
-        .map(|p| ectx.projection(p))
-        .transpose()?;
+    let filter = match input.filter_expression.as_deref() {
+        Some(f) => Some(ectx.filter(f)?),
+        None => legacy::filter(input.scan_filter, input.conditional_operator.as_deref())?,
+    };
+    let (projection, projection_param) = projection(
+        &mut ectx,
+        input.projection_expression.as_deref(),
+        input.attributes_to_get,
+    )?;
     ectx.finish()?;
     let txn = s.store.read()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
     let consistent = input.consistent_read.unwrap_or(false);
     let src = Source::new(&t, input.index_name.as_deref(), consistent)?;
-    if let Some(p) = &projection {
-        let ikeys = src.index.map(|(i, _)| i.key.names()).unwrap_or_default();
-        p.check_key_paths(&t.key.names(), &ikeys)?;
-    }
-    let (count_only, all_attributes) = select(input.select.as_deref(), projection.as_ref(), &src)?;
+    let (count_only, all_attributes) = select(
+        input.select.as_deref(),
+        projection.as_ref(),
+        projection_param,
+        &src,
+    )?;
     let prefix = src.prefix();
     let exclusive_start = esk.as_ref().map(|k| src.start_key(k)).transpose()?;
     let page = Page {

@@ -144,13 +144,6 @@ pub fn check_return_values_old_only(rv: Option<&str>) -> DdbResult<()> {
     }
 }
 
-/// The message for a legacy (pre-expression) parameter tidemark does not implement.
-pub fn legacy(param: &str, instead: &str) -> DdbError {
-    DdbError::validation(format!(
-        "tidemark does not support the legacy parameter {param} yet; use {instead} instead"
-    ))
-}
-
 /// `ItemCollectionMetrics` for `ReturnItemCollectionMetrics=SIZE`: only tables with local
 /// secondary indexes have item collections. tidemark does not track collection sizes and
 /// always reports the lowest estimate range, 0–1 GB.

@@ -195,17 +195,6 @@ fn delete_and_return_values_and_capacity() {
 }
 
 #[test]
-fn legacy_parameters_are_refused_clearly() {
-    let env = env();
-    let (code, msg) = env.err("PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "Expected": {"pk": {"Exists": false}}}));
-    assert_eq!(code, "ValidationException");
-    assert!(
-        msg.contains("does not support the legacy parameter Expected"),
-        "{msg}"
-    );
-}
-
-#[test]
 fn counters_follow_writes() {
     let env = env();
     for i in 0..3 {

@@ -220,3 +220,83 @@ async fn ttl_expires_items_when_the_clock_advances() {
         .collect();
     assert_eq!(left, vec![AttributeValue::N("2".into())]);
 }
+
+/// The legacy parameters through the SDK: KeyConditions with AttributesToGet, Expected and
+/// AttributeUpdates, as code written before expressions existed sends them.
+#[tokio::test]
+async fn legacy_parameters_work_through_the_sdk() {
+    use aws_sdk_dynamodb::types::{
+        AttributeAction, AttributeValueUpdate, ComparisonOperator, Condition,
+        ExpectedAttributeValue,
+    };
+    let server = Server::in_memory();
+    let client = server.dynamodb("123456789012", "x");
+    create_and_wait(&client, "old").await;
+    for i in 1..=4 {
+        client
+            .put_item()
+            .table_name("old")
+            .item("pk", av("p"))
+            .item("sk", AttributeValue::N(i.to_string()))
+            .item("hits", AttributeValue::N("0".into()))
+            .send()
+            .await
+            .expect("PutItem");
+    }
+    let cond = |op: ComparisonOperator, v: AttributeValue| {
+        Condition::builder()
+            .comparison_operator(op)
+            .attribute_value_list(v)
+            .build()
+            .unwrap()
+    };
+    let q = client
+        .query()
+        .table_name("old")
+        .key_conditions("pk", cond(ComparisonOperator::Eq, av("p")))
+        .key_conditions(
+            "sk",
+            cond(ComparisonOperator::Ge, AttributeValue::N("3".into())),
+        )
+        .attributes_to_get("sk")
+        .send()
+        .await
+        .expect("Query with KeyConditions");
+    let sks: Vec<_> = q.items().iter().map(|i| i["sk"].clone()).collect();
+    assert_eq!(
+        sks,
+        vec![AttributeValue::N("3".into()), AttributeValue::N("4".into())]
+    );
+    assert!(q.items().iter().all(|i| i.len() == 1), "only sk projected");
+
+    let bump = || {
+        client
+            .update_item()
+            .table_name("old")
+            .key("pk", av("p"))
+            .key("sk", AttributeValue::N("1".into()))
+            .attribute_updates(
+                "hits",
+                AttributeValueUpdate::builder()
+                    .action(AttributeAction::Add)
+                    .value(AttributeValue::N("1".into()))
+                    .build(),
+            )
+            .expected(
+                "hits",
+                ExpectedAttributeValue::builder()
+                    .comparison_operator(ComparisonOperator::Lt)
+                    .attribute_value_list(AttributeValue::N("1".into()))
+                    .build(),
+            )
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+    };
+    let out = bump().await.expect("first bump passes Expected");
+    assert_eq!(
+        out.attributes().unwrap()["hits"],
+        AttributeValue::N("1".into())
+    );
+    let err = bump().await.expect_err("second bump fails Expected");
+    assert_eq!(err.code(), Some("ConditionalCheckFailedException"));
+}

@@ -8,10 +8,12 @@ use crate::attr::{AttributeValue, Item};
 
 /// Applies update actions to `old` (see `UpdateExpr::apply` for the ordering rules).
 /// `missing_item`: no item existed, so REMOVE of a path whose parent is missing is ignored.
+/// `legacy`: the actions come from `AttributeUpdates` (see `UpdateExpr::legacy`).
 pub(crate) fn apply_actions(
     actions: &[UpdateAction],
     old: &Item,
     missing_item: bool,
+    legacy: bool,
 ) -> Result<Item, ExprError> {
     // SET values are all computed from the old item before anything changes.
     let mut writes = Vec::new();
@@ -24,6 +26,10 @@ pub(crate) fn apply_actions(
             UpdateAction::Remove(p) => removes.push(p),
         }
     }
+    let mismatch = |e: ExprError| match e {
+        ExprError::IncorrectOperandType if legacy => ExprError::LegacyTypeMismatch,
+        e => e,
+    };
     let mut new = old.clone();
     // Paths never overlap (checked at parse time), so order only matters among appends to
     // one list, which DynamoDB performs in index order.
@@ -31,8 +37,8 @@ pub(crate) fn apply_actions(
     for (p, w) in writes {
         match w {
             Write::Set(v) => set_at(&mut new, p, v)?,
-            Write::Add(v) => add_at(&mut new, p, v)?,
-            Write::Delete(v) => delete_at(&mut new, p, v)?,
+            Write::Add(v) => add_at(&mut new, p, v, legacy).map_err(mismatch)?,
+            Write::Delete(v) => delete_at(&mut new, p, v).map_err(mismatch)?,
         }
     }
     // Highest index first, so each removal leaves the lower indexes unchanged.
@@ -159,11 +165,19 @@ fn remove_at(item: &mut Item, path: &Path) -> Result<(), ExprError> {
 }
 
 /// ADD: numbers are summed (a missing attribute counts as 0), sets are unioned (a missing
-/// attribute counts as empty).
-fn add_at(item: &mut Item, path: &Path, value: &AttributeValue) -> Result<(), ExprError> {
+/// attribute counts as empty); with `legacy` (AttributeUpdates), lists are appended too.
+fn add_at(
+    item: &mut Item,
+    path: &Path,
+    value: &AttributeValue,
+    legacy: bool,
+) -> Result<(), ExprError> {
     parent_mut(item, path)?;
     let new = match (path.resolve(item), value) {
         (None, v) => v.clone(),
+        (Some(AttributeValue::L(a)), AttributeValue::L(b)) if legacy => {
+            AttributeValue::L(a.iter().chain(b).cloned().collect())
+        }
         (Some(AttributeValue::N(a)), AttributeValue::N(b)) => AttributeValue::N(a.checked_add(b)?),
         (Some(AttributeValue::Ss(a)), AttributeValue::Ss(b)) => AttributeValue::Ss(union(a, b)),
         (Some(AttributeValue::Ns(a)), AttributeValue::Ns(b)) => AttributeValue::Ns(union(a, b)),

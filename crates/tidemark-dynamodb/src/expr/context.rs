@@ -22,6 +22,11 @@ impl ConditionExpr {
         &self.condition
     }
 
+    /// A condition built without parsing (the legacy `Expected` and filter parameters).
+    pub(crate) fn from_condition(condition: Condition) -> ConditionExpr {
+        ConditionExpr { condition }
+    }
+
     /// Whether the item satisfies the condition (use an empty item when none exists).
     pub fn evaluate(&self, item: &Item) -> bool {
         self.condition.evaluate(item)
@@ -136,7 +141,10 @@ impl<'a> ExpressionContext<'a> {
         let mut p = Parser::new(text, ExprKind::Update, self)?;
         let actions = p.parse_update()?;
         p.finish()?;
-        Ok(UpdateExpr { actions })
+        Ok(UpdateExpr {
+            actions,
+            legacy: false,
+        })
     }
 
     /// Compiles a ProjectionExpression.

@@ -142,6 +142,9 @@ pub enum ExprError {
     IncorrectOperandType,
     #[error("The document path provided in the update expression is invalid for update")]
     InvalidDocumentPath,
+    /// ADD or DELETE of `AttributeUpdates` against an attribute of another type.
+    #[error("Type mismatch for attribute to update")]
+    LegacyTypeMismatch,
     #[error(transparent)]
     Number(#[from] NumberError),
     /// [wording from AWS forum/issue quotes]

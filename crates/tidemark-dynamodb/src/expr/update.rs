@@ -15,6 +15,9 @@ const SECTIONS: [&str; 4] = ["SET", "REMOVE", "ADD", "DELETE"];
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateExpr {
     pub(crate) actions: Vec<UpdateAction>,
+    /// Built from the legacy `AttributeUpdates`: ADD of a list appends to it, and a value of
+    /// the wrong type for ADD or DELETE is `Type mismatch for attribute to update`.
+    pub(crate) legacy: bool,
 }
 
 /// Name of a value type in ADD/DELETE operand errors; sets are allowed and have none.
@@ -203,6 +206,15 @@ impl UpdateExpr {
     pub fn empty() -> UpdateExpr {
         UpdateExpr {
             actions: Vec::new(),
+            legacy: false,
+        }
+    }
+
+    /// The update a legacy `AttributeUpdates` map stands for (top-level paths, no overlaps).
+    pub(crate) fn legacy(actions: Vec<UpdateAction>) -> UpdateExpr {
+        UpdateExpr {
+            actions,
+            legacy: true,
         }
     }
 
@@ -222,14 +234,14 @@ impl UpdateExpr {
     /// end of one list append in index order; REMOVEs run last, highest list index first, so
     /// every list index refers to the old list.
     pub fn apply(&self, old: &Item) -> Result<Item, ExprError> {
-        apply_actions(&self.actions, old, false)
+        apply_actions(&self.actions, old, false, self.legacy)
     }
 
     /// Applies the update when no item exists yet (an upsert). Same as `apply` on an empty
     /// item, except that REMOVE of a nested path is silently ignored, as DynamoDB does for a
     /// missing item (alternator `test_nested_attribute_remove_from_missing_item`).
     pub fn apply_to_missing_item(&self) -> Result<Item, ExprError> {
-        apply_actions(&self.actions, &Item::new(), true)
+        apply_actions(&self.actions, &Item::new(), true, self.legacy)
     }
 
     /// `One or more parameter values were invalid: Cannot update attribute <k>. This attribute
