@@ -60,7 +60,7 @@ pub fn batch_get_item(
             Some(p) => Some(ectx.projection(p)?),
             None => legacy::attributes_to_get(req.attributes_to_get.clone())?,
         };
-        ectx.finish()?;
+        ectx.finish("")?;
         if let Some(p) = &projection {
             p.check_key_paths(&t.key.names(), &[])?;
         }

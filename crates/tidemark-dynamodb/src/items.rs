@@ -40,7 +40,7 @@ pub fn put_item(
         Some(c) => Some(ectx.condition(c)?),
         None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
     };
-    ectx.finish()?;
+    ectx.finish("ConditionExpression is null")?;
     // Load, check state.
     let mut txn = s.store.write()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
@@ -98,7 +98,7 @@ pub fn get_item(
         Some(p) => Some(ectx.projection(p)?),
         None => legacy::attributes_to_get(input.attributes_to_get)?,
     };
-    ectx.finish()?;
+    ectx.finish("")?;
     let txn = s.store.read()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
     t.key.schema().check_key(&key)?;
@@ -138,7 +138,7 @@ pub fn delete_item(
         Some(c) => Some(ectx.condition(c)?),
         None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
     };
-    ectx.finish()?;
+    ectx.finish("ConditionExpression is null")?;
     let mut txn = s.store.write()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
     t.key.schema().check_key(&key)?;
@@ -198,7 +198,7 @@ pub fn update_item(
         Some(c) => Some(ectx.condition(c)?),
         None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
     };
-    ectx.finish()?;
+    ectx.finish("UpdateExpression and ConditionExpression are null")?;
     let mut txn = s.store.write()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
     t.key.schema().check_key(&key)?;

@@ -229,7 +229,7 @@ pub fn query_reply(
         input.projection_expression.as_deref(),
         input.attributes_to_get,
     )?;
-    ectx.finish()?;
+    ectx.finish("FilterExpression and KeyConditionExpression are null")?;
     // The key attributes of what is queried belong in the key condition, not the filter.
     if let Some(f) = &filter {
         let keys = src.key().names();
@@ -339,7 +339,7 @@ pub fn scan_reply(
         input.projection_expression.as_deref(),
         input.attributes_to_get,
     )?;
-    ectx.finish()?;
+    ectx.finish("FilterExpression is null")?;
     let txn = s.store.read()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
     let consistent = input.consistent_read.unwrap_or(false);

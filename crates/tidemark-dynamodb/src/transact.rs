@@ -56,7 +56,10 @@ fn compile(
     let mut ectx = ExpressionContext::new(c.names, values.as_ref())?;
     let update = update.map(|u| ectx.update(u)).transpose()?;
     let condition = c.condition.map(|x| ectx.condition(x)).transpose()?;
-    ectx.finish()?;
+    ectx.finish(match c.update {
+        Some(_) => "UpdateExpression and ConditionExpression are null",
+        None => "ConditionExpression is null",
+    })?;
     let put = put.map(item_from_model).transpose()?;
     let key = match &put {
         Some(item) => {
@@ -324,7 +327,7 @@ pub fn transact_get_items(
             .as_deref()
             .map(|p| ectx.projection(p))
             .transpose()?;
-        ectx.finish()?;
+        ectx.finish("")?;
         let key = item_from_model(g.key.unwrap_or_default())?;
         t.key.schema().check_key(&key)?;
         let item = storage::get_item(&*txn, &storage::item_key(&t, &key)?)?;

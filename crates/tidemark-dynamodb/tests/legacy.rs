@@ -214,6 +214,37 @@ fn legacy_and_expression_parameters_do_not_mix() {
             "{op}"
         );
     }
+    // Values without an expression that takes them name those expressions.
+    let values = json!({":v": {"N": "1"}});
+    let cases = [
+        (
+            "PutItem",
+            json!({"Item": key(1), "Expected": {"n": {"Exists": false}}}),
+            "ConditionExpression is null",
+        ),
+        (
+            "UpdateItem",
+            json!({"Key": key(1), "AttributeUpdates": {"n": {"Action": "DELETE"}}}),
+            "UpdateExpression and ConditionExpression are null",
+        ),
+        (
+            "Query",
+            json!({"KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]}}}),
+            "FilterExpression and KeyConditionExpression are null",
+        ),
+        ("Scan", json!({}), "FilterExpression is null"),
+    ];
+    for (op, mut input, tail) in cases {
+        input["TableName"] = json!("tbl");
+        input["ExpressionAttributeValues"] = values.clone();
+        assert_eq!(
+            env.err(op, input).1,
+            format!(
+                "ExpressionAttributeValues can only be specified when using expressions: {tail}"
+            ),
+            "{op}"
+        );
+    }
     // KeyConditions with a FilterExpression is allowed, as in DynamoDB.
     let out = env.ok(
         "Query",

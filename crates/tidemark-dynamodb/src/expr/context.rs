@@ -157,14 +157,18 @@ impl<'a> ExpressionContext<'a> {
     }
 
     /// After every expression of the request compiled: maps given without any expression, then
-    /// unused names, then unused values are errors.
-    pub fn finish(self) -> Result<(), ExprError> {
+    /// unused names, then unused values are errors. `value_expressions` lists the request's
+    /// expressions that take values, as DynamoDB names them when values come without any
+    /// (`ConditionExpression is null`); requests without ExpressionAttributeValues pass "".
+    pub fn finish(self, value_expressions: &str) -> Result<(), ExprError> {
         if self.compiled == 0 {
             if self.names.is_some() {
                 return Err(ExprError::NamesWithoutExpressions);
             }
             if self.values.is_some() {
-                return Err(ExprError::ValuesWithoutExpressions);
+                return Err(ExprError::ValuesWithoutExpressions(
+                    value_expressions.to_string(),
+                ));
             }
         }
         let unused = |keys: Option<Vec<&String>>, used: &[bool]| -> Vec<String> {

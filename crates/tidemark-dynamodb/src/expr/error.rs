@@ -126,8 +126,10 @@ pub enum ExprError {
     EmptyValues,
     #[error("ExpressionAttributeNames can only be specified when using expressions")]
     NamesWithoutExpressions,
-    #[error("ExpressionAttributeValues can only be specified when using expressions")]
-    ValuesWithoutExpressions,
+    /// With the expressions that take values, e.g. `UpdateExpression and ConditionExpression
+    /// are null`.
+    #[error("ExpressionAttributeValues can only be specified when using expressions: {0}")]
+    ValuesWithoutExpressions(String),
     #[error("ExpressionAttributeNames contains invalid key: Syntax error; key: \"{0}\"")]
     InvalidNameKey(String),
     #[error("ExpressionAttributeValues contains invalid key: Syntax error; key: \"{0}\"")]

@@ -27,7 +27,8 @@ fn compile(expr: &str, n: &[(&str, &str)], values: &str) -> Result<ConditionExpr
         ExpressionContext::new((!n.is_empty()).then_some(&n), (!v.is_empty()).then_some(&v))
             .map_err(|e| e.to_string())?;
     let c = ctx.condition(expr).map_err(|e| e.to_string())?;
-    ctx.finish().map_err(|e| e.to_string())?;
+    ctx.finish("ConditionExpression is null")
+        .map_err(|e| e.to_string())?;
     Ok(c)
 }
 
@@ -152,7 +153,7 @@ fn attribute_type_checks_the_stored_type() {
         .unwrap();
     assert!(c.evaluate(&item(r#"{"a":{"SS":["x"]}}"#)));
     assert!(!c.evaluate(&item(r#"{"a":{"N":"1"}}"#)));
-    assert!(ctx.finish().is_ok());
+    assert!(ctx.finish("ConditionExpression is null").is_ok());
 }
 
 #[test]
@@ -254,7 +255,7 @@ fn undefined_and_unused_placeholders() {
     ctx.condition("a = :v").unwrap();
     ctx.update("SET b = :w").unwrap();
     ctx.projection("#p").unwrap();
-    assert!(ctx.finish().is_ok());
+    assert!(ctx.finish("ConditionExpression is null").is_ok());
 }
 
 #[test]
@@ -277,7 +278,9 @@ fn placeholder_maps_are_checked() {
     let n = names(&[("#a", "a")]);
     let ctx = ExpressionContext::new(Some(&n), None).unwrap();
     assert_eq!(
-        ctx.finish().unwrap_err().to_string(),
+        ctx.finish("ConditionExpression is null")
+            .unwrap_err()
+            .to_string(),
         "ExpressionAttributeNames can only be specified when using expressions"
     );
     let raw: IndexMap<String, crate::attr::RawAttributeValue> =

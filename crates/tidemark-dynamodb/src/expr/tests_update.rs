@@ -389,7 +389,7 @@ proptest! {
         let mut ctx = ExpressionContext::new(Some(&n), Some(&values)).unwrap();
         let update = ctx.update("SET #a = :v, m.#k = :v").unwrap();
         let projection = ctx.projection("#a, m.#k").unwrap();
-        prop_assert!(ctx.finish().is_ok());
+        prop_assert!(ctx.finish("ConditionExpression is null").is_ok());
         let before = item(r#"{"pk":{"S":"p"},"m":{"M":{"other":{"N":"1"}}}}"#);
         let after = update.apply(&before).unwrap();
         let got = projection.apply(&after);
