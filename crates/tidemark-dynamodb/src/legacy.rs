@@ -313,10 +313,13 @@ pub fn key_conditions(
             "Attempted conditional constraint is not an indexable operation",
         ));
     }
-    let Some((Op::Eq, mut hash_values)) = parsed.shift_remove(schema.hash.name) else {
+    let Some((Op::Eq, hash_values)) = parsed.shift_remove(schema.hash.name) else {
         return Err(ExprError::KeyConditionNotSupported.into());
     };
-    let hash_value = hash_values.remove(0);
+    let hash_value = hash_values
+        .into_iter()
+        .next()
+        .ok_or_else(|| argument_count_error("EQ"))?;
     if hash_value.attr_type() != schema.hash.ty {
         return Err(ExprError::KeyTypeMismatch.into());
     }
