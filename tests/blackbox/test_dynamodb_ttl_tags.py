@@ -62,6 +62,22 @@ def test_ttl_already_disabled(ddb, arn):
     assert err["Message"] == "TimeToLive is already disabled"
 
 
+def test_ttl_one_change_per_hour(ddb, arn):
+    """A second UpdateTimeToLive within the hour → ValidationException `Time to live has been
+    modified multiple times within a fixed interval`, and TTL stays as it was."""
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=spec)
+    err = client_error(
+        lambda: ddb.update_time_to_live(
+            TableName=TABLE, TimeToLiveSpecification={**spec, "Enabled": False}
+        )
+    )
+    assert err["Code"] == "ValidationException"
+    assert err["Message"] == "Time to live has been modified multiple times within a fixed interval"
+    desc = ddb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert desc == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+
+
 @pytest.mark.parametrize("op", ["update", "describe"])
 def test_ttl_missing_table(ddb, op):
     """TTL calls on a missing table → ResourceNotFoundException with the table-family

@@ -94,7 +94,13 @@ pub fn list_tags_of_resource(
     })
 }
 
-/// TTL takes effect at once in tidemark (AWS shows ENABLING for up to an hour).
+/// DynamoDB accepts one UpdateTimeToLive per table per hour ("It can take up to one hour for
+/// the change to fully process. Any additional UpdateTimeToLive calls for the same table during
+/// this one hour duration result in a ValidationException").
+const TTL_CHANGE_INTERVAL_MS: i64 = 3_600_000;
+
+/// TTL takes effect at once in tidemark (AWS shows ENABLING for up to an hour); a second change
+/// within the hour is refused as in AWS (advance the virtual clock to make another).
 pub fn update_time_to_live(
     s: &DynamoDbService,
     ctx: &RequestContext,
@@ -121,9 +127,18 @@ pub fn update_time_to_live(
         }
         _ => {}
     }
+    let now_ms = s.engine.now().as_millisecond();
+    if let Some(last) = t.ttl.as_ref().and_then(|d| d.modified_ms)
+        && now_ms - last < TTL_CHANGE_INTERVAL_MS
+    {
+        return Err(DdbError::validation(
+            "Time to live has been modified multiple times within a fixed interval",
+        ));
+    }
     t.ttl = Some(TtlDef {
         attribute,
         enabled: enable,
+        modified_ms: Some(now_ms),
     });
     table::save(&mut *txn, ctx, &t)?;
     txn.commit()?;

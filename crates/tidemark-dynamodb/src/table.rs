@@ -121,6 +121,9 @@ pub struct SseDef {
 pub struct TtlDef {
     pub attribute: String,
     pub enabled: bool,
+    /// Virtual time (ms) of the last UpdateTimeToLive, for DynamoDB's one change per hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_ms: Option<i64>,
 }
 
 /// One incarnation of a table, stored as JSON under `catalog::key(ctx, name)`.

@@ -77,3 +77,50 @@ fn tags_add_replace_and_remove() {
     );
     assert_eq!(code, "ResourceNotFoundException");
 }
+
+/// DynamoDB takes one UpdateTimeToLive per table per hour: a second change within the hour
+/// answers its ValidationException and changes nothing, until the clock passes the hour.
+#[test]
+fn one_ttl_change_per_hour() {
+    let env = Env::new();
+    env.engine.set_frozen(true).unwrap();
+    env.simple_table("tbl");
+    let update = |enabled: bool, attr: &str| {
+        env.call(
+            "UpdateTimeToLive",
+            json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attr}}),
+        )
+        .map_err(common::describe_error)
+    };
+    let too_soon = |r: Result<serde_json::Value, (String, String)>| {
+        assert_eq!(
+            r.unwrap_err(),
+            (
+                "ValidationException".to_string(),
+                "Time to live has been modified multiple times within a fixed interval".to_string()
+            )
+        );
+    };
+    let status = || {
+        env.ok("DescribeTimeToLive", json!({"TableName": "tbl"}))["TimeToLiveDescription"].clone()
+    };
+    update(true, "exp").unwrap();
+    too_soon(update(false, "exp"));
+    env.engine.advance(3599).unwrap();
+    too_soon(update(false, "exp"));
+    assert_eq!(
+        status(),
+        json!({"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"})
+    );
+    env.engine.advance(1).unwrap();
+    update(false, "exp").unwrap();
+    assert_eq!(status(), json!({"TimeToLiveStatus": "DISABLED"}));
+    // Re-enabling, even on another attribute, waits for the hour too.
+    too_soon(update(true, "other"));
+    env.engine.advance(3600).unwrap();
+    update(true, "other").unwrap();
+    assert_eq!(
+        status(),
+        json!({"TimeToLiveStatus": "ENABLED", "AttributeName": "other"})
+    );
+}
