@@ -12,6 +12,18 @@ def test_non_json_body_is_serialization_exception(endpoint):
     assert resp.json()["__type"].endswith("#SerializationException")
 
 
+def test_bad_base64_blob_is_serialization_exception(endpoint):
+    """A `B` value that is not base64 → 400 SerializationException with the JSON layer's
+    message, before the table is even looked up."""
+    body = b'{"TableName": "nope", "Key": {"k": {"B": "AB!C"}}}'
+    resp = ddb_post(endpoint, "GetItem", body)
+    assert resp.status_code == 400
+    out = resp.json()
+    assert out["__type"].endswith("#SerializationException")
+    message = out.get("message", out.get("Message"))  # botocore reads either
+    assert message == "'AB!C' can not be converted to a Blob: Invalid Base64 character: '!'"
+
+
 def test_unsigned_request_is_missing_authentication_token(endpoint):
     """A DynamoDB request with no Authorization header at all → 400
     `MissingAuthenticationTokenException` (aws-behaviour.md §1.1 SigV4 failure codes)."""

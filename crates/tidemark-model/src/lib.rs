@@ -17,7 +17,7 @@ pub use dispatch::{Encoded, Reply};
 pub use errors::{CommonError, DispatchError, ModeledError, ModeledErrorValue, OpError};
 pub use schema::*;
 pub use tidemark_core::RequestContext;
-pub use types::{Blob, Timestamp};
+pub use types::{Blob, Timestamp, decode_base64};
 pub use validate::{Rule, Violation, coral_message, validate};
 
 /// DynamoDB (awsJson1_0): shapes, errors, [`dynamodb::DynamoDbApi`], [`dynamodb::dispatch_dynamodb`]

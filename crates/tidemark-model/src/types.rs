@@ -94,6 +94,29 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// Decodes a JSON blob's base64 text with the messages of AWS's JSON layer (as dynalite
+/// recorded them from DynamoDB): a length that is not a multiple of 4, then the first bad
+/// character (or a `=` followed by anything but `=`), then a bad final character.
+pub fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
+    let bad = |why: String| format!("'{s}' can not be converted to a Blob: {why}");
+    let len = s.encode_utf16().count();
+    if !len.is_multiple_of(4) {
+        return Err(bad(format!(
+            "Base64 encoded length is expected a multiple of 4 bytes but found: {len}"
+        )));
+    }
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let pad_then_data = c == '=' && chars.peek().is_some_and(|n| *n != '=');
+        if pad_then_data || !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')) {
+            return Err(bad(format!("Invalid Base64 character: '{c}'")));
+        }
+    }
+    STANDARD
+        .decode(s)
+        .map_err(|_| bad("Invalid last non-pad Base64 character dectected".to_string()))
+}
+
 /// A model `blob`: raw bytes, base64 text on the JSON side.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Blob(pub Vec<u8>);
@@ -113,10 +136,7 @@ impl<'de> Deserialize<'de> for Blob {
                 f.write_str("base64 text")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Blob, E> {
-                STANDARD
-                    .decode(v)
-                    .map(Blob)
-                    .map_err(|e| E::custom(format!("invalid base64: {e}")))
+                decode_base64(v).map(Blob).map_err(E::custom)
             }
         }
         d.deserialize_str(V)
@@ -126,6 +146,29 @@ impl<'de> Deserialize<'de> for Blob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_errors_use_aws_messages() {
+        assert_eq!(decode_base64("AQ==").unwrap(), vec![1]);
+        assert_eq!(decode_base64("").unwrap(), Vec::<u8>::new());
+        let msg = |s: &str| decode_base64(s).unwrap_err();
+        assert_eq!(
+            msg("!!"),
+            "'!!' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 2"
+        );
+        assert_eq!(
+            msg("AB!C"),
+            "'AB!C' can not be converted to a Blob: Invalid Base64 character: '!'"
+        );
+        assert_eq!(
+            msg("A=BC"),
+            "'A=BC' can not be converted to a Blob: Invalid Base64 character: '='"
+        );
+        assert_eq!(
+            msg("AB=="),
+            "'AB==' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"
+        );
+    }
 
     #[test]
     fn timestamp_round_trips_whole_and_fractional_seconds() {

@@ -22,9 +22,9 @@ pub struct Base64Bytes(pub Vec<u8>);
 impl<'de> Deserialize<'de> for Base64Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Base64Bytes, D::Error> {
         let s = String::deserialize(d)?;
-        STANDARD.decode(s.as_bytes()).map(Base64Bytes).map_err(|e| {
-            serde::de::Error::custom(format!("'{s}' can not be converted to a Blob: {e}"))
-        })
+        tidemark_model::decode_base64(&s)
+            .map(Base64Bytes)
+            .map_err(serde::de::Error::custom)
     }
 }
 
