@@ -70,8 +70,16 @@ impl JsonError {
         let mut obj = Map::new();
         obj.insert("__type".into(), Value::String(self.type_name.clone()));
         let has_message = self.extra.contains_key("message") || self.extra.contains_key("Message");
+        // The coral framework writes SerializationException's text as `Message` (dynalite's
+        // recorded bodies; reference §1.2 "framework errors … seen with `Message`"); every
+        // other error here uses `message`. SDKs read either.
+        let key = if self.type_name.ends_with("#SerializationException") {
+            "Message"
+        } else {
+            "message"
+        };
         if let (Some(m), false) = (&self.message, has_message) {
-            obj.insert("message".into(), Value::String(m.clone()));
+            obj.insert(key.into(), Value::String(m.clone()));
         }
         obj.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         Value::Object(obj)
@@ -265,6 +273,15 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&e.body()).unwrap(),
             r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"bad"}"#
+        );
+    }
+
+    #[test]
+    fn serialization_errors_write_message_capitalized() {
+        let e = JsonError::serialization("Expected null");
+        assert_eq!(
+            serde_json::to_string(&e.body()).unwrap(),
+            r#"{"__type":"com.amazon.coral.service#SerializationException","Message":"Expected null"}"#
         );
     }
 
