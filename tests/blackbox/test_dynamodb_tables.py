@@ -134,6 +134,23 @@ def test_update_table_billing_and_protection(ddb):
     assert table["DeletionProtectionEnabled"] is True
 
 
+def test_warm_throughput_default_and_raised(ddb):
+    """DescribeTable reports WarmThroughput: 12,000/4,000 for a new on-demand table, raised
+    by UpdateTable's WarmThroughput (a half left out is kept)."""
+    ddb.create_table(TableName="warm", **KEY)
+    assert _active(ddb, "warm")["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 12000,
+        "WriteUnitsPerSecond": 4000,
+        "Status": "ACTIVE",
+    }
+    ddb.update_table(TableName="warm", WarmThroughput={"ReadUnitsPerSecond": 25000})
+    assert _active(ddb, "warm")["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 25000,
+        "WriteUnitsPerSecond": 4000,
+        "Status": "ACTIVE",
+    }
+
+
 def test_update_table_missing(ddb):
     """UpdateTable on a missing table → ResourceNotFoundException with the table-family
     message (aws-behaviour.md Appendix A)."""

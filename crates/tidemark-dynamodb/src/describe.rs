@@ -6,7 +6,7 @@ use tidemark_store::Reads;
 
 use crate::error::{DdbError, DdbResult};
 use crate::storage;
-use crate::table::{IndexDef, KeyDef, TableRecord, Throughput};
+use crate::table::{IndexDef, KeyDef, Status, TableRecord, Throughput, Warm};
 
 pub fn timestamp(ms: i64) -> DdbResult<Timestamp> {
     tidemark_core::Timestamp::from_millisecond(ms)
@@ -32,6 +32,12 @@ fn throughput(t: &Throughput) -> DdbResult<m::ProvisionedThroughputDescription> 
         read_capacity_units: Some(t.read),
         write_capacity_units: Some(t.write),
     })
+}
+
+/// The warm-throughput status of a table or GSI in `status` (every table and index status is
+/// also a warm-throughput status).
+fn warm_status(status: Status) -> String {
+    status.as_str().to_string()
 }
 
 fn projection(i: &IndexDef) -> m::Projection {
@@ -60,6 +66,7 @@ pub fn describe(txn: &dyn Reads, t: &TableRecord) -> DdbResult<m::TableDescripti
     for i in &t.gsis {
         let s = storage::stats(txn, &t.table_id, Some(&i.name))?;
         let zero = Throughput::default();
+        let warm = Warm::current(i.warm, i.throughput.as_ref());
         gsis.push(m::GlobalSecondaryIndexDescription {
             index_name: Some(i.name.clone()),
             key_schema: Some(key_schema(&i.key)),
@@ -70,10 +77,16 @@ pub fn describe(txn: &dyn Reads, t: &TableRecord) -> DdbResult<m::TableDescripti
             index_size_bytes: Some(s.bytes),
             item_count: Some(s.items),
             index_arn: Some(t.index_arn(&i.name)),
+            warm_throughput: Some(m::GlobalSecondaryIndexWarmThroughputDescription {
+                read_units_per_second: Some(warm.read),
+                write_units_per_second: Some(warm.write),
+                status: Some(warm_status(i.status)),
+            }),
             ..Default::default()
         });
     }
     let stream = t.stream.as_ref().filter(|s| s.enabled);
+    let warm = Warm::current(t.warm, Some(&t.throughput));
     Ok(m::TableDescription {
         attribute_definitions: Some(
             t.attribute_definitions
@@ -131,6 +144,11 @@ pub fn describe(txn: &dyn Reads, t: &TableRecord) -> DdbResult<m::TableDescripti
             })
             .transpose()?,
         deletion_protection_enabled: Some(t.deletion_protection),
+        warm_throughput: Some(m::TableWarmThroughputDescription {
+            read_units_per_second: Some(warm.read),
+            write_units_per_second: Some(warm.write),
+            status: Some(warm_status(t.status)),
+        }),
         restore_summary: t
             .restore
             .as_ref()

@@ -82,6 +82,45 @@ pub struct Throughput {
     pub decreases_today: i64,
 }
 
+/// Warm throughput, in read and write units per second: what a table or GSI can serve at once
+/// (DynamoDB, since November 2024). A new one starts at 12,000/4,000; it rises to a requested
+/// value or to higher provisioned throughput, and never falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warm {
+    pub read: i64,
+    pub write: i64,
+}
+
+impl Warm {
+    /// A new table's or GSI's warm throughput ("A new on-demand table starts with a warm
+    /// throughput of 12,000 read units per second and 4,000 write units per second").
+    pub const DEFAULT: Warm = Warm {
+        read: 12_000,
+        write: 4_000,
+    };
+
+    /// The larger of each half.
+    pub fn max(self, other: Warm) -> Warm {
+        Warm {
+            read: self.read.max(other.read),
+            write: self.write.max(other.write),
+        }
+    }
+
+    /// The warm throughput now: the stored value (absent in records older than warm
+    /// throughput, and until something raises it) raised to the provisioned throughput.
+    pub fn current(stored: Option<Warm>, throughput: Option<&Throughput>) -> Warm {
+        let provisioned = throughput.map_or(Warm::DEFAULT, |t| Warm {
+            read: t.read,
+            write: t.write,
+        });
+        stored
+            .unwrap_or(Warm::DEFAULT)
+            .max(Warm::DEFAULT)
+            .max(provisioned)
+    }
+}
+
 /// A secondary index definition (LSI or GSI).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexDef {
@@ -94,6 +133,9 @@ pub struct IndexDef {
     pub status: Status,
     /// GSIs on PROVISIONED tables.
     pub throughput: Option<Throughput>,
+    /// GSIs: warm throughput once requested or raised (see [`Warm::current`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm: Option<Warm>,
 }
 
 impl IndexDef {
@@ -159,6 +201,9 @@ pub struct TableRecord {
     /// CREATING (AWS drops it once the table is ACTIVE). Absent in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreInfo>,
+    /// Warm throughput once requested or raised (see [`Warm::current`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm: Option<Warm>,
 }
 
 /// Where a restore target's data comes from (its RestoreSummary).

@@ -9,7 +9,7 @@ use crate::describe::describe;
 use crate::error::{DdbError, DdbResult};
 use crate::jobs::{self, TableRef};
 use crate::service::DynamoDbService;
-use crate::table::{self, Status, StreamDef, TableRecord, Throughput};
+use crate::table::{self, Status, StreamDef, TableRecord, Throughput, Warm};
 use crate::table_validate as v;
 use crate::tables::{in_use, sse, stream_label, unsupported};
 
@@ -147,7 +147,7 @@ pub fn update_table(
                     v::MAX_GSIS
                 )));
             }
-            let g = v::gsi(
+            let mut g = v::gsi(
                 &gname,
                 c.key_schema.as_ref(),
                 c.projection.as_ref(),
@@ -156,6 +156,7 @@ pub fn update_table(
                 t.is_pay_per_request(),
                 Status::Creating,
             )?;
+            g.warm = v::warm(c.warm_throughput.as_ref());
             t.gsis.push(g);
         }
         if let Some(d) = &u.delete {
@@ -188,6 +189,9 @@ pub fn update_table(
                     now_ms,
                 ));
                 g.status = Status::Updating;
+            }
+            if let Some(w) = v::warm(up.warm_throughput.as_ref()) {
+                g.warm = Some(w.max(Warm::current(g.warm, g.throughput.as_ref())));
             }
         }
     }
@@ -240,7 +244,10 @@ pub fn update_table(
     if let Some(p) = input.deletion_protection_enabled {
         t.deletion_protection = p;
     }
-    if t == before && input.deletion_protection_enabled.is_none() {
+    keep_warm(&mut t, &before, v::warm(input.warm_throughput.as_ref()));
+    // A WarmThroughput at or below the current one changes nothing and is no error.
+    if t == before && input.deletion_protection_enabled.is_none() && input.warm_throughput.is_none()
+    {
         return Err(DdbError::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
@@ -262,4 +269,25 @@ pub fn update_table(
     Ok(m::UpdateTableOutput {
         table_description: Some(description),
     })
+}
+
+/// Warm throughput after an update: raised to a `requested` value, kept when provisioned
+/// throughput falls (it never decreases), and stored only when it differs from what the
+/// record would show without it (so an update that changes nothing leaves the record equal).
+fn keep_warm(t: &mut TableRecord, before: &TableRecord, requested: Option<Warm>) {
+    let shown = Warm::current(before.warm, Some(&before.throughput));
+    let want = requested.map_or(shown, |r| r.max(shown));
+    if want != Warm::current(t.warm, Some(&t.throughput)) {
+        t.warm = Some(want.max(Warm::current(t.warm, Some(&t.throughput))));
+    }
+    for g in &mut t.gsis {
+        let Some(old) = before.gsis.iter().find(|o| o.name == g.name) else {
+            continue;
+        };
+        let shown = Warm::current(old.warm, old.throughput.as_ref());
+        let now = Warm::current(g.warm, g.throughput.as_ref());
+        if now != shown {
+            g.warm = Some(now.max(shown));
+        }
+    }
 }

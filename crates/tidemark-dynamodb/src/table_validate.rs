@@ -6,7 +6,7 @@
 use tidemark_model::dynamodb as m;
 
 use crate::error::{DdbError, DdbResult};
-use crate::table::{IndexDef, KeyDef, KeyPart, Status, Throughput};
+use crate::table::{IndexDef, KeyDef, KeyPart, Status, Throughput, Warm};
 
 pub const MAX_LSIS: usize = 5;
 pub const MAX_GSIS: usize = 20;
@@ -257,6 +257,7 @@ pub fn lsis(
             non_key_attributes,
             status: Status::Active,
             throughput: None,
+            warm: None,
         });
     }
     Ok(out)
@@ -284,7 +285,7 @@ pub fn gsis(
         if gsis.iter().chain(lsis).any(|i| i.name == name) {
             return Err(invalid(format!("Duplicate index name: {name}")));
         }
-        gsis.push(gsi(
+        let mut def = gsi(
             &name,
             g.key_schema.as_ref(),
             g.projection.as_ref(),
@@ -292,7 +293,9 @@ pub fn gsis(
             defs,
             pay_per_request,
             Status::Active,
-        )?);
+        )?;
+        def.warm = warm(g.warm_throughput.as_ref());
+        gsis.push(def);
     }
     Ok(gsis)
 }
@@ -321,6 +324,15 @@ pub fn gsi(
         non_key_attributes,
         status,
         throughput,
+        warm: None,
+    })
+}
+
+/// A request's WarmThroughput as a stored value (a half left out stays at the default).
+pub fn warm(w: Option<&m::WarmThroughput>) -> Option<Warm> {
+    w.map(|w| Warm {
+        read: w.read_units_per_second.unwrap_or(Warm::DEFAULT.read),
+        write: w.write_units_per_second.unwrap_or(Warm::DEFAULT.write),
     })
 }
 

@@ -117,6 +117,7 @@ pub fn create_table(
         ttl: None,
         change_log: false,
         restore: None,
+        warm: v::warm(input.warm_throughput.as_ref()),
     };
     // Load, check state, change, save.
     let mut txn = s.store.write()?;

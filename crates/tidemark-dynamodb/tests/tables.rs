@@ -296,3 +296,102 @@ fn describe_limits_and_endpoints() {
     let e = env.ok("DescribeEndpoints", json!({}));
     assert_eq!(e["Endpoints"][0]["CachePeriodInMinutes"], 1440);
 }
+
+/// Warm throughput (DescribeTable `WarmThroughput`, per GSI too): new tables and GSIs start
+/// at 12,000/4,000 read/write units per second, a requested or higher provisioned value
+/// raises it, and it never falls.
+#[test]
+fn warm_throughput_starts_at_the_default_rises_and_never_falls() {
+    let env = Env::new();
+    let warm = |name: &str| {
+        env.ok("DescribeTable", json!({"TableName": name}))["Table"]["WarmThroughput"].clone()
+    };
+    let out = env.ok("CreateTable", keyed("prov"));
+    assert_eq!(
+        out["TableDescription"]["WarmThroughput"],
+        json!({"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "CREATING"})
+    );
+    env.settle();
+    assert_eq!(
+        warm("prov"),
+        json!({"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+    );
+    // Provisioned throughput above the warm value raises it; lowering it again does not.
+    let update = |pt: serde_json::Value| {
+        env.ok(
+            "UpdateTable",
+            json!({"TableName": "prov", "ProvisionedThroughput": pt}),
+        );
+        env.settle();
+    };
+    update(json!({"ReadCapacityUnits": 20000, "WriteCapacityUnits": 5}));
+    update(json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}));
+    assert_eq!(
+        warm("prov"),
+        json!({"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+    );
+    // Requested values, on the table and on a GSI, at creation and by UpdateTable.
+    env.ok(
+        "CreateTable",
+        json!({
+            "TableName": "odt",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "WarmThroughput": {"ReadUnitsPerSecond": 30000, "WriteUnitsPerSecond": 10000},
+            "GlobalSecondaryIndexes": [{"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"}}]
+        }),
+    );
+    env.settle();
+    assert_eq!(
+        warm("odt"),
+        json!({"ReadUnitsPerSecond": 30000, "WriteUnitsPerSecond": 10000, "Status": "ACTIVE"})
+    );
+    let gsi_warm = || {
+        env.ok("DescribeTable", json!({"TableName": "odt"}))["Table"]["GlobalSecondaryIndexes"][0]
+            ["WarmThroughput"]
+            .clone()
+    };
+    assert_eq!(
+        gsi_warm(),
+        json!({"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+    );
+    env.ok(
+        "UpdateTable",
+        json!({"TableName": "odt", "WarmThroughput": {"WriteUnitsPerSecond": 15000},
+            "GlobalSecondaryIndexUpdates": [{"Update": {"IndexName": "byG", "WarmThroughput": {"ReadUnitsPerSecond": 50000}}}]}),
+    );
+    env.settle();
+    assert_eq!(
+        warm("odt"),
+        json!({"ReadUnitsPerSecond": 30000, "WriteUnitsPerSecond": 15000, "Status": "ACTIVE"})
+    );
+    assert_eq!(
+        gsi_warm(),
+        json!({"ReadUnitsPerSecond": 50000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+    );
+    // A lower value changes nothing.
+    env.ok(
+        "UpdateTable",
+        json!({"TableName": "odt", "WarmThroughput": {"ReadUnitsPerSecond": 13000}}),
+    );
+    env.settle();
+    assert_eq!(warm("odt")["ReadUnitsPerSecond"], 30000);
+    // Backups do not record warm throughput: a restored table starts at the default.
+    let arn = env.ok(
+        "CreateBackup",
+        json!({"TableName": "odt", "BackupName": "bak"}),
+    )["BackupDetails"]["BackupArn"]
+        .clone();
+    env.settle();
+    env.ok(
+        "RestoreTableFromBackup",
+        json!({"TargetTableName": "odt2", "BackupArn": arn}),
+    );
+    env.settle();
+    assert_eq!(
+        warm("odt2"),
+        json!({"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"})
+    );
+}

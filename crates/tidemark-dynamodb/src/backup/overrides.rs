@@ -48,6 +48,8 @@ fn matching(
         .map(|i| IndexDef {
             name: name.to_string(),
             status: Status::Active,
+            // Backups do not record warm throughput (reference §2.4).
+            warm: None,
             ..i.clone()
         })
         .ok_or_else(|| no_match(name))
@@ -182,5 +184,6 @@ pub fn target_record(
         ttl: None,
         change_log: false,
         restore: None,
+        warm: None,
     })
 }

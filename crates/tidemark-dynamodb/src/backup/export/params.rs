@@ -155,6 +155,7 @@ pub fn record_from_parameters(
         ttl: None,
         change_log: false,
         restore: None,
+        warm: None,
     })
 }
 
