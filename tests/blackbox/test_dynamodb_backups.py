@@ -446,7 +446,7 @@ def test_deleting_a_pitr_table_leaves_a_hidden_system_backup(ddb, frozen):
     )
     _put(ddb, "gone", "a", 1, g="kept")
     ddb.delete_table(TableName="gone")
-    frozen(60)
+    frozen(5)
     assert ddb.list_backups()["BackupSummaries"] == []
     system = ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"]
     assert len(system) == 1

@@ -167,6 +167,8 @@ pub fn delete_table(
     let description = describe(&*txn, &t)?;
     txn.commit()?;
     jobs::submit_settle(&s.engine, &TableRef::new(ctx, &name, &t.table_id))?;
+    crate::backup::after_table_delete(&s.engine, &*s.store, &t.table_id)
+        .map_err(|e| DdbError::internal(format!("scheduling the SYSTEM backup: {e}")))?;
     Ok(m::DeleteTableOutput {
         table_description: Some(description),
     })

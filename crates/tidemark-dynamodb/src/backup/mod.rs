@@ -46,6 +46,7 @@ pub use pitr::{
     describe_continuous_backups, record_change, restore_table_to_point_in_time,
     update_continuous_backups,
 };
+pub use pitr_jobs::after_table_delete;
 pub use restore::restore_table_from_backup;
 
 use crate::catalog;

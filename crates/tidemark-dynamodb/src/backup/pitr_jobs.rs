@@ -20,9 +20,11 @@ use crate::table;
 
 pub const TRIM_KIND: &str = "dynamodb.pitr.trim";
 pub const EXPIRE_KIND: &str = "dynamodb.backup.expire";
-/// How often (virtual seconds) the trim job runs; also the delay before a deleted table's
-/// SYSTEM backup appears (AWS: ~5–10 s).
+/// How often (virtual seconds) the trim job runs.
 pub const TRIM_EVERY_SECS: i64 = 60;
+/// How long (virtual seconds) after DeleteTable a PITR-enabled table's SYSTEM backup appears
+/// (AWS: ~5–10 s).
+pub const SYSTEM_BACKUP_DELAY_SECS: i64 = 5;
 pub const SYSTEM_BACKUP_DAYS: i64 = 35;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,13 +35,28 @@ struct TrimRef {
 }
 
 pub fn submit_trim(engine: &Engine, st: &PitrState) -> BkResult<()> {
+    submit_trim_in(engine, st, TRIM_EVERY_SECS)
+}
+
+/// DeleteTable of a table with PITR: one more trim run [`SYSTEM_BACKUP_DELAY_SECS`] later,
+/// which finds the table gone and makes its SYSTEM backup. (The periodic run, up to
+/// [`TRIM_EVERY_SECS`] later, then finds no PITR state and stops.)
+pub fn after_table_delete(engine: &Engine, store: &dyn Store, table_id: &str) -> BkResult<()> {
+    let st = pitr::load_state(&*store.read()?, table_id)?;
+    match st {
+        Some(st) => submit_trim_in(engine, &st, SYSTEM_BACKUP_DELAY_SECS),
+        None => Ok(()),
+    }
+}
+
+fn submit_trim_in(engine: &Engine, st: &PitrState, secs: i64) -> BkResult<()> {
     let r = TrimRef {
         table_id: st.table_id.clone(),
         enabled_ms: st.enabled_ms,
     };
     let due = engine
         .now()
-        .checked_add(jiff::SignedDuration::from_secs(TRIM_EVERY_SECS))
+        .checked_add(jiff::SignedDuration::from_secs(secs))
         .map_err(BkError::internal)?;
     let payload = serde_json::to_value(&r).map_err(BkError::internal)?;
     engine
