@@ -15,13 +15,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::DateTime;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BackupDescription, BackupStatus, BackupSummary,
-    BackupType, BackupTypeFilter, BillingMode, ContinuousBackupsStatus, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, LocalSecondaryIndex, PointInTimeRecoveryDescription,
-    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Projection, ProjectionType,
-    ProvisionedThroughput, ScalarAttributeType, TableDescription, TableStatus,
+    AttributeDefinition, AttributeValue, BackupStatus, BackupSummary, BackupType, BackupTypeFilter,
+    BillingMode, ContinuousBackupsStatus, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    LocalSecondaryIndex, PointInTimeRecoveryDescription, PointInTimeRecoverySpecification,
+    PointInTimeRecoveryStatus, Projection, ProjectionType, ProvisionedThroughput,
+    ScalarAttributeType, TableDescription, TableStatus,
 };
-use common::{Server, wait_backup_available};
+use common::{Server, describe_backup, wait_backup_available};
 
 const ACCOUNT: &str = "123456789012";
 /// 2031-01-01T00:00:00Z, where every test's frozen clock starts.
@@ -280,17 +280,6 @@ async fn create_backup(c: &Client, table: &str, name: &str) -> String {
     let d = out.backup_details().expect("BackupDetails");
     assert_eq!(d.backup_status(), &BackupStatus::Creating);
     d.backup_arn().to_owned()
-}
-
-async fn describe_backup(c: &Client, arn: &str) -> BackupDescription {
-    c.describe_backup()
-        .backup_arn(arn)
-        .send()
-        .await
-        .expect("DescribeBackup")
-        .backup_description()
-        .cloned()
-        .expect("BackupDescription")
 }
 
 /// Polls DescribeTable until ACTIVE (restores may take longer than the settle job).

@@ -257,6 +257,21 @@ pub async fn scan_count(c: &aws_sdk_dynamodb::Client, table: &str) -> i32 {
     }
 }
 
+/// DescribeBackup's BackupDescription (the call must succeed).
+pub async fn describe_backup(
+    c: &aws_sdk_dynamodb::Client,
+    arn: &str,
+) -> aws_sdk_dynamodb::types::BackupDescription {
+    c.describe_backup()
+        .backup_arn(arn)
+        .send()
+        .await
+        .expect("DescribeBackup")
+        .backup_description()
+        .cloned()
+        .expect("BackupDescription")
+}
+
 /// Polls DescribeBackup until the backup leaves CREATING (within `deadline`); it must be
 /// AVAILABLE.
 pub async fn wait_backup_available(
@@ -267,15 +282,7 @@ pub async fn wait_backup_available(
     use aws_sdk_dynamodb::types::BackupStatus;
     let until = std::time::Instant::now() + deadline;
     loop {
-        let d = c
-            .describe_backup()
-            .backup_arn(arn)
-            .send()
-            .await
-            .expect("DescribeBackup")
-            .backup_description()
-            .cloned()
-            .expect("BackupDescription");
+        let d = describe_backup(c, arn).await;
         let status = d.backup_details().expect("details").backup_status().clone();
         if status != BackupStatus::Creating {
             assert_eq!(status, BackupStatus::Available);
