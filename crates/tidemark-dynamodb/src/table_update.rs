@@ -276,18 +276,22 @@ pub fn update_table(
 /// record would show without it (so an update that changes nothing leaves the record equal).
 fn keep_warm(t: &mut TableRecord, before: &TableRecord, requested: Option<Warm>) {
     let shown = Warm::current(before.warm, Some(&before.throughput));
-    let want = requested.map_or(shown, |r| r.max(shown));
-    if want != Warm::current(t.warm, Some(&t.throughput)) {
-        t.warm = Some(want.max(Warm::current(t.warm, Some(&t.throughput))));
-    }
+    let floor = requested.map_or(shown, |r| r.max(shown));
+    let now = Warm::current(t.warm, Some(&t.throughput));
+    raise_to(&mut t.warm, floor, now);
     for g in &mut t.gsis {
         let Some(old) = before.gsis.iter().find(|o| o.name == g.name) else {
             continue;
         };
         let shown = Warm::current(old.warm, old.throughput.as_ref());
         let now = Warm::current(g.warm, g.throughput.as_ref());
-        if now != shown {
-            g.warm = Some(now.max(shown));
-        }
+        raise_to(&mut g.warm, shown, now);
+    }
+}
+
+/// Stores `floor.max(now)` when the value shown (`now`) is not already `floor`.
+fn raise_to(stored: &mut Option<Warm>, floor: Warm, now: Warm) {
+    if floor != now {
+        *stored = Some(floor.max(now));
     }
 }
