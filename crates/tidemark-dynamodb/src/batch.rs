@@ -56,10 +56,11 @@ pub fn batch_get_item(
         let name = table::name_of(ctx, &given)?;
         let t = table::require_usable(&*txn, ctx, &name)?;
         let mut ectx = ExpressionContext::new(req.expression_attribute_names.as_ref(), None)?;
-        let projection = match req.projection_expression.as_deref() {
-            Some(p) => Some(ectx.projection(p)?),
-            None => legacy::attributes_to_get(req.attributes_to_get.clone())?,
-        };
+        let (projection, _) = legacy::projection(
+            &mut ectx,
+            req.projection_expression.as_deref(),
+            req.attributes_to_get.clone(),
+        )?;
         ectx.finish("")?;
         if let Some(p) = &projection {
             p.check_key_paths(&t.key.names(), &[])?;

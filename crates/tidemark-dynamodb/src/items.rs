@@ -36,10 +36,12 @@ pub fn put_item(
     let values = values_from_model(input.expression_attribute_values)?;
     let mut ectx =
         ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
-    let condition = match input.condition_expression.as_deref() {
-        Some(c) => Some(ectx.condition(c)?),
-        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
-    };
+    let condition = legacy::condition(
+        &mut ectx,
+        input.condition_expression.as_deref(),
+        input.expected,
+        input.conditional_operator.as_deref(),
+    )?;
     ectx.finish("ConditionExpression is null")?;
     // Load, check state.
     let mut txn = s.store.write()?;
@@ -94,10 +96,11 @@ pub fn get_item(
     let name = table::name_of(ctx, input.table_name.as_deref().unwrap_or_default())?;
     let key = item_from_model(input.key.unwrap_or_default())?;
     let mut ectx = ExpressionContext::new(input.expression_attribute_names.as_ref(), None)?;
-    let projection = match input.projection_expression.as_deref() {
-        Some(p) => Some(ectx.projection(p)?),
-        None => legacy::attributes_to_get(input.attributes_to_get)?,
-    };
+    let (projection, _) = legacy::projection(
+        &mut ectx,
+        input.projection_expression.as_deref(),
+        input.attributes_to_get,
+    )?;
     ectx.finish("")?;
     let txn = s.store.read()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
@@ -134,10 +137,12 @@ pub fn delete_item(
     let values = values_from_model(input.expression_attribute_values)?;
     let mut ectx =
         ExpressionContext::new(input.expression_attribute_names.as_ref(), values.as_ref())?;
-    let condition = match input.condition_expression.as_deref() {
-        Some(c) => Some(ectx.condition(c)?),
-        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
-    };
+    let condition = legacy::condition(
+        &mut ectx,
+        input.condition_expression.as_deref(),
+        input.expected,
+        input.conditional_operator.as_deref(),
+    )?;
     ectx.finish("ConditionExpression is null")?;
     let mut txn = s.store.write()?;
     let t = table::require_usable(&*txn, ctx, &name)?;
@@ -194,10 +199,12 @@ pub fn update_item(
         (None, Some(updates)) => Some(legacy::attribute_updates(updates)?),
         (None, None) => None,
     };
-    let condition = match input.condition_expression.as_deref() {
-        Some(c) => Some(ectx.condition(c)?),
-        None => legacy::expected(input.expected, input.conditional_operator.as_deref())?,
-    };
+    let condition = legacy::condition(
+        &mut ectx,
+        input.condition_expression.as_deref(),
+        input.expected,
+        input.conditional_operator.as_deref(),
+    )?;
     ectx.finish("UpdateExpression and ConditionExpression are null")?;
     let mut txn = s.store.write()?;
     let t = table::require_usable(&*txn, ctx, &name)?;

@@ -15,8 +15,8 @@ use crate::attr::{AttrType, AttributeValue, KeySchema};
 use crate::convert::value_from_model;
 use crate::error::{DdbError, DdbResult};
 use crate::expr::{
-    CmpOp, Condition, ConditionExpr, ExprError, KeyCondition, Operand, Path, PathElem,
-    ProjectionExpr, RangeCondition, UpdateAction, UpdateExpr, order_values,
+    CmpOp, Condition, ConditionExpr, ExprError, ExpressionContext, KeyCondition, Operand, Path,
+    PathElem, ProjectionExpr, RangeCondition, UpdateAction, UpdateExpr, order_values,
 };
 
 const INVALID: &str = "One or more parameter values were invalid: ";
@@ -352,6 +352,35 @@ pub fn key_conditions(
         hash: (schema.hash.name.to_string(), hash_value),
         range,
     })
+}
+
+/// The projection from ProjectionExpression or else the legacy AttributesToGet, with the name
+/// of the parameter it came from.
+pub fn projection(
+    ectx: &mut ExpressionContext<'_>,
+    expression: Option<&str>,
+    attributes_to_get: Option<Vec<String>>,
+) -> DdbResult<(Option<ProjectionExpr>, &'static str)> {
+    Ok(match expression {
+        Some(p) => (Some(ectx.projection(p)?), "ProjectionExpression"),
+        None => (
+            self::attributes_to_get(attributes_to_get)?,
+            "AttributesToGet",
+        ),
+    })
+}
+
+/// ConditionExpression, or else the legacy `Expected` with `ConditionalOperator`.
+pub fn condition(
+    ectx: &mut ExpressionContext<'_>,
+    expression: Option<&str>,
+    expected: Option<IndexMap<String, m::ExpectedAttributeValue>>,
+    conditional_operator: Option<&str>,
+) -> DdbResult<Option<ConditionExpr>> {
+    match expression {
+        Some(c) => Ok(Some(ectx.condition(c)?)),
+        None => self::expected(expected, conditional_operator),
+    }
 }
 
 /// `AttributesToGet` as a projection of top-level attributes.

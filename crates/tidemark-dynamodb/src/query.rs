@@ -63,22 +63,6 @@ fn select(
     }
 }
 
-/// The projection from ProjectionExpression or else the legacy AttributesToGet, with the name
-/// of the parameter it came from.
-fn projection(
-    ectx: &mut ExpressionContext<'_>,
-    expression: Option<&str>,
-    attributes_to_get: Option<Vec<String>>,
-) -> DdbResult<(Option<ProjectionExpr>, &'static str)> {
-    Ok(match expression {
-        Some(p) => (Some(ectx.projection(p)?), "ProjectionExpression"),
-        None => (
-            legacy::attributes_to_get(attributes_to_get)?,
-            "AttributesToGet",
-        ),
-    })
-}
-
 fn limit(l: Option<i32>) -> Option<usize> {
     l.map(|l| l.max(1) as usize)
 }
@@ -224,7 +208,7 @@ pub fn query_reply(
             "QueryFilter",
         ),
     };
-    let (projection, projection_param) = projection(
+    let (projection, projection_param) = legacy::projection(
         &mut ectx,
         input.projection_expression.as_deref(),
         input.attributes_to_get,
@@ -334,7 +318,7 @@ pub fn scan_reply(
         Some(f) => Some(ectx.filter(f)?),
         None => legacy::filter(input.scan_filter, input.conditional_operator.as_deref())?,
     };
-    let (projection, projection_param) = projection(
+    let (projection, projection_param) = legacy::projection(
         &mut ectx,
         input.projection_expression.as_deref(),
         input.attributes_to_get,
