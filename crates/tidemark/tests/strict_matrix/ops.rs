@@ -319,6 +319,42 @@ pub fn dynamodb_ops(f: &Fixture) -> Vec<Op> {
             false,
             tnf(),
         ),
+        // The owner's table named by its ARN, where a name is accepted.
+        ddb(
+            "table",
+            "DescribeTable",
+            format!(r#"{{"TableName":"{}"}}"#, f.table_arn),
+            true,
+            invalid_arn(),
+        ),
+        ddb(
+            "item",
+            "GetItem",
+            format!(r#"{{"TableName":"{}","Key":{key}}}"#, f.table_arn),
+            true,
+            invalid_arn(),
+        ),
+        ddb(
+            "item",
+            "PutItem",
+            format!(r#"{{"TableName":"{}","Item":{{"pk":{{"S":"a"}},"sk":{{"N":"1"}},"v":{{"S":"forged"}}}}}}"#, f.table_arn),
+            false,
+            invalid_arn(),
+        ),
+        ddb(
+            "backup",
+            "CreateBackup",
+            format!(r#"{{"TableName":"{}","BackupName":"forged"}}"#, f.table_arn),
+            false,
+            invalid_arn(),
+        ),
+        ddb(
+            "pitr",
+            "RestoreTableToPointInTime",
+            format!(r#"{{"SourceTableArn":"{}","TargetTableName":"stolen-pitr","UseLatestRestorableTime":true}}"#, f.table_arn),
+            false,
+            invalid_arn(),
+        ),
         ddb("ttl", "DescribeTimeToLive", format!(r#"{{"TableName":"{t}"}}"#), true, rnf()),
         ddb(
             "ttl",
@@ -500,6 +536,45 @@ pub fn redshift_ops(f: &Fixture) -> Vec<Op> {
         )
         // The owner's own account, but the snapshot lives in another region.
         .in_other_region(snf()),
+        // The owner's snapshot named by its ARN.
+        rs(
+            "snapshot",
+            "DescribeClusterSnapshots",
+            &[("SnapshotArn", &f.snapshot_arn)],
+            true,
+            snf(),
+        ),
+        rs(
+            "sharing",
+            "RestoreFromClusterSnapshot",
+            &[
+                ("ClusterIdentifier", "stolen"),
+                ("SnapshotArn", &f.snapshot_arn),
+            ],
+            false,
+            err("AccessToSnapshotDenied", 400),
+        )
+        .in_other_region(snf()),
+        rs(
+            "sharing",
+            "AuthorizeSnapshotAccess",
+            &[
+                ("SnapshotArn", &f.snapshot_arn),
+                ("AccountWithRestoreAccess", "444444444444"),
+            ],
+            false,
+            snf(),
+        ),
+        rs(
+            "sharing",
+            "RevokeSnapshotAccess",
+            &[
+                ("SnapshotArn", &f.snapshot_arn),
+                ("AccountWithRestoreAccess", "333333333333"),
+            ],
+            false,
+            snf(),
+        ),
         rs(
             "sharing",
             "DescribeClusterSnapshots",
