@@ -3,7 +3,8 @@
 //! service's exact code and HTTP status and changes nothing; requests dated within 15 minutes
 //! of the *wall* clock are accepted although the virtual clock runs a year ahead; and a
 //! second account, or the owner signing for another region, sees none of the owner's
-//! resources and gets AWS's not-found answers for each of them.
+//! resources and gets AWS's not-found answers for each of them; the account the owner's
+//! snapshot is shared with sees and restores that snapshot and nothing else.
 //!
 //! The cases are generated as service × operation × attack and counted; the counts are the
 //! ones quoted in docs/reliability.md ("Strict mode and isolation").
@@ -38,6 +39,12 @@ access_key_id = "AKIDOTHER0000000002"
 secret_access_key = "other-secret"
 account_id = "222222222222"
 name = "other"
+
+[[credential]]
+access_key_id = "AKIDGRANTEE00000003"
+secret_access_key = "grantee-secret"
+account_id = "333333333333"
+name = "grantee"
 "#;
 
 const OWNER: Key = Key {
@@ -47,6 +54,10 @@ const OWNER: Key = Key {
 const OTHER: Key = Key {
     akid: "AKIDOTHER0000000002",
     secret: "other-secret",
+};
+const GRANTEE: Key = Key {
+    akid: "AKIDGRANTEE00000003",
+    secret: "grantee-secret",
 };
 const OTHER_REGION: &str = "us-west-2";
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -127,6 +138,16 @@ fn check_expect(svc: Svc, expect: &Expect, got: &Answer) -> Result<(), String> {
     match expect {
         Expect::Ok { hides } => {
             if got.status == 200 && !hides.iter().any(|h| got.body.contains(h.as_str())) {
+                Ok(())
+            } else {
+                fail()
+            }
+        }
+        Expect::Shows { shows, hides } => {
+            if got.status == 200
+                && shows.iter().all(|h| got.body.contains(h.as_str()))
+                && !hides.iter().any(|h| got.body.contains(h.as_str()))
+            {
                 Ok(())
             } else {
                 fail()
@@ -249,6 +270,11 @@ async fn strict_mode_refuses_every_attack_on_every_operation_and_isolates_accoun
                 signing(OWNER, op.svc, OTHER_REGION, wall()),
                 &op.other_region,
             ),
+            (
+                "grantee",
+                signing(GRANTEE, op.svc, REGION, wall()),
+                &op.grantee,
+            ),
         ];
         for (who, s, expect) in rows {
             let got = answer(
@@ -265,7 +291,8 @@ async fn strict_mode_refuses_every_attack_on_every_operation_and_isolates_accoun
         }
     }
     if fingerprint(&server).await != before {
-        failures.push("another account or region changed the owner's state".to_owned());
+        failures
+            .push("another account, region or the grantee changed the owner's state".to_owned());
     }
 
     let mut accepted = 0;

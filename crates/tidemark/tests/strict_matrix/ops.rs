@@ -35,6 +35,12 @@ impl Svc {
 pub enum Expect {
     /// 200, and the body mentions none of these strings (lists show nothing of the owner's).
     Ok { hides: Vec<String> },
+    /// 200, and the body mentions all of `shows` and none of `hides` (a snapshot shared with
+    /// the caller, without the owner's list of grantees).
+    Shows {
+        shows: Vec<String>,
+        hides: Vec<String>,
+    },
     /// 200 with this per-item failure code (Redshift's batch operations).
     ItemError(&'static str),
     /// Refused with this code (DynamoDB: the `__type` suffix) and HTTP status.
@@ -44,6 +50,14 @@ pub enum Expect {
 fn ok(hides: &[&str]) -> Expect {
     Expect::Ok {
         hides: hides.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+fn shows(shows: &[&str], hides: &[&str]) -> Expect {
+    let own = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    Expect::Shows {
+        shows: own(shows),
+        hides: own(hides),
     }
 }
 
@@ -78,6 +92,9 @@ pub struct Op {
     pub foreign: Expect,
     /// The answer to the owner signing for another region (regions are separate namespaces).
     pub other_region: Expect,
+    /// The answer to the account the owner's snapshot is shared with (reference §3.14): like
+    /// any other account's, except that it sees and may restore that snapshot.
+    pub grantee: Expect,
 }
 
 enum Input {
@@ -149,6 +166,7 @@ fn ddb(
         input: Input::Json(body),
         read_only,
         other_region: foreign.clone(),
+        grantee: foreign.clone(),
         foreign,
     }
 }
@@ -172,6 +190,7 @@ fn rs(
         ),
         read_only,
         other_region: foreign.clone(),
+        grantee: foreign.clone(),
         foreign,
     }
 }
@@ -179,6 +198,11 @@ fn rs(
 impl Op {
     fn in_other_region(mut self, e: Expect) -> Self {
         self.other_region = e;
+        self
+    }
+
+    fn for_grantee(mut self, e: Expect) -> Self {
+        self.grantee = e;
         self
     }
 }
@@ -394,6 +418,21 @@ pub fn redshift_ops(f: &Fixture) -> Vec<Op> {
     let snf = || err("ClusterSnapshotNotFound", 404);
     let schnf = || err("SnapshotScheduleNotFound", 400);
     let res_nf = || err("ResourceNotFoundFault", 404);
+    // The grantee sees the shared snapshot, but only the owner sees whom it is shared with.
+    let shared = || {
+        shows(
+            &[&format!("<SnapshotIdentifier>{s}</SnapshotIdentifier>")],
+            &["<AccountId>333333333333</AccountId>"],
+        )
+    };
+    let restored = |id: &str| {
+        shows(
+            &[&format!("<ClusterIdentifier>{id}</ClusterIdentifier>")],
+            &[],
+        )
+    };
+    // Only the owner may revoke (reference §3.14).
+    let not_owner = || err("AccessToSnapshotDenied", 400);
     vec![
         rs("cluster", "DescribeClusters", &[], true, ok(&[c])),
         rs(
@@ -460,14 +499,15 @@ pub fn redshift_ops(f: &Fixture) -> Vec<Op> {
             false,
             cnf(),
         ),
-        rs("snapshot", "DescribeClusterSnapshots", &[], true, ok(&[s])),
+        rs("snapshot", "DescribeClusterSnapshots", &[], true, ok(&[s])).for_grantee(shared()),
         rs(
             "snapshot",
             "DescribeClusterSnapshots",
             &[("SnapshotIdentifier", s)],
             true,
             snf(),
-        ),
+        )
+        .for_grantee(shared()),
         rs(
             "snapshot",
             "ModifyClusterSnapshot",
@@ -535,7 +575,8 @@ pub fn redshift_ops(f: &Fixture) -> Vec<Op> {
             err("AccessToSnapshotDenied", 400),
         )
         // The owner's own account, but the snapshot lives in another region.
-        .in_other_region(snf()),
+        .in_other_region(snf())
+        .for_grantee(restored("stolen")),
         // The owner's snapshot named by its ARN.
         rs(
             "snapshot",
@@ -543,18 +584,20 @@ pub fn redshift_ops(f: &Fixture) -> Vec<Op> {
             &[("SnapshotArn", &f.snapshot_arn)],
             true,
             snf(),
-        ),
+        )
+        .for_grantee(shared()),
         rs(
             "sharing",
             "RestoreFromClusterSnapshot",
             &[
-                ("ClusterIdentifier", "stolen"),
+                ("ClusterIdentifier", "stolen-by-arn"),
                 ("SnapshotArn", &f.snapshot_arn),
             ],
             false,
             err("AccessToSnapshotDenied", 400),
         )
-        .in_other_region(snf()),
+        .in_other_region(snf())
+        .for_grantee(restored("stolen-by-arn")),
         rs(
             "sharing",
             "AuthorizeSnapshotAccess",
@@ -574,14 +617,16 @@ pub fn redshift_ops(f: &Fixture) -> Vec<Op> {
             ],
             false,
             snf(),
-        ),
+        )
+        .for_grantee(not_owner()),
         rs(
             "sharing",
             "DescribeClusterSnapshots",
             &[("OwnerAccount", f.owner_account)],
             true,
             ok(&[s]),
-        ),
+        )
+        .for_grantee(shared()),
         rs(
             "sharing",
             "AuthorizeSnapshotAccess",
@@ -601,7 +646,8 @@ pub fn redshift_ops(f: &Fixture) -> Vec<Op> {
             ],
             false,
             snf(),
-        ),
+        )
+        .for_grantee(not_owner()),
         rs(
             "schedule",
             "CreateSnapshotSchedule",
