@@ -63,8 +63,8 @@ const OTHER_REGION: &str = "us-west-2";
 const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
 const MIN: Duration = Duration::from_secs(60);
 
-/// The answer's error code (DynamoDB: the full `__type`), message and, for Redshift, the
-/// `<Type>`; `None` for a success.
+/// One response: status, error code (DynamoDB: the full `__type`; `None` for a success),
+/// message and the raw body.
 struct Answer {
     status: u16,
     code: Option<String>,
@@ -162,12 +162,20 @@ fn check_expect(svc: Svc, expect: &Expect, got: &Answer) -> Result<(), String> {
             }
         }
         Expect::Error { code, status } => {
+            // Modelled DynamoDB errors live in the service namespace, validation in Coral's
+            // (reference §1.2); Redshift client errors are `Sender` faults (§1.3).
             let code_ok = match svc {
-                Svc::DynamoDb => got
-                    .code
-                    .as_deref()
-                    .is_some_and(|c| c.rsplit('#').next() == Some(*code)),
-                Svc::Redshift => got.code.as_deref() == Some(*code),
+                Svc::DynamoDb => {
+                    let namespace = if *code == "ValidationException" {
+                        "com.amazon.coral.validate"
+                    } else {
+                        "com.amazonaws.dynamodb.v20120810"
+                    };
+                    got.code.as_deref() == Some(&format!("{namespace}#{code}"))
+                }
+                Svc::Redshift => {
+                    got.code.as_deref() == Some(*code) && got.body.contains("<Type>Sender</Type>")
+                }
             };
             if got.status == *status && code_ok {
                 Ok(())
