@@ -1,13 +1,64 @@
 //! The admin API under `/_tidemark/` (health, virtual clock, reset) and moto's reset alias.
-//! It is plain JSON, unauthenticated, and meant for tests on the local machine.
+//! It is plain JSON. Who may call it ([`authorize`]): anyone may ask `GET /_tidemark/health`;
+//! every other route needs, on a strict server, a SigV4 signature by a credential marked
+//! `admin = true`, and on a permissive server a client on a loopback address.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
+use tidemark_auth::AuthMode;
 
-use crate::server::json_response;
+use crate::server::{header_list, json_response, request_parts};
+
+/// Lets the admin call `parts` through, or answers the 403 that refuses it. `peer` is the
+/// client's address (`None` when unknown, which counts as remote).
+pub(crate) fn authorize(
+    auth: &AuthMode,
+    parts: &Parts,
+    body: &[u8],
+    peer: Option<SocketAddr>,
+) -> Result<(), Response> {
+    // Health tells a load balancer or a test harness that the server is up, nothing more.
+    if parts.method == Method::GET && parts.uri.path() == "/_tidemark/health" {
+        return Ok(());
+    }
+    let (code, message) = match auth {
+        AuthMode::Strict(file) => {
+            let headers = header_list(parts);
+            match tidemark_auth::authorize_admin(
+                file,
+                &request_parts(parts, &headers, body),
+                tidemark_core::wall_now(),
+            ) {
+                Ok(_) => return Ok(()),
+                Err(denied) => (denied.code(), denied.to_string()),
+            }
+        }
+        AuthMode::Permissive => {
+            // A permissive server checks no signatures, so only the machine itself may
+            // reset it, move its clock or name its directories. `to_canonical` makes an
+            // IPv4-mapped IPv6 loopback (`::ffff:127.0.0.1`) count as loopback.
+            if peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
+                return Ok(());
+            }
+            let from = peer.map_or_else(|| "an unknown address".to_owned(), |p| p.ip().to_string());
+            (
+                "AccessDenied",
+                format!(
+                    "the admin API of a permissive server answers only clients on a loopback address, not {from}; run the server with --auth strict and an admin credential to administer it remotely"
+                ),
+            )
+        }
+    };
+    Err(json_response(
+        StatusCode::FORBIDDEN,
+        &json!({"error": message, "code": code}),
+    ))
+}
 
 /// The clock as the admin API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
