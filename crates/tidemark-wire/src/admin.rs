@@ -187,6 +187,62 @@ pub async fn handle(admin: Arc<dyn Admin>, call: AdminCall) -> Response {
 mod tests {
     use super::*;
 
+    fn parts(method: &str, path: &str) -> Parts {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(())
+            .map(|r| r.into_parts().0)
+            .unwrap()
+    }
+
+    fn peer(ip: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::new(ip.parse().unwrap(), 40000))
+    }
+
+    #[test]
+    fn permissive_admin_calls_come_from_loopback_only() {
+        let auth = AuthMode::Permissive;
+        let clock = parts("POST", "/_tidemark/clock");
+        for ok in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
+            assert!(authorize(&auth, &clock, b"", peer(ok)).is_ok(), "{ok}");
+        }
+        for refused in ["192.0.2.2", "10.0.0.1", "fd00::2", "::ffff:192.0.2.2"] {
+            let resp = authorize(&auth, &clock, b"", peer(refused)).unwrap_err();
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{refused}");
+        }
+        let reset = parts("POST", "/moto-api/reset");
+        let resp = authorize(&auth, &reset, b"", None).unwrap_err();
+        assert_eq!(
+            resp.status(),
+            StatusCode::FORBIDDEN,
+            "an unknown peer is remote"
+        );
+        let health = parts("GET", "/_tidemark/health");
+        assert!(authorize(&auth, &health, b"", peer("192.0.2.2")).is_ok());
+        let health_post = parts("POST", "/_tidemark/health");
+        assert!(authorize(&auth, &health_post, b"", peer("192.0.2.2")).is_err());
+    }
+
+    #[test]
+    fn strict_admin_calls_need_a_signature_even_from_loopback() {
+        let file = tidemark_auth::CredentialsFile::parse(
+            "[[credential]]\naccess_key_id = \"AK\"\nsecret_access_key = \"s\"\naccount_id = \"111111111111\"\nname = \"ops\"\nadmin = true\n",
+        )
+        .unwrap();
+        let auth = AuthMode::Strict(Arc::new(file));
+        let resp = authorize(
+            &auth,
+            &parts("GET", "/_tidemark/clock"),
+            b"",
+            peer("127.0.0.1"),
+        )
+        .unwrap_err();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let health = parts("GET", "/_tidemark/health");
+        assert!(authorize(&auth, &health, b"", peer("192.0.2.2")).is_ok());
+    }
+
     #[test]
     fn clock_bodies_name_exactly_one_change() {
         assert_eq!(
