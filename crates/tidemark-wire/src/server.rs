@@ -103,7 +103,7 @@ async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
-        if let Err(refusal) = admin::authorize(&services.auth, &parts, &body, peer) {
+        if let Some(refusal) = admin::refusal(&services.auth, &parts, &body, peer) {
             return refusal;
         }
         let call = admin::AdminCall {

@@ -17,7 +17,7 @@
 //! Errors answer `{"error": message, "code": short code}` with 400 (bad request, directory
 //! or export content), 403 (a path outside the exchange directory), 404
 //! (`BackupNotFoundException`), 409 (backup not AVAILABLE yet) or 500. Who may call these
-//! routes is decided before they run (`tidemark_wire::admin::authorize`).
+//! routes is decided before they run (`tidemark_wire`'s `admin::refusal`).
 
 use std::path::Path;
 
@@ -42,7 +42,7 @@ pub fn route(ctx: &AdminContext, call: &AdminCall) -> Option<Result<(StatusCode,
         }
         EXPORT_PATH | IMPORT_PATH => {
             let export = call.path == EXPORT_PATH;
-            let confined = match confine_directory(ctx, &call.body, export) {
+            let confined = match confine_directory(ctx, &call.body) {
                 Ok(confined) => confined,
                 Err(refused) => return Some(Ok(refusal(&refused))),
             };
@@ -74,11 +74,7 @@ fn refusal(refused: &Refused) -> (StatusCode, Value) {
 /// The body with its `Directory` resolved inside the exchange directory. `None` keeps the
 /// body as it is: not a JSON object, or a `Directory` that is missing, empty or not a
 /// string, which the dynamodb layer answers with its own validation errors.
-fn confine_directory(
-    ctx: &AdminContext,
-    body: &[u8],
-    export: bool,
-) -> Result<Option<Vec<u8>>, Refused> {
+fn confine_directory(ctx: &AdminContext, body: &[u8]) -> Result<Option<Vec<u8>>, Refused> {
     let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(body) else {
         return Ok(None);
     };
@@ -90,10 +86,9 @@ fn confine_directory(
         return Ok(None);
     };
     let resolved = ctx.exchange.resolve(Path::new(dir))?;
-    if export {
-        // The export is written under `AWSDynamoDB/`, which may already exist as a symlink.
-        ctx.exchange.resolve(&resolved.join("AWSDynamoDB"))?;
-    }
+    // An export is written under `AWSDynamoDB/`, and an import looks there for the export;
+    // it may already exist as a symlink.
+    ctx.exchange.resolve(&resolved.join("AWSDynamoDB"))?;
     let Some(text) = resolved.to_str() else {
         return Err(Refused::Io {
             what: resolved.display().to_string(),

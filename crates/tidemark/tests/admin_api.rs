@@ -424,6 +424,7 @@ async fn admin_paths_cannot_leave_their_root() {
         ("import", "/etc", "is outside"),
         ("import", "link", "leads through"),
         ("import", "../outside", "`..`"),
+        ("import", "d", "leads through"),
     ] {
         let body = json!({"BackupArn": arn, "Directory": dir}).to_string();
         let (status, v) = server.http(
