@@ -14,7 +14,17 @@
 //! secret_access_key = "bob-secret"
 //! account_id = "222222222222"
 //! name = "bob"
+//!
+//! [[credential]]
+//! access_key_id = "AKIDOPS000000000003"
+//! secret_access_key = "ops-secret"
+//! account_id = "111111111111"
+//! name = "ops"
+//! admin = true
 //! ```
+//!
+//! `admin` (default `false`) marks a credential that may call the admin API
+//! (`/_tidemark/*`, `/moto-api/reset`) of a strict server; see [`crate::authorize_admin`].
 //!
 //! Invariants checked at load: at least one credential; every field non-empty; access key ids
 //! are printable ASCII without whitespace, `/` or `,` (they appear inside the SigV4
@@ -36,6 +46,8 @@ pub struct Credential {
     pub secret_access_key: String,
     pub account_id: AccountId,
     pub name: String,
+    /// May call the admin API in strict mode.
+    pub admin: bool,
 }
 
 impl fmt::Debug for Credential {
@@ -46,6 +58,7 @@ impl fmt::Debug for Credential {
             .field("secret_access_key", &"<redacted>")
             .field("account_id", &self.account_id)
             .field("name", &self.name)
+            .field("admin", &self.admin)
             .finish()
     }
 }
@@ -107,6 +120,8 @@ struct RawCredential {
     secret_access_key: String,
     account_id: String,
     name: String,
+    #[serde(default)]
+    admin: bool,
 }
 
 fn valid_access_key(akid: &str) -> bool {
@@ -173,6 +188,7 @@ impl CredentialsFile {
                     secret_access_key: c.secret_access_key,
                     account_id,
                     name: c.name,
+                    admin: c.admin,
                 },
             );
         }
@@ -211,13 +227,22 @@ access_key_id = "AKIDBOB00000000002"
 secret_access_key = "bob-secret"
 account_id = "222222222222"
 name = "bob"
+
+[[credential]]
+access_key_id = "AKIDOPS000000000003"
+secret_access_key = "ops-secret"
+account_id = "111111111111"
+name = "ops"
+admin = true
 "#;
 
     #[test]
     fn documented_example_parses() {
         let file = CredentialsFile::parse(EXAMPLE).unwrap();
-        assert_eq!(file.len(), 2);
+        assert_eq!(file.len(), 3);
         let alice = file.lookup("AKIDALICE0000000001").unwrap();
+        assert!(!alice.admin, "admin defaults to false");
+        assert!(file.lookup("AKIDOPS000000000003").unwrap().admin);
         assert_eq!(alice.secret_access_key, "alice-secret");
         assert_eq!(alice.account_id.as_str(), "111111111111");
         assert_eq!(alice.name, "alice");
@@ -310,6 +335,10 @@ name = "bob"
 
         let unknown = format!("{}region = \"us-east-1\"\n", entry("AK", "111111111111"));
         let err = CredentialsFile::parse(&unknown).unwrap_err();
+        assert!(matches!(err, LoadError::Toml(_)), "{err}");
+
+        let admin_not_bool = format!("{}admin = \"yes\"\n", entry("AK", "111111111111"));
+        let err = CredentialsFile::parse(&admin_not_bool).unwrap_err();
         assert!(matches!(err, LoadError::Toml(_)), "{err}");
 
         let err = CredentialsFile::load("/nonexistent/tidemark-credentials.toml").unwrap_err();

@@ -12,6 +12,7 @@
 //! [`AuthError::wire`] gives each failure's code, status and message per [`Service`]
 //! (reference §1.1).
 
+mod admin;
 mod amz_date;
 pub mod canonical;
 mod credentials;
@@ -24,6 +25,7 @@ use jiff::{SignedDuration, Timestamp};
 use subtle::ConstantTimeEq;
 use tidemark_core::AccountId;
 
+pub use admin::{AdminDenied, authorize_admin};
 pub use credentials::{Credential, CredentialsFile, LoadError};
 pub use error::{AuthError, Service};
 
@@ -109,37 +111,48 @@ pub fn authenticate(
             region: sig.region,
             service: sig.service,
         }),
-        AuthMode::Strict(file) => {
-            let cred =
-                file.lookup(&sig.access_key_id)
-                    .ok_or_else(|| AuthError::UnknownAccessKey {
-                        access_key_id: sig.access_key_id.clone(),
-                    })?;
-            check_time(&sig, wall_now)?;
-            let payload_hash = payload_hash(req, true)?;
-            let form = build(req, &sig, &payload_hash);
-            let expected = canonical::signature(
-                &cred.secret_access_key,
-                &sig.scope_date,
-                &sig.region,
-                &sig.service,
-                &form.string_to_sign,
-            );
-            if !bool::from(expected.as_bytes().ct_eq(sig.signature.as_bytes())) {
-                return Err(AuthError::SignatureMismatch {
-                    canonical_request: form.canonical_request,
-                    string_to_sign: form.string_to_sign,
-                });
-            }
-            Ok(Identity {
-                access_key_id: sig.access_key_id,
-                account: cred.account_id.clone(),
-                region: sig.region,
-                service: sig.service,
-                principal: cred.name.clone(),
-            })
-        }
+        AuthMode::Strict(file) => verify(file, req, sig, wall_now).map(|(identity, _)| identity),
     }
+}
+
+/// Strict verification of a parsed signature against `file`: the credential exists, the
+/// time is within the skew, the body matches its claimed hash and the signature is the one
+/// the secret gives. Returns the identity and the credential it came from.
+fn verify<'f>(
+    file: &'f CredentialsFile,
+    req: &RequestParts<'_>,
+    sig: SigV4,
+    wall_now: Timestamp,
+) -> Result<(Identity, &'f Credential), AuthError> {
+    let cred = file
+        .lookup(&sig.access_key_id)
+        .ok_or_else(|| AuthError::UnknownAccessKey {
+            access_key_id: sig.access_key_id.clone(),
+        })?;
+    check_time(&sig, wall_now)?;
+    let payload_hash = payload_hash(req, true)?;
+    let form = build(req, &sig, &payload_hash);
+    let expected = canonical::signature(
+        &cred.secret_access_key,
+        &sig.scope_date,
+        &sig.region,
+        &sig.service,
+        &form.string_to_sign,
+    );
+    if !bool::from(expected.as_bytes().ct_eq(sig.signature.as_bytes())) {
+        return Err(AuthError::SignatureMismatch {
+            canonical_request: form.canonical_request,
+            string_to_sign: form.string_to_sign,
+        });
+    }
+    let identity = Identity {
+        access_key_id: sig.access_key_id,
+        account: cred.account_id.clone(),
+        region: sig.region,
+        service: sig.service,
+        principal: cred.name.clone(),
+    };
+    Ok((identity, cred))
 }
 
 /// The canonical request and string to sign the server derives from `req`, without checking

@@ -2,12 +2,12 @@
 //! running tidemark server's virtual clock (`GET`/`POST /_tidemark/clock`).
 //!
 //! The endpoint comes from `--endpoint-url`, else `AWS_ENDPOINT_URL`, else the local default.
+//! Requests are signed with the configured AWS credentials (`admin.rs`).
 
 use serde_json::Value;
 
 use crate::config::DEFAULT_ENDPOINT;
 use crate::error::CliError;
-use crate::http;
 use crate::printer::Printer;
 
 const USAGE: &str = "usage: tidemark clock show|set <RFC3339>|advance <duration>|freeze|unfreeze [--endpoint-url URL]";
@@ -97,30 +97,17 @@ pub fn run(argv: &[String], printer: &mut dyn Printer) -> Result<i32, CliError> 
         ["unfreeze"] => Some(serde_json::json!({ "freeze": false })),
         _ => return Err(CliError::Failure(USAGE.into())),
     };
-    let base = http::parse_url(&endpoint)
-        .ok_or_else(|| CliError::Failure(format!("Invalid endpoint: {endpoint}")))?;
-    let url = http::Url {
-        path: "/_tidemark/clock".into(),
-        ..base
-    };
     let (method, bytes) = match &body {
         Some(b) => ("POST", serde_json::to_vec(b).unwrap_or_default()),
         None => ("GET", Vec::new()),
     };
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let timeout = Some(std::time::Duration::from_secs(10));
-    let opts = http::Options {
-        connect_timeout: timeout,
-        read_timeout: timeout,
-        tls: crate::tls::TlsOptions {
-            verify: true,
-            ca_bundle: None,
-        },
-    };
-    let resp = http::request(method, &url, &headers, &bytes, &opts).map_err(|_| {
-        CliError::Failure(format!(
-            "Could not connect to the tidemark server at \"{endpoint}\""
-        ))
+    // Signed with the configured credentials: a strict server wants an admin credential.
+    let resp = crate::admin::send(&crate::admin::AdminRequest {
+        endpoint: &endpoint,
+        method,
+        path: "/_tidemark/clock",
+        body: &bytes,
+        read_timeout: Some(std::time::Duration::from_secs(10)),
     })?;
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     if resp.status != 200 {

@@ -4,6 +4,7 @@
 //! Entry point: [`run`] (`args[0]` is `dynamodb`, `redshift` or `clock`). Flow and exit codes
 //! follow awscli v1 `awscli/clidriver.py`: usage errors exit 2, all other failures 255.
 
+pub mod admin;
 pub mod args;
 mod call;
 pub mod clock;

@@ -37,6 +37,15 @@ pub fn sign(
     input: &SignInput<'_>,
     headers: &[(String, String)],
 ) -> Result<Vec<(String, String)>, SignError> {
+    sign_method("POST", input, headers)
+}
+
+/// [`sign`] for a request of any method (the admin API's `GET`s and `PUT`s too).
+pub fn sign_method(
+    method: &str,
+    input: &SignInput<'_>,
+    headers: &[(String, String)],
+) -> Result<Vec<(String, String)>, SignError> {
     let identity = Credentials::new(
         input.access_key,
         input.secret_key,
@@ -56,7 +65,7 @@ pub fn sign(
         .into();
     let uri = format!("{}://{}{}", input.scheme, input.host, input.path);
     let signable = SignableRequest::new(
-        "POST",
+        method,
         &uri,
         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         SignableBody::Bytes(input.body),

@@ -1,13 +1,64 @@
 //! The admin API under `/_tidemark/` (health, virtual clock, reset) and moto's reset alias.
-//! It is plain JSON, unauthenticated, and meant for tests on the local machine.
+//! It is plain JSON. Who may call it ([`refusal`]): anyone may ask `GET /_tidemark/health`;
+//! every other route needs, on a strict server, a SigV4 signature by a credential marked
+//! `admin = true`, and on a permissive server a client on a loopback address.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
+use tidemark_auth::AuthMode;
 
-use crate::server::json_response;
+use crate::server::{header_list, json_response, request_parts};
+
+/// The 403 that refuses the admin call `parts`, or `None` to let it through. `peer` is the
+/// client's address (`None` when unknown, which counts as remote).
+pub(crate) fn refusal(
+    auth: &AuthMode,
+    parts: &Parts,
+    body: &[u8],
+    peer: Option<SocketAddr>,
+) -> Option<Response> {
+    // Health tells a load balancer or a test harness that the server is up, nothing more.
+    if parts.method == Method::GET && parts.uri.path() == "/_tidemark/health" {
+        return None;
+    }
+    let (code, message) = match auth {
+        AuthMode::Strict(file) => {
+            let headers = header_list(parts);
+            match tidemark_auth::authorize_admin(
+                file,
+                &request_parts(parts, &headers, body),
+                tidemark_core::wall_now(),
+            ) {
+                Ok(_) => return None,
+                Err(denied) => (denied.code(), denied.to_string()),
+            }
+        }
+        AuthMode::Permissive => {
+            // A permissive server checks no signatures, so only the machine itself may
+            // reset it, move its clock or name its directories. `to_canonical` makes an
+            // IPv4-mapped IPv6 loopback (`::ffff:127.0.0.1`) count as loopback.
+            if peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
+                return None;
+            }
+            let from = peer.map_or_else(|| "an unknown address".to_owned(), |p| p.ip().to_string());
+            (
+                "AccessDenied",
+                format!(
+                    "the admin API of a permissive server answers only clients on a loopback address, not {from}; run the server with --auth strict and an admin credential to administer it remotely"
+                ),
+            )
+        }
+    };
+    Some(json_response(
+        StatusCode::FORBIDDEN,
+        &json!({"error": message, "code": code}),
+    ))
+}
 
 /// The clock as the admin API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +186,62 @@ pub async fn handle(admin: Arc<dyn Admin>, call: AdminCall) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parts(method: &str, path: &str) -> Parts {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(())
+            .map(|r| r.into_parts().0)
+            .unwrap()
+    }
+
+    fn peer(ip: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::new(ip.parse().unwrap(), 40000))
+    }
+
+    #[test]
+    fn permissive_admin_calls_come_from_loopback_only() {
+        let auth = AuthMode::Permissive;
+        let clock = parts("POST", "/_tidemark/clock");
+        for ok in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
+            assert!(refusal(&auth, &clock, b"", peer(ok)).is_none(), "{ok}");
+        }
+        for refused in ["192.0.2.2", "10.0.0.1", "fd00::2", "::ffff:192.0.2.2"] {
+            let resp = refusal(&auth, &clock, b"", peer(refused)).unwrap();
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{refused}");
+        }
+        let reset = parts("POST", "/moto-api/reset");
+        let resp = refusal(&auth, &reset, b"", None).unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::FORBIDDEN,
+            "an unknown peer is remote"
+        );
+        let health = parts("GET", "/_tidemark/health");
+        assert!(refusal(&auth, &health, b"", peer("192.0.2.2")).is_none());
+        let health_post = parts("POST", "/_tidemark/health");
+        assert!(refusal(&auth, &health_post, b"", peer("192.0.2.2")).is_some());
+    }
+
+    #[test]
+    fn strict_admin_calls_need_a_signature_even_from_loopback() {
+        let file = tidemark_auth::CredentialsFile::parse(
+            "[[credential]]\naccess_key_id = \"AK\"\nsecret_access_key = \"s\"\naccount_id = \"111111111111\"\nname = \"ops\"\nadmin = true\n",
+        )
+        .unwrap();
+        let auth = AuthMode::Strict(Arc::new(file));
+        let resp = refusal(
+            &auth,
+            &parts("GET", "/_tidemark/clock"),
+            b"",
+            peer("127.0.0.1"),
+        )
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let health = parts("GET", "/_tidemark/health");
+        assert!(refusal(&auth, &health, b"", peer("192.0.2.2")).is_none());
+    }
 
     #[test]
     fn clock_bodies_name_exactly_one_change() {

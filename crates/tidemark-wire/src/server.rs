@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::Response;
 use bytes::Bytes;
@@ -97,6 +97,15 @@ async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response
         }
     };
     if path.starts_with("/_tidemark/") || path == "/moto-api/reset" {
+        // Absent only if the app is served without connect info: then the peer is unknown
+        // and treated as remote, so the admin API fails closed.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        if let Some(refusal) = admin::refusal(&services.auth, &parts, &body, peer) {
+            return refusal;
+        }
         let call = admin::AdminCall {
             method: parts.method.clone(),
             path,
@@ -134,7 +143,7 @@ fn body_error(is_dynamodb: bool, too_large: bool, rid: &str, limit: usize) -> Re
     }
 }
 
-fn request_parts<'a>(
+pub(crate) fn request_parts<'a>(
     parts: &'a Parts,
     headers: &'a [(String, String)],
     body: &'a [u8],
@@ -148,7 +157,7 @@ fn request_parts<'a>(
     }
 }
 
-fn header_list(parts: &Parts) -> Vec<(String, String)> {
+pub(crate) fn header_list(parts: &Parts) -> Vec<(String, String)> {
     parts
         .headers
         .iter()

@@ -1,15 +1,16 @@
 //! `tidemark backup export|import`: moves DynamoDB backups of a running server in and out
 //! of DynamoDB's S3 export layout through the admin routes (`backup_admin.rs`). The server
 //! holds the data (its store is locked while it runs), so the client only names
-//! directories; both must be reachable by the server, which runs on this machine.
+//! directories, which the server resolves inside its exchange directory
+//! (`serve --exchange-dir`): a relative one under it, an absolute one must lie in it.
+//! Requests are signed with the configured AWS credentials (`tidemark_cli::admin`), as a
+//! strict server's admin API requires.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use tidemark_cli::http;
 
 /// The endpoint when neither `--endpoint-url` nor the environment names one.
 const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8787";
@@ -37,7 +38,8 @@ pub struct ExportArgs {
     /// ARN of the backup to export.
     #[arg(long)]
     backup_arn: String,
-    /// Directory to write into (created if missing).
+    /// Directory to write into (created if missing), on the server's machine: relative to
+    /// the server's exchange directory, or an absolute path inside it.
     #[arg(long)]
     output_dir: PathBuf,
     #[command(flatten)]
@@ -46,7 +48,9 @@ pub struct ExportArgs {
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The export directory (…/AWSDynamoDB/<ExportId>) or one holding a single export.
+    /// The export directory (…/AWSDynamoDB/<ExportId>) or one holding a single export, on
+    /// the server's machine: relative to the server's exchange directory, or an absolute
+    /// path inside it.
     #[arg(long)]
     input_dir: PathBuf,
     /// ImportTable-style TableCreationParameters as JSON or file://PATH. Optional for
@@ -69,16 +73,14 @@ pub struct ImportArgs {
 pub fn run(cmd: BackupCommand) -> anyhow::Result<()> {
     let (server, path, body) = match cmd {
         BackupCommand::Export(a) => {
-            std::fs::create_dir_all(&a.output_dir)
-                .with_context(|| format!("creating {}", a.output_dir.display()))?;
             let body = json!({
                 "BackupArn": a.backup_arn,
-                "Directory": absolute(&a.output_dir)?,
+                "Directory": utf8(&a.output_dir)?,
             });
             (a.server, crate::backup_admin::EXPORT_PATH, body)
         }
         BackupCommand::Import(a) => {
-            let mut body = json!({ "Directory": absolute(&a.input_dir)? });
+            let mut body = json!({ "Directory": utf8(&a.input_dir)? });
             if let Some(p) = &a.table_creation_parameters {
                 body["TableCreationParameters"] = parameters(p)?;
             }
@@ -111,12 +113,11 @@ fn endpoint(flag: Option<String>) -> String {
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
 }
 
-/// The server resolves paths itself, so a relative path is made absolute here.
-fn absolute(dir: &Path) -> anyhow::Result<String> {
-    let abs = std::fs::canonicalize(dir).with_context(|| format!("{}", dir.display()))?;
-    abs.to_str()
-        .map(str::to_string)
-        .with_context(|| format!("{} is not valid UTF-8", abs.display()))
+/// The path as sent: the server resolves it against its exchange directory, not the
+/// client's working directory.
+fn utf8(dir: &Path) -> anyhow::Result<&str> {
+    dir.to_str()
+        .with_context(|| format!("{} is not valid UTF-8", dir.display()))
 }
 
 /// `--table-creation-parameters`: inline JSON or `file://PATH`, like the aws CLI.
@@ -134,24 +135,16 @@ fn parameters(arg: &str) -> anyhow::Result<Value> {
 }
 
 fn call(endpoint: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
-    let base = http::parse_url(endpoint).with_context(|| format!("invalid endpoint {endpoint}"))?;
-    let url = http::Url {
-        path: path.to_string(),
-        ..base
-    };
-    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-    let opts = http::Options {
-        connect_timeout: Some(Duration::from_secs(10)),
+    let bytes = serde_json::to_vec(body)?;
+    let resp = tidemark_cli::admin::send(&tidemark_cli::admin::AdminRequest {
+        endpoint,
+        method: "POST",
+        path,
+        body: &bytes,
         // Exports and imports of large backups take as long as they take.
         read_timeout: None,
-        tls: tidemark_cli::tls::TlsOptions {
-            verify: true,
-            ca_bundle: None,
-        },
-    };
-    let bytes = serde_json::to_vec(body)?;
-    let resp = http::request("POST", &url, &headers, &bytes, &opts)
-        .map_err(|e| anyhow::anyhow!("could not reach the tidemark server at {endpoint}: {e:?}"))?;
+    })
+    .map_err(|e| anyhow::anyhow!("{}", e.stderr_text().trim()))?;
     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     if resp.status != 200 {
         let msg = v.get("error").and_then(Value::as_str).map_or_else(

@@ -3,6 +3,7 @@
 
 mod backup_admin;
 mod backup_cmd;
+mod confine;
 mod redshift_admin;
 mod serve;
 

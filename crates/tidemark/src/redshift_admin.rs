@@ -9,12 +9,16 @@
 //!   the file's bytes as the body (at most the server's body limit) → `{"name", "bytes"}`.
 //!
 //! `account` defaults to the permissive mode's account (`tidemark_core::DEFAULT_ACCOUNT`),
-//! `region` to `tidemark_core::DEFAULT_REGION`. An unknown cluster is a 404.
+//! `region` to `tidemark_core::DEFAULT_REGION`. An unknown cluster is a 404. A `name` that is
+//! not a plain volume file name is a 400; one that leads out of the volumes directory
+//! through a symlink someone placed in a volume is a 403 naming that directory
+//! (`confine.rs`), and nothing is written.
 
 use serde_json::{Value, json};
 use tidemark_redshift::Scope;
 use tidemark_wire::{AdminCall, StatusCode};
 
+use crate::confine::Root;
 use crate::serve::AdminContext;
 
 const VOLUME_PATH: &str = "/_tidemark/redshift/volume";
@@ -96,6 +100,19 @@ fn volume(ctx: &AdminContext, call: &AdminCall) -> Result<(StatusCode, Value), S
         }
         "PUT" => {
             let name = param(q, "name")?.ok_or("the name query parameter is required")?;
+            tidemark_redshift::check_name(&name)?;
+            if let (Some(dir), Some(data_dir)) =
+                (volumes.volume_path(&scope, &cluster), &ctx.data_dir)
+            {
+                let root =
+                    Root::new(tidemark_redshift::DirVolumes::under_data_dir(data_dir).root());
+                if let Err(refused) = root.resolve(&dir.join(&name)) {
+                    return Ok((
+                        StatusCode::from_u16(refused.status()).unwrap_or(StatusCode::FORBIDDEN),
+                        json!({"error": format!("volume file {refused}"), "code": refused.code()}),
+                    ));
+                }
+            }
             volumes.write_file(&scope, &cluster, &name, &call.body)?;
             Ok((
                 StatusCode::OK,

@@ -47,6 +47,12 @@ pub struct ServeArgs {
     /// or memory:// with --in-memory.
     #[arg(long, env = "TIDEMARK_VAULT")]
     vault: Option<String>,
+    /// The only directory admin calls may name (backup export and import): relative paths
+    /// are taken under it, absolute ones must resolve inside it. Created on first use.
+    /// Default: <data-dir>/exchange; with --in-memory, the default data directory's
+    /// exchange (never a shared temp directory, where another user could plant symlinks).
+    #[arg(long, env = "TIDEMARK_EXCHANGE_DIR")]
+    exchange_dir: Option<PathBuf>,
     /// Use the pure in-memory store instead of redb's in-memory backend (with --in-memory).
     #[arg(long, hide = true, requires = "in_memory")]
     mem_store: bool,
@@ -129,6 +135,8 @@ pub struct AdminContext {
     pub redshift: Arc<tidemark_redshift::RedshiftService>,
     /// The data directory; `None` with `--in-memory`.
     pub data_dir: Option<PathBuf>,
+    /// Where backup export and import may read and write (`--exchange-dir`).
+    pub exchange: crate::confine::Root,
 }
 
 /// The admin API over the job engine and the store.
@@ -224,6 +232,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(tidemark_core::default_data_dir)
     });
+    let exchange = crate::confine::Root::new(args.exchange_dir.clone().unwrap_or_else(|| {
+        data_dir
+            .clone()
+            .unwrap_or_else(tidemark_core::default_data_dir)
+            .join("exchange")
+    }));
     let admin = Arc::new(AppAdmin {
         ctx: AdminContext {
             engine: engine.clone(),
@@ -231,6 +245,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             dynamodb: dynamodb.clone(),
             redshift: redshift.clone(),
             data_dir,
+            exchange,
         },
     });
     let services = Arc::new(Services {

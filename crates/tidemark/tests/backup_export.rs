@@ -19,9 +19,17 @@ use support::*;
 
 const FIXTURE: &str = "tests/fixtures/aws-export/exports";
 
+fn utf8(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn backup_round_trips_through_the_s3_export_layout() {
-    let server = Server::in_memory();
+    // The exchange directory is the only place admin calls may name; the server answers
+    // paths resolved (symlinks followed), so compare against the canonical temp dir.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let exchange = std::fs::canonicalize(tmp.path()).expect("canonical tempdir");
+    let server = Server::start(&["--in-memory", "--exchange-dir", utf8(&exchange)]);
     let c = server.dynamodb("AKIDEXAMPLE", "secret");
     make_source(&c).await;
     let arn = c
@@ -39,9 +47,8 @@ async fn backup_round_trips_through_the_s3_export_layout() {
     let source_items = scan_all(&c, "Src").await;
     assert_eq!(source_items.len(), 300);
 
-    // Through the admin route.
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("route");
+    // Through the admin route, with an absolute directory inside the exchange directory.
+    let out = exchange.join("route");
     let (status, answer) = post(
         &server,
         "/_tidemark/backup/export",
@@ -54,9 +61,9 @@ async fn backup_round_trips_through_the_s3_export_layout() {
     assert_eq!(answer["ManifestSummary"]["itemCount"], 300);
     assert_eq!(check_layout(&export_dir, &export_id), source_items);
 
-    // Through the binary, with a relative output directory.
+    // Through the binary, with a relative output directory: relative to the server's
+    // exchange directory, whatever the client's working directory.
     let cli = Command::new(env!("CARGO_BIN_EXE_tidemark"))
-        .current_dir(tmp.path())
         .args(["backup", "export", "--backup-arn", &arn])
         .args([
             "--output-dir",
@@ -73,7 +80,8 @@ async fn backup_round_trips_through_the_s3_export_layout() {
     );
     let printed: Value = serde_json::from_slice(&cli.stdout).expect("JSON on stdout");
     let cli_id = printed["ExportId"].as_str().expect("id");
-    let cli_dir = tmp.path().join("cli-out/AWSDynamoDB").join(cli_id);
+    let cli_dir = exchange.join("cli-out/AWSDynamoDB").join(cli_id);
+    assert_eq!(printed["ExportDirectory"], utf8(&cli_dir));
     assert_eq!(check_layout(&cli_dir, cli_id), source_items);
 
     // Import the CLI's export (no TableCreationParameters: tidemark-table.json) and restore.
@@ -185,9 +193,10 @@ async fn backup_round_trips_through_the_s3_export_layout() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn aws_style_export_imports_and_restores() {
-    let server = Server::in_memory();
-    let c = server.dynamodb("AKIDEXAMPLE", "secret");
+    // The fixture directory is the exchange directory: the import only reads it.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    let server = Server::start(&["--in-memory", "--exchange-dir", utf8(&fixture)]);
+    let c = server.dynamodb("AKIDEXAMPLE", "secret");
     let mut expected = BTreeSet::new();
     let data = fixture.join("AWSDynamoDB/01700000000000-a1b2c3d4/data");
     for e in std::fs::read_dir(&data).expect("fixture data") {
@@ -272,9 +281,9 @@ async fn aws_style_export_imports_and_restores() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn export_and_import_errors_are_clear() {
-    let server = Server::in_memory();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_str().expect("utf-8");
+    let server = Server::start(&["--in-memory", "--exchange-dir", dir]);
     let export = "/_tidemark/backup/export";
     let import = "/_tidemark/backup/import";
     let expect_err = |path: &str, body: Value, status: u16, code: &str, needle: &str| {
@@ -305,10 +314,10 @@ async fn export_and_import_errors_are_clear() {
     );
     expect_err(
         export,
-        json!({"BackupArn": unknown, "Directory": "relative/dir"}),
-        400,
-        "ValidationException",
-        "absolute",
+        json!({"BackupArn": unknown, "Directory": "relative/../../dir"}),
+        403,
+        "PathOutsideRoot",
+        "`..`",
     );
     expect_err(
         import,
