@@ -1,6 +1,7 @@
 //! SigV4 verification of arbitrary requests: `METHOD\nPATH\nQUERY\nName: value\n…\n\nBODY`.
 //! Exercises the Authorization header and presigned-query parsers, canonicalisation
-//! (percent-decoding, header folding, query sorting) and the strict verifier.
+//! (percent-decoding, header folding, query sorting), the strict verifier and the admin
+//! API's check.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -8,17 +9,22 @@ use std::sync::{Arc, OnceLock};
 use libfuzzer_sys::fuzz_target;
 use tidemark_auth::{AuthMode, CredentialsFile, RequestParts};
 
-fn strict() -> &'static AuthMode {
-    static M: OnceLock<AuthMode> = OnceLock::new();
-    M.get_or_init(|| {
+fn file() -> &'static Arc<CredentialsFile> {
+    static F: OnceLock<Arc<CredentialsFile>> = OnceLock::new();
+    F.get_or_init(|| {
         let file = CredentialsFile::parse(
             "[[credential]]\naccess_key_id = \"AKIDEXAMPLE\"\n\
              secret_access_key = \"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\"\n\
-             account_id = \"123456789012\"\nname = \"fuzz\"\n",
+             account_id = \"123456789012\"\nname = \"fuzz\"\nadmin = true\n",
         )
         .expect("the fixed credentials file parses");
-        AuthMode::Strict(Arc::new(file))
+        Arc::new(file)
     })
+}
+
+fn strict() -> &'static AuthMode {
+    static M: OnceLock<AuthMode> = OnceLock::new();
+    M.get_or_init(|| AuthMode::Strict(file().clone()))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -50,4 +56,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = tidemark_auth::authenticate(strict(), &req, now);
     let _ = tidemark_auth::authenticate(&AuthMode::Permissive, &req, now);
     let _ = tidemark_auth::canonical_form(&req);
+    let _ = tidemark_auth::authorize_admin(file(), &req, now);
 });
