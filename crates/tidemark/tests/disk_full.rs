@@ -232,6 +232,13 @@ fn a_full_disk_heals_without_a_restart() {
     assert!(body.starts_with("<ErrorResponse"), "{body}");
     assert!(body.contains("<Code>InternalFailure</Code>"), "{body}");
 
+    let (status, body) = ddb(
+        &server,
+        "CreateBackup",
+        &serde_json::json!({"TableName": "heal", "BackupName": "refused"}),
+    );
+    assert_internal_server_error(status, &body);
+
     // Reads go on during the fault.
     assert_eq!(get_item(&server, 0).as_deref(), Some(payload.as_str()));
 
@@ -257,6 +264,31 @@ fn a_full_disk_heals_without_a_restart() {
     for i in 3000..3010 {
         let (status, body) = put_item(&server, i, "after");
         assert_eq!(status, 200, "{body}");
+    }
+    // The job scheduler survived the fault: a backup now runs to AVAILABLE.
+    let (status, body) = ddb(
+        &server,
+        "CreateBackup",
+        &serde_json::json!({"TableName": "heal", "BackupName": "after"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    let arn = v["BackupDetails"]["BackupArn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = ddb(
+            &server,
+            "DescribeBackup",
+            &serde_json::json!({"BackupArn": arn}),
+        );
+        if body.contains("\"BackupStatus\":\"AVAILABLE\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "backup never AVAILABLE: {body}");
+        std::thread::sleep(Duration::from_millis(20));
     }
     for &i in &acked {
         assert_eq!(
