@@ -137,7 +137,8 @@ impl Engine {
 
     /// Settles jobs a previous process left `Running`: each handler's
     /// [`JobHandler::on_restart`] decides (no handler: failed). Only the first call does
-    /// anything; running jobs call it implicitly if it was not called.
+    /// anything (and the first after a job's outcome could not be saved, which left it
+    /// `Running`); running jobs call it implicitly if it was not called.
     pub fn recover(&self) -> Result<RecoveryReport, JobError> {
         let _run = self.run_lock()?;
         self.recover_locked()
@@ -412,9 +413,21 @@ impl Engine {
                 job.error = Some(reason);
             }
         }
-        let mut w = self.store.write()?;
-        save_job(&mut *w, &job, Some(&running), limit)?;
-        w.commit()?;
+        let saved = self
+            .store
+            .write()
+            .map_err(JobError::from)
+            .and_then(|mut w| {
+                save_job(&mut *w, &job, Some(&running), limit)?;
+                Ok(w.commit()?)
+            });
+        if let Err(e) = saved {
+            // The store refused the outcome (a full disk, say): the job stays `Running` in
+            // it with nothing running it. Settle it as a restart would, on the next run once
+            // the store takes writes again, so it is resumed or failed, never stuck.
+            self.recovered.store(false, Ordering::Release);
+            return Err(e);
+        }
         Ok(Some(JobRun {
             id,
             kind: job.kind,

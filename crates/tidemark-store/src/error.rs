@@ -50,9 +50,35 @@ pub enum StoreError {
     /// A log record whose checksum holds but whose changes this build cannot decode.
     #[error("write-ahead log record {seq} does not decode; refusing to guess its changes")]
     LogRecord { seq: u64 },
+
+    /// An earlier I/O error (a full or failing disk) stopped the store's writes; it reopens
+    /// itself in the background and accepts writes again once the files can be written.
+    #[error("the store is unavailable after an I/O error ({reason}); retrying")]
+    Unavailable { reason: String },
 }
 
 impl StoreError {
+    /// Whether this is the disk failing (a full disk, EIO), as opposed to a refusal or a bug:
+    /// the store then stops writing until it has reopened its files.
+    pub(crate) fn is_io_fault(&self) -> bool {
+        match self {
+            StoreError::Log { .. } => true,
+            StoreError::Backend { source, .. } => matches!(
+                source,
+                redb::Error::Io(_) | redb::Error::PreviousIo | redb::Error::DatabaseClosed
+            ),
+            StoreError::Open { source, .. } => matches!(
+                source,
+                redb::DatabaseError::Storage(
+                    redb::StorageError::Io(_)
+                        | redb::StorageError::PreviousIo
+                        | redb::StorageError::DatabaseClosed
+                )
+            ),
+            _ => false,
+        }
+    }
+
     /// Wraps an I/O error on the write-ahead log while doing `op`.
     pub(crate) fn log(op: &'static str) -> impl FnOnce(std::io::Error) -> StoreError {
         move |source| StoreError::Log { op, source }

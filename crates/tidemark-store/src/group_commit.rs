@@ -30,17 +30,27 @@
 //! databases. A later writer that read it is acknowledged only after its own, later flush,
 //! which covers the earlier commit too (flushes are ordered).
 //!
-//! If the flush fails, the leader's caller gets the error; the other waiters retry with a
-//! new leader (a checkpoint, since the log may now hold a torn record) and get their own
-//! answer. A commit whose flush failed stays visible but unacknowledged: the caller saw an
-//! error and cannot assume either outcome.
+//! # Faults
+//!
+//! An I/O error (a full disk, EIO) in a flush, a checkpoint or redb itself puts the store in
+//! a *fault* ([`GroupCommit::fail`]): the leader's caller gets the error, every waiter whose
+//! commit is not durable yet gets [`StoreError::Unavailable`] (never a false
+//! acknowledgement), and new write transactions are refused until a recovery
+//! (`RedbStore`'s, in the background) has made the store whole again: either a checkpoint
+//! on the open database succeeds (only the log had failed), or the database is reopened and
+//! the log replayed exactly as at start-up. A reopen starts a new *epoch*: sequences restart
+//! from what the reopened store holds, so a ticket is only compared within its epoch. A
+//! commit whose flush failed may survive or not (it was never acknowledged), but whole or
+//! not at all: a record is replayed entirely or not at all.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use redb::{Database, Durability};
 
 use crate::StoreError;
+use crate::redb_store::Inner;
 use crate::wal::{self, ChangeLog, WalFile};
 
 /// The durability bookkeeping shared by every write transaction of one store on disk.
@@ -48,10 +58,13 @@ use crate::wal::{self, ChangeLog, WalFile};
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
     flushed: Condvar,
-    /// Whether a write transaction (or a checkpoint) holds the slot.
+    /// Whether a write transaction (or a checkpoint, or a recovery) holds the slot.
     slot: Mutex<bool>,
     slot_free: Condvar,
-    wal: WalFile,
+    pub(crate) wal: WalFile,
+    /// The current epoch (see the module docs), readable without the state lock (every
+    /// read transaction records it); changed only under the state lock.
+    epoch: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -60,7 +73,7 @@ struct State {
     committed: u64,
     /// Every commit with a sequence at or below this is durable.
     durable: u64,
-    /// A leader is running a flush.
+    /// A leader is running a flush (or a recovery is running).
     flushing: bool,
     /// The highest commit without a log record (too large to log): only a checkpoint makes
     /// it durable.
@@ -72,6 +85,19 @@ struct State {
     tail: Vec<u8>,
     /// An emptied buffer kept for the next tail (saves reallocating it every flush).
     spare: Vec<u8>,
+    /// Why the store stopped writing (an I/O error), until a recovery succeeds.
+    fault: Option<String>,
+    /// A recovery is scheduled or running.
+    recovering: bool,
+    /// The epoch before the current one, and what was durable in it when it ended.
+    retired: Ticket,
+}
+
+/// What a commit waits for: its sequence, in the epoch it committed in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ticket {
+    epoch: u64,
+    seq: u64,
 }
 
 /// The store's slot, held by one write transaction (or checkpoint) at a time; released on
@@ -83,6 +109,20 @@ impl Drop for Slot<'_> {
     fn drop(&mut self) {
         *self.0.slot.lock().unwrap_or_else(|p| p.into_inner()) = false;
         self.0.slot_free.notify_one();
+    }
+}
+
+/// Held by a recovery: no flush runs and no write transaction is open (see
+/// [`GroupCommit::hold_for_recovery`]). Lets flushes run again when dropped.
+pub(crate) struct RecoveryHold<'a> {
+    group: &'a GroupCommit,
+    _slot: Slot<'a>,
+}
+
+impl Drop for RecoveryHold<'_> {
+    fn drop(&mut self) {
+        self.group.lock().flushing = false;
+        self.group.flushed.notify_all();
     }
 }
 
@@ -99,6 +139,7 @@ impl GroupCommit {
             slot: Mutex::new(false),
             slot_free: Condvar::new(),
             wal,
+            epoch: AtomicU64::new(0),
         }
     }
 
@@ -117,20 +158,118 @@ impl GroupCommit {
         Slot(self)
     }
 
+    /// The current epoch.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Why the store refuses writes, if it does.
+    pub(crate) fn fault(&self) -> Option<String> {
+        self.lock().fault.clone()
+    }
+
+    /// Puts the store in a fault for `reason`, unless `epoch` has already ended (an error
+    /// from a database that a recovery has since replaced). Wakes every waiter, which then
+    /// fails unless its commit is durable. Returns whether the caller must start a recovery
+    /// (none is scheduled yet).
+    pub(crate) fn fail(&self, epoch: u64, reason: String) -> bool {
+        let mut s = self.lock();
+        if epoch != self.epoch() {
+            return false;
+        }
+        // The first cause is the one to report; what follows is usually its consequence.
+        s.fault.get_or_insert(reason);
+        self.flushed.notify_all();
+        !std::mem::replace(&mut s.recovering, true)
+    }
+
+    /// Records that a recovery attempt failed with `reason` (the fault stays; the cause
+    /// reported becomes the latest one, which may have changed).
+    pub(crate) fn still_failing(&self, reason: String) {
+        self.lock().fault = Some(reason);
+    }
+
+    /// Records that no recovery is running after all (its thread could not start): the next
+    /// write attempt starts one.
+    pub(crate) fn recovery_not_running(&self) {
+        self.lock().recovering = false;
+    }
+
+    /// Whether a fault waits for a recovery that nobody runs; if so, the caller must start
+    /// one (and this records that one is running).
+    pub(crate) fn needs_recovery_thread(&self) -> bool {
+        let mut s = self.lock();
+        s.fault.is_some() && !std::mem::replace(&mut s.recovering, true)
+    }
+
+    /// Waits until no flush runs, then holds off flushes and write transactions until the
+    /// returned hold is dropped. Lock order as a checkpoint's: the flush, then the slot.
+    pub(crate) fn hold_for_recovery(&self) -> RecoveryHold<'_> {
+        let mut s = self.lock();
+        while s.flushing {
+            s = self.flushed.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        s.flushing = true;
+        drop(s);
+        RecoveryHold {
+            group: self,
+            _slot: self.acquire_slot(),
+        }
+    }
+
+    /// The sequence of the last commit (call holding a recovery hold).
+    pub(crate) fn last_committed(&self, _hold: &RecoveryHold<'_>) -> u64 {
+        self.lock().committed
+    }
+
+    /// A recovery made every commit up to `covered` durable in the open database (and
+    /// emptied the log): the fault is over, in the same epoch.
+    pub(crate) fn healed(&self, _hold: &RecoveryHold<'_>, covered: u64) {
+        let mut s = self.lock();
+        s.durable = s.durable.max(covered);
+        s.tail.clear();
+        s.log_broken = false;
+        s.fault = None;
+        s.recovering = false;
+    }
+
+    /// A recovery reopened the database, which now holds every commit up to `last` durably
+    /// (the log replayed and emptied): the fault is over, and a new epoch starts.
+    pub(crate) fn reopened(&self, _hold: &RecoveryHold<'_>, last: u64) {
+        let mut s = self.lock();
+        let epoch = self.epoch();
+        s.retired = Ticket {
+            epoch,
+            seq: s.durable,
+        };
+        self.epoch.store(epoch + 1, Ordering::Release);
+        s.committed = last;
+        s.durable = last;
+        s.unlogged = 0;
+        s.tail.clear();
+        s.log_broken = false;
+        s.fault = None;
+        s.recovering = false;
+    }
+
     /// The sequence the next commit gets (call holding the slot).
     pub(crate) fn next_sequence(&self, _slot: &Slot<'_>) -> u64 {
         self.lock().committed + 1
     }
 
-    /// The sequence of the last commit: a transaction that changed nothing waits for this
+    /// The ticket of the last commit: a transaction that changed nothing waits for this
     /// one, since it may have read it.
-    pub(crate) fn last_sequence(&self) -> u64 {
-        self.lock().committed
+    pub(crate) fn last_ticket(&self) -> Ticket {
+        let seq = self.lock().committed;
+        Ticket {
+            epoch: self.epoch(),
+            seq,
+        }
     }
 
     /// Records the redb commit of `sequence` (call holding the slot, right after the commit)
     /// and queues its changes for the log; returns its ticket.
-    pub(crate) fn committed(&self, _slot: &Slot<'_>, sequence: u64, log: &ChangeLog) -> u64 {
+    pub(crate) fn committed(&self, _slot: &Slot<'_>, sequence: u64, log: &ChangeLog) -> Ticket {
         let mut s = self.lock();
         s.committed = sequence;
         match log {
@@ -149,15 +288,40 @@ impl GroupCommit {
                 s.unlogged = sequence;
             }
         }
-        sequence
+        Ticket {
+            epoch: self.epoch(),
+            seq: sequence,
+        }
     }
 
     /// Blocks until the commit with `ticket` is durable, leading a flush if none is running.
-    pub(crate) fn wait_durable(&self, db: &Database, ticket: u64) -> Result<(), StoreError> {
+    /// Fails if the store is in a fault (or the ticket's epoch ended) before that.
+    pub(crate) fn wait_durable(
+        &self,
+        inner: &Arc<Inner>,
+        ticket: Ticket,
+    ) -> Result<(), StoreError> {
         let mut s = self.lock();
         loop {
-            if s.durable >= ticket {
+            if ticket.epoch != self.epoch() {
+                // Its epoch ended in a fault: acknowledged only if it was durable by then.
+                if ticket.epoch == s.retired.epoch && ticket.seq <= s.retired.seq {
+                    return Ok(());
+                }
+                return Err(StoreError::Unavailable {
+                    reason: s
+                        .fault
+                        .clone()
+                        .unwrap_or_else(|| "the store was reopened after an I/O error".into()),
+                });
+            }
+            if s.durable >= ticket.seq {
                 return Ok(());
+            }
+            if let Some(reason) = &s.fault {
+                return Err(StoreError::Unavailable {
+                    reason: reason.clone(),
+                });
             }
             if s.flushing {
                 s = self.flushed.wait(s).unwrap_or_else(|p| p.into_inner());
@@ -165,14 +329,19 @@ impl GroupCommit {
             }
             s.flushing = true;
             drop(s);
-            let result = self.flush(db);
+            let result = inner.current_db().and_then(|db| self.flush(&db));
+            if let Err(e) = &result {
+                // Before the flush is over, so no waiter takes the lead meanwhile.
+                inner.note_fault(ticket.epoch, e);
+            }
             s = self.lock();
             s.flushing = false;
             if let Ok(covered) = result {
                 s.durable = s.durable.max(covered);
             }
             self.flushed.notify_all();
-            // On failure this caller reports it; the others retry with a new leader.
+            // On failure this caller reports it; the others fail too if it was a fault,
+            // or retry with a new leader.
             result?;
         }
     }
@@ -210,12 +379,7 @@ impl GroupCommit {
     fn checkpoint(&self, db: &Database) -> Result<u64, StoreError> {
         let slot = self.acquire_slot();
         let covered = self.lock().committed;
-        let mut txn = db
-            .begin_write()
-            .map_err(StoreError::backend("begin write"))?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(StoreError::backend("set durability"))?;
-        txn.commit().map_err(StoreError::backend("commit"))?;
+        sync_redb(db)?;
         // Every record in the tail is at or below `covered` (we hold the slot), now durable
         // in redb itself.
         self.lock().tail.clear();
@@ -229,8 +393,19 @@ impl GroupCommit {
     }
 }
 
+/// Commits an empty transaction durably: redb writes every page of the earlier non-durable
+/// commits and fsyncs once.
+pub(crate) fn sync_redb(db: &Database) -> Result<(), StoreError> {
+    let mut txn = db
+        .begin_write()
+        .map_err(StoreError::backend("begin write"))?;
+    txn.set_durability(Durability::Immediate)
+        .map_err(StoreError::backend("set durability"))?;
+    txn.commit().map_err(StoreError::backend("commit"))
+}
+
 /// Commits whose durability wait was deferred (see [`defer_durability`]).
-type Deferred = Vec<(Arc<Database>, Arc<GroupCommit>, u64)>;
+type Deferred = Vec<(Arc<Inner>, Ticket)>;
 
 thread_local! {
     /// `Some` while this thread runs inside [`defer_durability`].
@@ -239,10 +414,10 @@ thread_local! {
 
 /// Called by a commit after its non-durable commit: inside [`defer_durability`] records the
 /// ticket and returns `true` (the commit returns at once); otherwise returns `false`.
-pub(crate) fn defer(db: &Arc<Database>, group: &Arc<GroupCommit>, ticket: u64) -> bool {
+pub(crate) fn defer(inner: &Arc<Inner>, ticket: Ticket) -> bool {
     DEFERRED.with(|d| match d.borrow_mut().as_mut() {
         Some(list) => {
-            list.push((Arc::clone(db), Arc::clone(group), ticket));
+            list.push((Arc::clone(inner), ticket));
             true
         }
         None => false,
@@ -303,17 +478,23 @@ impl PendingDurability {
     }
 
     /// Blocks until every commit in the set is durable (one flush covers all commits of a
-    /// store up to the highest ticket). Errors if a flush failed.
+    /// store's epoch up to the highest ticket). Errors if a flush failed or the store is in
+    /// a fault.
     pub fn wait(self) -> Result<(), StoreError> {
-        let mut highest: Vec<(Arc<Database>, Arc<GroupCommit>, u64)> = Vec::new();
-        for (db, group, ticket) in self.waits {
-            match highest.iter_mut().find(|(_, g, _)| Arc::ptr_eq(g, &group)) {
-                Some(entry) => entry.2 = entry.2.max(ticket),
-                None => highest.push((db, group, ticket)),
+        let mut highest: Deferred = Vec::new();
+        for (inner, ticket) in self.waits {
+            match highest
+                .iter_mut()
+                .find(|(i, t)| Arc::ptr_eq(i, &inner) && t.epoch == ticket.epoch)
+            {
+                Some(entry) => entry.1.seq = entry.1.seq.max(ticket.seq),
+                None => highest.push((inner, ticket)),
             }
         }
-        for (db, group, ticket) in highest {
-            group.wait_durable(&db, ticket)?;
+        for (inner, ticket) in highest {
+            if let Some(group) = &inner.group {
+                group.wait_durable(&inner, ticket)?;
+            }
         }
         Ok(())
     }
@@ -331,7 +512,7 @@ mod tests {
     fn deferred_commits_become_durable_on_wait() {
         let tmp = tempfile::tempdir().unwrap();
         let store = RedbStore::open(tmp.path()).unwrap();
-        let group = store.group.clone().unwrap();
+        let group = store.inner.group.as_ref().unwrap();
         let ((), pending) = crate::defer_durability(|| {
             for i in 0u8..5 {
                 let mut w = store.write().unwrap();
@@ -381,7 +562,7 @@ mod tests {
                     });
                 }
             });
-            let group = store.group.as_ref().unwrap();
+            let group = store.inner.group.as_ref().unwrap();
             let s = group.lock();
             assert_eq!(s.committed, 320);
             assert_eq!(

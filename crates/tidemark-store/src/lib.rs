@@ -32,6 +32,16 @@
 //! readers shortly before `commit` returns to its writer; it is acknowledged only once
 //! durable. [`RedbStore::in_memory`] and [`MemStore`] keep nothing once dropped.
 //!
+//! # Faults
+//!
+//! On disk, an I/O error (a full disk, EIO) puts a [`RedbStore`] in a *fault*: write
+//! transactions are refused with [`StoreError::Unavailable`], commits not yet durable fail
+//! (never a false acknowledgement), reads go on while the database can still be read, and
+//! [`Store::fault`] names the error. A background thread retries, with backoff, until the
+//! files can be written again: a durable commit of the open database, or else reopening
+//! it and replaying the log as at start-up. Then writes resume, with every acknowledged
+//! commit kept, no restart needed (`tests/faults.rs`).
+//!
 //! # On-disk format
 //!
 //! `RedbStore::open(dir)` keeps everything in `<dir>/catalog.redb` plus the write-ahead log
@@ -46,6 +56,7 @@
 //! the same order as the values they encode.
 
 mod error;
+mod faults;
 mod group_commit;
 pub mod keys;
 mod mem_store;
@@ -56,6 +67,8 @@ mod wal;
 use std::ops::Bound;
 
 pub use error::StoreError;
+#[doc(hidden)]
+pub use faults::{DISK_FULL, Faults, IO_ERROR};
 pub use group_commit::{PendingDurability, defer_durability};
 pub use mem_store::MemStore;
 pub use redb_store::{RedbStore, hold_durable_commits};
@@ -80,6 +93,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Opens the write transaction, waiting while another one is open.
     fn write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError>;
+
+    /// Why the store refuses writes right now (an I/O error such as a full disk, which it is
+    /// retrying to recover from), or `None` when it is healthy.
+    fn fault(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Reading, shared by read snapshots and write transactions.

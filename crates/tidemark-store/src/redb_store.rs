@@ -3,14 +3,16 @@
 use std::collections::VecDeque;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
 
 use redb::{
     Database, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
     ReadableTableMetadata, TableDefinition, TableError, TableHandle, WriteTransaction,
 };
 
-use crate::group_commit::{GroupCommit, Slot};
+use crate::faults::{Faults, FaultyBackend};
+use crate::group_commit::{GroupCommit, Slot, sync_redb};
 use crate::segmented::SegmentedBackend;
 use crate::wal::{self, Change, ChangeLog, WalFile};
 use crate::{
@@ -79,14 +81,35 @@ pub fn hold_durable_commits<R>(f: impl FnOnce() -> R) -> R {
 /// write-ahead log (group commit: concurrent writers share one fsync, see
 /// `group_commit.rs` and `wal.rs`). In memory, commits skip redb's durable-commit work,
 /// which protects nothing there.
+///
+/// On disk, an I/O error (a full disk, EIO) puts the store in a fault: writes are refused
+/// with [`StoreError::Unavailable`] while a background thread retries, with backoff, to make
+/// the store whole again without a restart (see [`Inner::recover`]). [`Store::fault`] says
+/// why meanwhile.
 pub struct RedbStore {
-    db: Arc<Database>,
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// What a [`RedbStore`] shares with its recovery thread and its pending commits.
+pub(crate) struct Inner {
+    /// The open database; `None` while a recovery has closed it and not yet reopened it.
+    db: RwLock<Option<Arc<Database>>>,
     /// `None` for the in-memory backend.
-    pub(crate) group: Option<Arc<GroupCommit>>,
+    pub(crate) group: Option<GroupCommit>,
     /// Commits since the last durable one (in memory only): picks the periodic durable
     /// commit.
     memory_commits: std::sync::atomic::AtomicU64,
+    /// The data directory (`None` in memory).
+    dir: Option<PathBuf>,
+    /// Injected write failures (tests only).
+    faults: Option<Arc<Faults>>,
 }
+
+/// The first retry of a recovery comes this long after the fault, the next ones twice as
+/// long each time up to [`LAST_RETRY`]: soon enough that a freed disk is used within about
+/// a second, rarely enough that a disk that stays full costs nothing noticeable.
+const FIRST_RETRY: Duration = Duration::from_millis(20);
+const LAST_RETRY: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,72 +117,81 @@ impl std::fmt::Debug for RedbStore {
     }
 }
 
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").finish_non_exhaustive()
+    }
+}
+
+/// Opens (creating) redb's file in `dir`, with `faults` in front of its writes if given.
+fn open_database(dir: &Path, faults: Option<&Arc<Faults>>) -> Result<Database, StoreError> {
+    let path = dir.join(CATALOG_FILE);
+    let open_error = |source| StoreError::Open {
+        path: path.clone(),
+        source,
+    };
+    let builder = {
+        let mut b = Database::builder();
+        b.set_cache_size(CACHE_BYTES);
+        b
+    };
+    match faults {
+        None => builder.create(&path),
+        Some(faults) => std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(redb::DatabaseError::from)
+            .and_then(redb::backends::FileBackend::new)
+            .and_then(|inner| {
+                builder.create_with_backend(FaultyBackend {
+                    inner,
+                    faults: Arc::clone(faults),
+                })
+            }),
+    }
+    .map_err(open_error)
+}
+
 impl RedbStore {
     /// Opens (creating if missing) the store in `dir`, checking its format version.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let dir = dir.as_ref();
+        Self::open_inner(dir.as_ref(), None)
+    }
+
+    /// [`RedbStore::open`] with `faults` injected into every write of the store's files.
+    /// Only for tests of the recovery from I/O errors.
+    #[doc(hidden)]
+    pub fn open_with_faults(
+        dir: impl AsRef<Path>,
+        faults: Arc<Faults>,
+    ) -> Result<Self, StoreError> {
+        Self::open_inner(dir.as_ref(), Some(faults))
+    }
+
+    fn open_inner(dir: &Path, faults: Option<Arc<Faults>>) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
             path: dir.to_owned(),
             source,
         })?;
-        let path = dir.join(CATALOG_FILE);
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
-        let mut store = Self {
-            db: Arc::new(db),
-            group: None,
-            memory_commits: Default::default(),
-        };
-        store.check_format(&path)?;
-        let (wal, log) = WalFile::open(dir)?;
-        let last = store.replay(&log)?;
+        let db = open_database(dir, faults.as_ref())?;
+        check_format(&db, &dir.join(CATALOG_FILE))?;
+        let (wal, log) = WalFile::open(dir, faults.clone())?;
+        let last = replay(&db, &log)?;
         // Emptied before anything is appended: a torn record left at its end would hide
         // every record written after it from the next replay.
         wal.truncate()?;
-        store.group = Some(Arc::new(GroupCommit::new(wal, last)));
-        Ok(store)
-    }
-
-    /// Applies the write-ahead log's records after the state redb holds, in one durable
-    /// commit; returns the sequence of the last commit.
-    fn replay(&self, log: &[u8]) -> Result<u64, StoreError> {
-        let txn = self
-            .db
-            .begin_write()
-            .map_err(StoreError::backend("begin write"))?;
-        let after = read_meta(&txn, SEQUENCE_KEY, "read sequence")?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-            .map_or(0, u64::from_be_bytes);
-        let records = wal::replayable(log, after);
-        let Some(&(last, _)) = records.last() else {
-            return Ok(after);
-        };
-        let mut w = RedbWrite {
-            txn,
-            log: ChangeLog::Off,
-            store: self,
-            slot: None,
-        };
-        for (seq, payload) in records {
-            for change in wal::changes(seq, payload)? {
-                match change {
-                    Change::Put(table, key, value) => w.put(table, key, value)?,
-                    Change::Delete(table, key) => w.delete(table, key).map(drop)?,
-                    Change::DeleteRange(table, start, end) => {
-                        w.delete_range(table, start, end).map(drop)?
-                    }
-                    Change::DeleteTable(table) => w.delete_table(table).map(drop)?,
-                }
-            }
-        }
-        write_sequence(&w.txn, last)?;
-        commit(w.txn)?;
-        Ok(last)
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db: RwLock::new(Some(Arc::new(db))),
+                group: Some(GroupCommit::new(wal, last)),
+                memory_commits: Default::default(),
+                dir: Some(dir.to_owned()),
+                faults,
+            }),
+        })
     }
 
     /// A store that never touches disk (redb over [`SegmentedBackend`]).
@@ -171,67 +203,245 @@ impl RedbStore {
                 path: PathBuf::from("<memory>"),
                 source,
             })?;
-        let store = Self {
-            db: Arc::new(db),
-            group: None,
-            memory_commits: Default::default(),
-        };
-        store.check_format(Path::new("<memory>"))?;
-        Ok(store)
+        check_format(&db, Path::new("<memory>"))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db: RwLock::new(Some(Arc::new(db))),
+                group: None,
+                memory_commits: Default::default(),
+                dir: None,
+                faults: None,
+            }),
+        })
     }
 
-    /// Records the format version in a fresh store, or checks the recorded one.
-    fn check_format(&self, path: &Path) -> Result<(), StoreError> {
-        let txn = self
-            .db
-            .begin_write()
-            .map_err(StoreError::backend("begin write"))?;
-        let found = read_meta(&txn, FORMAT_KEY, "read format")?;
-        match found {
-            Some(bytes) => {
-                let supported = <[u8; 4]>::try_from(bytes.as_slice())
-                    .map(u32::from_be_bytes)
-                    .ok();
-                if supported == Some(FORMAT_WITHOUT_LOG) {
-                    // The log is new in version 2; a version 1 store simply has none yet.
-                    // Recording 2 keeps older builds, which would ignore a log, out.
-                    return write_format(txn, &FORMAT_VERSION.to_be_bytes());
-                }
-                if supported != Some(FORMAT_VERSION) {
-                    let found = supported
-                        .map_or_else(|| format!("<unreadable {bytes:?}>"), |v| v.to_string());
-                    return Err(StoreError::UnsupportedFormat {
-                        path: path.to_owned(),
-                        found,
-                        supported: FORMAT_VERSION,
-                    });
-                }
-                // Nothing to change; dropping `txn` rolls back the (empty) transaction.
-                Ok(())
-            }
-            None => {
-                let others = txn
-                    .list_tables()
-                    .map_err(StoreError::backend("list tables"))?
-                    .any(|t| t.name() != META_TABLE);
-                if others {
-                    return Err(StoreError::NotATidemarkStore {
-                        path: path.to_owned(),
-                    });
-                }
-                write_format(txn, &FORMAT_VERSION.to_be_bytes())
-            }
-        }
+    /// How many times the store has reopened its database after an I/O error. Only for
+    /// tests of the recovery.
+    #[doc(hidden)]
+    pub fn reopens_for_tests(&self) -> u64 {
+        self.inner.group.as_ref().map_or(0, GroupCommit::epoch)
     }
 
     /// Overwrites the recorded format version. Only for tests of the refusal path.
     #[doc(hidden)]
     pub fn force_format_version_for_tests(&self, raw: &[u8]) -> Result<(), StoreError> {
         let txn = self
-            .db
+            .inner
+            .current_db()?
             .begin_write()
             .map_err(StoreError::backend("begin write"))?;
         write_format(txn, raw)
+    }
+}
+
+/// Applies the write-ahead log's records after the state redb holds, in one durable commit;
+/// returns the sequence of the last commit.
+fn replay(db: &Database, log: &[u8]) -> Result<u64, StoreError> {
+    let txn = db
+        .begin_write()
+        .map_err(StoreError::backend("begin write"))?;
+    let after = read_meta(&txn, SEQUENCE_KEY, "read sequence")?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes);
+    let records = wal::replayable(log, after);
+    let Some(&(last, _)) = records.last() else {
+        return Ok(after);
+    };
+    let mut w = RedbWrite {
+        txn,
+        log: ChangeLog::Off,
+        store: None,
+        noter: Noter {
+            inner: Weak::new(),
+            epoch: 0,
+        },
+        slot: None,
+    };
+    for (seq, payload) in records {
+        for change in wal::changes(seq, payload)? {
+            match change {
+                Change::Put(table, key, value) => w.put(table, key, value)?,
+                Change::Delete(table, key) => w.delete(table, key).map(drop)?,
+                Change::DeleteRange(table, start, end) => {
+                    w.delete_range(table, start, end).map(drop)?
+                }
+                Change::DeleteTable(table) => w.delete_table(table).map(drop)?,
+            }
+        }
+    }
+    write_sequence(&w.txn, last)?;
+    commit(w.txn)?;
+    Ok(last)
+}
+
+/// Records the format version in a fresh store, or checks the recorded one.
+fn check_format(db: &Database, path: &Path) -> Result<(), StoreError> {
+    let txn = db
+        .begin_write()
+        .map_err(StoreError::backend("begin write"))?;
+    let found = read_meta(&txn, FORMAT_KEY, "read format")?;
+    match found {
+        Some(bytes) => {
+            let supported = <[u8; 4]>::try_from(bytes.as_slice())
+                .map(u32::from_be_bytes)
+                .ok();
+            if supported == Some(FORMAT_WITHOUT_LOG) {
+                // The log is new in version 2; a version 1 store simply has none yet.
+                // Recording 2 keeps older builds, which would ignore a log, out.
+                return write_format(txn, &FORMAT_VERSION.to_be_bytes());
+            }
+            if supported != Some(FORMAT_VERSION) {
+                let found =
+                    supported.map_or_else(|| format!("<unreadable {bytes:?}>"), |v| v.to_string());
+                return Err(StoreError::UnsupportedFormat {
+                    path: path.to_owned(),
+                    found,
+                    supported: FORMAT_VERSION,
+                });
+            }
+            // Nothing to change; dropping `txn` rolls back the (empty) transaction.
+            Ok(())
+        }
+        None => {
+            let others = txn
+                .list_tables()
+                .map_err(StoreError::backend("list tables"))?
+                .any(|t| t.name() != META_TABLE);
+            if others {
+                return Err(StoreError::NotATidemarkStore {
+                    path: path.to_owned(),
+                });
+            }
+            write_format(txn, &FORMAT_VERSION.to_be_bytes())
+        }
+    }
+}
+
+impl Inner {
+    /// The open database, or why there is none (a recovery is reopening it).
+    pub(crate) fn current_db(&self) -> Result<Arc<Database>, StoreError> {
+        let db = self.db.read().unwrap_or_else(|p| p.into_inner()).clone();
+        db.ok_or_else(|| self.unavailable())
+    }
+
+    /// The error for a request the store cannot serve during a fault.
+    fn unavailable(&self) -> StoreError {
+        let reason = self.group.as_ref().and_then(GroupCommit::fault);
+        StoreError::Unavailable {
+            reason: reason.unwrap_or_else(|| "the store is being reopened".into()),
+        }
+    }
+
+    /// Puts the store in a fault if `err` is an I/O error of the database of `epoch` (and
+    /// starts the recovery); a no-op for other errors and for stores in memory.
+    pub(crate) fn note_fault(self: &Arc<Self>, epoch: u64, err: &StoreError) {
+        if let Some(group) = &self.group
+            && err.is_io_fault()
+            && group.fail(epoch, err.to_string())
+        {
+            self.spawn_recovery();
+        }
+    }
+
+    /// [`Inner::note_fault`], passing the error on.
+    fn noted(self: &Arc<Self>, epoch: u64) -> impl FnOnce(StoreError) -> StoreError + '_ {
+        move |err| {
+            self.note_fault(epoch, &err);
+            err
+        }
+    }
+
+    /// Starts the thread that retries [`Inner::recover`] with backoff until it succeeds or
+    /// the store is dropped.
+    fn spawn_recovery(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("tidemark-store-recovery".into())
+            .spawn(move || {
+                let mut delay = FIRST_RETRY;
+                loop {
+                    std::thread::sleep(delay);
+                    let Some(inner) = weak.upgrade() else {
+                        return;
+                    };
+                    if inner.recover().is_ok() {
+                        return;
+                    }
+                    delay = (delay * 2).min(LAST_RETRY);
+                }
+            });
+        if spawned.is_err()
+            && let Some(group) = &self.group
+        {
+            group.recovery_not_running();
+        }
+    }
+
+    /// Makes the store whole again after an I/O error, holding every flush and writer off.
+    /// Nothing is tried until the log's disk takes data again ([`WalFile::probe`]). Then,
+    /// if the open database still works (only the log failed), one durable commit covers
+    /// every commit so far and the log is emptied; otherwise (redb refuses everything after
+    /// an I/O error of its own) the database is closed and reopened and the log replayed over
+    /// it, exactly as at start-up. Either way no acknowledged commit is lost: each one is in
+    /// redb's durable state or in the log. Commits that were visible but never acknowledged
+    /// may be lost, each whole or not at all. On failure the fault stays, naming the error.
+    fn recover(self: &Arc<Self>) -> Result<(), StoreError> {
+        let (Some(group), Some(dir)) = (&self.group, &self.dir) else {
+            return Ok(());
+        };
+        let hold = group.hold_for_recovery();
+        if let Err(e) = group.wal.probe() {
+            // Still no room: leave the open database alone (it may still serve reads).
+            group.still_failing(e.to_string());
+            return Err(e);
+        }
+        let covered = group.last_committed(&hold);
+        let old = self.db.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(db) = old
+            && sync_redb(&db).and_then(|()| group.wal.truncate()).is_ok()
+        {
+            group.healed(&hold, covered);
+            return Ok(());
+        }
+        let result = self.reopen(dir);
+        match &result {
+            Ok(last) => group.reopened(&hold, *last),
+            Err(e) => group.still_failing(e.to_string()),
+        }
+        result.map(drop)
+    }
+
+    /// Closes the database and opens it again, replaying the log (see [`Inner::recover`]);
+    /// returns the last commit the reopened database holds.
+    fn reopen(&self, dir: &Path) -> Result<u64, StoreError> {
+        let Some(group) = &self.group else {
+            return Ok(0);
+        };
+        let old = self.db.write().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut old) = old {
+            // redb releases the file (its locks) when the last handle drops; a read that
+            // is cloning the handle right now holds it for microseconds. If it is still
+            // shared after this, the open below fails and the next attempt tries again.
+            for _ in 0..100 {
+                match Arc::try_unwrap(old) {
+                    Ok(db) => {
+                        drop(db);
+                        break;
+                    }
+                    Err(shared) => {
+                        old = shared;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }
+        }
+        let db = open_database(dir, self.faults.as_ref())?;
+        check_format(&db, &dir.join(CATALOG_FILE))?;
+        let log = group.wal.read_all()?;
+        let last = replay(&db, &log)?;
+        group.wal.truncate()?;
+        *self.db.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(db));
+        Ok(last)
     }
 }
 
@@ -280,12 +490,13 @@ fn commit(mut txn: WriteTransaction) -> Result<(), StoreError> {
     txn.commit().map_err(StoreError::backend("commit"))
 }
 
-impl RedbStore {
+impl Inner {
     /// Commits a write transaction under the store's durability promise.
     fn commit_write(
-        &self,
+        self: &Arc<Self>,
         mut txn: WriteTransaction,
         log: ChangeLog,
+        epoch: u64,
         slot: Option<Slot<'_>>,
     ) -> Result<(), StoreError> {
         let (Some(group), Some(slot)) = (&self.group, slot) else {
@@ -304,42 +515,73 @@ impl RedbStore {
                 .map_err(StoreError::backend("set durability"))?;
             return txn.commit().map_err(StoreError::backend("commit"));
         };
+        if group.fault().is_some() {
+            // A fault began while this transaction ran: it changes nothing (dropping `txn`
+            // rolls it back) rather than become visible with no way to make it durable.
+            return Err(self.unavailable());
+        }
         let ticket = if matches!(&log, ChangeLog::Recording(changes) if changes.is_empty()) {
             // Nothing changed: no commit, but the answer may rest on what the transaction
             // read, so it waits for every commit so far.
             drop(txn);
-            group.last_sequence()
+            group.last_ticket()
         } else {
             let sequence = group.next_sequence(&slot);
-            write_sequence(&txn, sequence)?;
+            write_sequence(&txn, sequence).map_err(self.noted(epoch))?;
             txn.set_durability(Durability::None)
                 .map_err(StoreError::backend("set durability"))?;
-            txn.commit().map_err(StoreError::backend("commit"))?;
+            txn.commit()
+                .map_err(StoreError::backend("commit"))
+                .map_err(self.noted(epoch))?;
             group.committed(&slot, sequence, &log)
         };
         drop(slot);
-        if crate::group_commit::defer(&self.db, group, ticket) {
+        if crate::group_commit::defer(self, ticket) {
             return Ok(());
         }
-        group.wait_durable(&self.db, ticket)
+        group.wait_durable(self, ticket)
     }
 }
 
 impl Store for RedbStore {
     fn read(&self) -> Result<Box<dyn ReadTxn>, StoreError> {
-        let txn = self
-            .db
+        let inner = &self.inner;
+        let epoch = inner.group.as_ref().map_or(0, GroupCommit::epoch);
+        let txn = inner
+            .current_db()?
             .begin_read()
-            .map_err(StoreError::backend("begin read"))?;
-        Ok(Box::new(RedbRead { txn }))
+            .map_err(StoreError::backend("begin read"))
+            .map_err(inner.noted(epoch))?;
+        Ok(Box::new(RedbRead {
+            txn,
+            noter: Noter {
+                inner: Arc::downgrade(inner),
+                epoch,
+            },
+        }))
     }
 
     fn write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError> {
-        let slot = self.group.as_deref().map(GroupCommit::acquire_slot);
-        let txn = self
-            .db
+        let inner = &self.inner;
+        let slot = inner.group.as_ref().map(GroupCommit::acquire_slot);
+        let mut epoch = 0;
+        if let Some(group) = &inner.group {
+            if group.fault().is_some() {
+                // Normally a recovery is already retrying; this restarts one whose thread
+                // could not be started.
+                if group.needs_recovery_thread() {
+                    inner.spawn_recovery();
+                }
+                return Err(inner.unavailable());
+            }
+            // Holding the slot: no recovery can change the epoch until this commits.
+            epoch = group.epoch();
+        }
+        let txn = inner
+            .current_db()?
             .begin_write()
-            .map_err(StoreError::backend("begin write"))?;
+            .map_err(StoreError::backend("begin write"))
+            .map_err(inner.noted(epoch))?;
         let log = match slot {
             Some(_) => ChangeLog::Recording(Vec::new()),
             None => ChangeLog::Off,
@@ -347,14 +589,52 @@ impl Store for RedbStore {
         Ok(Box::new(RedbWrite {
             txn,
             log,
-            store: self,
+            store: Some(inner),
+            noter: Noter {
+                inner: Arc::downgrade(inner),
+                epoch,
+            },
             slot,
         }))
+    }
+
+    fn fault(&self) -> Option<String> {
+        self.inner.group.as_ref().and_then(GroupCommit::fault)
     }
 }
 
 struct RedbRead {
     txn: ReadTransaction,
+    noter: Noter,
+}
+
+/// Reports a read or write transaction's I/O errors to its store ([`Inner::note_fault`]),
+/// so that a fault is noticed (and recovered from) whichever operation meets it first.
+#[derive(Clone)]
+struct Noter {
+    /// Weak: a long read (a backup) does not keep a dropped store's database open.
+    inner: Weak<Inner>,
+    /// The epoch the transaction began in: errors of a replaced database are not news.
+    epoch: u64,
+}
+
+impl Noter {
+    fn note(&self, err: StoreError) -> StoreError {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.note_fault(self.epoch, &err);
+        }
+        err
+    }
+
+    fn result<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        r.map_err(|e| self.note(e))
+    }
+
+    /// `iter` with each error noted.
+    fn iter<'a>(&self, iter: EntryIter<'a>) -> EntryIter<'a> {
+        let noter = self.clone();
+        Box::new(iter.map(move |r| noter.result(r)))
+    }
 }
 
 impl RedbRead {
@@ -373,8 +653,8 @@ fn owned(r: Result<(RawGuard<'_>, RawGuard<'_>), redb::StorageError>) -> Result<
     Ok((k.value().to_vec(), v.value().to_vec()))
 }
 
-impl Reads for RedbRead {
-    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+impl RedbRead {
+    fn raw_get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(t) = self.table(table)? else {
             return Ok(None);
         };
@@ -383,7 +663,7 @@ impl Reads for RedbRead {
             .map(|v| v.value().to_vec()))
     }
 
-    fn range<'a>(
+    fn raw_range<'a>(
         &'a self,
         table: &str,
         start: Bound<&[u8]>,
@@ -407,7 +687,7 @@ impl Reads for RedbRead {
         }
     }
 
-    fn table_names(&self) -> Result<Vec<String>, StoreError> {
+    fn raw_table_names(&self) -> Result<Vec<String>, StoreError> {
         let mut names = Vec::new();
         for handle in self
             .txn
@@ -438,7 +718,9 @@ struct RedbWrite<'s> {
     txn: WriteTransaction,
     /// The changes made so far, for the write-ahead log.
     log: ChangeLog,
-    store: &'s RedbStore,
+    /// `None` for the replay at open, which commits the transaction itself.
+    store: Option<&'s Arc<Inner>>,
+    noter: Noter,
     /// The store's slot, held until the commit is logged (on disk only).
     slot: Option<Slot<'s>>,
 }
@@ -457,15 +739,15 @@ impl RedbWrite<'_> {
     }
 }
 
-impl Reads for RedbWrite<'_> {
-    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+impl RedbWrite<'_> {
+    fn raw_get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let t = self.table(table)?;
         Ok(t.get(key)
             .map_err(StoreError::backend("get"))?
             .map(|v| v.value().to_vec()))
     }
 
-    fn range<'a>(
+    fn raw_range<'a>(
         &'a self,
         table: &str,
         start: Bound<&[u8]>,
@@ -487,7 +769,7 @@ impl Reads for RedbWrite<'_> {
         }))
     }
 
-    fn table_names(&self) -> Result<Vec<String>, StoreError> {
+    fn raw_table_names(&self) -> Result<Vec<String>, StoreError> {
         let handles: Vec<String> = self
             .txn
             .list_tables()
@@ -510,8 +792,8 @@ impl Reads for RedbWrite<'_> {
     }
 }
 
-impl WriteTxn for RedbWrite<'_> {
-    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+impl RedbWrite<'_> {
+    fn raw_put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         let mut t = self.table(table)?;
         t.insert(key, value).map_err(StoreError::backend("put"))?;
         drop(t);
@@ -519,7 +801,7 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(())
     }
 
-    fn put_many(
+    fn raw_put_many(
         &mut self,
         table: &str,
         entries: &mut dyn Iterator<Item = (&[u8], &[u8])>,
@@ -537,7 +819,7 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(())
     }
 
-    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool, StoreError> {
+    fn raw_delete(&mut self, table: &str, key: &[u8]) -> Result<bool, StoreError> {
         let mut t = self.table(table)?;
         let removed = t
             .remove(key)
@@ -550,7 +832,7 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(removed)
     }
 
-    fn delete_range(
+    fn raw_delete_range(
         &mut self,
         table: &str,
         start: Bound<&[u8]>,
@@ -574,7 +856,7 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(removed)
     }
 
-    fn delete_table(&mut self, table: &str) -> Result<bool, StoreError> {
+    fn raw_delete_table(&mut self, table: &str) -> Result<bool, StoreError> {
         check_table_name(table)?;
         let had_keys = match self.txn.open_table(def(table)) {
             Ok(t) => !t.is_empty().map_err(StoreError::backend("table length"))?,
@@ -588,15 +870,102 @@ impl WriteTxn for RedbWrite<'_> {
         }
         Ok(had_keys)
     }
+}
+
+impl Reads for RedbRead {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.noter.result(self.raw_get(table, key))
+    }
+
+    fn range<'a>(
+        &'a self,
+        table: &str,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<EntryIter<'a>, StoreError> {
+        let iter = self
+            .noter
+            .result(self.raw_range(table, start, end, reverse))?;
+        Ok(self.noter.iter(iter))
+    }
+
+    fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        self.noter.result(self.raw_table_names())
+    }
+}
+
+impl Reads for RedbWrite<'_> {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.noter.result(self.raw_get(table, key))
+    }
+
+    fn range<'a>(
+        &'a self,
+        table: &str,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        reverse: bool,
+    ) -> Result<EntryIter<'a>, StoreError> {
+        let iter = self
+            .noter
+            .result(self.raw_range(table, start, end, reverse))?;
+        Ok(self.noter.iter(iter))
+    }
+
+    fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        self.noter.result(self.raw_table_names())
+    }
+}
+
+impl WriteTxn for RedbWrite<'_> {
+    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let r = self.raw_put(table, key, value);
+        self.noter.result(r)
+    }
+
+    fn put_many(
+        &mut self,
+        table: &str,
+        entries: &mut dyn Iterator<Item = (&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
+        let r = self.raw_put_many(table, entries);
+        self.noter.result(r)
+    }
+
+    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool, StoreError> {
+        let r = self.raw_delete(table, key);
+        self.noter.result(r)
+    }
+
+    fn delete_range(
+        &mut self,
+        table: &str,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+    ) -> Result<u64, StoreError> {
+        let r = self.raw_delete_range(table, start, end);
+        self.noter.result(r)
+    }
+
+    fn delete_table(&mut self, table: &str) -> Result<bool, StoreError> {
+        let r = self.raw_delete_table(table);
+        self.noter.result(r)
+    }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let RedbWrite {
             txn,
             log,
             store,
+            noter,
             slot,
         } = *self;
-        store.commit_write(txn, log, slot)
+        match store {
+            Some(store) => store.commit_write(txn, log, noter.epoch, slot),
+            // Only the replay makes a write without a store, and it commits by itself.
+            None => commit(txn),
+        }
     }
 }
 
@@ -686,15 +1055,15 @@ mod tests {
         let store = RedbStore::in_memory().unwrap();
         let n = 2 * MEMORY_DURABLE_EVERY as u32;
         hold_durable_commits(|| (0..n).for_each(|i| put(&store, i)));
-        assert!(store.memory_commits.load(Relaxed) >= u64::from(n));
+        assert!(store.inner.memory_commits.load(Relaxed) >= u64::from(n));
         put(&store, n);
-        assert_eq!(store.memory_commits.load(Relaxed), 0);
+        assert_eq!(store.inner.memory_commits.load(Relaxed), 0);
         for i in 1..=MEMORY_DURABLE_EVERY as u32 {
-            assert_eq!(store.memory_commits.load(Relaxed), u64::from(i) - 1);
+            assert_eq!(store.inner.memory_commits.load(Relaxed), u64::from(i) - 1);
             put(&store, n + i);
         }
         // The 64th commit since the durable one is durable again.
-        assert_eq!(store.memory_commits.load(Relaxed), 0);
+        assert_eq!(store.inner.memory_commits.load(Relaxed), 0);
         let r = store.read().unwrap();
         assert_eq!(
             r.scan_prefix("t", b"").unwrap().count() as u64,

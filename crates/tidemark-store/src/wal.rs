@@ -29,11 +29,15 @@
 //! checkpoint) are skipped.
 
 use std::fs::File;
+use std::io;
 use std::ops::Bound;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use std::sync::Arc;
+
 use crate::StoreError;
+use crate::faults::{self, Faults};
 
 /// The log file inside a data directory.
 pub const WAL_FILE: &str = "catalog.wal";
@@ -50,6 +54,10 @@ pub(crate) const CHECKPOINT_BYTES: u64 = 512 << 10;
 pub(crate) const MAX_RECORD_BYTES: usize = 256 << 10;
 
 const HEADER: usize = 16;
+
+/// How much a recovery writes to see whether the disk takes data again (see
+/// [`WalFile::probe`]): a few checkpoints' worth of log pages.
+const PROBE_BYTES: usize = 64 << 10;
 
 const PUT: u8 = 1;
 const DELETE: u8 = 2;
@@ -237,11 +245,16 @@ pub(crate) struct WalFile {
     file: File,
     /// Bytes written so far (where the next record goes).
     len: std::sync::atomic::AtomicU64,
+    /// Injected write failures (tests only).
+    faults: Option<Arc<Faults>>,
 }
 
 impl WalFile {
     /// Opens (creating) the log and reads all of it.
-    pub(crate) fn open(dir: &Path) -> Result<(Self, Vec<u8>), StoreError> {
+    pub(crate) fn open(
+        dir: &Path,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<(Self, Vec<u8>), StoreError> {
         let path = dir.join(WAL_FILE);
         let io = StoreError::log("open");
         let file = std::fs::OpenOptions::new()
@@ -256,13 +269,32 @@ impl WalFile {
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(StoreError::log("sync its directory"))?;
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut &file, &mut content).map_err(StoreError::log("read"))?;
         let wal = Self {
             file,
-            len: std::sync::atomic::AtomicU64::new(content.len() as u64),
+            len: std::sync::atomic::AtomicU64::new(0),
+            faults,
         };
+        let content = wal.read_all()?;
         Ok((wal, content))
+    }
+
+    /// Reads the whole log (for a replay: at open, or when the store reopens after an I/O
+    /// error), and takes its length as where the next record goes.
+    pub(crate) fn read_all(&self) -> Result<Vec<u8>, StoreError> {
+        // Read at offset 0 rather than from the file's cursor, which a first read left at
+        // the end; nothing else writes the file meanwhile (the caller holds every writer off).
+        let content = self
+            .file
+            .metadata()
+            .and_then(|m| {
+                let mut content = vec![0; usize::try_from(m.len()).map_err(io::Error::other)?];
+                self.file.read_exact_at(&mut content, 0)?;
+                Ok(content)
+            })
+            .map_err(StoreError::log("read"))?;
+        self.len
+            .store(content.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(content)
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -272,8 +304,8 @@ impl WalFile {
     /// Appends `bytes` and fsyncs (data only: the size is part of what `fdatasync` flushes).
     pub(crate) fn append_durably(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let at = self.len();
-        self.file
-            .write_all_at(bytes, at)
+        faults::check(self.faults.as_ref())
+            .and_then(|()| self.file.write_all_at(bytes, at))
             .and_then(|()| self.file.sync_data())
             .map_err(StoreError::log("append"))?;
         self.len.store(
@@ -283,10 +315,28 @@ impl WalFile {
         Ok(())
     }
 
+    /// Whether the log's disk takes data again (after an I/O error): writes
+    /// [`PROBE_BYTES`] of zeros past the last record, fsyncs them and cuts them off again,
+    /// with anything a failed append left there. Lets a recovery wait for a freed disk
+    /// without trying redb's own durable commit, whose failure would stop redb serving even
+    /// reads until it is reopened.
+    pub(crate) fn probe(&self) -> Result<(), StoreError> {
+        let at = self.len();
+        let written = faults::check(self.faults.as_ref())
+            .and_then(|()| self.file.write_all_at(&vec![0; PROBE_BYTES], at))
+            .and_then(|()| self.file.sync_data());
+        let cut = self.file.set_len(at);
+        written
+            .and(cut)
+            .map_err(StoreError::log("probe for free space"))
+    }
+
     /// Empties the log (after a checkpoint made every record in it redundant). Not fsynced:
     /// records left by a lost truncation are older than the checkpoint and skipped.
     pub(crate) fn truncate(&self) -> Result<(), StoreError> {
-        self.file.set_len(0).map_err(StoreError::log("truncate"))?;
+        faults::check(self.faults.as_ref())
+            .and_then(|()| self.file.set_len(0))
+            .map_err(StoreError::log("truncate"))?;
         self.len.store(0, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }

@@ -83,6 +83,13 @@ pub trait Admin: Send + Sync {
     fn change_clock(&self, change: ClockChange) -> Result<ClockView, String>;
     /// Wipes all state.
     fn reset(&self) -> Result<(), String>;
+    /// Why the server cannot serve every request right now (e.g. "store: No space left on
+    /// device (os error 28); retrying"), or `None` when it can. `GET /_tidemark/health`
+    /// answers 503 with this reason while it is `Some`. Must not block: it is asked on an
+    /// async worker, and a health check has to answer while the store is failing.
+    fn unhealthy(&self) -> Option<String> {
+        None
+    }
     /// Routes beyond health, clock and reset (service-specific admin calls such as backup
     /// export). `None` means "no such route"; `Some(Err)` is a 400 with the message. Runs on
     /// a blocking thread, so it may do I/O.
@@ -153,9 +160,13 @@ async fn blocking<T: Send + 'static>(
 pub async fn handle(admin: Arc<dyn Admin>, call: AdminCall) -> Response {
     let (method, path, body) = (&call.method, call.path.as_str(), &call.body[..]);
     match (method, path) {
-        (&Method::GET, "/_tidemark/health") => {
-            json_response(StatusCode::OK, &json!({"status": "ok"}))
-        }
+        (&Method::GET, "/_tidemark/health") => match admin.unhealthy() {
+            None => json_response(StatusCode::OK, &json!({"status": "ok"})),
+            Some(reason) => json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": "unavailable", "reason": reason}),
+            ),
+        },
         (&Method::GET, "/_tidemark/clock") => json_response(StatusCode::OK, &view(&admin.clock())),
         (&Method::POST, "/_tidemark/clock") => match parse_clock_change(body) {
             // Jobs that fall due run inside; keep them off the async workers.

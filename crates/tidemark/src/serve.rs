@@ -163,6 +163,12 @@ impl Admin for AppAdmin {
         Ok(self.clock())
     }
 
+    fn unhealthy(&self) -> Option<String> {
+        // The store's fault is a mutex read, never a wait on the disk.
+        let fault = self.ctx.store.fault()?;
+        Some(format!("store: {fault}; retrying"))
+    }
+
     fn reset(&self) -> Result<(), String> {
         let mut txn = self.ctx.store.write().map_err(|e| e.to_string())?;
         for table in txn.table_names().map_err(|e| e.to_string())? {
