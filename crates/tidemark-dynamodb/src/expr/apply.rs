@@ -5,6 +5,8 @@
 use super::ast::{Path, PathElem, SetOperand, SetValue, UpdateAction};
 use super::error::ExprError;
 use crate::attr::{AttributeValue, Item};
+use std::collections::HashSet;
+use std::hash::Hash;
 
 /// Applies update actions to `old` (see `UpdateExpr::apply` for the ordering rules).
 /// `missing_item`: no item existed, so REMOVE of a path whose parent is missing is ignored.
@@ -187,14 +189,23 @@ fn add_at(
     set_at(item, path, new)
 }
 
-fn union<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+/// `a` then the members of `b` not yet in it, in order. Hashing keeps ADD linear in both sets
+/// (a pairwise scan was quadratic in the size of the stored set).
+fn union<T: Eq + Hash + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut seen: HashSet<&T> = a.iter().collect();
     let mut out = a.to_vec();
     for x in b {
-        if !out.contains(x) {
+        if seen.insert(x) {
             out.push(x.clone());
         }
     }
     out
+}
+
+/// Removes the members of `b` from `a`, keeping `a`'s order; linear in both sets.
+fn difference<T: Eq + Hash>(a: &mut Vec<T>, b: &[T]) {
+    let gone: HashSet<&T> = b.iter().collect();
+    a.retain(|x| !gone.contains(x));
 }
 
 /// DELETE: removes set members; a set left empty removes the attribute; a missing attribute is
@@ -206,15 +217,15 @@ fn delete_at(item: &mut Item, path: &Path, value: &AttributeValue) -> Result<(),
     };
     let now_empty = match (existing, value) {
         (AttributeValue::Ss(a), AttributeValue::Ss(b)) => {
-            a.retain(|x| !b.contains(x));
+            difference(a, b);
             a.is_empty()
         }
         (AttributeValue::Ns(a), AttributeValue::Ns(b)) => {
-            a.retain(|x| !b.contains(x));
+            difference(a, b);
             a.is_empty()
         }
         (AttributeValue::Bs(a), AttributeValue::Bs(b)) => {
-            a.retain(|x| !b.contains(x));
+            difference(a, b);
             a.is_empty()
         }
         _ => return Err(ExprError::IncorrectOperandType),
