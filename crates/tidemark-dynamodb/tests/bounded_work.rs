@@ -234,6 +234,27 @@ fn attribute_nesting_limit_boundary() {
         got,
         format!("ExpressionAttributeValues contains invalid value: {message} for key :v")
     );
+    // An update cannot build what a PutItem may not store: a 31-level value SET one level
+    // down would make 33 levels (and a 32-step path plus such a value, 63).
+    let update = |expression: &str| {
+        env.call(
+            "UpdateItem",
+            json!({"TableName": "tbl", "Key": key(), "UpdateExpression": expression,
+                   "ExpressionAttributeValues": {":v": nest(31)}}),
+        )
+    };
+    update("SET top = :v").expect("32 levels");
+    let (code, got) = common::describe_error(update("SET top.m = :v").unwrap_err());
+    assert_eq!(
+        (code.as_str(), got.as_str()),
+        ("ValidationException", message)
+    );
+    let got = env.ok("GetItem", json!({"TableName": "tbl", "Key": key()}));
+    assert_eq!(
+        got["Item"]["top"],
+        nest(31),
+        "the refused update changed nothing"
+    );
 }
 
 fn strings(n: usize) -> Vec<String> {

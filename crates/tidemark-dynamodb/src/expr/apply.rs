@@ -4,7 +4,7 @@
 
 use super::ast::{Path, PathElem, SetOperand, SetValue, UpdateAction};
 use super::error::ExprError;
-use crate::attr::{AttributeValue, Item};
+use crate::attr::{AttributeValue, Item, MAX_NESTING_DEPTH};
 use std::collections::HashSet;
 use std::hash::Hash;
 
@@ -51,7 +51,26 @@ pub(crate) fn apply_actions(
             other => other?,
         }
     }
+    // A 32-step SET path given a 31-level value would store 62 levels: more than any item may
+    // hold, and near serde_json's 128-level limit when the stored item is read back.
+    if new.values().any(|v| too_deep(v, 1)) {
+        return Err(ExprError::NestingTooDeep);
+    }
     Ok(new)
+}
+
+/// Whether `v`, at nesting level `level` (a top-level attribute is 1), or anything inside it
+/// lies deeper than `MAX_NESTING_DEPTH`. Recursion is bounded: paths have at most 32 steps and
+/// values at most 32 levels, so no item reaching here nests deeper than 64.
+fn too_deep(v: &AttributeValue, level: usize) -> bool {
+    if level > MAX_NESTING_DEPTH {
+        return true;
+    }
+    match v {
+        AttributeValue::M(m) => m.values().any(|x| too_deep(x, level + 1)),
+        AttributeValue::L(l) => l.iter().any(|x| too_deep(x, level + 1)),
+        _ => false,
+    }
 }
 
 /// A non-REMOVE action with its computed operand.

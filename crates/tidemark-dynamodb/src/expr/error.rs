@@ -157,6 +157,12 @@ pub enum ExprError {
     IncorrectOperandType,
     #[error("The document path provided in the update expression is invalid for update")]
     InvalidDocumentPath,
+    /// An update whose result nests deeper than an item may (a deep SET path given a deep
+    /// value). DynamoDB's text for items; that it answers updates the same way is unverified.
+    #[error(
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"
+    )]
+    NestingTooDeep,
     /// ADD or DELETE of `AttributeUpdates` against an attribute of another type.
     #[error("Type mismatch for attribute to update")]
     LegacyTypeMismatch,
