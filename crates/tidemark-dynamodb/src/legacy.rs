@@ -140,16 +140,29 @@ fn leaf(name: &str, op: Op, values: Vec<AttributeValue>) -> Condition {
     }
 }
 
-/// Joins the comparisons with `ConditionalOperator` (AND unless `OR`).
+/// Joins the comparisons with `ConditionalOperator` (AND unless `OR`). The tree is balanced,
+/// not a left-deep chain: `Expected` has no size limit, and evaluating (or dropping) a chain of
+/// 100,000 comparisons recursed 100,000 deep; balanced, the depth is log2 of the count. AND and
+/// OR are associative and evaluation has no side effects, so the answer is the same.
 fn combine(leaves: Vec<Condition>, conditional_operator: Option<&str>) -> Option<ConditionExpr> {
     let or = conditional_operator == Some("OR");
-    leaves
-        .into_iter()
-        .reduce(|a, b| match or {
-            true => Condition::Or(Box::new(a), Box::new(b)),
-            false => Condition::And(Box::new(a), Box::new(b)),
-        })
-        .map(ConditionExpr::from_condition)
+    let join = |a: Condition, b: Condition| match or {
+        true => Condition::Or(Box::new(a), Box::new(b)),
+        false => Condition::And(Box::new(a), Box::new(b)),
+    };
+    let mut level = leaves;
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        let mut it = level.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => join(a, b),
+                None => a,
+            });
+        }
+        level = next;
+    }
+    level.pop().map(ConditionExpr::from_condition)
 }
 
 fn values_of(list: Option<Vec<m::AttributeValue>>) -> DdbResult<Vec<AttributeValue>> {
@@ -386,8 +399,10 @@ pub fn condition(
 /// `AttributesToGet` as a projection of top-level attributes.
 pub fn attributes_to_get(names: Option<Vec<String>>) -> DdbResult<Option<ProjectionExpr>> {
     let Some(names) = names else { return Ok(None) };
-    for (i, n) in names.iter().enumerate() {
-        if names[..i].contains(n) {
+    // The first name seen twice, as the pairwise scan found it, in linear time.
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for n in &names {
+        if !seen.insert(n.as_str()) {
             return Err(DdbError::validation(format!(
                 "{INVALID}Duplicate value in attribute name: {n}"
             )));

@@ -219,19 +219,18 @@ pub fn transact_write_items(
         }?;
         actions.push(a);
     }
-    let mut seen = Vec::new();
+    let mut seen = std::collections::HashSet::with_capacity(actions.len());
     for a in &actions {
         let k = (
             a.table.table_id.clone(),
             storage::item_key(&a.table, &a.key)?,
         );
-        if seen.contains(&k) {
+        if !seen.insert(k) {
             return Err(DdbError::validation(
                 "Transaction request cannot include multiple operations on one item",
             )
             .into());
         }
-        seen.push(k);
     }
     // Every action sees the state before the transaction: they touch distinct items.
     let mut reasons = Vec::new();

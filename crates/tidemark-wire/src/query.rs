@@ -277,4 +277,46 @@ mod tests {
         .unwrap();
         assert_eq!(v["StartTime"], serde_json::json!(1704164645.123));
     }
+
+    /// Bounded work (docs/reliability.md): indexes are never used as lengths, so a huge one
+    /// allocates one element, and one that is not a u64 is ignored like any unknown name.
+    #[test]
+    fn huge_indexes_allocate_nothing() {
+        let v = decode("DescribeTags", "TagKeys.member.999999999999=x").unwrap();
+        assert_eq!(v, serde_json::json!({"TagKeys": ["x"]}));
+        let v = decode(
+            "DescribeTags",
+            "TagKeys.member.99999999999999999999999999=x&ResourceName=r",
+        )
+        .unwrap();
+        assert_eq!(v, serde_json::json!({"ResourceName": "r"}));
+    }
+
+    /// Decoding walks the model (no Redshift input shape nests deeper than 7), so deep or
+    /// repeated names cost one map lookup each: 200,000 members, 200,000 repeats of one name
+    /// and 10,000 names of 1,000 segments decode in linear time.
+    #[test]
+    fn many_deep_and_repeated_names_decode_in_linear_time() {
+        let mut body = String::from("Action=DescribeTags");
+        for i in 1..=200_000 {
+            body.push_str(&format!("&TagKeys.member.{i}=k{i}"));
+        }
+        for i in 0..200_000 {
+            body.push_str(&format!("&ResourceName=r{i}"));
+        }
+        let deep = "a.".repeat(1_000);
+        for i in 0..10_000 {
+            body.push_str(&format!("&TagKeys.member.1.{deep}{i}=x"));
+        }
+        let started = std::time::Instant::now();
+        let v = decode("DescribeTags", &body).unwrap();
+        // Generous for a debug build on two busy cores; this takes well under a second.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(v["TagKeys"].as_array().map(Vec::len), Some(200_000));
+        assert_eq!(v["ResourceName"], serde_json::json!("r199999"));
+    }
 }

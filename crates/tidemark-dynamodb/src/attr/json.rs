@@ -10,9 +10,12 @@ use base64::engine::general_purpose::STANDARD;
 use indexmap::IndexMap;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::HashSet;
+use std::hash::Hash;
 
 /// DynamoDB supports 32 levels of nested maps and lists (Developer Guide, "Nested attribute
-/// depth"). [exact boundary unverified]
+/// depth"), counting the innermost value: 31 maps/lists around a scalar are accepted and 32
+/// refused (captured against AWS in eu-west-2, nubo-db/dynoxide#110; ExtendDB/extenddb#123).
 pub const MAX_NESTING_DEPTH: usize = 32;
 
 /// Base64 text decoded while deserialising (a bad base64 string is a serialization error).
@@ -59,8 +62,10 @@ fn list_str<'a>(items: impl Iterator<Item = &'a str>) -> String {
     format!("[{}]", v.join(", "))
 }
 
-fn has_duplicates<T: PartialEq>(v: &[T]) -> bool {
-    v.iter().enumerate().any(|(i, x)| v[..i].contains(x))
+/// Hashing keeps the check linear: a 200,000-member set took 29 s with the pairwise scan.
+fn has_duplicates<T: Eq + Hash>(v: &[T]) -> bool {
+    let mut seen = HashSet::with_capacity(v.len());
+    !v.iter().all(|x| seen.insert(x))
 }
 
 impl RawAttributeValue {
@@ -70,9 +75,9 @@ impl RawAttributeValue {
         self.validate_at(0)
     }
 
-    /// `depth`: how many maps/lists enclose this value.
+    /// `depth`: how many maps/lists enclose this value; the value itself is level `depth + 1`.
     fn validate_at(self, depth: usize) -> Result<AttributeValue, AttrError> {
-        if depth > MAX_NESTING_DEPTH {
+        if depth >= MAX_NESTING_DEPTH {
             return Err(AttrError::NestingTooDeep);
         }
         let count = [

@@ -114,8 +114,14 @@ impl AttributeValue {
     }
 }
 
-fn same_set<T, F: Fn(&T, &T) -> bool>(a: &[T], b: &[T], eq: F) -> bool {
-    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| eq(x, y)))
+/// Sets hold no duplicates (validation refuses them), so equal lengths plus every member of `a`
+/// in `b` is set equality; hashing `b` keeps it linear where a pairwise scan was quadratic.
+fn same_set<T: Eq + std::hash::Hash>(a: &[T], b: &[T]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let members: std::collections::HashSet<&T> = b.iter().collect();
+    a.iter().all(|x| members.contains(x))
 }
 
 /// Equality as DynamoDB's `=` sees it: same type and value; sets ignore order; numbers compare
@@ -127,9 +133,9 @@ impl PartialEq for AttributeValue {
             (A::S(a), A::S(b)) => a == b,
             (A::N(a), A::N(b)) => a == b,
             (A::B(a), A::B(b)) => a == b,
-            (A::Ss(a), A::Ss(b)) => same_set(a, b, |x, y| x == y),
-            (A::Ns(a), A::Ns(b)) => same_set(a, b, |x, y| x == y),
-            (A::Bs(a), A::Bs(b)) => same_set(a, b, |x, y| x == y),
+            (A::Ss(a), A::Ss(b)) => same_set(a, b),
+            (A::Ns(a), A::Ns(b)) => same_set(a, b),
+            (A::Bs(a), A::Bs(b)) => same_set(a, b),
             (A::M(a), A::M(b)) => {
                 a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v == w))
             }

@@ -4,7 +4,9 @@
 
 use super::ast::{Path, PathElem, SetOperand, SetValue, UpdateAction};
 use super::error::ExprError;
-use crate::attr::{AttributeValue, Item};
+use crate::attr::{AttributeValue, Item, MAX_NESTING_DEPTH};
+use std::collections::HashSet;
+use std::hash::Hash;
 
 /// Applies update actions to `old` (see `UpdateExpr::apply` for the ordering rules).
 /// `missing_item`: no item existed, so REMOVE of a path whose parent is missing is ignored.
@@ -49,7 +51,26 @@ pub(crate) fn apply_actions(
             other => other?,
         }
     }
+    // A 32-step SET path given a 31-level value would store 62 levels: more than any item may
+    // hold, and near serde_json's 128-level limit when the stored item is read back.
+    if new.values().any(|v| too_deep(v, 1)) {
+        return Err(ExprError::NestingTooDeep);
+    }
     Ok(new)
+}
+
+/// Whether `v`, at nesting level `level` (a top-level attribute is 1), or anything inside it
+/// lies deeper than `MAX_NESTING_DEPTH`. Recursion is bounded: paths have at most 32 steps and
+/// values at most 32 levels, so no item reaching here nests deeper than 64.
+fn too_deep(v: &AttributeValue, level: usize) -> bool {
+    if level > MAX_NESTING_DEPTH {
+        return true;
+    }
+    match v {
+        AttributeValue::M(m) => m.values().any(|x| too_deep(x, level + 1)),
+        AttributeValue::L(l) => l.iter().any(|x| too_deep(x, level + 1)),
+        _ => false,
+    }
 }
 
 /// A non-REMOVE action with its computed operand.
@@ -187,14 +208,23 @@ fn add_at(
     set_at(item, path, new)
 }
 
-fn union<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+/// `a` then the members of `b` not yet in it, in order. Hashing keeps ADD linear in both sets
+/// (a pairwise scan was quadratic in the size of the stored set).
+fn union<T: Eq + Hash + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut seen: HashSet<&T> = a.iter().collect();
     let mut out = a.to_vec();
     for x in b {
-        if !out.contains(x) {
+        if seen.insert(x) {
             out.push(x.clone());
         }
     }
     out
+}
+
+/// Removes the members of `b` from `a`, keeping `a`'s order; linear in both sets.
+fn difference<T: Eq + Hash>(a: &mut Vec<T>, b: &[T]) {
+    let gone: HashSet<&T> = b.iter().collect();
+    a.retain(|x| !gone.contains(x));
 }
 
 /// DELETE: removes set members; a set left empty removes the attribute; a missing attribute is
@@ -206,15 +236,15 @@ fn delete_at(item: &mut Item, path: &Path, value: &AttributeValue) -> Result<(),
     };
     let now_empty = match (existing, value) {
         (AttributeValue::Ss(a), AttributeValue::Ss(b)) => {
-            a.retain(|x| !b.contains(x));
+            difference(a, b);
             a.is_empty()
         }
         (AttributeValue::Ns(a), AttributeValue::Ns(b)) => {
-            a.retain(|x| !b.contains(x));
+            difference(a, b);
             a.is_empty()
         }
         (AttributeValue::Bs(a), AttributeValue::Bs(b)) => {
-            a.retain(|x| !b.contains(x));
+            difference(a, b);
             a.is_empty()
         }
         _ => return Err(ExprError::IncorrectOperandType),

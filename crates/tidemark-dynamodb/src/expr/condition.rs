@@ -52,7 +52,7 @@ impl Parser<'_, '_, '_> {
     fn cond_not(&mut self) -> Result<(Condition, bool), super::ExprError> {
         if self.at_keyword("NOT") {
             self.advance();
-            let (inner, _) = self.cond_not()?;
+            let (inner, _) = self.nested(Self::cond_not)?;
             return Ok((Condition::Not(Box::new(inner)), false));
         }
         self.cond_primary()
@@ -71,22 +71,31 @@ impl Parser<'_, '_, '_> {
             // Either a parenthesised condition or a parenthesised operand: try the first.
             let mark = self.mark();
             self.advance();
-            if let Ok((inner, grouped)) = self.cond_or()
-                && self.at(Tok::RParen)
-            {
-                self.advance();
-                if !self.at_comparison() {
-                    // Real DynamoDB accepts `((pk = :pk)) AND ((sk = :sk))` as a key condition
-                    // (nubo-db/dynamodb-conformance keyConditionParens) but rejects
-                    // `((attribute_not_exists(pk)))` as a condition (…/putItem.test.ts).
-                    if grouped && self.kind != super::ExprKind::KeyCondition {
-                        self.defer(Cat::Parens, Detail::RedundantParens);
+            match self.nested(Self::cond_or) {
+                Ok((inner, grouped)) if self.at(Tok::RParen) => {
+                    self.advance();
+                    if !self.at_comparison() {
+                        // Real DynamoDB accepts `((pk = :pk)) AND ((sk = :sk))` as a key
+                        // condition (nubo-db/dynamodb-conformance keyConditionParens) but rejects
+                        // `((attribute_not_exists(pk)))` as a condition (…/putItem.test.ts).
+                        if grouped && self.kind != super::ExprKind::KeyCondition {
+                            self.defer(Cat::Parens, Detail::RedundantParens);
+                        }
+                        return Ok((inner, true));
                     }
-                    return Ok((inner, true));
                 }
+                Err(e) if e.is_limit() => return Err(e),
+                _ => {}
             }
             self.reset(mark);
         }
+        self.cond_comparison()
+    }
+
+    /// `operand comparator operand`, BETWEEN, IN or a function: the leaf conditions. A separate
+    /// function so that its large frame is not on the stack once per nesting level.
+    #[inline(never)]
+    fn cond_comparison(&mut self) -> Result<(Condition, bool), super::ExprError> {
         let left = self.parse_operand()?;
         let op = match self.cur().tok {
             Tok::Eq => Some(CmpOp::Eq),
@@ -98,6 +107,7 @@ impl Parser<'_, '_, '_> {
             _ => None,
         };
         if let Some(op) = op {
+            self.count_operator()?;
             self.advance();
             let right = self.parse_operand()?;
             self.check_distinct(op.symbol(), &left, &right);
@@ -108,6 +118,7 @@ impl Parser<'_, '_, '_> {
             return Ok((Condition::Compare(op, l, r), false));
         }
         if self.at_keyword("BETWEEN") {
+            self.count_operator()?;
             self.advance();
             let lo = self.parse_operand()?;
             self.expect_keyword("AND")?;
@@ -118,6 +129,7 @@ impl Parser<'_, '_, '_> {
             return Ok((Condition::Between(x, lo, hi), false));
         }
         if self.at_keyword("IN") {
+            self.count_operator()?;
             self.advance();
             self.expect(Tok::LParen)?;
             let mut list = vec![self.parse_operand()?];

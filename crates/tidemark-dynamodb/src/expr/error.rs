@@ -38,6 +38,19 @@ pub enum Detail {
     /// repository ("...; expression size: 5872"); some regions omit the size suffix.
     #[error("Expression size has exceeded the maximum allowed size; expression size: {0}")]
     TooLarge(usize),
+    /// More than 300 operators and functions (Developer Guide, expression limits). Wording from
+    /// DynamoDB's answers quoted in aws/aws-sdk-js#3721 and scylladb/scylladb#14473, where
+    /// `a<b and (a<b and ...)` failed at the 301st `<`: AND and OR are not counted.
+    #[error("The expression contains too many operators; operator count: {0}")]
+    TooManyOperators(usize),
+    /// Parentheses, NOTs and function calls nested deeper than `MAX_NESTING`. DynamoDB's text
+    /// for this is not recorded anywhere we found; this wording follows its style. [unverified]
+    #[error("The expression has too many levels of nesting; nesting depth: {0}")]
+    TooDeep(usize),
+    /// A document path of more than 32 steps (Developer Guide: 32 levels of nested attributes);
+    /// no such path can reach a value. [unverified wording, in DynamoDB's style]
+    #[error("The document path has too many nesting levels; nesting levels: {0}")]
+    PathTooDeep(usize),
     /// `near` is the source text from the token before to the token after the bad one.
     #[error("Syntax error; token: \"{token}\", near: \"{near}\"")]
     Syntax { token: String, near: String },
@@ -144,6 +157,12 @@ pub enum ExprError {
     IncorrectOperandType,
     #[error("The document path provided in the update expression is invalid for update")]
     InvalidDocumentPath,
+    /// An update whose result nests deeper than an item may (a deep SET path given a deep
+    /// value). DynamoDB's text for items; that it answers updates the same way is unverified.
+    #[error(
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"
+    )]
+    NestingTooDeep,
     /// ADD or DELETE of `AttributeUpdates` against an attribute of another type.
     #[error("Type mismatch for attribute to update")]
     LegacyTypeMismatch,
@@ -184,5 +203,17 @@ pub enum ExprError {
 impl ExprError {
     pub(crate) fn invalid(kind: ExprKind, detail: Detail) -> ExprError {
         ExprError::Invalid { kind, detail }
+    }
+
+    /// A bound on the work of parsing was hit: the parse stops at once, and backtracking must
+    /// not retry another reading (which would only hit the same bound again).
+    pub(crate) fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            ExprError::Invalid {
+                detail: Detail::TooManyOperators(_) | Detail::TooDeep(_) | Detail::PathTooDeep(_),
+                ..
+            }
+        )
     }
 }

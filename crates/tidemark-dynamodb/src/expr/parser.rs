@@ -16,6 +16,20 @@ use crate::attr::{AttrType, AttributeValue};
 /// Longest expression DynamoDB accepts, in UTF-8 bytes (Developer Guide, expression limits).
 pub(crate) const MAX_EXPRESSION_BYTES: usize = 4096;
 
+/// Most operators and functions in one expression (Developer Guide, expression limits).
+pub(crate) const MAX_OPERATORS: usize = 300;
+
+/// Deepest nesting of parentheses, NOTs and function calls the parser recurses into. A paren
+/// level costs ~12.6 KiB of stack in a debug build (measured: 100 levels used 1.26 MiB), and
+/// the server's release build aborted at 449 levels on its 2 MiB tokio workers (so at most
+/// ~4.6 KiB a level). 64 levels use at most ~0.8 MiB in debug and ~0.3 MiB in release: far from
+/// any 2 MiB thread stack. DynamoDB documents no nesting limit; 64 levels is far beyond any
+/// expression written by hand or by a mapper, and a deeper one is refused, never a crash.
+pub(crate) const MAX_NESTING: usize = 64;
+
+/// Most steps in a document path: items nest 32 levels, so a longer path reaches nothing.
+pub(crate) const MAX_PATH_STEPS: usize = 32;
+
 /// Categories of semantic errors; the first error of each category is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cat {
@@ -96,6 +110,10 @@ pub(crate) struct Parser<'s, 'c, 'a> {
     pub(crate) kind: ExprKind,
     pub(crate) ctx: &'c mut ExpressionContext<'a>,
     deferred: [Option<Detail>; CATS],
+    /// Operators and functions parsed so far (see `MAX_OPERATORS`).
+    operators: usize,
+    /// Current nesting of parentheses, NOTs and function calls (see `MAX_NESTING`).
+    depth: usize,
     /// Words that are operators in this kind of expression and so can never be operands.
     keywords: &'static [&'static str],
 }
@@ -104,6 +122,7 @@ pub(crate) struct Parser<'s, 'c, 'a> {
 pub(crate) struct Mark {
     pos: usize,
     deferred: [Option<Detail>; CATS],
+    operators: usize,
 }
 
 impl<'s, 'c, 'a> Parser<'s, 'c, 'a> {
@@ -131,6 +150,8 @@ impl<'s, 'c, 'a> Parser<'s, 'c, 'a> {
             kind,
             ctx,
             deferred: Default::default(),
+            operators: 0,
+            depth: 0,
             keywords,
         })
     }
@@ -166,12 +187,44 @@ impl<'s, 'c, 'a> Parser<'s, 'c, 'a> {
         Mark {
             pos: self.pos,
             deferred: self.deferred.clone(),
+            operators: self.operators,
         }
     }
 
     pub(crate) fn reset(&mut self, m: Mark) {
         self.pos = m.pos;
         self.deferred = m.deferred;
+        self.operators = m.operators;
+    }
+
+    /// Counts one operator or function; the 301st ends the parse.
+    pub(crate) fn count_operator(&mut self) -> Result<(), ExprError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(ExprError::invalid(
+                self.kind,
+                Detail::TooManyOperators(self.operators),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` one nesting level deeper, refusing to go past `MAX_NESTING` so that no input
+    /// can recurse until the thread's stack overflows.
+    pub(crate) fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        if self.depth >= MAX_NESTING {
+            return Err(ExprError::invalid(
+                self.kind,
+                Detail::TooDeep(self.depth + 1),
+            ));
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
     }
 
     /// `Syntax error; token: "<tok>", near: "<prev tok … next tok>"` at the current token.
@@ -303,6 +356,12 @@ impl<'s, 'c, 'a> Parser<'s, 'c, 'a> {
             } else {
                 return Ok(Path(elems));
             }
+            if elems.len() > MAX_PATH_STEPS {
+                return Err(ExprError::invalid(
+                    self.kind,
+                    Detail::PathTooDeep(elems.len()),
+                ));
+            }
         }
     }
 
@@ -324,33 +383,41 @@ impl<'s, 'c, 'a> Parser<'s, 'c, 'a> {
     pub(crate) fn parse_operand(&mut self) -> Result<PExpr, ExprError> {
         let t = self.cur();
         match t.tok {
-            Tok::LParen => {
-                self.advance();
-                let nested = self.at(Tok::LParen);
-                let inner = self.parse_operand()?;
-                self.expect(Tok::RParen)?;
-                if nested && matches!(self.toks.get(self.pos - 2), Some(t) if t.tok == Tok::RParen)
-                {
-                    self.defer(Cat::Parens, Detail::RedundantParens);
-                }
-                Ok(inner)
-            }
+            Tok::LParen => self.nested(Self::paren_operand),
             Tok::Ident if self.peek(1).tok == Tok::LParen && !self.is_operator_keyword(t) => {
-                let name = self.text(t).to_string();
-                self.advance();
-                self.advance();
-                let mut args = vec![self.parse_operand()?];
-                while self.at(Tok::Comma) {
-                    self.advance();
-                    args.push(self.parse_operand()?);
-                }
-                self.expect(Tok::RParen)?;
-                Ok(PExpr::Call { name, args })
+                self.count_operator()?;
+                self.nested(Self::call_operand)
             }
             Tok::Value => Ok(PExpr::Value(self.parse_value()?)),
             Tok::Ident | Tok::Name => Ok(PExpr::Path(self.parse_path()?)),
             _ => Err(self.syntax_error()),
         }
+    }
+
+    /// `'(' operand ')'`; kept out of `parse_operand` so each nesting level costs little stack.
+    fn paren_operand(&mut self) -> Result<PExpr, ExprError> {
+        self.advance();
+        let nested = self.at(Tok::LParen);
+        let inner = self.parse_operand()?;
+        self.expect(Tok::RParen)?;
+        if nested && matches!(self.toks.get(self.pos - 2), Some(t) if t.tok == Tok::RParen) {
+            self.defer(Cat::Parens, Detail::RedundantParens);
+        }
+        Ok(inner)
+    }
+
+    /// `ident '(' operand (',' operand)* ')'`
+    fn call_operand(&mut self) -> Result<PExpr, ExprError> {
+        let name = self.text(self.cur()).to_string();
+        self.advance();
+        self.advance();
+        let mut args = vec![self.parse_operand()?];
+        while self.at(Tok::Comma) {
+            self.advance();
+            args.push(self.parse_operand()?);
+        }
+        self.expect(Tok::RParen)?;
+        Ok(PExpr::Call { name, args })
     }
 
     /// Records the first overlap and the first conflict among paths, comparing each path with

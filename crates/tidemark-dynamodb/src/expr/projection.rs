@@ -7,21 +7,26 @@ use super::error::ExprError;
 use super::lexer::Tok;
 use super::parser::Parser;
 use crate::attr::{AttributeValue, Item};
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
 
 /// A compiled projection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectionExpr {
     paths: Vec<Path>,
-    root: Vec<(String, Node)>,
+    root: IndexMap<String, Node>,
 }
 
 /// Projection tree. Invariant (from the overlap/conflict checks): a node's children are all
-/// map keys or all list indexes, and no projected path is a prefix of another.
+/// map keys or all list indexes, and no projected path is a prefix of another. Children are
+/// keyed maps (fields in the order first named, elements by index) so that building the tree
+/// is O(n log n) in the number of paths: `AttributesToGet` has no length limit, and a linear
+/// search per name made 100,000 names quadratic.
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Leaf,
-    Fields(Vec<(String, Node)>),
-    Elems(Vec<(usize, Node)>),
+    Fields(IndexMap<String, Node>),
+    Elems(BTreeMap<usize, Node>),
 }
 
 impl Parser<'_, '_, '_> {
@@ -37,48 +42,39 @@ impl Parser<'_, '_, '_> {
     }
 }
 
-fn insert(children: &mut Vec<(String, Node)>, name: &str, rest: &[PathElem]) {
-    let pos = match children.iter().position(|(k, _)| k == name) {
-        Some(p) => p,
-        None => {
-            children.push((name.to_string(), Node::Leaf));
-            children.len() - 1
-        }
+fn insert(children: &mut IndexMap<String, Node>, name: &str, rest: &[PathElem]) {
+    let node = match children.get_mut(name) {
+        Some(node) => node,
+        None => children.entry(name.to_string()).or_insert(Node::Leaf),
     };
-    insert_rest(&mut children[pos].1, rest);
+    insert_rest(node, rest);
 }
 
-fn insert_rest(node: &mut Node, rest: &[PathElem]) {
-    let Some((first, rest)) = rest.split_first() else {
-        *node = Node::Leaf;
-        return;
-    };
-    match first {
-        PathElem::Attr(name) => {
-            if !matches!(node, Node::Fields(_)) {
-                *node = Node::Fields(Vec::new());
+/// Iterative: a path has at most `MAX_PATH_STEPS` steps, but the loop costs nothing either way.
+fn insert_rest(mut node: &mut Node, mut rest: &[PathElem]) {
+    while let Some((first, tail)) = rest.split_first() {
+        rest = tail;
+        node = match first {
+            PathElem::Attr(name) => {
+                if !matches!(node, Node::Fields(_)) {
+                    *node = Node::Fields(IndexMap::new());
+                }
+                let Node::Fields(children) = node else { return };
+                match children.get_index_of(name.as_str()) {
+                    Some(i) => &mut children[i],
+                    None => children.entry(name.clone()).or_insert(Node::Leaf),
+                }
             }
-            if let Node::Fields(children) = node {
-                insert(children, name, rest);
+            PathElem::Index(i) => {
+                if !matches!(node, Node::Elems(_)) {
+                    *node = Node::Elems(BTreeMap::new());
+                }
+                let Node::Elems(children) = node else { return };
+                children.entry(*i).or_insert(Node::Leaf)
             }
-        }
-        PathElem::Index(i) => {
-            if !matches!(node, Node::Elems(_)) {
-                *node = Node::Elems(Vec::new());
-            }
-            if let Node::Elems(children) = node {
-                let pos = match children.iter().position(|(k, _)| k == i) {
-                    Some(p) => p,
-                    None => {
-                        children.push((*i, Node::Leaf));
-                        children.len() - 1
-                    }
-                };
-                insert_rest(&mut children[pos].1, rest);
-                children.sort_by_key(|(k, _)| *k);
-            }
-        }
+        };
     }
+    *node = Node::Leaf;
 }
 
 fn project(v: &AttributeValue, node: &Node) -> Option<AttributeValue> {
@@ -104,7 +100,7 @@ fn project(v: &AttributeValue, node: &Node) -> Option<AttributeValue> {
 
 impl ProjectionExpr {
     pub(crate) fn from_paths(paths: Vec<Path>) -> ProjectionExpr {
-        let mut root = Vec::new();
+        let mut root = IndexMap::new();
         for p in &paths {
             insert(&mut root, p.root(), &p.elems()[1..]);
         }

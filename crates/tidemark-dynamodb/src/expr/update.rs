@@ -97,13 +97,15 @@ impl Parser<'_, '_, '_> {
         if self.at(Tok::LParen) {
             let mark = self.mark();
             self.advance();
-            if let Ok(v) = self.set_value_inner()
-                && self.at(Tok::RParen)
-            {
-                self.advance();
-                if !self.at(Tok::Plus) && !self.at(Tok::Minus) {
-                    return Ok(v);
+            match self.set_value_inner() {
+                Ok(v) if self.at(Tok::RParen) => {
+                    self.advance();
+                    if !self.at(Tok::Plus) && !self.at(Tok::Minus) {
+                        return Ok(v);
+                    }
                 }
+                Err(e) if e.is_limit() => return Err(e),
+                _ => {}
             }
             self.reset(mark);
         }
@@ -116,6 +118,7 @@ impl Parser<'_, '_, '_> {
         if !plus && !self.at(Tok::Minus) {
             return Ok(SetValue::Operand(self.set_operand(a)));
         }
+        self.count_operator()?;
         self.advance();
         let b = self.parse_operand()?;
         let symbol = if plus { "+" } else { "-" };
