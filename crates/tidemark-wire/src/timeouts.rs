@@ -227,8 +227,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
 pub(crate) enum BodyError {
     #[error("request body too slow: {received} bytes in {elapsed:?}")]
     TooSlow { received: u64, elapsed: Duration },
-    #[error(transparent)]
-    Read(#[from] hyper::Error),
+    #[error("reading the request body: {0}")]
+    Read(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A request body that must arrive within `base` plus one second per `min_rate` bytes
@@ -267,7 +267,8 @@ impl<B> RateLimitedBody<B> {
 
 impl<B> Body for RateLimitedBody<B>
 where
-    B: Body<Data = Bytes, Error = hyper::Error> + Unpin,
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     type Data = Bytes;
     type Error = BodyError;
@@ -286,7 +287,7 @@ where
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(BodyError::Read(e.into())))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 ready!(this.deadline.as_mut().poll(cx));
@@ -310,6 +311,142 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const HEADER: Duration = Duration::from_secs(30);
+    const IDLE: Duration = Duration::from_secs(60);
+
+    fn timed(phase: &Phase) -> (TimedIo<tokio::io::DuplexStream>, tokio::io::DuplexStream) {
+        let (server, client) = tokio::io::duplex(64);
+        (TimedIo::new(server, phase.clone(), HEADER, IDLE), client)
+    }
+
+    async fn read_error_after(io: &mut TimedIo<tokio::io::DuplexStream>) -> Duration {
+        let start = Instant::now();
+        let mut buf = [0u8; 16];
+        loop {
+            match io.read(&mut buf).await {
+                Ok(0) => panic!("end of stream, not a timeout"),
+                Ok(_) => {}
+                Err(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+                    return start.elapsed();
+                }
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_connection_gets_the_header_timeout() {
+        let phase = Phase::new();
+        let (mut io, _client) = timed(&phase);
+        assert_eq!(read_error_after(&mut io).await, HEADER);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_response_the_idle_timeout_runs_and_a_new_request_restarts_the_header_one() {
+        let phase = Phase::new();
+        let (mut io, mut client) = timed(&phase);
+        phase.serving();
+        phase.idle();
+        tokio::time::sleep(HEADER + Duration::from_secs(1)).await;
+        // Still open past the header timeout: idle connections get the idle timeout.
+        client.write_all(b"GET").await.expect("write");
+        let mut buf = [0u8; 16];
+        assert_eq!(io.read(&mut buf).await.expect("read"), 3);
+        // The first bytes of a request started the header timeout afresh.
+        assert_eq!(read_error_after(&mut io).await, HEADER);
+
+        let phase = Phase::new();
+        let (mut io, _client) = timed(&phase);
+        phase.serving();
+        phase.idle();
+        assert_eq!(read_error_after(&mut io).await, IDLE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_read_deadline_while_a_request_is_served() {
+        let phase = Phase::new();
+        let (mut io, _client) = timed(&phase);
+        phase.serving();
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(IDLE * 10, io.read(&mut buf)).await;
+        assert!(read.is_err(), "a handler may take long: {read:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_response_left_unread_fails_after_the_idle_timeout() {
+        let phase = Phase::new();
+        let (mut io, _client) = timed(&phase);
+        let start = Instant::now();
+        // The duplex buffer holds 64 bytes; the client reads none of them.
+        let err = io.write_all(&[b'x'; 1024]).await.expect_err("write stalls");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(start.elapsed(), IDLE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trickled_body_is_cut_after_the_base_time_and_a_steady_one_is_not() {
+        // 1 byte per second against a 1,000 bytes/s minimum: cut at ~10 s.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let trickle = tokio::spawn(async move {
+            for _ in 0..60 {
+                if tx.send(Bytes::from_static(b"a")).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let mut body = RateLimitedBody::new(Chunks(rx), Duration::from_secs(10), 1000);
+        let start = Instant::now();
+        let err = loop {
+            match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break e,
+                None => panic!("the body ended"),
+            }
+        };
+        assert!(matches!(err, BodyError::TooSlow { .. }), "{err}");
+        assert!(
+            start.elapsed() <= Duration::from_secs(11),
+            "{:?}",
+            start.elapsed()
+        );
+        trickle.abort();
+
+        // 4,000 bytes in 2 s, beyond the base, keeps within 1 + 1 s per 1,000 bytes.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let steady = tokio::spawn(async move {
+            for _ in 0..20 {
+                let _ = tx.send(Bytes::from_static(&[b'b'; 200])).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        let mut body = RateLimitedBody::new(Chunks(rx), Duration::from_secs(1), 1000);
+        let mut received = 0;
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let frame = frame.expect("a steady body is not cut");
+            received += frame.data_ref().map_or(0, Bytes::len);
+        }
+        assert_eq!(received, 4000);
+        steady.await.expect("sender");
+    }
+
+    /// A body fed by a channel, ending when the sender is dropped.
+    struct Chunks(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            self.0.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b))))
+        }
+    }
 
     #[tokio::test]
     async fn the_allowance_grows_one_second_per_min_rate_bytes() {

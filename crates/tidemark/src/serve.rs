@@ -167,6 +167,11 @@ fn connection_limits(args: &ConnectionArgs, descriptors: Option<u64>) -> Connect
     }
 }
 
+/// Where `--tls self-signed` puts its files with `--in-memory`: one directory per process.
+fn in_memory_tls_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("tidemark-tls-{}", std::process::id()))
+}
+
 /// The HTTPS configuration, if asked for; says where a generated CA certificate is.
 fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<Arc<tidemark_wire::tls::ServerConfig>>> {
     let c = &args.connections;
@@ -177,7 +182,7 @@ fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<Arc<tidemark_wire::tls:
         return Ok(None);
     };
     let dir = if args.in_memory {
-        std::env::temp_dir().join(format!("tidemark-tls-{}", std::process::id()))
+        in_memory_tls_dir()
     } else {
         args.data_dir
             .clone()
@@ -405,6 +410,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("tidemark listening on {scheme}://{addr}");
         tidemark_wire::serve(listener, services, limits, tls, shutdown_signal()).await?;
         drop(background);
+        // With --in-memory the generated certificate lived in a temporary directory; like
+        // the rest of the state it ends with the process. Failing to remove it is harmless.
+        if args.in_memory && matches!(args.connections.tls, Some(TlsKind::SelfSigned)) {
+            let _ = std::fs::remove_dir_all(in_memory_tls_dir());
+        }
         anyhow::Ok(())
     })
 }

@@ -386,3 +386,42 @@ async fn https_with_a_generated_certificate_and_with_pem_files() {
         .await
         .expect("ListTables with PEM files");
 }
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_and_closes_idle_connections() {
+    let mut server = Server::start(&["--in-memory"]);
+    let mut idle = server.connect();
+    request(&mut idle, "GET", "", false);
+    assert_eq!(status_of(&read_response(&mut idle)), 200);
+    // A request whose body is half sent when the signal comes.
+    let mut busy = server.connect();
+    let body = format!("{:<2000}", r#"{"freeze":false}"#);
+    busy.write_all(b"POST /_tidemark/clock HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n")
+        .expect("head");
+    busy.write_all(&body.as_bytes()[..1000])
+        .expect("half the body");
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let waited = time_to_close(&mut idle, Instant::now());
+    assert!(
+        waited < Duration::from_secs(3),
+        "idle connection kept {waited:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    busy.write_all(&body.as_bytes()[1000..]).expect("the rest");
+    let answer = read_response(&mut busy);
+    assert_eq!(status_of(&answer), 200, "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Some(status) = server.child.try_wait().expect("try_wait") {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not exit after its last request");
+}
