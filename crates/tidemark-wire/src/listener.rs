@@ -1,4 +1,4 @@
-//! The accept loop: one task per connection, served by hyper's HTTP/1 connection with the
+//! The accept loop: one task per connection, served by hyper (HTTP/1.1, or h2c) with the
 //! deadlines of `timeouts.rs`, optionally behind TLS, at most `max_connections` at a time,
 //! and a graceful shutdown that lets in-flight requests finish.
 
@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use http_body::Body as _;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -210,9 +210,11 @@ impl Shared {
         let (body_timeout, min_rate) = (limits.body_timeout, limits.body_min_rate);
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             let mut router = router.clone();
-            let phase = phase.clone();
+            // Counted in when hyper hands the request over, not when the future first runs
+            // (HTTP/2 spawns it), so the connection is never idle with a request accepted.
+            let serving = phase.serving();
             async move {
-                phase.serving();
+                let _serving = serving;
                 let mut req = req.map(|body| {
                     if body.is_end_stream() {
                         Body::new(body)
@@ -221,14 +223,14 @@ impl Shared {
                     }
                 });
                 req.extensions_mut().insert(ConnectInfo(peer));
-                let response = tower_service::Service::call(&mut router, req).await;
-                phase.idle();
-                response
+                tower_service::Service::call(&mut router, req).await
             }
         });
-        // hyper's own header timeout stays off (no timer): TimedIo keeps the deadlines.
-        let conn =
-            hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+        // HTTP/1.1, and HTTP/2 with prior knowledge as axum::serve offered before (no AWS
+        // client uses it, but nothing that worked should stop working). hyper's own header
+        // timeout stays off (no timer): TimedIo keeps the deadlines for both.
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let conn = builder.serve_connection(TokioIo::new(io), service);
         let mut conn = std::pin::pin!(conn);
         let result = tokio::select! {
             result = conn.as_mut() => result,

@@ -8,7 +8,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
@@ -24,7 +24,11 @@ pub(crate) struct Phase(Arc<PhaseInner>);
 
 #[derive(Debug, Default)]
 struct PhaseInner {
-    state: AtomicU8,
+    /// Requests being served: one at a time on HTTP/1, any number of streams on HTTP/2.
+    in_flight: AtomicUsize,
+    /// `HEAD` or `IDLE`: what the connection waits for when nothing is in flight. The
+    /// last request to finish sets `IDLE` before it leaves, so the two never disagree.
+    between: AtomicU8,
     /// The connection task, as last parked in a read.
     reader: Mutex<Option<Waker>>,
 }
@@ -36,31 +40,54 @@ const SERVING: u8 = 1;
 /// The response was handed over; waiting for the next request: the idle timeout runs.
 const IDLE: u8 = 2;
 
+/// A request in flight; dropping it (answered, or abandoned with its connection or
+/// stream) counts it out.
+pub(crate) struct Serving(Phase);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let inner = &(self.0).0;
+        inner.between.store(IDLE, Ordering::Release);
+        if inner.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // hyper may not read again after a response until woken, and the idle
+            // deadline must start now.
+            let parked = inner
+                .reader
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(waker) = parked {
+                waker.wake();
+            }
+        }
+    }
+}
+
 impl Phase {
     /// A new connection waits for its first header.
     pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    pub(crate) fn serving(&self) {
-        self.0.state.store(SERVING, Ordering::Release);
-    }
-
-    pub(crate) fn idle(&self) {
-        self.0.state.store(IDLE, Ordering::Release);
-        let parked = self
-            .0
-            .reader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(waker) = parked {
-            waker.wake();
-        }
+    pub(crate) fn serving(&self) -> Serving {
+        self.0.in_flight.fetch_add(1, Ordering::AcqRel);
+        Serving(self.clone())
     }
 
     fn get(&self) -> u8 {
-        self.0.state.load(Ordering::Acquire)
+        if self.0.in_flight.load(Ordering::Acquire) > 0 {
+            SERVING
+        } else {
+            self.0.between.load(Ordering::Acquire)
+        }
+    }
+
+    /// The first bytes of a new request end the idle phase.
+    fn head_started(&self) -> bool {
+        self.0
+            .between
+            .compare_exchange(IDLE, HEAD, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     fn park_reader(&self, waker: &Waker) {
@@ -68,14 +95,6 @@ impl Phase {
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }
-    }
-
-    /// The first bytes of a new request end the idle phase.
-    fn head_started(&self) -> bool {
-        self.0
-            .state
-            .compare_exchange(IDLE, HEAD, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
     }
 }
 
@@ -347,8 +366,7 @@ mod tests {
     async fn after_a_response_the_idle_timeout_runs_and_a_new_request_restarts_the_header_one() {
         let phase = Phase::new();
         let (mut io, mut client) = timed(&phase);
-        phase.serving();
-        phase.idle();
+        drop(phase.serving());
         tokio::time::sleep(HEADER + Duration::from_secs(1)).await;
         // Still open past the header timeout: idle connections get the idle timeout.
         client.write_all(b"GET").await.expect("write");
@@ -359,8 +377,7 @@ mod tests {
 
         let phase = Phase::new();
         let (mut io, _client) = timed(&phase);
-        phase.serving();
-        phase.idle();
+        drop(phase.serving());
         assert_eq!(read_error_after(&mut io).await, IDLE);
     }
 
@@ -368,10 +385,24 @@ mod tests {
     async fn no_read_deadline_while_a_request_is_served() {
         let phase = Phase::new();
         let (mut io, _client) = timed(&phase);
-        phase.serving();
+        let _serving = phase.serving();
         let mut buf = [0u8; 16];
         let read = tokio::time::timeout(IDLE * 10, io.read(&mut buf)).await;
         assert!(read.is_err(), "a handler may take long: {read:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn http2_streams_are_counted_so_one_finishing_does_not_idle_another() {
+        let phase = Phase::new();
+        let (mut io, _client) = timed(&phase);
+        let first = phase.serving();
+        let second = phase.serving();
+        drop(first);
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(IDLE * 2, io.read(&mut buf)).await;
+        assert!(read.is_err(), "a stream is still in flight: {read:?}");
+        drop(second);
+        assert_eq!(read_error_after(&mut io).await, IDLE);
     }
 
     #[tokio::test(start_paused = true)]

@@ -43,7 +43,8 @@ pub struct SelfSigned {
 }
 
 /// A server configuration from a PEM certificate chain and a PEM private key (PKCS#8,
-/// PKCS#1 or SEC1). Only HTTP/1.1 is offered by ALPN, as on plain HTTP.
+/// PKCS#1 or SEC1). Only HTTP/1.1 is offered by ALPN: it is what the SDKs speak to these
+/// services, and HTTP/2 over TLS would be a second code path to harden for no client.
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
     let chain = CertificateDer::pem_file_iter(cert)
         .map_err(read_error(cert))?

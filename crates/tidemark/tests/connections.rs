@@ -425,3 +425,21 @@ fn sigterm_finishes_the_request_in_flight_and_closes_idle_connections() {
     }
     panic!("server did not exit after its last request");
 }
+
+/// axum::serve answered HTTP/2 with prior knowledge (h2c); the new accept loop still does,
+/// under the same header deadline.
+#[test]
+fn http2_with_prior_knowledge_is_still_spoken_and_bounded() {
+    let server = Server::start(&["--in-memory", "--header-timeout", "1"]);
+    let mut s = server.connect();
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .expect("preface and an empty SETTINGS frame");
+    let mut frame = [0u8; 9];
+    s.read_exact(&mut frame).expect("the server's first frame");
+    assert_eq!(frame[3], 4, "the server answers with its SETTINGS frame");
+    let waited = time_to_close(&mut s, Instant::now());
+    assert!(
+        waited < Duration::from_secs(4),
+        "no request, kept {waited:?}"
+    );
+}
