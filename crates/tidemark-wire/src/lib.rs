@@ -5,10 +5,14 @@
 pub mod admin;
 pub mod aws_query;
 pub mod json;
+pub mod listener;
 pub mod query;
 pub mod server;
+mod timeouts;
+pub mod tls;
 pub mod xml;
 
 pub use admin::{Admin, AdminCall, ClockChange, ClockView};
 pub use axum::http::StatusCode;
-pub use server::{DEFAULT_MAX_BODY, Services, app, serve};
+pub use listener::{ConnectionLimits, serve};
+pub use server::{DEFAULT_MAX_BODY, Services, app};

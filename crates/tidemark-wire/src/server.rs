@@ -2,7 +2,6 @@
 //! service (awsJson for DynamoDB, awsQuery for Redshift) or to the admin API, and never
 //! panics or answers HTML.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
@@ -60,20 +59,6 @@ pub fn body_response(
 /// The axum application: one catch-all handler keeps full control of the wire.
 pub fn app(services: Arc<Services>) -> axum::Router {
     axum::Router::new().fallback(handle).with_state(services)
-}
-
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    services: Arc<Services>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(services).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response {

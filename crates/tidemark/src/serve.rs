@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
@@ -12,7 +13,7 @@ use tidemark_jobs::Engine;
 use tidemark_redshift::VaultVolumes;
 use tidemark_store::{MemStore, RedbStore, Store};
 use tidemark_vault::{Vault, VaultOptions, backend_from_url, pack_uploads_in_flight_for_url};
-use tidemark_wire::{Admin, AdminCall, ClockChange, ClockView, Services};
+use tidemark_wire::{Admin, AdminCall, ClockChange, ClockView, ConnectionLimits, Services};
 
 /// The default listen address (documented in the README).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -56,6 +57,159 @@ pub struct ServeArgs {
     /// Use the pure in-memory store instead of redb's in-memory backend (with --in-memory).
     #[arg(long, hide = true, requires = "in_memory")]
     mem_store: bool,
+    #[command(flatten)]
+    connections: ConnectionArgs,
+}
+
+/// How connections are limited and secured (documented in the README's `serve` table).
+#[derive(Args, Debug)]
+pub struct ConnectionArgs {
+    /// Seconds a client has to send a request's header (and to finish a TLS handshake).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    header_timeout: Duration,
+    /// Seconds a kept-alive connection may wait for its next request, or leave a response unread.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    idle_timeout: Duration,
+    /// Seconds a request body gets, plus one per --body-min-rate bytes received.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    body_timeout: Duration,
+    /// Bytes per second a request body must average after --body-timeout.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
+    body_min_rate: u64,
+    /// Connections served at once; more are answered 503. Default: 4096, or fewer if the
+    /// descriptor limit needs it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a generated certificate (under <data-dir>/tls, or a temporary
+    /// directory with --in-memory); clients trust its ca.pem.
+    #[arg(long, value_enum)]
+    tls: Option<TlsKind>,
+    /// The host name the generated certificate is for (127.0.0.1 is always included).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "localhost",
+        requires = "tls"
+    )]
+    tls_hostname: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TlsKind {
+    /// Generate a certificate authority and a server certificate signed by it.
+    SelfSigned,
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
+}
+
+/// Descriptors kept free of connections for the store, the vault's files and the runtime.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// The default connection cap: 4096, or what the descriptor limit leaves room for.
+const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+
+/// Raises the soft descriptor limit to the hard one (the default soft limit of 1,024 is
+/// what made ~1,100 connections exhaust the server) and returns the soft limit now in force.
+fn raise_descriptor_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let before = rlimit::getrlimit(rlimit::Resource::NOFILE).ok();
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(soft) => {
+                let (was, hard) = before.unwrap_or((soft, soft));
+                tracing::info!("descriptor limit: soft {soft} (was {was}), hard {hard}");
+                Some(soft)
+            }
+            Err(e) => {
+                tracing::warn!("could not raise the descriptor limit: {e}");
+                before.map(|(soft, _)| soft)
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+fn connection_limits(args: &ConnectionArgs, descriptors: Option<u64>) -> ConnectionLimits {
+    let room = descriptors.map(|soft| soft.saturating_sub(RESERVED_DESCRIPTORS).max(16));
+    let max_connections = match (args.max_connections, room) {
+        (Some(n), Some(room)) if u64::from(n) > room => {
+            tracing::warn!(
+                "--max-connections {n} exceeds what the descriptor limit leaves room for \
+                 ({room}); accepting will back off when descriptors run out"
+            );
+            n
+        }
+        (Some(n), _) => n,
+        (None, Some(room)) => DEFAULT_MAX_CONNECTIONS.min(u32::try_from(room).unwrap_or(u32::MAX)),
+        (None, None) => DEFAULT_MAX_CONNECTIONS,
+    };
+    tracing::info!("serving at most {max_connections} connections at once");
+    ConnectionLimits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        body_timeout: args.body_timeout,
+        body_min_rate: args.body_min_rate,
+        max_connections,
+    }
+}
+
+/// Where `--tls self-signed` puts its files with `--in-memory`: one directory per process.
+fn in_memory_tls_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("tidemark-tls-{}", std::process::id()))
+}
+
+/// The HTTPS configuration, if asked for; says where a generated CA certificate is.
+fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<Arc<tidemark_wire::tls::ServerConfig>>> {
+    let c = &args.connections;
+    if let (Some(cert), Some(key)) = (&c.tls_cert, &c.tls_key) {
+        return Ok(Some(tidemark_wire::tls::server_config(cert, key)?));
+    }
+    let Some(TlsKind::SelfSigned) = c.tls else {
+        return Ok(None);
+    };
+    let dir = if args.in_memory {
+        in_memory_tls_dir()
+    } else {
+        args.data_dir
+            .clone()
+            .unwrap_or_else(tidemark_core::default_data_dir)
+            .join("tls")
+    };
+    let files = tidemark_wire::tls::self_signed(&dir, &c.tls_hostname)?;
+    eprintln!(
+        "tidemark TLS certificate authority: {} (aws --ca-bundle, boto3 verify=)",
+        files.ca.display()
+    );
+    tracing::info!(
+        "TLS certificate {} and key {} for {}",
+        files.cert.display(),
+        files.key.display(),
+        c.tls_hostname
+    );
+    Ok(Some(tidemark_wire::tls::server_config(
+        &files.cert,
+        &files.key,
+    )?))
 }
 
 fn auth_mode(args: &ServeArgs) -> anyhow::Result<AuthMode> {
@@ -206,6 +360,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let auth = auth_mode(&args)?;
+    let descriptors = raise_descriptor_limit();
+    let limits = connection_limits(&args.connections, descriptors);
+    let tls = tls_config(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -270,9 +427,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // DescribeEndpoints names the address actually bound (port 0 becomes a real port).
         endpoint_owner.set_endpoint_address(addr.to_string());
         let background = engine.spawn_background()?;
-        eprintln!("tidemark listening on http://{addr}");
-        tidemark_wire::serve(listener, services, shutdown_signal()).await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("tidemark listening on {scheme}://{addr}");
+        tidemark_wire::serve(listener, services, limits, tls, shutdown_signal()).await?;
         drop(background);
+        // With --in-memory the generated certificate lived in a temporary directory; like
+        // the rest of the state it ends with the process. Failing to remove it is harmless.
+        if args.in_memory && matches!(args.connections.tls, Some(TlsKind::SelfSigned)) {
+            let _ = std::fs::remove_dir_all(in_memory_tls_dir());
+        }
         anyhow::Ok(())
     })
 }
