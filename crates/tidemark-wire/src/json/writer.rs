@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use tidemark_core::RequestContext;
 use tidemark_model::DispatchError;
+use tidemark_model::dispatch::with_body;
 use tidemark_model::dynamodb::{DynamoDbApi, PreparedDynamoDbApi, prepare_dynamodb};
 use tidemark_store::{PendingDurability, defer_durability};
 use tokio::sync::oneshot;
@@ -58,15 +59,25 @@ fn queue() -> Option<Sender<Job>> {
 }
 
 /// Runs one write on the writer thread; `None` on an internal failure. The input is
-/// decoded and validated here, on the caller's thread, so the writer thread only runs the
-/// write itself (and an invalid input never waits behind other writes).
+/// decoded and validated here, before the writer (on the caller's thread, or a blocking
+/// thread for a large body), so the writer thread only runs the write itself (and an
+/// invalid input never waits behind other writes).
 pub(super) async fn submit(
     api: Arc<dyn DynamoDbApi>,
     ctx: RequestContext,
     op: &str,
     input: Value,
+    body: bytes::Bytes,
 ) -> Option<Result<Value, DispatchError>> {
-    let call = match prepare_dynamodb(op, input) {
+    let prepared = if body.len() < super::LARGE_BODY {
+        with_body(body, || prepare_dynamodb(op, input))
+    } else {
+        let op = op.to_owned();
+        tokio::task::spawn_blocking(move || with_body(body, || prepare_dynamodb(&op, input)))
+            .await
+            .ok()?
+    };
+    let call = match prepared {
         Ok(call) => call,
         Err(e) => return Some(Err(e)),
     };
@@ -219,7 +230,8 @@ mod tests {
             "rid",
         );
         let input = || serde_json::json!({"TableName": "t", "Item": {"k": {"S": "v"}}});
-        let calls = (0..8).map(|_| submit(api.clone(), ctx.clone(), "PutItem", input()));
+        let text = || bytes::Bytes::from(input().to_string());
+        let calls = (0..8).map(|_| submit(api.clone(), ctx.clone(), "PutItem", input(), text()));
         for answer in futures_join_all(calls).await {
             assert!(matches!(answer, Some(Ok(_))), "every write is answered");
         }
@@ -228,12 +240,13 @@ mod tests {
             vec!["tidemark-writer".to_owned(); 8]
         );
         let key = serde_json::json!({"TableName": "t", "Key": {"k": {"S": "v"}}});
+        let key_text = bytes::Bytes::from(key.to_string());
         assert!(
-            submit(api.clone(), ctx.clone(), "DeleteItem", key)
+            submit(api.clone(), ctx.clone(), "DeleteItem", key, key_text)
                 .await
                 .is_none()
         );
-        let again = submit(api, ctx, "PutItem", input()).await;
+        let again = submit(api, ctx, "PutItem", input(), text()).await;
         assert!(
             matches!(again, Some(Ok(_))),
             "the writer survived the panic"
