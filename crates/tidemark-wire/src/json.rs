@@ -273,15 +273,17 @@ pub async fn call(
             }
         };
     }
+    // `dispatch_dynamodb_reply` is `dispatch_dynamodb` for every operation but Query and
+    // Scan, which come here when their body is large and answer as they do inline.
     let op = op.to_owned();
     match tokio::task::spawn_blocking(move || {
         with_body(body, || {
-            tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, &op, input)
+            tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, &op, input)
         })
     })
     .await
     {
-        Ok(r) => r.map(Encoded::Value).map_err(|e| from_dispatch(e, &rid)),
+        Ok(r) => r.map_err(|e| from_dispatch(e, &rid)),
         Err(join) => {
             tracing::error!(request_id = %rid, error = %join, "handler panicked");
             Err(JsonError::internal())
