@@ -7,7 +7,8 @@ the small writes' latencies. Loopback only; bounded by CONC requests and their d
 
 usage: request-memory-probe.py BINARY KIND N CONC [serve flags...]
 KIND: null | s | n (a list of N such values), map (N map entries), ss (a string set of N),
-      deep (N nested lists), str (one string of N bytes)
+      deep (N nested lists), str (one string of N bytes), batch (a BatchWriteItem of 25
+      items, each a list of N `{"N":"1"}`; the others are PutItems)
 """
 import http.client
 import json
@@ -64,12 +65,19 @@ elif kind == "deep":
     value = '{"L":[' * n + '{"NULL":true}' + ']}' * n
 elif kind == "str":
     value = '{"S":"' + "x" * n + '"}'
-body = (head + value + "}}").encode()
+op = "PutItem"
+if kind == "batch":
+    op = "BatchWriteItem"
+    items = ",".join('{"PutRequest":{"Item":{"k":{"S":"%d"},"v":{"L":[%s]}}}}'
+                     % (i, ",".join(['{"N":"1"}'] * n)) for i in range(25))
+    body = ('{"RequestItems":{"big":[' + items + ']}}').encode()
+else:
+    body = (head + value + "}}").encode()
 
 idle = mib("VmRSS")
 answers = []
 started = time.time()
-bigs = [threading.Thread(target=lambda: answers.append(call("PutItem", body))) for _ in range(conc)]
+bigs = [threading.Thread(target=lambda: answers.append(call(op, body))) for _ in range(conc)]
 for t in bigs:
     t.start()
 lat = []
