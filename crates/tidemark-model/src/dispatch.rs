@@ -1,6 +1,8 @@
 //! Decode/encode steps shared by the generated dispatchers: JSON → typed input (type check,
 //! then constraint validation, then serde), typed output → JSON.
 
+use std::cell::RefCell;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -10,7 +12,39 @@ use crate::schema::{ServiceModel, ShapeId};
 use crate::typecheck::type_error;
 use crate::validate::validate;
 
+thread_local! {
+    /// The JSON text the next [`decode_input`] on this thread was parsed from; see
+    /// [`with_body`].
+    static BODY: RefCell<Option<Box<dyn AsRef<[u8]>>>> = const { RefCell::new(None) };
+}
+
+/// Clears [`BODY`] when the call ends, even by a panic, so a later decode on this thread
+/// never reads another request's text.
+struct BodyGuard;
+
+impl Drop for BodyGuard {
+    fn drop(&mut self) {
+        BODY.with(|b| b.borrow_mut().take());
+    }
+}
+
+/// Runs `f` (a dispatch) telling [`decode_input`] that its input `Value` is exactly the
+/// parse of `body`. Decoding then builds the typed input from the text after dropping the
+/// checked `Value` tree, instead of from the tree, so a large request never holds both
+/// trees at once (they cost about the same: hundreds of bytes per attribute value).
+pub fn with_body<R>(body: impl AsRef<[u8]> + 'static, f: impl FnOnce() -> R) -> R {
+    BODY.with(|b| *b.borrow_mut() = Some(Box::new(body)));
+    let _clear = BodyGuard;
+    f()
+}
+
 /// Turns a request body into the operation's typed input. A missing body (`null`) is `{}`.
+///
+/// Inside [`with_body`], the typed input is deserialized from the body text once the tree
+/// passed the checks. serde gives the same value from text as from the tree for any input
+/// that passed them; anything it rejects from text (a duplicate structure member, a bad
+/// base64 blob) is decoded again from a fresh tree, so errors keep their exact wording
+/// (messages from text would end in a line and column).
 pub fn decode_input<I: DeserializeOwned>(
     model: &ServiceModel,
     shape: ShapeId,
@@ -28,7 +62,21 @@ pub fn decode_input<I: DeserializeOwned>(
     if !violations.is_empty() {
         return Err(DispatchError::Invalid(violations));
     }
-    serde_json::from_value(input).map_err(|e| DispatchError::Serialization(e.to_string()))
+    let from_tree = |v: Value| {
+        serde_json::from_value(v).map_err(|e| DispatchError::Serialization(e.to_string()))
+    };
+    let Some(body) = BODY.with(|b| b.borrow_mut().take()) else {
+        return from_tree(input);
+    };
+    drop(input);
+    let text = (*body).as_ref();
+    match serde_json::from_slice(text) {
+        Ok(typed) => Ok(typed),
+        Err(_) => match serde_json::from_slice::<Value>(text) {
+            Ok(tree) => from_tree(tree),
+            Err(e) => Err(DispatchError::Serialization(e.to_string())),
+        },
+    }
 }
 
 /// Serializes a typed output. Generated structures always serialize (string keys only), so a
@@ -72,5 +120,56 @@ pub fn encode_reply<O: Serialize>(reply: Reply<O>) -> Result<Encoded, DispatchEr
     match reply {
         Reply::Typed(out) => encode_output(&out).map(Encoded::Value),
         Reply::Json(bytes) => Ok(Encoded::Json(bytes)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamodb::{DYNAMODB, PutItemInput};
+
+    /// PutItemInput's shape id in the generated DynamoDB model.
+    const PUT_ITEM_INPUT: ShapeId = 367;
+
+    fn from_tree(text: &str) -> Result<PutItemInput, String> {
+        let tree: Value = serde_json::from_str(text).unwrap();
+        decode_input(&DYNAMODB, PUT_ITEM_INPUT, tree).map_err(|e| format!("{e:?}"))
+    }
+
+    fn from_text(text: &'static str) -> Result<PutItemInput, String> {
+        let tree: Value = serde_json::from_str(text).unwrap();
+        with_body(text.as_bytes(), || {
+            decode_input(&DYNAMODB, PUT_ITEM_INPUT, tree).map_err(|e| format!("{e:?}"))
+        })
+    }
+
+    /// Decoding from the body text gives exactly what decoding from the tree gives: the same
+    /// input for valid bodies (duplicate map keys: last value, first position), and the
+    /// same error, without serde's line and column, for what serde rejects from text.
+    #[test]
+    fn text_and_tree_decode_alike() {
+        for text in [
+            r#"{"TableName":"tbl","Item":{"k":{"S":"a"},"b":{"B":"AAE="},"n":{"N":"1.5"}}}"#,
+            r#"{"TableName":"tbl","Item":{"a":{"S":"1"},"b":{"BOOL":true},"a":{"L":[{"NULL":true}]}}}"#,
+            r#"{"TableName":"tbl","Item":{"k":{"S":"a"}},"TableName":"other"}"#,
+            r#"{"TableName":"tbl","Item":{"k":{"B":"AAE"}}}"#,
+            r#"{"TableName":"tbl","Item":{"k":{"S":"a","S":"b"}},"Unknown":[1,{"x":2}]}"#,
+            r#"{"TableName":"tbl","Item":{"k":{"SS":["a","b"]}},"ReturnValues":5}"#,
+        ] {
+            assert_eq!(from_text(text), from_tree(text), "{text}");
+        }
+        let err = from_text(r#"{"TableName":"tbl","Item":{"k":{"B":"AAE"}}}"#).unwrap_err();
+        assert!(!err.contains("line 1"), "{err}");
+    }
+
+    /// The body is used by the one decode inside `with_body` and by nothing after it, even
+    /// when that decode panicked.
+    #[test]
+    fn the_body_never_outlives_its_call() {
+        let text = r#"{"TableName":"tbl","Item":{"k":{"S":"a"}}}"#;
+        let _ = std::panic::catch_unwind(|| with_body(text.as_bytes(), || panic!("handler")));
+        let other = r#"{"TableName":"other","Item":{"k":{"S":"b"}}}"#;
+        let decoded = from_tree(other).unwrap();
+        assert_eq!(decoded.table_name.as_deref(), Some("other"));
     }
 }

@@ -6,6 +6,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tidemark_core::RequestContext;
+use tidemark_model::dispatch::with_body;
 use tidemark_model::{CommonError, DispatchError, Encoded, coral_message};
 
 use crate::server::{Services, body_response};
@@ -55,6 +56,17 @@ impl JsonError {
             StatusCode::BAD_REQUEST,
             "com.amazon.coral.validate#ValidationException",
             Some(message.into()),
+        )
+    }
+
+    /// The decode budget stayed spent (see [`budget`]): HTTP 503, which every AWS SDK
+    /// retries with backoff. The code is DynamoDB's throttling error with its message
+    /// (reference §1.2), so SDKs that classify by code back off too.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "com.amazon.coral.availability#ThrottlingException",
+            Some("Rate exceeded".into()),
         )
     }
 
@@ -189,12 +201,17 @@ pub fn route<'a>(
     }
 }
 
-/// Parses the request body: one JSON object.
+/// Parses the request body: one JSON object, built with exact capacities
+/// ([`decode::LeanValue`]). Anything the lean builder rejects is parsed again by
+/// serde_json's own `Value`, so malformed bodies get exactly serde_json's messages.
 pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(JsonError::serialization(
             "Request body is empty: expected a JSON object",
         ));
+    }
+    if let Ok(decode::LeanValue(v @ Value::Object(_))) = serde_json::from_slice(body) {
+        return Ok(v);
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
@@ -213,6 +230,11 @@ pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
 /// more than a GetItem's whole work.
 const INLINE_READS: &[&str] = &["GetItem", "Query", "Scan"];
 
+/// Bodies at least this large are parsed and decoded on a blocking thread: decoding 16 MB
+/// takes a core for a second or more, and on an async worker that would stall every small
+/// request queued on it.
+pub const LARGE_BODY: usize = 256 * 1024;
+
 /// The item writes: short, and serialized by the store's single write transaction anyway,
 /// so they run one after another on one writer thread (see [`writer`]).
 const ITEM_WRITES: &[&str] = &[
@@ -225,21 +247,25 @@ const ITEM_WRITES: &[&str] = &[
 
 /// Runs the operation: short snapshot reads inline, item writes on the writer thread,
 /// everything else on a blocking thread. Query and Scan pages may come back as JSON text
-/// (`dispatch_dynamodb_reply`).
+/// (`dispatch_dynamodb_reply`). `body` is the text `input` was parsed from: the typed input
+/// is decoded from it (`tidemark_model::dispatch::with_body`), after `input` is checked.
 pub async fn call(
     services: &Services,
     ctx: RequestContext,
     op: &str,
     input: Value,
+    body: Bytes,
 ) -> Result<Encoded, JsonError> {
     let api = services.dynamodb.clone();
     let rid = ctx.request_id.clone();
-    if INLINE_READS.contains(&op) {
-        return tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, op, input)
-            .map_err(|e| from_dispatch(e, &rid));
+    if INLINE_READS.contains(&op) && body.len() < LARGE_BODY {
+        return with_body(body, || {
+            tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, op, input)
+        })
+        .map_err(|e| from_dispatch(e, &rid));
     }
     if ITEM_WRITES.contains(&op) {
-        return match writer::submit(api, ctx, op, input).await {
+        return match writer::submit(api, ctx, op, input, body).await {
             Some(r) => r.map(Encoded::Value).map_err(|e| from_dispatch(e, &rid)),
             None => {
                 tracing::error!(request_id = %rid, "write failed: panic or lost durability");
@@ -247,13 +273,17 @@ pub async fn call(
             }
         };
     }
+    // `dispatch_dynamodb_reply` is `dispatch_dynamodb` for every operation but Query and
+    // Scan, which come here when their body is large and answer as they do inline.
     let op = op.to_owned();
     match tokio::task::spawn_blocking(move || {
-        tidemark_model::dynamodb::dispatch_dynamodb(&*api, &ctx, &op, input)
+        with_body(body, || {
+            tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, &op, input)
+        })
     })
     .await
     {
-        Ok(r) => r.map(Encoded::Value).map_err(|e| from_dispatch(e, &rid)),
+        Ok(r) => r.map_err(|e| from_dispatch(e, &rid)),
         Err(join) => {
             tracing::error!(request_id = %rid, error = %join, "handler panicked");
             Err(JsonError::internal())
@@ -261,7 +291,12 @@ pub async fn call(
     }
 }
 
+pub mod budget;
+pub mod decode;
 mod writer;
+
+pub use budget::DecodeBudget;
+pub use decode::estimated_cost;
 
 #[cfg(test)]
 mod tests {

@@ -37,6 +37,8 @@ pub struct Services {
     pub admin: Arc<dyn Admin>,
     pub auth: AuthMode,
     pub max_body: usize,
+    /// Decode memory shared by concurrent large DynamoDB requests.
+    pub decode_budget: json::DecodeBudget,
 }
 
 /// Builds a response with a body, content type and `x-amzn-RequestId`.
@@ -195,8 +197,25 @@ async fn dynamodb(services: &Services, parts: &Parts, body: Bytes, rid: String) 
             return json::respond(Err(JsonError::new(status, code, Some(message))), &rid);
         }
     };
-    let result = match json::parse_body(&body) {
-        Ok(input) => json::call(services, ctx, &op, input).await,
+    // Held until the response is rendered: the typed input and output live that long.
+    let Some(_reserved) = services
+        .decode_budget
+        .reserve(json::estimated_cost(&body))
+        .await
+    else {
+        tracing::warn!(request_id = %rid, bytes = body.len(), "decode budget spent: 503");
+        return json::respond(Err(JsonError::unavailable()), &rid);
+    };
+    let parsed = if body.len() < json::LARGE_BODY {
+        json::parse_body(&body)
+    } else {
+        let text = body.clone();
+        tokio::task::spawn_blocking(move || json::parse_body(&text))
+            .await
+            .unwrap_or_else(|_| Err(JsonError::internal()))
+    };
+    let result = match parsed {
+        Ok(input) => json::call(services, ctx, &op, input, body).await,
         Err(e) => Err(e),
     };
     json::respond(result, &rid)

@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// exchange (never a shared temp directory, where another user could plant symlinks).
     #[arg(long, env = "TIDEMARK_EXCHANGE_DIR")]
     exchange_dir: Option<PathBuf>,
+    /// Memory (MiB) that concurrent large DynamoDB requests may take while decoding; past it
+    /// they queue briefly, then get a retryable 503.
+    #[arg(long, default_value_t = 512, env = "TIDEMARK_DECODE_BUDGET_MIB",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    decode_budget_mib: u32,
     /// Use the pure in-memory store instead of redb's in-memory backend (with --in-memory).
     #[arg(long, hide = true, requires = "in_memory")]
     mem_store: bool,
@@ -417,6 +422,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         admin,
         auth,
         max_body: tidemark_wire::DEFAULT_MAX_BODY,
+        decode_budget: tidemark_wire::json::DecodeBudget::new(
+            args.decode_budget_mib as usize * 1024 * 1024,
+            tidemark_wire::json::budget::QUEUE_WAIT,
+        ),
     });
 
     runtime.block_on(async move {

@@ -3,7 +3,9 @@
 //! visible, and releases their responses only after the fsync covering a batch of them.
 //! One thread executing writes avoids a thread hand-off (and a futex wake-up) per write at
 //! the store's write lock, and on disk many writes share one fsync. A response is never
-//! sent before the commit it reports is durable.
+//! sent before the commit it reports is durable. Writes with a large body (256 KiB or more)
+//! are the exception: they run on a blocking thread of their own, so the seconds their
+//! handler spends converting items do not hold up the small writes queued here.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use tidemark_core::RequestContext;
 use tidemark_model::DispatchError;
+use tidemark_model::dispatch::with_body;
 use tidemark_model::dynamodb::{DynamoDbApi, PreparedDynamoDbApi, prepare_dynamodb};
 use tidemark_store::{PendingDurability, defer_durability};
 use tokio::sync::oneshot;
@@ -60,13 +63,29 @@ fn queue() -> Option<Sender<Job>> {
 /// Runs one write on the writer thread; `None` on an internal failure. The input is
 /// decoded and validated here, on the caller's thread, so the writer thread only runs the
 /// write itself (and an invalid input never waits behind other writes).
+///
+/// A large body (see [`super::LARGE_BODY`]) skips the writer: it is decoded and run on a
+/// blocking thread and waits for its own durability, as a write outside the writer always
+/// did. The handlers convert and check items inside the call (seconds for 16 MB in a debug
+/// build), and on the writer thread every small write queued behind that.
 pub(super) async fn submit(
     api: Arc<dyn DynamoDbApi>,
     ctx: RequestContext,
     op: &str,
     input: Value,
+    body: bytes::Bytes,
 ) -> Option<Result<Value, DispatchError>> {
-    let call = match prepare_dynamodb(op, input) {
+    if body.len() >= super::LARGE_BODY {
+        let op = op.to_owned();
+        return tokio::task::spawn_blocking(move || {
+            let call = with_body(body, || prepare_dynamodb(&op, input))?;
+            call(&*api, &ctx)
+        })
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "large write panicked"))
+        .ok();
+    }
+    let call = match with_body(body, || prepare_dynamodb(op, input)) {
         Ok(call) => call,
         Err(e) => return Some(Err(e)),
     };
@@ -219,7 +238,8 @@ mod tests {
             "rid",
         );
         let input = || serde_json::json!({"TableName": "t", "Item": {"k": {"S": "v"}}});
-        let calls = (0..8).map(|_| submit(api.clone(), ctx.clone(), "PutItem", input()));
+        let text = || bytes::Bytes::from(input().to_string());
+        let calls = (0..8).map(|_| submit(api.clone(), ctx.clone(), "PutItem", input(), text()));
         for answer in futures_join_all(calls).await {
             assert!(matches!(answer, Some(Ok(_))), "every write is answered");
         }
@@ -228,16 +248,67 @@ mod tests {
             vec!["tidemark-writer".to_owned(); 8]
         );
         let key = serde_json::json!({"TableName": "t", "Key": {"k": {"S": "v"}}});
+        let key_text = bytes::Bytes::from(key.to_string());
         assert!(
-            submit(api.clone(), ctx.clone(), "DeleteItem", key)
+            submit(api.clone(), ctx.clone(), "DeleteItem", key, key_text)
                 .await
                 .is_none()
         );
-        let again = submit(api, ctx, "PutItem", input()).await;
+        let again = submit(api, ctx, "PutItem", input(), text()).await;
         assert!(
             matches!(again, Some(Ok(_))),
             "the writer survived the panic"
         );
+    }
+
+    /// A large write runs off the writer thread, so small writes submitted while it is in
+    /// its handler are answered without waiting for it (before, they queued behind it).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn large_writes_do_not_hold_up_small_ones() {
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+        use tidemark_model::OpError;
+        use tidemark_model::dynamodb::{DynamoDbApi, PutItemError, PutItemInput, PutItemOutput};
+
+        /// Takes 2 s for the table named "big", like a handler converting 16 MB in a debug
+        /// build.
+        struct Slow;
+        impl DynamoDbApi for Slow {
+            fn put_item(
+                &self,
+                _: &RequestContext,
+                input: PutItemInput,
+            ) -> Result<PutItemOutput, OpError<PutItemError>> {
+                if input.table_name.as_deref() == Some("big") {
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                Ok(PutItemOutput::default())
+            }
+        }
+        let api: Arc<dyn DynamoDbApi> = Arc::new(Slow);
+        let ctx = RequestContext::new(
+            tidemark_core::AccountId::parse("123456789012").unwrap(),
+            "us-east-1",
+            "rid",
+        );
+        let padding = "x".repeat(super::super::LARGE_BODY);
+        let big = serde_json::json!({"TableName": "big", "Item": {"k": {"S": padding}}});
+        let big_text = bytes::Bytes::from(big.to_string());
+        let slow = tokio::spawn(submit(api.clone(), ctx.clone(), "PutItem", big, big_text));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let small = serde_json::json!({"TableName": "small", "Item": {"k": {"S": "v"}}});
+        let small_text = bytes::Bytes::from(small.to_string());
+        let started = Instant::now();
+        let answer = submit(api, ctx, "PutItem", small, small_text).await;
+        assert!(matches!(answer, Some(Ok(_))));
+        // Generous: another test's panic can keep the writer busy printing a backtrace.
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the small write waited {:?}",
+            started.elapsed()
+        );
+        assert!(!slow.is_finished(), "answered before the large write");
+        assert!(matches!(slow.await.unwrap(), Some(Ok(_))));
     }
 
     /// `join_all` without the futures crate: spawn each and await in order.
