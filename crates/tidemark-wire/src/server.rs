@@ -2,6 +2,7 @@
 //! service (awsJson for DynamoDB, awsQuery for Redshift) or to the admin API, and never
 //! panics or answers HTML.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
