@@ -11,12 +11,19 @@ use crate::expr::ExprError;
 /// DynamoDB's ConditionalCheckFailedException message.
 pub const CONDITION_FAILED: &str = "The conditional request failed";
 
+/// The AccessDeniedException message AWS gives another account's ARN (reference Appendix A).
+pub const ACCESS_DENIED: &str = "Access is denied";
+
 /// Why a DynamoDB request failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DdbError {
     /// `com.amazon.coral.validate#ValidationException`.
     #[error("{0}")]
     Validation(String),
+    /// `com.amazon.coral.service#AccessDeniedException`: a well-formed ARN of another
+    /// account (see [`DdbError::access_denied`]).
+    #[error("{0}")]
+    AccessDenied(String),
     /// `ResourceNotFoundException`.
     #[error("{0}")]
     NotFound(String),
@@ -47,6 +54,13 @@ impl DdbError {
 
     pub fn internal(e: impl std::fmt::Display) -> DdbError {
         DdbError::Internal(e.to_string())
+    }
+
+    /// AWS's answer to an ARN naming another account's resource: observed for backup ARNs
+    /// (reference §2.5, §2.6, §2.10, Appendix A), and given here for every other ARN of
+    /// another account whose answer the reference does not record.
+    pub fn access_denied() -> DdbError {
+        DdbError::AccessDenied(ACCESS_DENIED.into())
     }
 
     /// The item APIs' message for a missing (or not yet ACTIVE) table (reference Appendix A).
@@ -103,6 +117,7 @@ macro_rules! op_error {
             fn from(e: DdbError) -> Self {
                 match e {
                     DdbError::Validation(m) => OpError::Common(CommonError::Validation(m)),
+                    DdbError::AccessDenied(m) => OpError::Common(CommonError::AccessDenied(m)),
                     $(DdbError::$variant(m) => OpError::Modeled($ty::$ctor(m)),)*
                     $(DdbError::ConditionFailed(item) => OpError::Modeled($ty::$ccf(ccf(
                         CONDITION_FAILED.to_string(),

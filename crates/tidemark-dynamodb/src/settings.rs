@@ -11,18 +11,15 @@ use crate::table::{self, TableRecord, TtlDef};
 /// Most tags one table may carry.
 pub const MAX_TAGS: usize = 50;
 
-/// The table named by a resource ARN of the caller's account and region.
+/// The table named by a resource ARN of the caller's account and region (another account's
+/// ARN: AccessDeniedException, `table::name_in_arn`).
 fn table_by_arn(
     s: &DynamoDbService,
     ctx: &RequestContext,
     txn: &dyn tidemark_store::Reads,
     arn: &str,
 ) -> DdbResult<TableRecord> {
-    let prefix = ctx.arn("dynamodb", "table/");
-    let name = arn
-        .strip_prefix(prefix.as_str())
-        .filter(|n| !n.is_empty() && !n.contains('/'))
-        .ok_or_else(|| DdbError::validation(format!("Invalid TableArn: {arn}")))?;
+    let name = table::name_in_arn(ctx, arn)?;
     let _ = s;
     match table::load(txn, ctx, name)? {
         Some(t) if t.status != table::Status::Deleting => Ok(t),

@@ -313,16 +313,43 @@ pub fn save_key(txn: &mut dyn WriteTxn, key: &[u8], t: &TableRecord) -> DdbResul
 }
 
 /// A table name or ARN as the item APIs accept it (`TableName` may be an ARN since 2024):
-/// the ARN form must name a table of the caller's account and region.
+/// the ARN form must name a table of the caller's account and region ([`name_in_arn`]).
 pub fn name_of(ctx: &RequestContext, table_name: &str) -> DdbResult<String> {
-    if let Some(rest) = table_name.strip_prefix("arn:") {
-        let prefix = ctx.arn("dynamodb", "table/");
-        return match table_name.strip_prefix(prefix.as_str()) {
-            Some(name) if !name.is_empty() && !name.contains('/') => Ok(name.to_string()),
-            _ => Err(DdbError::validation(format!(
-                "Invalid TableArn: arn:{rest}"
-            ))),
-        };
+    if table_name.starts_with("arn:") {
+        return name_in_arn(ctx, table_name).map(str::to_owned);
     }
     Ok(table_name.to_string())
+}
+
+/// The name of the table `arn` names, checked in AWS's order: a malformed ARN is
+/// `Invalid TableArn: <arn>`; a well-formed one of another account is AccessDeniedException
+/// before anything is looked up (AWS's observed answer to another account's backup ARN,
+/// reference §2.5/§2.6/§2.10; the reference records no answer for table ARNs outside
+/// RestoreTableToPointInTime, so the same rule applies); the caller's own ARN for another
+/// region or partition stays `Invalid TableArn`, as regions are separate namespaces.
+pub fn name_in_arn<'a>(ctx: &RequestContext, arn: &'a str) -> DdbResult<&'a str> {
+    let invalid = || DdbError::validation(format!("Invalid TableArn: {arn}"));
+    let mut parts = arn.splitn(6, ':');
+    let mut next = || parts.next().unwrap_or_default();
+    let (head, partition, service, region, account, resource) =
+        (next(), next(), next(), next(), next(), next());
+    let name = resource
+        .strip_prefix("table/")
+        .filter(|n| !n.is_empty() && !n.contains('/'))
+        .ok_or_else(invalid)?;
+    let well_formed = head == "arn"
+        && partition.starts_with("aws")
+        && service == "dynamodb"
+        && !region.is_empty()
+        && tidemark_core::AccountId::parse(account).is_some();
+    if !well_formed {
+        return Err(invalid());
+    }
+    if account != ctx.account.as_str() {
+        return Err(DdbError::access_denied());
+    }
+    if partition != ctx.partition() || region != ctx.region {
+        return Err(invalid());
+    }
+    Ok(name)
 }

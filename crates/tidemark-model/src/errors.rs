@@ -23,6 +23,10 @@ pub enum CommonError {
     MissingParameter(String),
     #[error("{0}")]
     Throttling(String),
+    /// The request names a resource of another account (DynamoDB answers
+    /// `com.amazon.coral.service#AccessDeniedException` 400, reference Appendix A).
+    #[error("{0}")]
+    AccessDenied(String),
     /// The operation (named) has no handler in this emulator.
     #[error("operation {0} is not implemented")]
     NotImplemented(&'static str),

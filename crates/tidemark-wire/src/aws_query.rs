@@ -86,6 +86,10 @@ pub fn from_dispatch(err: DispatchError, request_id: &str) -> QueryError {
             }
             CommonError::MissingParameter(m) => QueryError::new(400, "MissingParameter", m),
             CommonError::Throttling(m) => QueryError::new(400, "Throttling", m),
+            // Redshift raises nothing of the kind today (another account's snapshot answers
+            // the modeled AccessToSnapshotDenied); should a handler ever raise it, this is
+            // the query services' common `AccessDeniedException` 400 (reference §1.3).
+            CommonError::AccessDenied(m) => QueryError::new(400, "AccessDeniedException", m),
             CommonError::NotImplemented(op) => QueryError::new(
                 400,
                 "InvalidAction",
@@ -151,5 +155,27 @@ pub async fn handle(services: &Services, ctx: RequestContext, params: QueryParam
             tracing::error!(request_id = %rid, error = %join, "handler panicked");
             respond_error(model, &QueryError::internal(), &rid)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_is_the_query_services_common_code() {
+        let e = from_dispatch(
+            DispatchError::Common(CommonError::AccessDenied("Access is denied".into())),
+            "r",
+        );
+        assert_eq!(
+            (e.status, e.code.as_str(), e.message.as_str(), e.sender),
+            (
+                StatusCode::BAD_REQUEST,
+                "AccessDeniedException",
+                "Access is denied",
+                true
+            )
+        );
     }
 }

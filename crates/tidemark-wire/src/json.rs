@@ -133,6 +133,14 @@ fn from_common(c: CommonError, request_id: &str) -> JsonError {
             "com.amazon.coral.availability#ThrottlingException",
             Some(m),
         ),
+        // Written as `Message`, the casing of AWS's own AccessDeniedException bodies (the
+        // coral framework's, reference §1.2); through `extra` so `body` keeps it as is.
+        CommonError::AccessDenied(m) => JsonError {
+            status: StatusCode::BAD_REQUEST,
+            type_name: "com.amazon.coral.service#AccessDeniedException".into(),
+            message: None,
+            extra: Box::new(Map::from_iter([("Message".into(), Value::String(m))])),
+        },
         CommonError::NotImplemented(op) => JsonError::unknown_operation(Some(format!(
             "tidemark does not implement the DynamoDB operation {op} yet"
         ))),

@@ -165,13 +165,17 @@ fn check_expect(svc: Svc, expect: &Expect, got: &Answer) -> Result<(), String> {
             // Modelled DynamoDB errors live in the service namespace, validation in Coral's
             // (reference §1.2); Redshift client errors are `Sender` faults (§1.3).
             let code_ok = match svc {
+                // AccessDeniedException is the Coral framework's, with its fixed message under
+                // `Message` (Appendix A, §1.2).
                 Svc::DynamoDb => {
-                    let namespace = if *code == "ValidationException" {
-                        "com.amazon.coral.validate"
-                    } else {
-                        "com.amazonaws.dynamodb.v20120810"
+                    let namespace = match *code {
+                        "ValidationException" => "com.amazon.coral.validate",
+                        "AccessDeniedException" => "com.amazon.coral.service",
+                        _ => "com.amazonaws.dynamodb.v20120810",
                     };
                     got.code.as_deref() == Some(&format!("{namespace}#{code}"))
+                        && (*code != "AccessDeniedException"
+                            || got.body.contains(r#""Message":"Access is denied""#))
                 }
                 Svc::Redshift => {
                     got.code.as_deref() == Some(*code) && got.body.contains("<Type>Sender</Type>")

@@ -1,9 +1,10 @@
 //! Backup ARNs (reference §1.4, §2.4–2.6): `<table ARN>/backup/<14-digit epoch ms>-<8 hex>`,
 //! and resolving the `TableName`-or-ARN members of the backup family.
 
-use tidemark_core::RequestContext;
+use tidemark_core::{AccountId, RequestContext};
 
 use super::error::{BkError, BkResult};
+use crate::error::DdbError;
 
 /// A new backup id for a backup created at `ms`: the zero-padded creation millisecond and 8
 /// random hex digits (SYSTEM backups use `00000000`, reference §2.12).
@@ -23,8 +24,9 @@ pub fn backup_arn(ctx: &RequestContext, table: &str, backup_id: &str) -> String 
 
 /// The `(table name, backup id)` a backup ARN names. Region is ignored for lookup (the
 /// observed quirk, §2.5); the account must be the caller's. Malformed ARNs and table ARNs
-/// answer `Invalid Backup ARN`; another account's ARN cannot be found in the caller's scope
-/// (AWS says AccessDeniedException, which the model's common errors cannot express yet).
+/// answer `Invalid Backup ARN`, an unknown partition or service, no region or an account
+/// that is not 12 digits `BackupArn is not valid`; only then is a well-formed ARN of
+/// another account AccessDeniedException (observed, §2.5, §2.6, §2.10), before any lookup.
 pub fn parse_backup_arn(ctx: &RequestContext, arn: &str) -> BkResult<(String, String)> {
     let invalid = || BkError::validation("Invalid Backup ARN");
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -34,7 +36,11 @@ pub fn parse_backup_arn(ctx: &RequestContext, arn: &str) -> BkResult<(String, St
     if *a != "arn" {
         return Err(invalid());
     }
-    if !partition.starts_with("aws") || *service != "dynamodb" || region.is_empty() {
+    if !partition.starts_with("aws")
+        || *service != "dynamodb"
+        || region.is_empty()
+        || AccountId::parse(account).is_none()
+    {
         return Err(BkError::validation("BackupArn is not valid"));
     }
     let rest = resource.strip_prefix("table/").ok_or_else(invalid)?;
@@ -43,27 +49,20 @@ pub fn parse_backup_arn(ctx: &RequestContext, arn: &str) -> BkResult<(String, St
         return Err(invalid());
     }
     if *account != ctx.account.as_str() {
-        return Err(BkError::backup_not_found(arn));
+        return Err(DdbError::access_denied().into());
     }
     Ok((table.to_string(), id.to_string()))
 }
 
-/// A `TableName` member that may be a name or the caller's table ARN (§2.4 step 1).
+/// A `TableName` member that may be a name or the caller's table ARN (§2.4 step 1; another
+/// account's ARN is AccessDeniedException, see `table::name_in_arn`).
 pub fn table_name(ctx: &RequestContext, input: &str) -> BkResult<String> {
-    if input.starts_with("arn:") {
-        let prefix = ctx.arn("dynamodb", "table/");
-        return match input.strip_prefix(prefix.as_str()) {
-            Some(name) if !name.is_empty() && !name.contains('/') => Ok(name.to_string()),
-            _ => Err(BkError::validation(format!("Invalid TableArn: {input}"))),
-        };
-    }
-    Ok(input.to_string())
+    Ok(crate::table::name_of(ctx, input)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tidemark_core::AccountId;
 
     fn ctx() -> RequestContext {
         RequestContext::new(AccountId::default_account(), "us-east-1", "t")
@@ -88,6 +87,16 @@ mod tests {
         assert_eq!(
             parse_backup_arn(&ctx(), "nonsense"),
             Err(BkError::validation("Invalid Backup ARN"))
+        );
+        // Another account's: the form first, then the account (reference §2.5).
+        let theirs = arn.replace("123456789012", "210987654321");
+        assert_eq!(
+            parse_backup_arn(&ctx(), &theirs),
+            Err(BkError::AccessDenied("Access is denied".into()))
+        );
+        assert_eq!(
+            parse_backup_arn(&ctx(), &arn.replace("123456789012", "2109876543")),
+            Err(BkError::validation("BackupArn is not valid"))
         );
     }
 }

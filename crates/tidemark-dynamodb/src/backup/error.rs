@@ -11,6 +11,9 @@ use crate::error::DdbError;
 pub enum BkError {
     #[error("{0}")]
     Validation(String),
+    /// `AccessDeniedException`: another account's ARN (`DdbError::access_denied`).
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("{0}")]
     TableNotFound(String),
     #[error("{0}")]
@@ -56,6 +59,7 @@ impl From<DdbError> for BkError {
     fn from(e: DdbError) -> Self {
         match e {
             DdbError::Validation(m) => BkError::Validation(m),
+            DdbError::AccessDenied(m) => BkError::AccessDenied(m),
             DdbError::LimitExceeded(m) => BkError::LimitExceeded(m),
             other => BkError::Internal(other.to_string()),
         }
@@ -82,6 +86,7 @@ macro_rules! bk_error {
             fn from(e: BkError) -> Self {
                 match e {
                     BkError::Validation(m) => OpError::Common(CommonError::Validation(m)),
+                    BkError::AccessDenied(m) => OpError::Common(CommonError::AccessDenied(m)),
                     $(BkError::$variant(m) => OpError::Modeled($ty::$ctor(m)),)*
                     other => OpError::Common(CommonError::Internal(other.to_string())),
                 }

@@ -79,6 +79,10 @@ impl From<BkError> for PortError {
         match e {
             BkError::Validation(m) => PortError::Validation(m),
             BkError::BackupNotFound(m) => PortError::BackupNotFound(m),
+            // Only when the request's `Account` differs from the backup ARN's own.
+            BkError::AccessDenied(_) => {
+                PortError::Validation("BackupArn names an account other than Account".into())
+            }
             other => PortError::Internal(other.to_string()),
         }
     }

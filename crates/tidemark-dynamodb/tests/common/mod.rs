@@ -115,6 +115,7 @@ pub fn describe_error(e: DispatchError) -> (String, String) {
             m.message().unwrap_or_default().to_string(),
         ),
         DispatchError::Common(CommonError::Validation(m)) => ("ValidationException".into(), m),
+        DispatchError::Common(CommonError::AccessDenied(m)) => ("AccessDeniedException".into(), m),
         DispatchError::Invalid(_) => ("ValidationException".into(), e.to_string()),
         other => (format!("{other:?}"), other.to_string()),
     }

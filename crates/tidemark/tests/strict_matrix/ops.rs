@@ -215,11 +215,13 @@ pub fn dynamodb_ops(f: &Fixture) -> Vec<Op> {
     // family TableNotFoundException (reference §2.3, Appendix A).
     let rnf = || err("ResourceNotFoundException", 400);
     let tnf = || err("TableNotFoundException", 400);
-    // Deviation, pinned so that fixing it is a deliberate change here: AWS answers an ARN
-    // of another account with AccessDeniedException (reference §2.5, §2.10, Appendix A),
-    // which tidemark-model's common errors cannot express yet; tidemark says the backup is
-    // not found, or that the table ARN is not the caller's. Neither reveals nor changes
-    // anything (docs/reliability.md, "Strict mode and isolation").
+    // AWS answers a well-formed ARN of another account with AccessDeniedException `Access is
+    // denied` (reference §2.5, §2.6, §2.10, Appendix A: observed for backup ARNs; tidemark
+    // gives table ARNs the same answer, the reference recording none). The owner's own ARN
+    // in another region names nothing there: the backup is not found (§2.5), a table ARN is
+    // invalid. RestoreTableToPointInTime's SourceTableArn is the exception: AWS answers
+    // another account's with a ValidationException (§2.11 step 1, observed).
+    let denied = || err("AccessDeniedException", 400);
     let backup_nf = || err("BackupNotFoundException", 400);
     let invalid_arn = || err("ValidationException", 400);
     vec![
@@ -306,22 +308,25 @@ pub fn dynamodb_ops(f: &Fixture) -> Vec<Op> {
             "DescribeBackup",
             format!(r#"{{"BackupArn":"{}"}}"#, f.backup_arn),
             true,
-            backup_nf(),
-        ),
+            denied(),
+        )
+        .in_other_region(backup_nf()),
         ddb(
             "backup",
             "DeleteBackup",
             format!(r#"{{"BackupArn":"{}"}}"#, f.backup_arn),
             false,
-            backup_nf(),
-        ),
+            denied(),
+        )
+        .in_other_region(backup_nf()),
         ddb(
             "backup",
             "RestoreTableFromBackup",
             format!(r#"{{"TargetTableName":"stolen","BackupArn":"{}"}}"#, f.backup_arn),
             false,
-            backup_nf(),
-        ),
+            denied(),
+        )
+        .in_other_region(backup_nf()),
         ddb(
             "pitr",
             "DescribeContinuousBackups",
@@ -349,29 +354,33 @@ pub fn dynamodb_ops(f: &Fixture) -> Vec<Op> {
             "DescribeTable",
             format!(r#"{{"TableName":"{}"}}"#, f.table_arn),
             true,
-            invalid_arn(),
-        ),
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
         ddb(
             "item",
             "GetItem",
             format!(r#"{{"TableName":"{}","Key":{key}}}"#, f.table_arn),
             true,
-            invalid_arn(),
-        ),
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
         ddb(
             "item",
             "PutItem",
             format!(r#"{{"TableName":"{}","Item":{{"pk":{{"S":"a"}},"sk":{{"N":"1"}},"v":{{"S":"forged"}}}}}}"#, f.table_arn),
             false,
-            invalid_arn(),
-        ),
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
         ddb(
             "backup",
             "CreateBackup",
             format!(r#"{{"TableName":"{}","BackupName":"forged"}}"#, f.table_arn),
             false,
-            invalid_arn(),
-        ),
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
         ddb(
             "pitr",
             "RestoreTableToPointInTime",
@@ -387,27 +396,48 @@ pub fn dynamodb_ops(f: &Fixture) -> Vec<Op> {
             false,
             rnf(),
         ),
+        // ListBackups' cursor and table filter take ARNs too; another account's cursor was
+        // a 500 InternalServerError before AccessDeniedException could be said.
+        ddb(
+            "backup",
+            "ListBackups",
+            format!(r#"{{"ExclusiveStartBackupArn":"{}"}}"#, f.backup_arn),
+            true,
+            denied(),
+        )
+        .in_other_region(ok(&[&f.backup_arn])),
+        ddb(
+            "backup",
+            "ListBackups",
+            format!(r#"{{"TableName":"{}"}}"#, f.table_arn),
+            true,
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
         ddb(
             "tags",
             "TagResource",
             format!(r#"{{"ResourceArn":"{}","Tags":[{{"Key":"owner","Value":"mallory"}}]}}"#, f.table_arn),
             false,
-            invalid_arn(),
-        ),
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
         ddb(
             "tags",
             "UntagResource",
             format!(r#"{{"ResourceArn":"{}","TagKeys":["team"]}}"#, f.table_arn),
             false,
-            invalid_arn(),
-        ),
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
         ddb(
             "tags",
             "ListTagsOfResource",
             format!(r#"{{"ResourceArn":"{}"}}"#, f.table_arn),
             true,
-            invalid_arn(),
-        ),
+            denied(),
+        )
+        .in_other_region(invalid_arn()),
     ]
 }
 
