@@ -73,6 +73,10 @@ impl Harness {
             }),
             auth,
             max_body: tidemark_wire::DEFAULT_MAX_BODY,
+            decode_budget: tidemark_wire::json::DecodeBudget::new(
+                512 * 1024 * 1024,
+                tidemark_wire::json::budget::QUEUE_WAIT,
+            ),
         });
         Harness {
             runtime,
