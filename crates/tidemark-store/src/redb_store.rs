@@ -872,51 +872,37 @@ impl RedbWrite<'_> {
     }
 }
 
-impl Reads for RedbRead {
-    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.noter.result(self.raw_get(table, key))
-    }
+/// Reads through a read or a write transaction: the raw read, with any I/O error it meets
+/// noted as the store's fault (so the store heals instead of failing on).
+macro_rules! reads_noting_faults {
+    ($t:ty) => {
+        impl Reads for $t {
+            fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+                self.noter.result(self.raw_get(table, key))
+            }
 
-    fn range<'a>(
-        &'a self,
-        table: &str,
-        start: Bound<&[u8]>,
-        end: Bound<&[u8]>,
-        reverse: bool,
-    ) -> Result<EntryIter<'a>, StoreError> {
-        let iter = self
-            .noter
-            .result(self.raw_range(table, start, end, reverse))?;
-        Ok(self.noter.iter(iter))
-    }
+            fn range<'a>(
+                &'a self,
+                table: &str,
+                start: Bound<&[u8]>,
+                end: Bound<&[u8]>,
+                reverse: bool,
+            ) -> Result<EntryIter<'a>, StoreError> {
+                let iter = self
+                    .noter
+                    .result(self.raw_range(table, start, end, reverse))?;
+                Ok(self.noter.iter(iter))
+            }
 
-    fn table_names(&self) -> Result<Vec<String>, StoreError> {
-        self.noter.result(self.raw_table_names())
-    }
+            fn table_names(&self) -> Result<Vec<String>, StoreError> {
+                self.noter.result(self.raw_table_names())
+            }
+        }
+    };
 }
 
-impl Reads for RedbWrite<'_> {
-    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.noter.result(self.raw_get(table, key))
-    }
-
-    fn range<'a>(
-        &'a self,
-        table: &str,
-        start: Bound<&[u8]>,
-        end: Bound<&[u8]>,
-        reverse: bool,
-    ) -> Result<EntryIter<'a>, StoreError> {
-        let iter = self
-            .noter
-            .result(self.raw_range(table, start, end, reverse))?;
-        Ok(self.noter.iter(iter))
-    }
-
-    fn table_names(&self) -> Result<Vec<String>, StoreError> {
-        self.noter.result(self.raw_table_names())
-    }
-}
+reads_noting_faults!(RedbRead);
+reads_noting_faults!(RedbWrite<'_>);
 
 impl WriteTxn for RedbWrite<'_> {
     fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
