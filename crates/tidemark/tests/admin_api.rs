@@ -141,19 +141,7 @@ async fn strict_admin_routes_answer_only_the_admin_credential() {
 
     // Something to export, import, look at and wipe, owned by alice's account.
     let ddb = server.dynamodb(ALICE.0, ALICE.1);
-    make_source(&ddb).await;
-    let arn = ddb
-        .create_backup()
-        .table_name("Src")
-        .backup_name("before-admin")
-        .send()
-        .await
-        .expect("CreateBackup")
-        .backup_details()
-        .expect("details")
-        .backup_arn()
-        .to_string();
-    wait_backup_available(&ddb, &arn).await;
+    let arn = source_backup(&ddb).await;
     let rs = server.redshift(ALICE.0, ALICE.1);
     rs.create_cluster()
         .cluster_identifier("c1")
@@ -328,19 +316,7 @@ async fn client_admin_commands_sign_with_the_configured_credential() {
 
     // `tidemark backup export` signs too, and a relative directory lands in the exchange dir.
     let ddb = server.dynamodb(ALICE.0, ALICE.1);
-    make_source(&ddb).await;
-    let arn = ddb
-        .create_backup()
-        .table_name("Src")
-        .backup_name("before-admin")
-        .send()
-        .await
-        .expect("CreateBackup")
-        .backup_details()
-        .expect("details")
-        .backup_arn()
-        .to_string();
-    wait_backup_available(&ddb, &arn).await;
+    let arn = source_backup(&ddb).await;
     let out = client(&server, tmp.path(), Some(OPS))
         .args([
             "backup",
@@ -495,4 +471,22 @@ async fn admin_paths_cannot_leave_their_root() {
         0,
         "nothing was written outside the roots"
     );
+}
+
+/// The export fixture's source table and an AVAILABLE backup of it; returns the backup ARN.
+async fn source_backup(ddb: &aws_sdk_dynamodb::Client) -> String {
+    make_source(ddb).await;
+    let arn = ddb
+        .create_backup()
+        .table_name("Src")
+        .backup_name("before-admin")
+        .send()
+        .await
+        .expect("CreateBackup")
+        .backup_details()
+        .expect("details")
+        .backup_arn()
+        .to_string();
+    wait_backup_available(ddb, &arn).await;
+    arn
 }
