@@ -33,6 +33,23 @@ impl RedshiftService {
             return Ok(());
         }
         let cluster = rec.snap.cluster_identifier.clone().unwrap_or_default();
+        if self.db.holds_data() {
+            // A manual snapshot was marked when requested; automated and final ones are
+            // taken now, as their job runs.
+            let marked = if rec.snap.snapshot_type.as_deref() == Some("manual")
+                && rec.status() == "creating"
+            {
+                Ok(())
+            } else {
+                self.db.mark(scope, &cluster, id)
+            };
+            if let Err(e) =
+                marked.and_then(|()| self.db.dump(scope, &cluster, id, self.volumes.as_ref()))
+            {
+                self.db.unmark(scope, &cluster, id);
+                return self.fail_snapshot(scope, id, &e);
+            }
+        }
         let mut last = None;
         let mut throttle = crate::progress::Throttle::start();
         let result = self

@@ -57,6 +57,14 @@ impl Scope {
         k
     }
 
+    /// The scope a record key ([`Scope::key`]) was made in.
+    pub fn from_key(key: &[u8]) -> Option<Self> {
+        let mut r = keys::KeyReader::new(key);
+        let account = r.str().ok()?;
+        let region = r.str().ok()?;
+        Some(Self { account, region })
+    }
+
     /// The key of one named record in this scope.
     pub fn key(&self, id: &str) -> Vec<u8> {
         let mut k = self.prefix();
@@ -104,6 +112,10 @@ pub struct ClusterRec {
     /// The endpoint, shown once the cluster is available.
     pub port: i32,
     pub host: String,
+    /// The master user's md5 password verifier (`md5…`, never the password); `None` when
+    /// the password is managed elsewhere (ManageMasterPassword).
+    #[serde(default)]
+    pub master_md5: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -125,6 +137,10 @@ pub struct SnapRec {
     pub src_automated_retention: i32,
     pub src_maintenance_window: Option<String>,
     pub src_cluster_type: Option<String>,
+    /// The source cluster's master password verifier: a restore keeps the master user's
+    /// password, as the snapshot holds the database's users.
+    #[serde(default)]
+    pub src_master_md5: Option<String>,
 }
 
 impl SnapRec {

@@ -174,10 +174,17 @@ impl RedshiftService {
             rules::alnum(rules::digest(&[&scope.account, &id, &now.to_string()]), 12),
             scope.region
         );
+        let master_md5 = input.master_user_password.as_deref().map(|pw| {
+            crate::database::md5_verifier(
+                cluster.master_username.as_deref().unwrap_or_default(),
+                pw,
+            )
+        });
         let rec = ClusterRec {
             cluster: cluster.clone(),
             port,
             host,
+            master_md5,
             ..Default::default()
         };
         catalog::put(&mut *w, CLUSTERS_TABLE, &scope.key(&id), &rec)?;

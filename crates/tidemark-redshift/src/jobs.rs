@@ -16,6 +16,7 @@ use crate::catalog::{
     self, CLUSTERS_TABLE, ClusterRec, SCHEDULES_TABLE, SNAPSHOTS_TABLE, ScheduleRec, Scope,
     SnapRec, internal,
 };
+use crate::database::DbStart;
 use crate::rules::{self, DAY_SECS};
 
 pub const KIND_CLUSTER: &str = "redshift.cluster";
@@ -246,6 +247,20 @@ impl RedshiftService {
                 if rec.cluster.cluster_status.as_deref() != Some("creating") {
                     return Ok(());
                 }
+                let how = if restored.is_some() {
+                    DbStart::FromVolume
+                } else {
+                    DbStart::Fresh
+                };
+                if let Err(e) = self.start_database(&p.scope, &mut rec, how) {
+                    if restored.is_some() {
+                        // The snapshot's database could not be loaded: as a damaged vault.
+                        self.fail_restore(&p.scope, &id)?;
+                    }
+                    return Err(CommonError::Internal(format!(
+                        "the cluster's database did not start: {e}"
+                    )));
+                }
                 rec.restore_from = None;
                 let c = &mut rec.cluster;
                 c.cluster_status = Some("available".into());
@@ -254,7 +269,7 @@ impl RedshiftService {
                 c.endpoint = Some(Endpoint {
                     address: Some(rec.host.clone()),
                     port: Some(rec.port),
-                    ..Default::default()
+                    ..c.endpoint.take().unwrap_or_default()
                 });
                 c.pending_modified_values = Some(PendingModifiedValues::default());
                 let nodes = c.number_of_nodes.unwrap_or(1);
@@ -288,11 +303,14 @@ impl RedshiftService {
                 self.start_automation(&p.scope, &id, now)
             }
             Some(ClusterAction::Pause) if status == "pausing" => {
+                self.db.stop(&p.scope, &id).map_err(CommonError::Internal)?;
                 rec.cluster.cluster_status = Some("paused".into());
                 rec.cluster.cluster_availability_status = Some("Paused".into());
                 self.save_cluster(&p.scope, &rec)
             }
             Some(ClusterAction::Resume) if status == "resuming" => {
+                self.start_database(&p.scope, &mut rec, DbStart::Existing)
+                    .map_err(CommonError::Internal)?;
                 rec.cluster.cluster_status = Some("available".into());
                 rec.cluster.cluster_availability_status = Some("Available".into());
                 self.save_cluster(&p.scope, &rec)
@@ -331,6 +349,7 @@ impl RedshiftService {
         for s in &autos {
             self.release_manifest(scope, s.manifest.as_deref())?;
         }
+        self.db.remove(scope, id).map_err(CommonError::Internal)?;
         self.volumes
             .drop_volume(scope, id)
             .map_err(CommonError::Internal)

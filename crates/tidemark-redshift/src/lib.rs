@@ -7,6 +7,8 @@ mod batch;
 mod catalog;
 mod cluster_rules;
 mod clusters;
+mod database;
+mod dbhooks;
 mod describe;
 mod dir_volumes;
 mod jobs;
@@ -32,6 +34,7 @@ use tidemark_model::redshift::*;
 use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
+pub use database::{ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, md5_verifier};
 pub use dir_volumes::DirVolumes;
 pub use schedule_expr::{ScheduleError, check_definitions, next_invocation};
 pub use store_volumes::StoreVolumes;
@@ -58,6 +61,7 @@ pub struct RedshiftService {
     store: Arc<dyn Store>,
     engine: Arc<Engine>,
     volumes: Arc<dyn VolumeBackup>,
+    db: Arc<dyn ClusterDatabase>,
 }
 
 impl RedshiftService {
@@ -74,10 +78,22 @@ impl RedshiftService {
         engine: Arc<Engine>,
         volumes: Arc<dyn VolumeBackup>,
     ) -> Arc<Self> {
+        Self::with_database(store, engine, volumes, Arc::new(NoDatabase))
+    }
+
+    /// Like [`RedshiftService::with_volumes`] with a database behind every cluster's
+    /// Endpoint (call [`RedshiftService::start_databases`] after `Engine::recover`).
+    pub fn with_database(
+        store: Arc<dyn Store>,
+        engine: Arc<Engine>,
+        volumes: Arc<dyn VolumeBackup>,
+        db: Arc<dyn ClusterDatabase>,
+    ) -> Arc<Self> {
         let svc = Arc::new(Self {
             store,
             engine: Arc::clone(&engine),
             volumes,
+            db,
         });
         jobs::register(&svc, &engine);
         svc

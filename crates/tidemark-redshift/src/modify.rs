@@ -84,6 +84,10 @@ impl RedshiftService {
         if let Some(v) = &input.maintenance_track_name {
             c.maintenance_track_name = Some(v.clone());
         }
+        if let Some(pw) = &input.master_user_password {
+            let user = rec.cluster.master_username.clone().unwrap_or_default();
+            rec.master_md5 = Some(crate::database::md5_verifier(&user, pw));
+        }
         if let Some(port) = input.port {
             rec.port = port;
             if let Some(e) = rec.cluster.endpoint.as_mut() {
@@ -112,6 +116,9 @@ impl RedshiftService {
             self.volumes
                 .rename_volume(&scope, &id, &n)
                 .map_err(CommonError::Internal)?;
+            self.db
+                .rename(&scope, &id, &n)
+                .map_err(CommonError::Internal)?;
             final_id = n;
             self.start_automation(
                 &scope,
@@ -138,6 +145,9 @@ impl RedshiftService {
                 // Re-enabled: take the first automated snapshot now (§3.3 [E]).
                 self.start_automation(&scope, &final_id, now)?;
             }
+        }
+        if input.master_user_password.is_some() || input.port.is_some() {
+            self.refresh_endpoint(&scope, &final_id)?;
         }
         let cluster = self.load_cluster(&scope, &final_id)?.map(|r| r.cluster);
         Ok(ModifyClusterResult { cluster })

@@ -194,6 +194,7 @@ impl RedshiftService {
             }),
             port,
             host,
+            master_md5: snap.src_master_md5.clone(),
             ..Default::default()
         };
         catalog::put(&mut *w, CLUSTERS_TABLE, &scope.key(&id), &rec)?;

@@ -110,6 +110,7 @@ impl RedshiftService {
             src_automated_retention: c.automated_snapshot_retention_period.unwrap_or(1),
             src_maintenance_window: c.preferred_maintenance_window.clone(),
             src_cluster_type: None,
+            src_master_md5: rec.master_md5.clone(),
         }
     }
 
@@ -206,6 +207,11 @@ impl RedshiftService {
         snap.snap.tags = Some(tags);
         catalog::put(&mut *w, SNAPSHOTS_TABLE, &scope.key(&id), &snap)?;
         w.commit().map_err(internal)?;
+        // The snapshot's point in time is now, while the request is answered: the capture
+        // job dumps the database as of this mark however long it waits to run.
+        if let Err(e) = self.db.mark(&scope, &cluster_id, &id) {
+            self.fail_snapshot(&scope, &id, &e)?;
+        }
         self.submit_capture(&scope, &id)?;
         Ok(CreateClusterSnapshotResult {
             snapshot: Some(self.render(&snap, &scope)),
