@@ -1,0 +1,303 @@
+//! One client connection's startup: SSL/GSS refusals, cancel requests, the StartupMessage, md5
+//! authentication, then the backend's own startup, relayed with Redshift's parameters.
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpStream, UnixStream, tcp, unix};
+
+use crate::cancel::{Registration, Registry};
+use crate::startup::{self, Packet};
+use crate::{
+    Limits, LoginError, Route, SERVER_PROTOCOL_VERSION, SERVER_VERSION, auth, relay, wire,
+};
+
+/// What every session of a listener shares.
+pub(crate) struct Shared {
+    pub route: Arc<dyn Route>,
+    pub limits: Limits,
+    pub cancels: Arc<Registry>,
+}
+
+/// Largest message the backend may send during its startup (ParameterStatus, notices, errors).
+const MAX_BACKEND_STARTUP_MESSAGE: usize = 1 << 20;
+/// Largest `PasswordMessage` accepted (an md5 answer is 35 bytes; PostgreSQL allows 1000).
+const MAX_PASSWORD_MESSAGE: usize = 1000;
+
+/// A session past startup: the backend connection and the cancel key registration.
+pub(crate) struct Established {
+    backend_rd: BufReader<unix::OwnedReadHalf>,
+    backend_wr: unix::OwnedWriteHalf,
+    _registration: Option<Registration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SessionError {
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("a blocking route call failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("the backend broke the startup protocol: {0}")]
+    Backend(&'static str),
+}
+
+/// Runs one connection to its end.
+pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
+    // Latency: each protocol message batch is written whole, so Nagle only delays them.
+    let _ = stream.set_nodelay(true);
+    let (mut rd, mut wr) = stream.into_split();
+    let started = tokio::time::timeout(
+        shared.limits.startup_timeout,
+        startup(&mut rd, &mut wr, &shared),
+    )
+    .await;
+    let est = match started {
+        Ok(Ok(Some(est))) => est,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => return tracing::debug!("session startup ended: {e}"),
+        // PostgreSQL closes silently on authentication_timeout, and so do we.
+        Err(_) => return tracing::debug!("session startup timed out"),
+    };
+    let Established {
+        backend_rd,
+        backend_wr,
+        _registration,
+    } = est;
+    if let Err(e) = relay::run(
+        rd,
+        wr,
+        backend_rd,
+        backend_wr,
+        &*shared.route,
+        &shared.limits,
+    )
+    .await
+    {
+        tracing::debug!("session ended: {e}");
+    }
+}
+
+/// Sends a FATAL error and ends the session.
+async fn refuse(
+    wr: &mut tcp::OwnedWriteHalf,
+    code: &str,
+    msg: &str,
+) -> Result<Option<Established>, SessionError> {
+    wr.write_all(&wire::fatal(code, msg)).await?;
+    wr.shutdown().await?;
+    Ok(None)
+}
+
+async fn startup(
+    rd: &mut tcp::OwnedReadHalf,
+    wr: &mut tcp::OwnedWriteHalf,
+    shared: &Shared,
+) -> Result<Option<Established>, SessionError> {
+    let limits = &shared.limits;
+    // Unbuffered reads: nothing read past the startup phase may be lost to a buffer.
+    let startup = loop {
+        let len = rd.read_u32().await?;
+        let len = match startup::check_len(len, limits.max_startup_packet) {
+            Ok(len) => len,
+            Err(e) => return refuse(wr, e.sqlstate(), &e.to_string()).await,
+        };
+        let mut body = vec![0; len - 4];
+        rd.read_exact(&mut body).await?;
+        match startup::parse_packet(&body, limits.max_startup_parameters) {
+            Err(e) => return refuse(wr, e.sqlstate(), &e.to_string()).await,
+            // No TLS or GSS encryption here: 'N' tells the client to go on in plain text.
+            Ok(Packet::SslRequest | Packet::GssEncRequest) => wr.write_all(b"N").await?,
+            Ok(Packet::Cancel { pid, key }) => {
+                shared.cancels.cancel(pid, key).await;
+                return Ok(None);
+            }
+            Ok(Packet::Startup(s)) => break s,
+        }
+    };
+    let Some(user) = startup
+        .get("user")
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+    else {
+        return refuse(
+            wr,
+            "28000",
+            "no PostgreSQL user name specified in startup packet",
+        )
+        .await;
+    };
+    let database = startup
+        .get("database")
+        .filter(|d| !d.is_empty())
+        .unwrap_or(&user)
+        .to_owned();
+
+    let mut out = Vec::with_capacity(512);
+    let options = startup::protocol_options(&startup);
+    if startup.minor > 0 || !options.is_empty() {
+        wire::negotiate_protocol_version(&mut out, &options);
+    }
+    let salt: [u8; 4] = rand::random();
+    wire::auth_md5(&mut out, salt);
+    wr.write_all(&out).await?;
+
+    let Some(password) = read_password(rd).await? else {
+        return refuse(wr, "08P01", "expected password response").await;
+    };
+    let route = Arc::clone(&shared.route);
+    let (u, d) = (user.clone(), database.clone());
+    let login = tokio::task::spawn_blocking(move || route.login(&u, &d)).await?;
+    let (verifier, login) = match login {
+        Ok(l) => (Some(l.md5_verifier.clone()), Some(l)),
+        Err(LoginError::UnknownUser) => (None, None),
+        Err(LoginError::Unavailable(m)) => return refuse(wr, "57P03", &m).await,
+    };
+    let login = match login {
+        Some(l) if auth::verify(verifier.as_deref(), salt, &password) => l,
+        _ => {
+            return refuse(
+                wr,
+                "28P01",
+                &format!("password authentication failed for user \"{user}\""),
+            )
+            .await;
+        }
+    };
+
+    let route = Arc::clone(&shared.route);
+    let socket = match tokio::task::spawn_blocking(move || route.backend()).await? {
+        Ok(s) => s,
+        Err(e) => return refuse(wr, "57P03", &e.0).await,
+    };
+    let backend = match UnixStream::connect(&socket).await {
+        Ok(b) => b,
+        Err(e) => {
+            return refuse(
+                wr,
+                "08006",
+                &format!("could not connect to the cluster's database: {e}"),
+            )
+            .await;
+        }
+    };
+    let (backend_rd, mut backend_wr) = backend.into_split();
+    let mut backend_rd = BufReader::with_capacity(64 * 1024, backend_rd);
+    out.clear();
+    wire::startup_message(
+        &mut out,
+        &startup::backend_params(&startup, &login.backend_user, &login.backend_database),
+    );
+    backend_wr.write_all(&out).await?;
+    out.clear();
+
+    let registration = relay_backend_startup(&mut backend_rd, &mut out, shared, &socket).await?;
+    wr.write_all(&out).await?;
+    match registration {
+        BackendStartup::Ready(reg) => Ok(Some(Established {
+            backend_rd,
+            backend_wr,
+            _registration: reg,
+        })),
+        BackendStartup::Failed => {
+            wr.shutdown().await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Reads the `PasswordMessage`; None if the client sent something else.
+async fn read_password(rd: &mut tcp::OwnedReadHalf) -> Result<Option<Vec<u8>>, SessionError> {
+    let ty = rd.read_u8().await?;
+    let len = rd.read_u32().await? as usize;
+    if ty != b'p' || !(5..=MAX_PASSWORD_MESSAGE).contains(&len) {
+        return Ok(None);
+    }
+    let mut body = vec![0; len - 4];
+    rd.read_exact(&mut body).await?;
+    if body.pop() != Some(0) {
+        return Ok(None);
+    }
+    Ok(Some(body))
+}
+
+enum BackendStartup {
+    Ready(Option<Registration>),
+    /// The backend refused (e.g. 3D000, unknown database); its error is in the output.
+    Failed,
+}
+
+/// Relays the backend's startup messages into `out`, reporting Redshift's `server_version`,
+/// adding `server_protocol_version`, and swapping the backend's cancel key for one of ours.
+async fn relay_backend_startup(
+    rd: &mut BufReader<unix::OwnedReadHalf>,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+    socket: &std::path::Path,
+) -> Result<BackendStartup, SessionError> {
+    let mut registration = None;
+    let mut body = Vec::new();
+    loop {
+        let ty = rd.read_u8().await?;
+        let len = rd.read_u32().await? as usize;
+        if !(4..=MAX_BACKEND_STARTUP_MESSAGE).contains(&len) {
+            return Err(SessionError::Backend("message length out of range"));
+        }
+        body.resize(len - 4, 0);
+        rd.read_exact(&mut body).await?;
+        match ty {
+            b'R' if body == [0, 0, 0, 0] => out.extend_from_slice(&[b'R', 0, 0, 0, 8, 0, 0, 0, 0]),
+            b'R' => {
+                // Trust authentication is configured for the socket; anything else is a setup error.
+                wire::error_response(
+                    out,
+                    "FATAL",
+                    "28000",
+                    "the cluster's database asked for a password",
+                );
+                return Ok(BackendStartup::Failed);
+            }
+            b'S' => {
+                let name = body.split(|&b| b == 0).next().unwrap_or_default();
+                if name == b"server_version" {
+                    wire::parameter_status(out, b"server_version", SERVER_VERSION.as_bytes());
+                } else {
+                    push_message(out, ty, &body);
+                }
+            }
+            b'K' if body.len() == 8 => {
+                let pid = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                let key = i32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+                let (reg, our_pid, our_key) =
+                    shared.cancels.register(pid, key, socket.to_path_buf());
+                registration = Some(reg);
+                wire::backend_key_data(out, our_pid, our_key);
+            }
+            b'E' => {
+                push_message(out, ty, &body);
+                return Ok(BackendStartup::Failed);
+            }
+            b'Z' => {
+                wire::parameter_status(
+                    out,
+                    b"server_protocol_version",
+                    SERVER_PROTOCOL_VERSION.as_bytes(),
+                );
+                push_message(out, ty, &body);
+                return Ok(BackendStartup::Ready(registration));
+            }
+            b'N' | b'v' => push_message(out, ty, &body),
+            _ => return Err(SessionError::Backend("unexpected message type")),
+        }
+    }
+}
+
+fn push_message(out: &mut Vec<u8>, ty: u8, body: &[u8]) {
+    out.push(ty);
+    // The length was read from a u32 and bounded above, so it fits.
+    out.extend_from_slice(
+        &u32::try_from(body.len() + 4)
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    out.extend_from_slice(body);
+}

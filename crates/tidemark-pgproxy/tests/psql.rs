@@ -1,0 +1,47 @@
+//! psql through the proxy: login like Redshift (md5), PostgreSQL's errors, Redshift's version.
+
+mod common;
+
+use common::{PASSWORD, Pg, Proxy, USER};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_logs_in_and_queries() {
+    let pg = Pg::start();
+    let proxy = Proxy::plain(&pg).await;
+    let (ok, out, err) = proxy.psql(USER, PASSWORD, "dev", "SELECT 1 + 1").await;
+    assert!(ok, "{err}");
+    assert_eq!(out, "2\n", "stderr: {err}");
+    // psql's SERVER_VERSION_NAME is the server_version ParameterStatus: Redshift's (reference
+    // redshift-sql.md §3), while PostgreSQL 15 still answers underneath.
+    let (ok, out, err) = proxy
+        .psql(USER, PASSWORD, "dev", "\\echo :SERVER_VERSION_NAME")
+        .await;
+    assert!(ok, "{err}");
+    assert_eq!(out, "8.0.2\n", "stderr: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_and_unknown_user_get_postgres_error() {
+    let pg = Pg::start();
+    let proxy = Proxy::plain(&pg).await;
+    let (ok, _, err) = proxy.psql(USER, "wrong", "dev", "SELECT 1").await;
+    assert!(!ok);
+    assert!(
+        err.contains(&format!(
+            "FATAL:  password authentication failed for user \"{USER}\""
+        )),
+        "{err}"
+    );
+    let (ok, _, err) = proxy.psql("nobody", PASSWORD, "dev", "SELECT 1").await;
+    assert!(!ok);
+    assert!(
+        err.contains("FATAL:  password authentication failed for user \"nobody\""),
+        "{err}"
+    );
+    let (ok, _, err) = proxy.psql(USER, PASSWORD, "nodb", "SELECT 1").await;
+    assert!(!ok);
+    assert!(
+        err.contains("FATAL:  database \"nodb\" does not exist"),
+        "{err}"
+    );
+}

@@ -1,0 +1,27 @@
+//! PostgreSQL instances managed by tidemark: finding the binaries, a template data directory,
+//! supervised servers (one per Redshift cluster), SQL for the glue, consistent dumps and restores.
+//!
+//! The API is synchronous: callers run it on blocking threads. Every wait has a timeout.
+
+mod account;
+mod admin;
+mod conf;
+mod discover;
+mod error;
+mod fsutil;
+mod instance;
+mod orphan;
+mod proc;
+mod server;
+mod sockdir;
+mod sql;
+mod template;
+
+pub use account::{RunAs, SERVICE_ACCOUNT};
+pub use discover::{DiscoverEnv, MIN_MAJOR, PgBinaries};
+pub use error::{NOT_FOUND_HINT, PgError, Result};
+pub use instance::{Instance, InstanceConfig};
+pub use server::{LOG_FILE, SOCKET_NAME, log_path};
+pub use sockdir::MAX_SOCKET_PATH;
+pub use sql::{quote_ident, quote_literal};
+pub use template::{SUPERUSER, Template};

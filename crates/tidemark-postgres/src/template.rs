@@ -1,0 +1,151 @@
+//! The template data directory: `initdb` and the setup SQL once, then copied per instance.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::account::{RunAs, absolute};
+use crate::conf::{CONF_VERSION, SETTINGS};
+use crate::discover::PgBinaries;
+use crate::error::{PgError, Result};
+use crate::fsutil::{fsync_path, fsync_tree};
+use crate::proc::run_tool;
+use crate::server::{self, log_path};
+use crate::sockdir::SocketDir;
+use crate::sql;
+
+/// Redshift's internal superuser; the bootstrap superuser of every instance.
+pub const SUPERUSER: &str = "rdsdb";
+
+/// initdb takes about a second; a generous bound for slow disks.
+const INITDB_TIMEOUT: Duration = Duration::from_secs(300);
+/// Starting and stopping the template's short-lived server.
+const SERVER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Builds and finds template data directories.
+pub struct Template;
+
+impl Template {
+    /// Makes (once) and returns `<root>/template-<major>-<hash>`, where the hash covers
+    /// `setup_sql` and tidemark's server settings. Crash-safe and idempotent: the directory is
+    /// built under a temporary name, fsynced and renamed, so it either exists complete or not
+    /// at all; concurrent builders race harmlessly (the loser discards its copy).
+    pub fn ensure(bins: &PgBinaries, root: &Path, setup_sql: &str) -> Result<PathBuf> {
+        Self::ensure_as(bins, &RunAs::detect()?, root, setup_sql)
+    }
+
+    /// [`Template::ensure`] with an explicit account.
+    pub fn ensure_as(
+        bins: &PgBinaries,
+        run_as: &RunAs,
+        root: &Path,
+        setup_sql: &str,
+    ) -> Result<PathBuf> {
+        let root = absolute(root)?;
+        let name = Self::dir_name(bins, setup_sql);
+        let done = root.join(&name);
+        if done.join("PG_VERSION").is_file() {
+            return Ok(done);
+        }
+        fs::create_dir_all(&root).map_err(|e| PgError::io("create directory", &root, e))?;
+        run_as.check_reachable(&root.join("x"))?;
+        remove_stale_builds(&root, &name);
+        let tmp = root.join(format!(".{name}.tmp-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| PgError::io("remove", &tmp, e))?;
+        }
+        let built = build(bins, run_as, &tmp, setup_sql);
+        if let Err(e) = built {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        match fs::rename(&tmp, &done) {
+            Ok(()) => {}
+            Err(_) if done.join("PG_VERSION").is_file() => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Ok(done);
+            }
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(PgError::io("rename template into place", &done, e));
+            }
+        }
+        fsync_path(&root)?;
+        Ok(done)
+    }
+
+    /// `template-<major>-<first 12 hex digits of the hash>`.
+    pub fn dir_name(bins: &PgBinaries, setup_sql: &str) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(&CONF_VERSION.to_le_bytes());
+        h.update(SETTINGS.as_bytes());
+        h.update(setup_sql.as_bytes());
+        let hex = h.finalize().to_hex();
+        format!("template-{}-{}", bins.major(), &hex[..12])
+    }
+}
+
+fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Result<()> {
+    run_as.private_dir(dir)?;
+    let mut initdb = Command::new(bins.program("initdb"));
+    initdb.arg("-D").arg(dir).args([
+        "--no-sync",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "-U",
+        SUPERUSER,
+    ]);
+    run_as.apply(&mut initdb);
+    run_tool(initdb, INITDB_TIMEOUT)?;
+
+    let conf = dir.join("postgresql.conf");
+    let mut text = fs::read_to_string(&conf).map_err(|e| PgError::io("read", &conf, e))?;
+    text.push_str(SETTINGS);
+    fs::write(&conf, text).map_err(|e| PgError::io("write", &conf, e))?;
+
+    let sock = SocketDir::scratch(run_as)?;
+    let mut child = server::start(bins, run_as, dir, sock.path(), SERVER_TIMEOUT)?;
+    let ran = sql::connect(sock.path(), "template1", SERVER_TIMEOUT).and_then(|mut c| {
+        c.batch_execute(setup_sql)
+            .map_err(|e| PgError::sql("template1", e))
+    });
+    server::stop(&mut child, SERVER_TIMEOUT)?;
+    ran?;
+    // A clean shutdown removes postmaster.pid; if it is still there the stop was not clean and
+    // the template would need crash recovery in every copy.
+    if dir.join("postmaster.pid").exists() {
+        return Err(PgError::StartFailed {
+            data_dir: dir.to_owned(),
+            what: "did not shut down cleanly".into(),
+            log_tail: crate::fsutil::tail(&log_path(dir), 3000),
+        });
+    }
+    let _ = fs::remove_file(log_path(dir));
+    // initdb ran with --no-sync: make everything durable before the rename publishes it.
+    fsync_tree(dir)
+}
+
+/// Removes half-built templates left by a builder that died (its pid is gone).
+fn remove_stale_builds(root: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 != std::process::id() && !crate::orphan::is_alive(pid) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}

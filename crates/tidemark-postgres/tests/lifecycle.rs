@@ -1,0 +1,114 @@
+//! Template once and reused; start → SQL → stop; healing a killed server; long socket paths.
+
+use std::time::Instant;
+
+use tidemark_postgres::{Instance, InstanceConfig, MAX_SOCKET_PATH, Template};
+
+mod common;
+use common::{SETUP_SQL, bins, instance, open_tempdir, scalar, template};
+
+#[test]
+fn template_is_built_once_and_reused() {
+    let root = open_tempdir();
+    let t0 = Instant::now();
+    let a = Template::ensure(bins(), root.path(), SETUP_SQL).expect("first build");
+    let built = t0.elapsed();
+    let marker = a.join("PG_VERSION");
+    let before = std::fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .expect("stat");
+    let t1 = Instant::now();
+    let b = Template::ensure(bins(), root.path(), SETUP_SQL).expect("second call");
+    let reused = t1.elapsed();
+    assert_eq!(a, b);
+    assert_eq!(
+        std::fs::metadata(&marker)
+            .and_then(|m| m.modified())
+            .expect("stat"),
+        before
+    );
+    eprintln!("template build {built:?}, reuse {reused:?}");
+    assert!(reused.as_millis() < 50, "reuse took {reused:?}");
+    // Nothing half-built or running is left behind.
+    let names: Vec<_> = std::fs::read_dir(root.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
+        .collect();
+    assert_eq!(names, [Template::dir_name(bins(), SETUP_SQL)]);
+    assert!(!a.join("postmaster.pid").exists());
+    // Other setup SQL is another template.
+    let c = Template::ensure(bins(), root.path(), "SELECT 1;").expect("other template");
+    assert_ne!(a, c);
+}
+
+#[test]
+fn start_sql_stop() {
+    let mut inst = instance();
+    assert!(inst.is_running());
+    assert!(inst.socket_path().exists());
+    // The setup SQL ran in template1, so databases created later have it.
+    inst.ensure_database("dev", "rdsdb").expect("create dev");
+    inst.ensure_database("dev", "rdsdb").expect("idempotent");
+    assert_eq!(scalar(&inst, "dev", "SELECT public.tidemark_probe()"), "42");
+    inst.execute("dev", "CREATE TABLE t (id int primary key, v numeric(12,2)); INSERT INTO t VALUES (1, 10.50), (2, 0.25)")
+        .expect("ddl and insert");
+    assert_eq!(scalar(&inst, "dev", "SELECT sum(v) FROM t"), "10.75");
+    inst.ensure_login_role("alice", false).expect("role");
+    inst.ensure_login_role("alice", true)
+        .expect("role again, now superuser");
+    assert_eq!(
+        scalar(
+            &inst,
+            "dev",
+            "SELECT rolsuper FROM pg_roles WHERE rolname = 'alice'"
+        ),
+        "t"
+    );
+    assert_eq!(inst.databases().expect("list"), ["dev", "postgres"]);
+    assert!(
+        inst.database_sizes()
+            .expect("sizes")
+            .iter()
+            .all(|(_, s)| *s > 1_000_000)
+    );
+    // Errors keep PostgreSQL's SQLSTATE.
+    let err = inst
+        .execute("dev", "SELECT * FROM missing")
+        .expect_err("no such table");
+    assert_eq!(err.sqlstate(), Some("42P01"), "{err}");
+
+    inst.stop().expect("stop");
+    assert!(!inst.is_running());
+    let dir = inst.dir.path().to_owned();
+    assert!(!dir.join("data/postmaster.pid").exists(), "clean shutdown");
+    // Restarting on the same data directory keeps the rows.
+    let cfg = InstanceConfig::new(dir.join("data"), dir.join("sock"), template());
+    let again = Instance::start(bins(), cfg).expect("restart");
+    assert_eq!(scalar(&again, "dev", "SELECT count(*) FROM t"), "2");
+}
+
+#[test]
+fn long_socket_dir_gets_a_short_one() {
+    let dir = open_tempdir();
+    let deep = dir.path().join("x".repeat(60)).join("y".repeat(60));
+    let cfg = InstanceConfig::new(dir.path().join("data"), &deep, template());
+    let inst = Instance::start(bins(), cfg).expect("start with a deep socket dir");
+    let sock = inst.socket_path();
+    assert!(
+        sock.as_os_str().len() <= MAX_SOCKET_PATH,
+        "{}",
+        sock.display()
+    );
+    assert!(
+        sock.to_string_lossy().starts_with("/tmp/tidemark-pg-"),
+        "{}",
+        sock.display()
+    );
+    assert_eq!(scalar(&inst, "postgres", "SELECT 1"), "1");
+    let parent = sock.parent().expect("socket has a directory").to_owned();
+    drop(inst);
+    assert!(
+        !parent.exists(),
+        "the short socket dir is removed with the instance"
+    );
+}
