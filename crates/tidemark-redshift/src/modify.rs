@@ -146,7 +146,7 @@ impl RedshiftService {
                 self.start_automation(&scope, &final_id, now)?;
             }
         }
-        if input.master_user_password.is_some() || input.port.is_some() {
+        if input.master_user_password.is_some() || input.port.is_some() || final_id != id {
             self.refresh_endpoint(&scope, &final_id)?;
         }
         let cluster = self.load_cluster(&scope, &final_id)?.map(|r| r.cluster);

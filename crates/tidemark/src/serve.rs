@@ -34,9 +34,15 @@ pub struct ServeArgs {
     /// Where state lives (created if missing). Default: $XDG_DATA_HOME/tidemark or ~/.local/share/tidemark.
     #[arg(long, env = "TIDEMARK_DATA_DIR", conflicts_with = "in_memory")]
     data_dir: Option<PathBuf>,
-    /// Keep everything in memory; nothing touches disk and nothing survives exit.
+    /// Keep everything in memory; nothing survives exit. (Redshift clusters' PostgreSQL
+    /// databases then live in a temporary directory, removed at exit.)
     #[arg(long)]
     in_memory: bool,
+    /// Directory holding the PostgreSQL server binaries (13 or newer) run behind Redshift
+    /// cluster Endpoints. Default: $TIDEMARK_POSTGRES_BIN, `pg_config --bindir`, PATH, the
+    /// newest /usr/lib/postgresql/*/bin.
+    #[arg(long, value_name = "DIR")]
+    postgres_bin: Option<PathBuf>,
     /// Signature checking. Default: permissive on a loopback address, strict elsewhere.
     #[arg(long, value_enum, env = "TIDEMARK_AUTH")]
     auth: Option<AuthKind>,
@@ -292,6 +298,8 @@ pub struct AdminContext {
     pub store: Arc<dyn Store>,
     pub dynamodb: Arc<tidemark_dynamodb::DynamoDbService>,
     pub redshift: Arc<tidemark_redshift::RedshiftService>,
+    /// The PostgreSQL databases behind the clusters' Endpoints.
+    pub databases: Arc<crate::redshift_db::PgClusters>,
     /// The data directory; `None` with `--in-memory`.
     pub data_dir: Option<PathBuf>,
     /// Where backup export and import may read and write (`--exchange-dir`).
@@ -335,6 +343,7 @@ impl Admin for AppAdmin {
         }
         txn.commit().map_err(|e| e.to_string())?;
         self.ctx.engine.reset().map_err(|e| e.to_string())?;
+        self.ctx.databases.reset()?;
         // Cluster volumes live beside the store; their clusters are gone now.
         if let Some(dir) = &self.ctx.data_dir {
             let root = tidemark_redshift::DirVolumes::under_data_dir(dir);
@@ -392,9 +401,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         vault.clone(),
         volume_dir.as_deref(),
     ));
-    let redshift =
-        tidemark_redshift::RedshiftService::with_volumes(store.clone(), engine.clone(), volumes);
+    let databases = crate::redshift_db::PgClusters::new(
+        runtime.handle().clone(),
+        volume_dir.as_deref(),
+        args.postgres_bin.as_deref(),
+    )?;
+    let redshift = tidemark_redshift::RedshiftService::with_database(
+        store.clone(),
+        engine.clone(),
+        volumes,
+        databases.clone(),
+    );
     engine.recover()?;
+    if let Err(e) = redshift.start_databases() {
+        tracing::warn!("starting the Redshift clusters' databases: {e}");
+    }
     let data_dir = (!args.in_memory).then(|| {
         args.data_dir
             .clone()
@@ -412,6 +433,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             store: store.clone(),
             dynamodb: dynamodb.clone(),
             redshift: redshift.clone(),
+            databases: databases.clone(),
             data_dir,
             exchange,
         },
@@ -440,6 +462,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("tidemark listening on {scheme}://{addr}");
         tidemark_wire::serve(listener, services, limits, tls, shutdown_signal()).await?;
         drop(background);
+        // Stop every cluster's PostgreSQL (their data stays for the next start).
+        let stopping = databases.clone();
+        tokio::task::spawn_blocking(move || stopping.shutdown()).await?;
         // With --in-memory the generated certificate lived in a temporary directory; like
         // the rest of the state it ends with the process. Failing to remove it is harmless.
         if args.in_memory && matches!(args.connections.tls, Some(TlsKind::SelfSigned)) {

@@ -1,0 +1,217 @@
+//! Snapshots of a cluster's database. When a snapshot is requested, every database of the
+//! cluster exports a PostgreSQL snapshot (a `REPEATABLE READ` transaction kept open), so the
+//! snapshot holds exactly the transactions committed before the request however long its
+//! job waits; the job then `pg_dump`s each database from its exported snapshot (directory
+//! format, uncompressed: one file per table, rows in physical order, which the vault's
+//! content-defined chunking dedupes against earlier snapshots) and puts the files in the
+//! cluster's volume, which the volume capture stores in the vault. A restore writes the
+//! files back and `pg_restore`s them into a fresh instance. A base backup was not used: it
+//! is consistent only as of its end, not as of the request. The marks live in memory: a
+//! manual snapshot whose job had not run when the server stopped fails rather than capture
+//! a later state.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tidemark_postgres::HeldSnapshot;
+use tidemark_redshift::{Scope, VolumeFiles};
+
+use super::cluster::{ClusterDb, remove_dir};
+
+/// The volume file that says what the rest of the volume is.
+pub const DB_FILE: &str = "tidemark-db.json";
+/// Where the dump's files go in the volume.
+const DUMP_DIR: &str = "dump";
+
+/// A snapshot's point in time.
+pub(crate) enum Mark {
+    /// The cluster's database was never made: it is the pristine database of a new cluster.
+    Pristine,
+    /// One exported snapshot per database.
+    Held(Vec<HeldSnapshot>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct DbFile {
+    format: u32,
+    /// No dump: the database is a new cluster's (master user and database only).
+    pristine: bool,
+    /// The PostgreSQL major version that wrote the dump.
+    #[serde(default)]
+    postgres_major: Option<u32>,
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+impl ClusterDb {
+    /// Fixes snapshot `snapshot`'s point in time: now.
+    pub fn mark(&self, snapshot: &str) -> Result<(), String> {
+        let mark = if self.materialized()? {
+            Mark::Held(self.with_instance(|i| {
+                i.export_all_snapshots()
+                    .map_err(|e| bad("exporting snapshots", e))
+            })?)
+        } else {
+            Mark::Pristine
+        };
+        self.marks
+            .lock()
+            .map_err(|_| "marks lock poisoned")?
+            .insert(snapshot.to_owned(), mark);
+        Ok(())
+    }
+
+    pub fn unmark(&self, snapshot: &str) {
+        if let Ok(mut m) = self.marks.lock() {
+            m.remove(snapshot);
+        }
+    }
+
+    /// Writes the database as of `snapshot`'s mark into the cluster's volume.
+    pub fn dump(
+        &self,
+        snapshot: &str,
+        scope: &Scope,
+        id: &str,
+        volumes: &dyn VolumeFiles,
+    ) -> Result<(), String> {
+        let mark = self
+            .marks
+            .lock()
+            .map_err(|_| "marks lock poisoned")?
+            .remove(snapshot)
+            .ok_or_else(|| {
+                "the snapshot's point in time was lost (the server restarted before its data \
+                 was taken)"
+                    .to_owned()
+            })?;
+        let staging = self.dir()?.join("staging");
+        remove_dir(&staging)?;
+        let result = match mark {
+            Mark::Pristine => write_volume(
+                &DbFile {
+                    format: 1,
+                    pristine: true,
+                    postgres_major: None,
+                },
+                None,
+                scope,
+                id,
+                volumes,
+            ),
+            Mark::Held(snaps) => {
+                let major = self.shared.bins.as_ref().ok().map(|(b, _)| b.major());
+                self.with_instance(|i| {
+                    i.dump_snapshots(snaps, &staging)
+                        .map_err(|e| bad("dumping the database", e))
+                })
+                .and_then(|_| {
+                    write_volume(
+                        &DbFile {
+                            format: 1,
+                            pristine: false,
+                            postgres_major: major,
+                        },
+                        Some(&staging),
+                        scope,
+                        id,
+                        volumes,
+                    )
+                })
+            }
+        };
+        remove_dir(&staging)?;
+        result
+    }
+
+    /// RestoreFromClusterSnapshot: the cluster's database becomes the one in its (restored)
+    /// volume. A volume without a dump (a snapshot of a cluster nobody changed, or taken
+    /// before clusters had databases) gives a new cluster's pristine database.
+    pub fn load(&self, scope: &Scope, id: &str, volumes: &dyn VolumeFiles) -> Result<(), String> {
+        self.discard_data()?;
+        let files = volumes.list_files(scope, id)?;
+        let Some(_) = files.iter().find(|f| f.name == DB_FILE) else {
+            return Ok(());
+        };
+        let mut text = String::new();
+        volumes
+            .open_file(scope, id, DB_FILE)?
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| bad("reading the snapshot's database file", e))?;
+        let info: DbFile =
+            serde_json::from_str(&text).map_err(|e| bad("the snapshot's database file", e))?;
+        if info.pristine {
+            return Ok(());
+        }
+        let staging = self.dir()?.join("staging");
+        remove_dir(&staging)?;
+        let prefix = format!("{DUMP_DIR}/");
+        for f in files.iter().filter(|f| f.name.starts_with(&prefix)) {
+            let rel = &f.name[prefix.len()..];
+            let path: PathBuf = staging.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| bad("staging the dump", e))?;
+            }
+            let mut out = std::fs::File::create(&path).map_err(|e| bad("staging the dump", e))?;
+            std::io::copy(&mut volumes.open_file(scope, id, &f.name)?, &mut out)
+                .map_err(|e| bad("staging the dump", e))?;
+        }
+        let restored = self.with_instance(|i| {
+            i.restore_cluster(&staging)
+                .map(drop)
+                .map_err(|e| bad("restoring the database", e))
+        });
+        remove_dir(&staging)?;
+        restored
+    }
+}
+
+/// Replaces the volume's files with `info` and the dump under `staging`.
+fn write_volume(
+    info: &DbFile,
+    staging: Option<&Path>,
+    scope: &Scope,
+    id: &str,
+    volumes: &dyn VolumeFiles,
+) -> Result<(), String> {
+    volumes.drop_volume(scope, id)?;
+    if let Some(dir) = staging {
+        let mut files = Vec::new();
+        walk(dir, dir, &mut files)?;
+        files.sort();
+        for (rel, path) in files {
+            let mut sink = volumes.create_file(scope, id, &format!("{DUMP_DIR}/{rel}"))?;
+            let mut src = std::fs::File::open(&path).map_err(|e| bad("reading the dump", e))?;
+            std::io::copy(&mut src, &mut sink).map_err(|e| bad("storing the dump", e))?;
+            sink.commit()?;
+        }
+    }
+    let json = serde_json::to_vec(info).map_err(|e| bad("encoding", e))?;
+    volumes.write_file(scope, id, DB_FILE, &json)
+}
+
+/// Every file under `dir`, as (`/`-separated path relative to `root`, path).
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), String> {
+    for entry in std::fs::read_dir(dir).map_err(|e| bad("listing the dump", e))? {
+        let entry = entry.map_err(|e| bad("listing the dump", e))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| bad("listing the dump", e))?;
+        if kind.is_dir() {
+            walk(root, &path, out)?;
+        } else if kind.is_file() {
+            let rel = path
+                .strip_prefix(root)
+                .map_err(|e| bad("listing the dump", e))?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push((rel, path));
+        }
+    }
+    Ok(())
+}

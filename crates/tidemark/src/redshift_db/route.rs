@@ -1,0 +1,55 @@
+//! What the Endpoint proxy asks of a cluster: who may log in (the master user with the
+//! password from CreateCluster or ModifyCluster), where its PostgreSQL is (started on
+//! first use), and how its Redshift SQL reads in PostgreSQL.
+
+use std::path::PathBuf;
+use std::sync::Weak;
+
+use tidemark_pgproxy::{BackendError, Login, LoginError, Route, SqlError};
+
+use super::cluster::ClusterDb;
+
+pub(crate) struct ClusterRoute {
+    db: Weak<ClusterDb>,
+}
+
+impl ClusterRoute {
+    pub fn new(db: Weak<ClusterDb>) -> Self {
+        Self { db }
+    }
+}
+
+const GONE: &str = "the cluster no longer exists";
+
+impl Route for ClusterRoute {
+    fn login(&self, user: &str, database: &str) -> Result<Login, LoginError> {
+        let db = self
+            .db
+            .upgrade()
+            .ok_or_else(|| LoginError::Unavailable(GONE.into()))?;
+        if db.is_paused() {
+            return Err(LoginError::Unavailable("the cluster is paused".into()));
+        }
+        let login = db.login();
+        if login.md5.is_empty() || user != login.user {
+            return Err(LoginError::UnknownUser);
+        }
+        Ok(Login {
+            md5_verifier: login.md5,
+            backend_user: user.to_owned(),
+            backend_database: database.to_owned(),
+        })
+    }
+
+    fn backend(&self) -> Result<PathBuf, BackendError> {
+        let db = self.db.upgrade().ok_or_else(|| BackendError(GONE.into()))?;
+        db.ensure_instance().map_err(BackendError)
+    }
+
+    fn rewrite(&self, sql: &str) -> Result<Option<String>, SqlError> {
+        tidemark_redshift_sql::rewrite(sql).map_err(|e| SqlError {
+            sqlstate: e.sqlstate.to_string(),
+            message: e.message,
+        })
+    }
+}

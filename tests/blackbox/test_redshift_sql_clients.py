@@ -1,0 +1,272 @@
+"""Redshift clusters hold real data (issue #14): each real client connects to a cluster's
+Endpoint, creates and loads a table with Redshift DDL, the cluster is snapshotted, the data
+changes, the snapshot is restored to a new cluster, and rows and sums are checked exactly."""
+
+from __future__ import annotations
+
+import decimal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from tm_helpers import wait_until
+
+PASSWORD = "Passw0rd1"
+USER = "admin"
+
+DDL = """
+CREATE TABLE sales (
+    id INTEGER IDENTITY(1, 1),
+    region VARCHAR(32) NOT NULL ENCODE zstd,
+    amount DECIMAL(12, 2) ENCODE az64,
+    sold DATE
+)
+DISTSTYLE KEY DISTKEY (region)
+COMPOUND SORTKEY (sold)
+"""
+ROWS = [("north", "10.50", "2026-01-01"), ("south", "20.25", "2026-01-02"), ("east", "0.01", "2026-01-03")]
+
+
+def make_cluster(redshift, cid: str, **extra) -> dict:
+    redshift.create_cluster(
+        ClusterIdentifier=cid, NodeType="dc2.large", ClusterType="single-node",
+        MasterUsername=USER, MasterUserPassword=PASSWORD, **extra,
+    )
+    return wait_available(redshift, cid)
+
+
+def wait_available(redshift, cid: str) -> dict:
+    return wait_until(
+        lambda: (c := redshift.describe_clusters(ClusterIdentifier=cid)["Clusters"][0])
+        and c["ClusterStatus"] == "available" and c,
+        f"cluster {cid} available",
+        timeout_s=120,
+    )
+
+
+def snapshot(redshift, cid: str, sid: str) -> dict:
+    redshift.create_cluster_snapshot(ClusterIdentifier=cid, SnapshotIdentifier=sid)
+    return wait_until(
+        lambda: (s := redshift.describe_cluster_snapshots(SnapshotIdentifier=sid)["Snapshots"][0])
+        and s["Status"] == "available" and s,
+        f"snapshot {sid} available",
+        timeout_s=120,
+    )
+
+
+def restore(redshift, sid: str, cid: str) -> dict:
+    redshift.restore_from_cluster_snapshot(ClusterIdentifier=cid, SnapshotIdentifier=sid)
+    c = wait_available(redshift, cid)
+    assert c["RestoreStatus"]["Status"] == "completed"
+    return c
+
+
+# Each client: connect(endpoint) -> connection with .cursor(), .commit(), .close() (DB-API).
+def _psycopg2(ep):
+    import psycopg2
+
+    return psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+
+
+def _psycopg3(ep):
+    import psycopg
+
+    return psycopg.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+
+
+def _pg8000(ep):
+    import pg8000.dbapi
+
+    return pg8000.dbapi.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, database="dev")
+
+
+def _redshift_connector(ep):
+    import redshift_connector
+
+    return redshift_connector.connect(
+        host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, database="dev", ssl=False
+    )
+
+
+CLIENTS: dict[str, Callable] = {
+    "psycopg2": _psycopg2,
+    "psycopg3": _psycopg3,
+    "pg8000": _pg8000,
+    "redshift_connector": _redshift_connector,
+}
+
+
+def totals(conn) -> tuple[int, decimal.Decimal]:
+    cur = conn.cursor()
+    cur.execute("SELECT COUNT(*), SUM(amount) FROM sales")
+    count, total = cur.fetchone()
+    conn.commit()
+    return int(count), decimal.Decimal(total)
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_load_snapshot_change_restore_with_each_client(redshift, client):
+    connect = CLIENTS[client]
+    cid = f"src-{client.replace('_', '-')}"
+    src = make_cluster(redshift, cid)
+    assert src["Endpoint"]["Port"] == 5439
+    conn = connect(src["Endpoint"])
+    cur = conn.cursor()
+    cur.execute(DDL)
+    for region, amount, sold in ROWS:
+        cur.execute(
+            "INSERT INTO sales (region, amount, sold) VALUES (%s, %s, %s)", (region, amount, sold)
+        )
+    conn.commit()
+    assert totals(conn) == (3, decimal.Decimal("30.76"))
+
+    snap = snapshot(redshift, cid, f"{cid}-snap")
+    assert snap["TotalBackupSizeInMegaBytes"] > 0
+
+    cur = conn.cursor()
+    cur.execute("DELETE FROM sales WHERE region = 'north'")
+    cur.execute("INSERT INTO sales (region, amount, sold) VALUES ('west', 100.00, '2026-02-01')")
+    conn.commit()
+    assert totals(conn) == (3, decimal.Decimal("120.26"))
+
+    restored = restore(redshift, f"{cid}-snap", f"{cid}-restored")
+    assert restored["Endpoint"] != src["Endpoint"]
+    rconn = connect(restored["Endpoint"])
+    assert totals(rconn) == (3, decimal.Decimal("30.76"))
+    cur = rconn.cursor()
+    cur.execute("SELECT id, region, amount FROM sales ORDER BY id")
+    rows = [(int(i), r, decimal.Decimal(a)) for i, r, a in cur.fetchall()]
+    assert rows == [
+        (1, "north", decimal.Decimal("10.50")),
+        (2, "south", decimal.Decimal("20.25")),
+        (3, "east", decimal.Decimal("0.01")),
+    ]
+    # The identity column carries on from the snapshot's sequence.
+    cur.execute("INSERT INTO sales (region, amount) VALUES ('new', 1)")
+    cur.execute("SELECT MAX(id) FROM sales")
+    assert int(cur.fetchone()[0]) == 4
+    rconn.commit()
+    rconn.close()
+    conn.close()
+
+
+def test_wrong_password_and_unknown_user_are_refused(redshift):
+    import psycopg2
+
+    ep = make_cluster(redshift, "authc")["Endpoint"]
+    for user, password in ((USER, "wrong-Passw0rd"), ("nobody", PASSWORD)):
+        with pytest.raises(psycopg2.OperationalError) as info:
+            psycopg2.connect(host=ep["Address"], port=ep["Port"], user=user, password=password, dbname="dev")
+        assert f'password authentication failed for user "{user}"' in str(info.value)
+    # ModifyCluster changes the password the Endpoint takes.
+    redshift.modify_cluster(ClusterIdentifier="authc", MasterUserPassword="NewPassw0rd1")
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    conn = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password="NewPassw0rd1", dbname="dev")
+    assert conn.server_version == 80002
+    conn.close()
+
+
+def test_psql_reports_redshift_and_round_trips_through_a_copied_snapshot(redshift):
+    """The seed's flow with psql: load, snapshot, copy the snapshot, restore the copy."""
+    ep = make_cluster(redshift, "psqlc", DBName="sales")["Endpoint"]
+
+    def psql(endpoint, sql: str) -> str:
+        out = subprocess.run(
+            ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", endpoint["Address"],
+             "-p", str(endpoint["Port"]), "-U", USER, "-d", "sales", "-c", sql],
+            env={"PGPASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    version = psql(ep, "SELECT version()")
+    assert version.startswith("PostgreSQL 8.0.2 on i686-pc-linux-gnu") and "Redshift 1.0." in version
+    psql(ep, "CREATE TABLE t (n BIGINT, label VARCHAR(MAX)) DISTSTYLE EVEN")
+    psql(ep, "INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 5000) g")
+    snapshot(redshift, "psqlc", "psql-snap")
+    redshift.copy_cluster_snapshot(
+        SourceSnapshotIdentifier="psql-snap", TargetSnapshotIdentifier="psql-snap-copy"
+    )
+    psql(ep, "TRUNCATE t")
+    restored = restore(redshift, "psql-snap-copy", "psqlr")
+    assert psql(restored["Endpoint"], "SELECT COUNT(*), SUM(n) FROM t") == "5000|12502500"
+    assert psql(ep, "SELECT COUNT(*) FROM t") == "0"
+
+
+def test_sqlalchemy_redshift_introspects_tables_and_columns(redshift):
+    import sqlalchemy as sa
+
+    ep = make_cluster(redshift, "sqlac")["Endpoint"]
+    engine = sa.create_engine(
+        f"redshift+psycopg2://{USER}:{PASSWORD}@{ep['Address']}:{ep['Port']}/dev",
+        # The dialect asks for TLS by default; the Endpoint speaks plain TCP for now.
+        connect_args={"sslmode": "disable"},
+    )
+    with engine.begin() as conn:
+        conn.execute(sa.text(DDL))
+    inspector = sa.inspect(engine)
+    assert "sales" in inspector.get_table_names(schema="public")
+    columns = {c["name"]: c for c in inspector.get_columns("sales", schema="public")}
+    assert set(columns) == {"id", "region", "amount", "sold"}
+    assert columns["amount"]["type"].precision == 12
+    assert columns["amount"]["type"].scale == 2
+    assert columns["region"]["nullable"] is False
+    engine.dispose()
+
+
+def test_snapshot_holds_exactly_the_transactions_committed_before_the_request(redshift):
+    """A writer commits numbered transactions while the snapshot is requested: everything
+    committed before the request is in the restore, nothing that began committing after the
+    request was answered is."""
+    import psycopg2
+
+    ep = make_cluster(redshift, "consist")["Endpoint"]
+    setup = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    setup.cursor().execute("CREATE TABLE log (n INTEGER PRIMARY KEY)")
+    setup.commit()
+    commits: list[tuple[int, float, float]] = []  # (n, commit started, commit returned)
+    stop = threading.Event()
+
+    def writer() -> None:
+        conn = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+        cur = conn.cursor()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            cur.execute("INSERT INTO log VALUES (%s)", (n,))
+            started = time.monotonic()
+            conn.commit()
+            commits.append((n, started, time.monotonic()))
+        conn.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    wait_until(lambda: len(commits) > 50, "writes under way")
+    asked = time.monotonic()
+    redshift.create_cluster_snapshot(ClusterIdentifier="consist", SnapshotIdentifier="mid")
+    answered = time.monotonic()
+    wait_until(lambda: len(commits) > 0 and commits[-1][1] > answered + 0.2, "writes after the request")
+    stop.set()
+    thread.join()
+    wait_until(
+        lambda: redshift.describe_cluster_snapshots(SnapshotIdentifier="mid")["Snapshots"][0]["Status"]
+        == "available",
+        "snapshot available",
+        timeout_s=120,
+    )
+    rep = restore(redshift, "mid", "consistr")["Endpoint"]
+    conn = psycopg2.connect(host=rep["Address"], port=rep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    cur = conn.cursor()
+    cur.execute("SELECT n FROM log")
+    held = {r[0] for r in cur.fetchall()}
+    before = {n for n, _, returned in commits if returned < asked}
+    after = {n for n, started, _ in commits if started > answered}
+    assert before and after
+    assert before <= held, sorted(before - held)[:10]
+    assert not (after & held), sorted(after & held)[:10]
+    conn.close()
+    setup.close()

@@ -1,0 +1,191 @@
+"""Nothing committed to a cluster's database is lost (issue #14): `kill -9` of tidemark while
+a client writes, then a restart on the same data directory; and `kill -9` of the cluster's
+PostgreSQL, which the Endpoint heals on the next connection. Each runs its own server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import boto3
+import psycopg2
+import pytest
+import requests
+from conftest import _binary
+from tm_helpers import ACCESS_KEY, REGION, SECRET_KEY, wait_until
+
+PASSWORD = "Passw0rd1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir: Path, log: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIDEMARK_")}
+        self.proc = subprocess.Popen(
+            [str(_binary()), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(data_dir)],
+            stdin=subprocess.DEVNULL, stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env,
+        )
+        wait_until(self._healthy, "server healthy", timeout_s=60)
+        self.redshift = boto3.client(
+            "redshift", endpoint_url=self.url, region_name=REGION,
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        )
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(self.url + "/_tidemark/health", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def endpoint_of(redshift, cid: str) -> dict:
+    c = wait_until(
+        lambda: (c := redshift.describe_clusters(ClusterIdentifier=cid)["Clusters"][0])
+        and c["ClusterStatus"] == "available" and c,
+        "cluster available", timeout_s=120,
+    )
+    return c["Endpoint"]
+
+
+def connect(ep: dict):
+    return psycopg2.connect(host=ep["Address"], port=ep["Port"], user="admin", password=PASSWORD,
+                            dbname="dev", connect_timeout=30)
+
+
+def postmasters_of(cluster: str) -> list[int]:
+    """PostgreSQL servers (postmasters: `postgres -D <dir>`) on this cluster's data directory."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"postgres") and b"-D" in cmd:
+            data_dir = cmd[cmd.index(b"-D") + 1]
+            if data_dir.rstrip(b"/").endswith(f"/{cluster}/pgdata".encode()):
+                out.append(int(pid))
+    return out
+
+
+def test_kill_9_of_tidemark_during_writes_loses_no_committed_transaction(tmp_path):
+    server = Server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        server.redshift.create_cluster(
+            ClusterIdentifier="durable", NodeType="dc2.large", ClusterType="single-node",
+            MasterUsername="admin", MasterUserPassword=PASSWORD,
+        )
+        ep = endpoint_of(server.redshift, "durable")
+        conn = connect(ep)
+        conn.cursor().execute("CREATE TABLE acked (n INTEGER PRIMARY KEY)")
+        conn.commit()
+        acked: list[int] = []
+        failed = threading.Event()
+
+        def write() -> None:
+            n = 0
+            try:
+                cur = conn.cursor()
+                while True:
+                    n += 1
+                    cur.execute("INSERT INTO acked VALUES (%s)", (n,))
+                    conn.commit()
+                    acked.append(n)
+            except psycopg2.Error:
+                failed.set()
+
+        t = threading.Thread(target=write)
+        t.start()
+        wait_until(lambda: len(acked) > 200, "writes under way", timeout_s=60)
+        server.kill9()
+        t.join(timeout=30)
+        assert failed.is_set()
+        orphans = postmasters_of("durable")
+        assert len(orphans) == 1, orphans  # kill -9 of tidemark leaves its PostgreSQL running
+        server = Server(tmp_path / "data", tmp_path / "server.log")
+        ep = endpoint_of(server.redshift, "durable")
+        assert ep["Port"] == 5439
+        conn = connect(ep)
+        cur = conn.cursor()
+        cur.execute("SELECT n FROM acked")
+        held = {r[0] for r in cur.fetchall()}
+        assert set(acked) <= held, f"lost {len(set(acked) - held)} acknowledged rows"
+        # The orphaned server the killed tidemark left was stopped, not run beside a new one.
+        now = postmasters_of("durable")
+        assert len(now) == 1 and now != orphans, (orphans, now)
+        conn.close()
+    finally:
+        server.stop()
+
+
+def test_kill_9_of_the_clusters_postgres_heals_on_the_next_connection(tmp_path):
+    server = Server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        server.redshift.create_cluster(
+            ClusterIdentifier="heals", NodeType="dc2.large", ClusterType="single-node",
+            MasterUsername="admin", MasterUserPassword=PASSWORD,
+        )
+        ep = endpoint_of(server.redshift, "heals")
+        conn = connect(ep)
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE t (n INTEGER)")
+        cur.execute("INSERT INTO t SELECT generate_series(1, 1000)")
+        conn.commit()
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+        postmaster = _ppid(backend)
+        # The whole server dies at once, as in a crash: the postmaster and every child.
+        children = [
+            int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == postmaster
+        ]
+        for pid in [postmaster, *children]:
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(psycopg2.Error):
+            cur.execute("SELECT 1")
+        conn2 = wait_until(lambda: _try_connect(ep), "a new connection after the crash", timeout_s=60)
+        cur2 = conn2.cursor()
+        cur2.execute("SELECT COUNT(*), SUM(n) FROM t")
+        assert cur2.fetchone() == (1000, 500500)
+        conn2.close()
+    finally:
+        server.stop()
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return int(next(l.split()[1] for l in status.splitlines() if l.startswith("PPid:")))
+
+
+def _try_connect(ep):
+    try:
+        return connect(ep)
+    except psycopg2.OperationalError:
+        return None
