@@ -270,3 +270,64 @@ def test_snapshot_holds_exactly_the_transactions_committed_before_the_request(re
     assert not (after & held), sorted(after & held)[:10]
     conn.close()
     setup.close()
+
+
+def test_get_cluster_credentials_gives_a_login_that_expires_on_the_virtual_clock(redshift, endpoint):
+    import psycopg2
+    import requests
+    from tm_helpers import client_error
+
+    ep = make_cluster(redshift, "tempc")["Endpoint"]
+    master = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    master.autocommit = True
+    master.cursor().execute("CREATE GROUP readers; CREATE TABLE t (n INT); GRANT SELECT ON t TO GROUP readers")
+    master.cursor().execute("INSERT INTO t VALUES (7)")
+
+    creds = redshift.get_cluster_credentials(
+        ClusterIdentifier="tempc", DbUser="alice", AutoCreate=True, DbGroups=["readers"], DbName="dev"
+    )
+    assert creds["DbUser"] == "IAMA:alice"
+    assert len(creds["DbPassword"]) >= 32
+    conn = psycopg2.connect(
+        host=ep["Address"], port=ep["Port"], user=creds["DbUser"], password=creds["DbPassword"], dbname="dev"
+    )
+    cur = conn.cursor()
+    cur.execute("SELECT current_user, (SELECT n FROM t)")
+    assert cur.fetchone() == ("alice", 7)  # a plain user, reading through its group
+    conn.close()
+    # Only the named database.
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(host=ep["Address"], port=ep["Port"], user=creds["DbUser"],
+                         password=creds["DbPassword"], dbname="postgres")
+    # Without AutoCreate the name is IAM:<user> and the user must exist.
+    plain = redshift.get_cluster_credentials(ClusterIdentifier="tempc", DbUser="alice")
+    assert plain["DbUser"] == "IAM:alice"
+    psycopg2.connect(host=ep["Address"], port=ep["Port"], user=plain["DbUser"],
+                     password=plain["DbPassword"], dbname="dev").close()
+    ghost = redshift.get_cluster_credentials(ClusterIdentifier="tempc", DbUser="ghost")
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(host=ep["Address"], port=ep["Port"], user=ghost["DbUser"],
+                         password=ghost["DbPassword"], dbname="dev")
+    # Expired on the virtual clock: refused as a wrong password is.
+    requests.post(f"{endpoint}/_tidemark/clock", json={"advance_seconds": 901}, timeout=30).raise_for_status()
+    with pytest.raises(psycopg2.OperationalError) as info:
+        psycopg2.connect(host=ep["Address"], port=ep["Port"], user=plain["DbUser"],
+                         password=plain["DbPassword"], dbname="dev")
+    assert 'password authentication failed for user "IAM:alice"' in str(info.value)
+
+    err = client_error(lambda: redshift.get_cluster_credentials(ClusterIdentifier="nope", DbUser="alice"))
+    assert err["Code"] == "ClusterNotFound"
+    err = client_error(
+        lambda: redshift.get_cluster_credentials(ClusterIdentifier="tempc", DbUser="alice", DurationSeconds=60)
+    )
+    assert err["Code"] == "InvalidParameterValue"
+
+    iam = redshift.get_cluster_credentials_with_iam(ClusterIdentifier="tempc", DbName="dev")
+    assert iam["DbUser"].startswith("IAM:")
+    conn = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=iam["DbUser"],
+                            password=iam["DbPassword"], dbname="dev")
+    cur = conn.cursor()
+    cur.execute("SELECT current_user")
+    assert cur.fetchone()[0] == iam["DbUser"]
+    conn.close()
+    master.close()

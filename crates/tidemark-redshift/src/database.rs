@@ -38,6 +38,25 @@ pub struct DbEndpoint {
     pub port: i32,
 }
 
+/// Temporary database credentials (GetClusterCredentials, GetClusterCredentialsWithIAM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TempLogin {
+    /// The user name the client logs in with (`IAM:alice`, `IAMA:alice`).
+    pub login_user: String,
+    /// md5 verifier of the generated password for `login_user`.
+    pub password_md5: String,
+    /// The database role the session runs as.
+    pub role: String,
+    /// The only database it may log in to; `None`: any.
+    pub database: Option<String>,
+    /// Refused after this instant of the virtual clock.
+    pub expires: tidemark_core::Timestamp,
+    /// Create `role` at login if it does not exist.
+    pub auto_create: bool,
+    /// Groups (roles) `role` joins at login.
+    pub groups: Vec<String>,
+}
+
 /// The database of every cluster. Methods run on job threads and may take seconds (a dump,
 /// a load); each returns an error message for the job to record.
 pub trait ClusterDatabase: Send + Sync {
@@ -75,6 +94,8 @@ pub trait ClusterDatabase: Send + Sync {
     fn update(&self, cluster: &DbCluster<'_>) -> Result<Option<DbEndpoint>, String>;
     /// Whether snapshots hold a database dump (so a capture must call [`Self::dump`]).
     fn holds_data(&self) -> bool;
+    /// Lets `login` log in to cluster `id` until it expires.
+    fn grant_temporary(&self, scope: &Scope, id: &str, login: TempLogin) -> Result<(), String>;
 }
 
 /// No database: clusters are control-plane records and snapshots capture whatever the
@@ -118,6 +139,9 @@ impl ClusterDatabase for NoDatabase {
     }
     fn holds_data(&self) -> bool {
         false
+    }
+    fn grant_temporary(&self, _scope: &Scope, _id: &str, _login: TempLogin) -> Result<(), String> {
+        Ok(())
     }
 }
 

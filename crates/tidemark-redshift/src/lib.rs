@@ -7,6 +7,7 @@ mod batch;
 mod catalog;
 mod cluster_rules;
 mod clusters;
+mod credentials;
 mod database;
 mod dbhooks;
 mod describe;
@@ -34,7 +35,9 @@ use tidemark_model::redshift::*;
 use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
-pub use database::{ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, md5_verifier};
+pub use database::{
+    ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, TempLogin, md5_verifier,
+};
 pub use dir_volumes::DirVolumes;
 pub use schedule_expr::{ScheduleError, check_definitions, next_invocation};
 pub use store_volumes::StoreVolumes;
@@ -119,6 +122,20 @@ impl RedshiftService {
 }
 
 impl RedshiftApi for RedshiftService {
+    fn get_cluster_credentials(
+        &self,
+        ctx: &RequestContext,
+        input: GetClusterCredentialsMessage,
+    ) -> Result<ClusterCredentials, OpError<GetClusterCredentialsError>> {
+        self.get_cluster_credentials_impl(ctx, input)
+    }
+    fn get_cluster_credentials_with_iam(
+        &self,
+        ctx: &RequestContext,
+        input: GetClusterCredentialsWithIAMMessage,
+    ) -> Result<ClusterExtendedCredentials, OpError<GetClusterCredentialsWithIAMError>> {
+        self.get_cluster_credentials_with_iam_impl(ctx, input)
+    }
     fn create_cluster(
         &self,
         ctx: &RequestContext,

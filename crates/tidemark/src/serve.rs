@@ -401,8 +401,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         vault.clone(),
         volume_dir.as_deref(),
     ));
+    let clock_engine = engine.clone();
     let databases = crate::redshift_db::PgClusters::new(
         runtime.handle().clone(),
+        Box::new(move || clock_engine.now()),
         volume_dir.as_deref(),
         args.postgres_bin.as_deref(),
     )?;

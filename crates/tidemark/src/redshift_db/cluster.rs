@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
 
 use tidemark_postgres::{Instance, InstanceConfig};
-use tidemark_redshift::{DbCluster, DbEndpoint};
+use tidemark_redshift::{DbCluster, DbEndpoint, TempLogin};
 
 use super::dump::Mark;
 use super::route::ClusterRoute;
@@ -54,6 +54,8 @@ pub(crate) struct ClusterDb {
     paused: AtomicBool,
     listener: Mutex<Option<Listening>>,
     pub marks: Mutex<HashMap<String, Mark>>,
+    /// Temporary logins by user name (GetClusterCredentials*); in memory only.
+    temps: Mutex<HashMap<String, TempLogin>>,
 }
 
 const POISONED: &str = "a cluster database lock was poisoned";
@@ -82,6 +84,7 @@ impl ClusterDb {
             paused: AtomicBool::new(false),
             listener: Mutex::new(None),
             marks: Mutex::new(HashMap::new()),
+            temps: Mutex::new(HashMap::new()),
         })
     }
 
@@ -93,6 +96,22 @@ impl ClusterDb {
         if let Ok(mut l) = self.login.lock() {
             *l = login;
         }
+    }
+
+    pub fn grant_temporary(&self, login: TempLogin) -> Result<(), String> {
+        let now = (self.shared.now)();
+        let mut temps = lock(&self.temps)?;
+        // Expired logins go as new ones come, so the map stays as small as what is live.
+        temps.retain(|_, t| t.expires > now);
+        temps.insert(login.login_user.clone(), login);
+        Ok(())
+    }
+
+    /// The live temporary login of `user`, if any.
+    pub fn temporary(&self, user: &str) -> Option<TempLogin> {
+        let now = (self.shared.now)();
+        let temps = self.temps.lock().ok()?;
+        temps.get(user).filter(|t| t.expires > now).cloned()
     }
 
     pub fn is_paused(&self) -> bool {

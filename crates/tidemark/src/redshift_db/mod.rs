@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tidemark_postgres::{PgBinaries, RunAs, Template};
-use tidemark_redshift::{ClusterDatabase, DbCluster, DbEndpoint, DbStart, Scope, VolumeFiles};
+use tidemark_core::Timestamp;
+use tidemark_redshift::{
+    ClusterDatabase, DbCluster, DbEndpoint, DbStart, Scope, TempLogin, VolumeFiles,
+};
 
 use cluster::{ClusterDb, Login};
 
@@ -35,6 +38,8 @@ fn key(scope: &Scope, id: &str) -> Key {
 /// template, where data directories live.
 pub(crate) struct Shared {
     pub rt: tokio::runtime::Handle,
+    /// The virtual clock's now (temporary credentials expire on it).
+    pub now: Box<dyn Fn() -> Timestamp + Send + Sync>,
     /// The binaries, or why there are none (answered to clients on connect).
     pub bins: Result<(PgBinaries, RunAs), String>,
     /// `<root>/<account>/<region>/<cluster>/` holds one cluster's data directory.
@@ -84,6 +89,7 @@ impl PgClusters {
     /// install.
     pub fn new(
         rt: tokio::runtime::Handle,
+        now: Box<dyn Fn() -> Timestamp + Send + Sync>,
         data_dir: Option<&Path>,
         explicit: Option<&Path>,
     ) -> anyhow::Result<Arc<Self>> {
@@ -105,6 +111,7 @@ impl PgClusters {
         Ok(Arc::new(Self {
             shared: Arc::new(Shared {
                 rt,
+                now,
                 bins,
                 templates: if root.starts_with(FALLBACK_ROOT) {
                     Path::new(FALLBACK_ROOT).join("templates")
@@ -307,5 +314,12 @@ impl ClusterDatabase for PgClusters {
 
     fn holds_data(&self) -> bool {
         true
+    }
+
+    fn grant_temporary(&self, scope: &Scope, id: &str, login: TempLogin) -> Result<(), String> {
+        let db = self
+            .get(&key(scope, id))
+            .ok_or_else(|| format!("cluster {id} has no Endpoint"))?;
+        db.grant_temporary(login)
     }
 }

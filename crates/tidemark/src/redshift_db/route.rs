@@ -31,12 +31,43 @@ impl Route for ClusterRoute {
             return Err(LoginError::Unavailable("the cluster is paused".into()));
         }
         let login = db.login();
-        if login.md5.is_empty() || user != login.user {
+        if !login.md5.is_empty() && user == login.user {
+            return Ok(Login {
+                md5_verifier: login.md5,
+                backend_user: user.to_owned(),
+                backend_database: database.to_owned(),
+            });
+        }
+        let temp = db.temporary(user).ok_or(LoginError::UnknownUser)?;
+        if temp.database.as_deref().is_some_and(|d| d != database) {
             return Err(LoginError::UnknownUser);
         }
+        if temp.auto_create || !temp.groups.is_empty() {
+            // The user (and its groups) exist by the time the password is checked; a wrong
+            // password then still fails. Only holders of a live credential get this far.
+            db.with_instance(|i| {
+                if temp.auto_create {
+                    i.ensure_login_role(&temp.role, false)
+                        .map_err(|e| e.to_string())?;
+                }
+                for g in &temp.groups {
+                    i.execute(
+                        "postgres",
+                        &format!(
+                            "GRANT {} TO {}",
+                            tidemark_postgres::quote_ident(g),
+                            tidemark_postgres::quote_ident(&temp.role)
+                        ),
+                    )
+                    .map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })
+            .map_err(LoginError::Unavailable)?;
+        }
         Ok(Login {
-            md5_verifier: login.md5,
-            backend_user: user.to_owned(),
+            md5_verifier: temp.password_md5,
+            backend_user: temp.role,
             backend_database: database.to_owned(),
         })
     }
