@@ -57,6 +57,17 @@ pub struct TempLogin {
     pub groups: Vec<String>,
 }
 
+/// One table to bring back from a snapshot (RestoreTableFromClusterSnapshot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSpec {
+    pub source_database: String,
+    pub source_schema: String,
+    pub source_table: String,
+    pub target_database: String,
+    pub target_schema: String,
+    pub new_table: String,
+}
+
 /// The database of every cluster. Methods run on job threads and may take seconds (a dump,
 /// a load); each returns an error message for the job to record.
 pub trait ClusterDatabase: Send + Sync {
@@ -96,6 +107,17 @@ pub trait ClusterDatabase: Send + Sync {
     fn holds_data(&self) -> bool;
     /// Lets `login` log in to cluster `id` until it expires.
     fn grant_temporary(&self, scope: &Scope, id: &str, login: TempLogin) -> Result<(), String>;
+    /// Restores one table of the snapshot whose files are in volume `files` (of `scope`)
+    /// into cluster `id`'s database under its new name; fails if the target exists or the
+    /// snapshot has no such table.
+    fn restore_table(
+        &self,
+        scope: &Scope,
+        id: &str,
+        files: &str,
+        table: &TableSpec,
+        volumes: &dyn VolumeFiles,
+    ) -> Result<(), String>;
 }
 
 /// No database: clusters are control-plane records and snapshots capture whatever the
@@ -142,6 +164,16 @@ impl ClusterDatabase for NoDatabase {
     }
     fn grant_temporary(&self, _scope: &Scope, _id: &str, _login: TempLogin) -> Result<(), String> {
         Ok(())
+    }
+    fn restore_table(
+        &self,
+        _scope: &Scope,
+        _id: &str,
+        _files: &str,
+        _table: &TableSpec,
+        _volumes: &dyn VolumeFiles,
+    ) -> Result<(), String> {
+        Err("clusters have no database engine here".into())
     }
 }
 

@@ -67,6 +67,9 @@ impl JobHandler for Handler {
                 .capture(&p.scope, p.snapshot.as_deref().unwrap_or_default(), now)
                 .map(|()| Outcome::Done),
             KIND_AUTO => svc.automated_tick(&p, now),
+            crate::table_restore::KIND_TABLE_RESTORE => svc
+                .run_table_restore(&p.scope, p.snapshot.as_deref().unwrap_or_default(), now)
+                .map(|()| Outcome::Done),
             _ => svc.expire(&p, now).map(|()| Outcome::Done),
         };
         result.unwrap_or_else(|e| Outcome::Failed(e.to_string()))
@@ -74,7 +77,13 @@ impl JobHandler for Handler {
 }
 
 pub(crate) fn register(svc: &Arc<RedshiftService>, engine: &Engine) {
-    for kind in [KIND_CLUSTER, KIND_CAPTURE, KIND_AUTO, KIND_EXPIRE] {
+    for kind in [
+        KIND_CLUSTER,
+        KIND_CAPTURE,
+        KIND_AUTO,
+        KIND_EXPIRE,
+        crate::table_restore::KIND_TABLE_RESTORE,
+    ] {
         engine.register(
             kind,
             Arc::new(Handler {

@@ -22,6 +22,7 @@ mod schedules;
 mod sharing;
 mod snapshots;
 mod store_volumes;
+mod table_restore;
 mod tags;
 mod vault_volumes;
 mod volume;
@@ -36,8 +37,10 @@ use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
 pub use database::{
-    ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, TempLogin, md5_verifier,
+    ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, TableSpec, TempLogin,
+    md5_verifier,
 };
+pub use table_restore::TABLE_RESTORES_TABLE;
 pub use dir_volumes::DirVolumes;
 pub use schedule_expr::{ScheduleError, check_definitions, next_invocation};
 pub use store_volumes::StoreVolumes;
@@ -57,6 +60,7 @@ pub const TABLES: &[&str] = &[
     store_volumes::VOLUMES_TABLE,
     store_volumes::BLOBS_TABLE,
     store_volumes::MANIFESTS_TABLE,
+    table_restore::TABLE_RESTORES_TABLE,
 ];
 
 /// The Redshift service over the shared store and clock.
@@ -122,6 +126,21 @@ impl RedshiftService {
 }
 
 impl RedshiftApi for RedshiftService {
+    fn restore_table_from_cluster_snapshot(
+        &self,
+        ctx: &RequestContext,
+        input: RestoreTableFromClusterSnapshotMessage,
+    ) -> Result<RestoreTableFromClusterSnapshotResult, OpError<RestoreTableFromClusterSnapshotError>>
+    {
+        self.restore_table_impl(ctx, input)
+    }
+    fn describe_table_restore_status(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeTableRestoreStatusMessage,
+    ) -> Result<TableRestoreStatusMessage, OpError<DescribeTableRestoreStatusError>> {
+        self.describe_table_restore_impl(ctx, input)
+    }
     fn get_cluster_credentials(
         &self,
         ctx: &RequestContext,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tidemark_postgres::HeldSnapshot;
-use tidemark_redshift::{Scope, VolumeFiles};
+use tidemark_redshift::{Scope, TableSpec, VolumeFiles};
 
 use super::cluster::{ClusterDb, remove_dir};
 
@@ -132,33 +132,9 @@ impl ClusterDb {
     /// before clusters had databases) gives a new cluster's pristine database.
     pub fn load(&self, scope: &Scope, id: &str, volumes: &dyn VolumeFiles) -> Result<(), String> {
         self.discard_data()?;
-        let files = volumes.list_files(scope, id)?;
-        let Some(_) = files.iter().find(|f| f.name == DB_FILE) else {
-            return Ok(());
-        };
-        let mut text = String::new();
-        volumes
-            .open_file(scope, id, DB_FILE)?
-            .take(64 * 1024)
-            .read_to_string(&mut text)
-            .map_err(|e| bad("reading the snapshot's database file", e))?;
-        let info: DbFile =
-            serde_json::from_str(&text).map_err(|e| bad("the snapshot's database file", e))?;
-        if info.pristine {
-            return Ok(());
-        }
         let staging = self.dir()?.join("staging");
-        remove_dir(&staging)?;
-        let prefix = format!("{DUMP_DIR}/");
-        for f in files.iter().filter(|f| f.name.starts_with(&prefix)) {
-            let rel = &f.name[prefix.len()..];
-            let path: PathBuf = staging.join(rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| bad("staging the dump", e))?;
-            }
-            let mut out = std::fs::File::create(&path).map_err(|e| bad("staging the dump", e))?;
-            std::io::copy(&mut volumes.open_file(scope, id, &f.name)?, &mut out)
-                .map_err(|e| bad("staging the dump", e))?;
+        if !stage(volumes, scope, id, &staging)? {
+            return Ok(());
         }
         let restored = self.with_instance(|i| {
             i.restore_cluster(&staging)
@@ -167,6 +143,86 @@ impl ClusterDb {
         });
         remove_dir(&staging)?;
         restored
+    }
+}
+
+/// Copies the dump in volume `id` to `staging` (replaced); false when the volume holds no
+/// dump (a pristine database, or no database file at all).
+fn stage(volumes: &dyn VolumeFiles, scope: &Scope, id: &str, staging: &Path) -> Result<bool, String> {
+    let files = volumes.list_files(scope, id)?;
+    if !files.iter().any(|f| f.name == DB_FILE) {
+        return Ok(false);
+    }
+    let mut text = String::new();
+    volumes
+        .open_file(scope, id, DB_FILE)?
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| bad("reading the snapshot's database file", e))?;
+    let info: DbFile =
+        serde_json::from_str(&text).map_err(|e| bad("the snapshot's database file", e))?;
+    if info.pristine {
+        return Ok(false);
+    }
+    remove_dir(staging)?;
+    let prefix = format!("{DUMP_DIR}/");
+    for f in files.iter().filter(|f| f.name.starts_with(&prefix)) {
+        let rel = &f.name[prefix.len()..];
+        let path: PathBuf = staging.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| bad("staging the dump", e))?;
+        }
+        let mut out = std::fs::File::create(&path).map_err(|e| bad("staging the dump", e))?;
+        std::io::copy(&mut volumes.open_file(scope, id, &f.name)?, &mut out)
+            .map_err(|e| bad("staging the dump", e))?;
+    }
+    Ok(true)
+}
+
+impl ClusterDb {
+    /// RestoreTableFromClusterSnapshot: one table of the dump in volume `files` into this
+    /// cluster's database under its new name.
+    pub fn restore_table(
+        &self,
+        scope: &Scope,
+        files: &str,
+        t: &TableSpec,
+        volumes: &dyn VolumeFiles,
+    ) -> Result<(), String> {
+        let staging = self.dir()?.join(format!("staging-{files}"));
+        if !stage(volumes, scope, files, &staging)? {
+            remove_dir(&staging)?;
+            return Err(format!(
+                "Table {}.{} does not exist in database {} of the snapshot.",
+                t.source_schema, t.source_table, t.source_database
+            ));
+        }
+        let db_dir: String = t
+            .source_database
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let dump = staging.join(format!("db-{db_dir}"));
+        let result = if dump.is_dir() {
+            self.with_instance(|i| {
+                i.restore_table(
+                    &t.target_database,
+                    &dump,
+                    &t.source_schema,
+                    &t.source_table,
+                    &t.target_schema,
+                    &t.new_table,
+                )
+                .map_err(|e| e.to_string())
+            })
+        } else {
+            Err(format!(
+                "Database {} does not exist in the snapshot.",
+                t.source_database
+            ))
+        };
+        remove_dir(&staging)?;
+        result
     }
 }
 

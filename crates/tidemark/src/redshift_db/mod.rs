@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use tidemark_postgres::{PgBinaries, RunAs, Template};
 use tidemark_core::Timestamp;
 use tidemark_redshift::{
-    ClusterDatabase, DbCluster, DbEndpoint, DbStart, Scope, TempLogin, VolumeFiles,
+    ClusterDatabase, DbCluster, DbEndpoint, DbStart, Scope, TableSpec, TempLogin, VolumeFiles,
 };
 
 use cluster::{ClusterDb, Login};
@@ -321,5 +321,19 @@ impl ClusterDatabase for PgClusters {
             .get(&key(scope, id))
             .ok_or_else(|| format!("cluster {id} has no Endpoint"))?;
         db.grant_temporary(login)
+    }
+
+    fn restore_table(
+        &self,
+        scope: &Scope,
+        id: &str,
+        files: &str,
+        table: &TableSpec,
+        volumes: &dyn VolumeFiles,
+    ) -> Result<(), String> {
+        let db = self
+            .get(&key(scope, id))
+            .ok_or_else(|| format!("cluster {id} has no database running"))?;
+        db.restore_table(scope, files, table, volumes)
     }
 }
