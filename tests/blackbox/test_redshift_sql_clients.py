@@ -331,3 +331,59 @@ def test_get_cluster_credentials_gives_a_login_that_expires_on_the_virtual_clock
     assert cur.fetchone()[0] == iam["DbUser"]
     conn.close()
     master.close()
+
+
+def test_restore_table_from_cluster_snapshot_brings_one_table_back_under_a_new_name(redshift):
+    import psycopg2
+    from tm_helpers import client_error
+
+    ep = make_cluster(redshift, "tablec")["Endpoint"]
+    conn = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2)) DISTKEY(id)")
+    cur.execute("INSERT INTO orders SELECT g, g * 1.25 FROM generate_series(1, 1000) g")
+    snapshot(redshift, "tablec", "tablec-snap")
+    cur.execute("DELETE FROM orders WHERE id > 10")
+
+    def run(**extra) -> dict:
+        req = redshift.restore_table_from_cluster_snapshot(
+            ClusterIdentifier="tablec", SnapshotIdentifier="tablec-snap",
+            SourceDatabaseName="dev", SourceTableName="orders", **extra,
+        )["TableRestoreStatus"]
+        assert req["Status"] == "PENDING"
+        return wait_until(
+            lambda: (s := redshift.describe_table_restore_status(
+                ClusterIdentifier="tablec", TableRestoreRequestId=req["TableRestoreRequestId"]
+            )["TableRestoreStatusDetails"][0])
+            and s["Status"] in ("SUCCEEDED", "FAILED") and s,
+            "table restore finished", timeout_s=120,
+        )
+
+    done = run(NewTableName="orders_before")
+    assert done["Status"] == "SUCCEEDED", done
+    assert done["NewTableName"] == "orders_before" and done["TargetSchemaName"] == "public"
+    cur.execute("SELECT COUNT(*), SUM(total) FROM orders_before")
+    assert cur.fetchone() == (1000, decimal.Decimal("625625.00"))
+    cur.execute("SELECT COUNT(*) FROM orders")
+    assert cur.fetchone()[0] == 10
+
+    again = run(NewTableName="orders_before")
+    assert again["Status"] == "FAILED" and "exists" in again["Message"], again
+    missing = run(NewTableName="x", SourceSchemaName="nope")
+    assert missing["Status"] == "FAILED", missing
+    listed = redshift.describe_table_restore_status(ClusterIdentifier="tablec")["TableRestoreStatusDetails"]
+    assert len(listed) == 3
+
+    make_cluster(redshift, "otherc")
+    err = client_error(lambda: redshift.restore_table_from_cluster_snapshot(
+        ClusterIdentifier="otherc", SnapshotIdentifier="tablec-snap",
+        SourceDatabaseName="dev", SourceTableName="orders", NewTableName="o",
+    ))
+    assert err["Code"] == "InvalidTableRestoreArgument"
+    err = client_error(lambda: redshift.restore_table_from_cluster_snapshot(
+        ClusterIdentifier="tablec", SnapshotIdentifier="nope",
+        SourceDatabaseName="dev", SourceTableName="orders", NewTableName="o",
+    ))
+    assert err["Code"] == "ClusterSnapshotNotFound"
+    conn.close()

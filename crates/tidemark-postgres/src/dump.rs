@@ -9,7 +9,7 @@ use crate::error::{PgError, Result};
 use crate::fsutil::fsync_path;
 use crate::instance::Instance;
 use crate::proc::run_tool;
-use crate::sql::{check_name, quote_ident, quote_literal, simple_rows};
+use crate::sql::{check_name, quote_ident, simple_rows};
 use crate::template::SUPERUSER;
 
 /// A snapshot exported by a connection that holds it: `REPEATABLE READ`, read only, after
@@ -48,11 +48,14 @@ impl HeldSnapshot {
 pub struct ClusterDump {
     /// The databases dumped, sorted by name.
     pub databases: Vec<String>,
+    /// Bytes in the dump directory (what the vault will read).
+    pub bytes: u64,
 }
 
 /// In a cluster dump: the roles (`pg_dumpall --globals-only`).
 pub const GLOBALS_FILE: &str = "globals.sql";
-/// In a cluster dump: one line per database, its name hex-encoded (names may hold any byte).
+/// In a cluster dump: one line per database, `<name> <owner>`, each hex-encoded (names may
+/// hold any character).
 pub const DATABASES_FILE: &str = "databases";
 
 impl Instance {
@@ -64,7 +67,8 @@ impl Instance {
 
     /// One exported snapshot per connectable database, all taken together: connections are
     /// opened first, then each exports in turn, so the snapshots are as close to the request
-    /// as possible (each database is its own transactional world).
+    /// as possible (each database is its own transactional world). Holds one connection per
+    /// database until the snapshots are dropped (the superuser may use the reserved slots).
     pub fn export_all_snapshots(&self) -> Result<Vec<HeldSnapshot>> {
         let dbs = self.databases()?;
         let clients = dbs
@@ -112,11 +116,22 @@ impl Instance {
         self.dump_snapshots(snaps, out_dir)
     }
 
-    /// Dumps snapshots exported earlier ([`Instance::export_all_snapshots`], when a snapshot
-    /// was requested) and the globals under `out_dir` (created; must not exist), as
-    /// [`Instance::dump_cluster`] lays them out. Each snapshot is released once its database
-    /// is dumped.
+    /// Dumps snapshots exported earlier ([`Instance::export_all_snapshots`], e.g. when a
+    /// Redshift snapshot was requested) and the globals under `out_dir` (created; must not
+    /// exist), laid out as [`Instance::dump_cluster`] does. Each snapshot is released once its
+    /// database is dumped.
     pub fn dump_snapshots(&self, snaps: Vec<HeldSnapshot>, out_dir: &Path) -> Result<ClusterDump> {
+        let owners = self.query(
+            "postgres",
+            "SELECT datname, pg_get_userbyid(datdba) FROM pg_database",
+        )?;
+        let owner_of = |db: &str| {
+            owners
+                .iter()
+                .find(|r| r.first().and_then(|n| n.as_deref()) == Some(db))
+                .and_then(|r| r.get(1).cloned().flatten())
+                .unwrap_or_else(|| SUPERUSER.to_owned())
+        };
         std::fs::create_dir(out_dir).map_err(|e| PgError::io("create directory", out_dir, e))?;
         self.dump_globals(&out_dir.join(GLOBALS_FILE))?;
         let mut manifest = String::new();
@@ -124,8 +139,11 @@ impl Instance {
         for snap in snaps {
             let dir = out_dir.join(db_dir_name(&snap.db));
             self.dump_database(&snap, &dir)?;
-            manifest.push_str(&hex(snap.db.as_bytes()));
-            manifest.push('\n');
+            manifest.push_str(&format!(
+                "{} {}\n",
+                hex(snap.db.as_bytes()),
+                hex(owner_of(&snap.db).as_bytes())
+            ));
             databases.push(snap.db.clone());
             drop(snap); // its dump is complete: release the snapshot before the next
         }
@@ -133,24 +151,43 @@ impl Instance {
         std::fs::write(&m, manifest).map_err(|e| PgError::io("write", &m, e))?;
         fsync_path(&m)?;
         fsync_path(out_dir)?;
-        Ok(ClusterDump { databases })
+        Ok(ClusterDump {
+            databases,
+            bytes: tree_size(out_dir),
+        })
     }
 
-    /// Restores a [`Instance::dump_cluster`] into this (fresh) instance: globals, then every
-    /// database. Fails on the first error.
+    /// Restores a [`Instance::dump_cluster`] into a fresh instance (one whose only database
+    /// is `postgres`, as made from the template): globals, then every database with its
+    /// owner. Fails on the first error; the caller discards the instance then.
     pub fn restore_cluster(&self, dump_dir: &Path) -> Result<ClusterDump> {
         self.restore_globals(&dump_dir.join(GLOBALS_FILE))?;
         let m = dump_dir.join(DATABASES_FILE);
         let manifest = std::fs::read_to_string(&m).map_err(|e| PgError::io("read", &m, e))?;
         let mut databases = Vec::new();
+        let decode = |h: &str| unhex(h).and_then(|b| String::from_utf8(b).ok());
         for line in manifest.lines().filter(|l| !l.is_empty()) {
-            let name = unhex(line)
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| PgError::InvalidName(line.to_owned()))?;
+            let (name, owner) = line
+                .split_once(' ')
+                .and_then(|(n, o)| Some((decode(n)?, decode(o)?)))
+                .ok_or_else(|| {
+                    PgError::Unexpected(format!("bad line in {}: {line:?}", m.display()))
+                })?;
             self.restore_database(&name, &dump_dir.join(db_dir_name(&name)))?;
+            self.execute(
+                "postgres",
+                &format!(
+                    "ALTER DATABASE {} OWNER TO {}",
+                    quote_ident(&name),
+                    quote_ident(&owner)
+                ),
+            )?;
             databases.push(name);
         }
-        Ok(ClusterDump { databases })
+        Ok(ClusterDump {
+            databases,
+            bytes: tree_size(dump_dir),
+        })
     }
 
     /// Replays a `pg_dumpall --globals-only` file. Roles that already exist (the superuser,
@@ -182,11 +219,24 @@ impl Instance {
     }
 
     /// Restores a [`Instance::dump_database`] directory into database `db`, creating it (owned
-    /// by the superuser) if missing. One transaction, stopping at the first error, so a failed
-    /// restore leaves nothing half done.
+    /// by the superuser) from `template0` if missing: the dump already holds whatever the
+    /// source database got from the template (the compatibility SQL), so a copy of
+    /// `template1` would define it twice. One transaction, stopping at the first error, so a
+    /// failed restore leaves nothing half done. Give it a database that does not exist yet:
+    /// one made by [`Instance::ensure_database`] already has the template's objects, which
+    /// the dump defines again, so the restore would fail (loudly, changing nothing).
     pub fn restore_database(&self, db: &str, dump_dir: &Path) -> Result<()> {
         check_name(db)?;
-        self.ensure_database(db, SUPERUSER)?;
+        if !self.databases()?.iter().any(|d| d == db) {
+            self.execute(
+                "postgres",
+                &format!(
+                    "CREATE DATABASE {} TEMPLATE template0 OWNER {}",
+                    quote_ident(db),
+                    quote_ident(SUPERUSER)
+                ),
+            )?;
+        }
         let mut cmd = self.client_tool("pg_restore");
         cmd.args([
             "--exit-on-error",
@@ -197,148 +247,10 @@ impl Instance {
         .arg(db)
         .arg(dump_dir);
         run_tool(cmd, self.cfg.tool_timeout).map(drop)
-    }
-
-    /// Restores one table's definition and rows from a database dump into `db` as
-    /// `target_schema.target_table`, which must not exist (its schema must). The table goes
-    /// through a scratch database, where it is renamed, then is dumped again and restored
-    /// here: names are never spliced into dumped SQL text. Owned by the superuser; grants,
-    /// indexes other than constraints and identity sequences are not carried.
-    pub fn restore_table(
-        &self,
-        db: &str,
-        dump_dir: &Path,
-        schema: &str,
-        table: &str,
-        target_schema: &str,
-        target_table: &str,
-    ) -> Result<()> {
-        for n in [db, schema, table, target_schema, target_table] {
-            check_name(n)?;
-        }
-        let mut c = self.connect(db)?;
-        let schema_exists = !simple_rows(
-            &mut c,
-            db,
-            &format!(
-                "SELECT 1 FROM pg_namespace WHERE nspname = {}",
-                quote_literal(target_schema)
-            ),
-        )?
-        .is_empty();
-        if !schema_exists {
-            return Err(PgError::SchemaMissing {
-                db: db.to_owned(),
-                schema: target_schema.to_owned(),
-            });
-        }
-        if relation_exists(&mut c, db, target_schema, target_table)? {
-            return Err(PgError::TargetExists {
-                db: db.to_owned(),
-                schema: target_schema.to_owned(),
-                table: target_table.to_owned(),
-            });
-        }
-        if !self.dump_has_table(dump_dir, schema, table)? {
-            return Err(PgError::TableNotInDump {
-                dump: dump_dir.to_owned(),
-                schema: schema.to_owned(),
-                table: table.to_owned(),
-            });
-        }
-        let scratch = ScratchDb::create(self)?;
-        let moved = self.stage_in_scratch(
-            &scratch.name,
-            dump_dir,
-            schema,
-            table,
-            target_schema,
-            target_table,
-        )?;
-        // `moved` is a custom-format dump of exactly the renamed table.
-        let mut cmd = self.client_tool("pg_restore");
-        cmd.args([
-            "--exit-on-error",
-            "--single-transaction",
-            "--no-owner",
-            "--no-password",
-            "-d",
-        ])
-        .arg(db)
-        .arg(moved.path());
-        run_tool(cmd, self.cfg.tool_timeout).map(drop)
-    }
-
-    fn stage_in_scratch(
-        &self,
-        scratch: &str,
-        dump_dir: &Path,
-        schema: &str,
-        table: &str,
-        target_schema: &str,
-        target_table: &str,
-    ) -> Result<tempfile::NamedTempFile> {
-        self.execute(
-            scratch,
-            &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
-        )?;
-        let mut cmd = self.client_tool("pg_restore");
-        cmd.args([
-            "--exit-on-error",
-            "--single-transaction",
-            "--no-owner",
-            "--no-privileges",
-            "--no-password",
-        ])
-        .args(["-n", schema, "-t", table, "-d", scratch])
-        .arg(dump_dir);
-        run_tool(cmd, self.cfg.tool_timeout)?;
-        let (s, t, ts, tt) = (
-            quote_ident(schema),
-            quote_ident(table),
-            quote_ident(target_schema),
-            quote_ident(target_table),
-        );
-        let mut sql = String::from("BEGIN;");
-        if table != target_table {
-            sql.push_str(&format!("ALTER TABLE {s}.{t} RENAME TO {tt};"));
-        }
-        if schema != target_schema {
-            sql.push_str(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {ts}; ALTER TABLE {s}.{tt} SET SCHEMA {ts};"
-            ));
-        }
-        sql.push_str("COMMIT;");
-        self.execute(scratch, &sql)?;
-        let out = tempfile::Builder::new()
-            .prefix("tidemark-restore-table-")
-            .tempfile()
-            .map_err(|e| PgError::io("create temp file", std::env::temp_dir(), e))?;
-        let mut cmd = self.client_tool("pg_dump");
-        cmd.args(["-Fc", "-Z0", "--no-password", "--strict-names", "-t"])
-            .arg(format!("{ts}.{tt}"))
-            .arg("-f")
-            .arg(out.path())
-            .args(["-d", scratch]);
-        run_tool(cmd, self.cfg.tool_timeout)?;
-        Ok(out)
-    }
-
-    /// Whether the dump's table of contents lists `schema.table` as a table.
-    fn dump_has_table(&self, dump_dir: &Path, schema: &str, table: &str) -> Result<bool> {
-        let mut cmd = Command::new(self.bins.program("pg_restore"));
-        cmd.arg("-l").arg(dump_dir);
-        let toc = run_tool(cmd, self.cfg.tool_timeout)?.stdout;
-        // Lines look like `215; 1259 16386 TABLE public t rdsdb`.
-        let want = format!("{schema} {table} ");
-        Ok(toc.lines().any(|l| {
-            l.split_once(" TABLE ")
-                .is_some_and(|(head, rest)| head.split(' ').count() == 3 && rest.starts_with(&want))
-        }))
     }
 
     /// A client program pointed at this instance's socket as the superuser.
-    fn client_tool(&self, name: &str) -> Command {
+    pub(crate) fn client_tool(&self, name: &str) -> Command {
         let mut cmd = Command::new(self.bins.program(name));
         cmd.arg("-h")
             .arg(self.socket_dir())
@@ -370,49 +282,25 @@ fn export(mut client: Client, db: &str) -> Result<HeldSnapshot> {
     })
 }
 
-fn relation_exists(c: &mut Client, db: &str, schema: &str, name: &str) -> Result<bool> {
-    let sql = format!(
-        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = {} AND c.relname = {}",
-        quote_literal(schema),
-        quote_literal(name)
-    );
-    Ok(!simple_rows(c, db, &sql)?.is_empty())
+/// The directory of database `db` in a [`Instance::dump_cluster`] dump (what
+/// [`Instance::restore_table`] takes).
+pub fn cluster_database_dir(dump_dir: &Path, db: &str) -> PathBuf {
+    dump_dir.join(db_dir_name(db))
 }
 
-/// A throwaway database, dropped (forcibly) when this value goes.
-struct ScratchDb<'a> {
-    inst: &'a Instance,
-    name: String,
-}
-
-impl<'a> ScratchDb<'a> {
-    fn create(inst: &'a Instance) -> Result<Self> {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "tidemark_scratch_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        inst.execute(
-            "postgres",
-            &format!("CREATE DATABASE {}", quote_ident(&name)),
-        )?;
-        Ok(ScratchDb { inst, name })
-    }
-}
-
-impl Drop for ScratchDb<'_> {
-    fn drop(&mut self) {
-        let sql = format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&self.name)
-        );
-        if let Err(e) = self.inst.execute("postgres", &sql) {
-            tracing::warn!("dropping scratch database {}: {e}", self.name);
-        }
-    }
+/// Total size of the files under `dir` (a dump is two levels deep; unreadable entries count 0).
+fn tree_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => tree_size(&e.path()),
+                    Ok(_) => e.metadata().map(|m| m.len()).unwrap_or(0),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn db_dir_name(db: &str) -> PathBuf {

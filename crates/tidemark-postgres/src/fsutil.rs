@@ -40,10 +40,7 @@ pub(crate) fn copy_tree(from: &Path, to: &Path, owner: &RunAs) -> Result<()> {
                 owner.chown(&d)?;
                 stack.push((s, d));
             } else if ft.is_file() {
-                // fs::copy keeps the permission bits and uses copy_file_range (reflinks where
-                // the filesystem has them).
-                fs::copy(&s, &d).map_err(|e| PgError::io("copy", &s, e))?;
-                owner.chown(&d)?;
+                copy_file(&s, &d, owner)?;
             } else {
                 return Err(PgError::io(
                     "copy (not a file or directory)",
@@ -52,6 +49,33 @@ pub(crate) fn copy_tree(from: &Path, to: &Path, owner: &RunAs) -> Result<()> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// Copies one file with its permission bits, owned by `owner`: created with its mode and
+/// chowned through the open handle, and its bytes moved by `io::copy` (copy_file_range on
+/// Linux, reflinks where the filesystem has them); empty files (a sixth of a data directory)
+/// need no copy at all.
+fn copy_file(src: &Path, dst: &Path, owner: &RunAs) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut from = fs::File::open(src).map_err(|e| PgError::io("open", src, e))?;
+    let meta = from.metadata().map_err(|e| PgError::io("stat", src, e))?;
+    let mode = meta.permissions().mode() & 0o7777;
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(dst)
+        .map_err(|e| PgError::io("create", dst, e))?;
+    // The umask may have cleared bits of `mode`.
+    if to.metadata().map(|m| m.permissions().mode() & 0o7777).ok() != Some(mode) {
+        to.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| PgError::io("chmod", dst, e))?;
+    }
+    owner.fchown(&to, dst)?;
+    if meta.len() > 0 {
+        std::io::copy(&mut from, &mut to).map_err(|e| PgError::io("copy", src, e))?;
     }
     Ok(())
 }
@@ -96,13 +120,14 @@ pub(crate) fn fsync_path(p: &Path) -> Result<()> {
         .map_err(|e| PgError::io("fsync", p, e))
 }
 
-/// The last `max` bytes of a file, as text (empty if it cannot be read).
-pub(crate) fn tail(p: &Path, max: u64) -> String {
+/// The last `max` bytes of a file written at or after offset `from`, as text (empty if it
+/// cannot be read).
+pub(crate) fn tail(p: &Path, max: u64, from: u64) -> String {
     let Ok(mut f) = fs::File::open(p) else {
         return String::new();
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max)));
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max).max(from)));
     let mut buf = Vec::new();
     let _ = f.take(max).read_to_end(&mut buf);
     String::from_utf8_lossy(&buf).trim_end().to_owned()
@@ -114,5 +139,32 @@ pub(crate) fn is_missing_or_empty(dir: &Path) -> Result<bool> {
         Ok(mut it) => Ok(it.next().is_none()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(PgError::io("read directory", dir, e)),
+    }
+}
+
+/// Removes the entries `<prefix><pid>` of `dir` whose process is gone: work directories of a
+/// tidemark that died mid-way. A postgres still running on one (started by that tidemark) is
+/// stopped first.
+pub(crate) fn remove_stale_siblings(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 != std::process::id() && !crate::orphan::is_alive(pid) {
+            let path = e.path();
+            if let Err(err) = crate::orphan::stop_orphan(&path) {
+                tracing::warn!("leaving {}: {err}", path.display());
+                continue;
+            }
+            let _ = fs::remove_dir_all(&path);
+        }
     }
 }

@@ -3,10 +3,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::account::{RunAs, absolute};
-use crate::conf::{CONF_VERSION, SETTINGS};
+use crate::conf::{CONF_VERSION, INITDB_ARGS, SETTINGS};
 use crate::discover::PgBinaries;
 use crate::error::{PgError, Result};
 use crate::fsutil::{fsync_path, fsync_tree};
@@ -28,7 +29,7 @@ pub struct Template;
 
 impl Template {
     /// Makes (once) and returns `<root>/template-<major>-<hash>`, where the hash covers
-    /// `setup_sql` and tidemark's server settings. Crash-safe and idempotent: the directory is
+    /// `setup_sql`, tidemark's server settings and initdb options. Crash-safe and idempotent: the directory is
     /// built under a temporary name, fsynced and renamed, so it either exists complete or not
     /// at all; concurrent builders race harmlessly (the loser discards its copy).
     pub fn ensure(bins: &PgBinaries, root: &Path, setup_sql: &str) -> Result<PathBuf> {
@@ -45,6 +46,13 @@ impl Template {
         let root = absolute(root)?;
         let name = Self::dir_name(bins, setup_sql);
         let done = root.join(&name);
+        if done.join("PG_VERSION").is_file() {
+            return Ok(done);
+        }
+        // One build at a time in this process: a second caller waits and then finds the
+        // template made. Other processes build in their own temporary directories.
+        static BUILDING: Mutex<()> = Mutex::new(());
+        let _one = BUILDING.lock().unwrap_or_else(PoisonError::into_inner);
         if done.join("PG_VERSION").is_file() {
             return Ok(done);
         }
@@ -75,11 +83,28 @@ impl Template {
         Ok(done)
     }
 
-    /// `template-<major>-<first 12 hex digits of the hash>`.
+    /// Copies `template` into `data_dir` (missing or empty) the way [`crate::Instance::start`]
+    /// does, without starting anything: a caller can keep spare copies made ahead of time and
+    /// rename one into place when a cluster is created, taking the copy (about a thousand file
+    /// creations, which can cost seconds on a busy disk) off the request's path. The spare
+    /// must be on the same filesystem as its destination for the rename.
+    pub fn copy_into(bins: &PgBinaries, template: &Path, data_dir: &Path) -> Result<()> {
+        let run_as = RunAs::detect()?;
+        let data_dir = absolute(data_dir)?;
+        run_as.check_reachable(&data_dir)?;
+        crate::instance::prepare_data_dir(bins, &run_as, &data_dir, &absolute(template)?)
+    }
+
+    /// `template-<major>-<first 12 hex digits of a hash of the settings, the initdb options
+    /// and the setup SQL>`.
     pub fn dir_name(bins: &PgBinaries, setup_sql: &str) -> String {
         let mut h = blake3::Hasher::new();
         h.update(&CONF_VERSION.to_le_bytes());
         h.update(SETTINGS.as_bytes());
+        for a in INITDB_ARGS {
+            h.update(a.as_bytes());
+            h.update(b"\0");
+        }
         h.update(setup_sql.as_bytes());
         let hex = h.finalize().to_hex();
         format!("template-{}-{}", bins.major(), &hex[..12])
@@ -89,16 +114,11 @@ impl Template {
 fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Result<()> {
     run_as.private_dir(dir)?;
     let mut initdb = Command::new(bins.program("initdb"));
-    initdb.arg("-D").arg(dir).args([
-        "--no-sync",
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "-U",
-        SUPERUSER,
-    ]);
+    initdb
+        .arg("-D")
+        .arg(dir)
+        .args(INITDB_ARGS)
+        .args(["-U", SUPERUSER]);
     run_as.apply(&mut initdb);
     run_tool(initdb, INITDB_TIMEOUT)?;
 
@@ -109,7 +129,7 @@ fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Resu
 
     let sock = SocketDir::scratch(run_as)?;
     let mut child = server::start(bins, run_as, dir, sock.path(), SERVER_TIMEOUT)?;
-    let ran = sql::connect(sock.path(), "template1", SERVER_TIMEOUT).and_then(|mut c| {
+    let ran = sql::connect(sock.path(), "template1", SERVER_TIMEOUT, None).and_then(|mut c| {
         c.batch_execute(setup_sql)
             .map_err(|e| PgError::sql("template1", e))
     });
@@ -121,7 +141,7 @@ fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Resu
         return Err(PgError::StartFailed {
             data_dir: dir.to_owned(),
             what: "did not shut down cleanly".into(),
-            log_tail: crate::fsutil::tail(&log_path(dir), 3000),
+            log_tail: crate::fsutil::tail(&log_path(dir), 3000, 0),
         });
     }
     let _ = fs::remove_file(log_path(dir));
@@ -131,21 +151,5 @@ fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Resu
 
 /// Removes half-built templates left by a builder that died (its pid is gone).
 fn remove_stale_builds(root: &Path, name: &str) {
-    let prefix = format!(".{name}.tmp-");
-    let Ok(entries) = fs::read_dir(root) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let file_name = e.file_name();
-        let Some(pid) = file_name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid as u32 != std::process::id() && !crate::orphan::is_alive(pid) {
-            let _ = fs::remove_dir_all(e.path());
-        }
-    }
+    crate::fsutil::remove_stale_siblings(root, &format!(".{name}.tmp-"));
 }

@@ -52,6 +52,9 @@ pub(crate) struct ClusterDb {
     /// The running server's socket, for connections made while a dump holds `instance`.
     socket: Mutex<Option<PathBuf>>,
     paused: AtomicBool,
+    /// Set while a restore loads a snapshot's dump into a fresh instance: the master user and
+    /// database come from the dump then, not from initialization.
+    pub loading: AtomicBool,
     listener: Mutex<Option<Listening>>,
     pub marks: Mutex<HashMap<String, Mark>>,
     /// Temporary logins by user name (GetClusterCredentials*); in memory only.
@@ -82,6 +85,7 @@ impl ClusterDb {
             instance: RwLock::new(None),
             socket: Mutex::new(None),
             paused: AtomicBool::new(false),
+            loading: AtomicBool::new(false),
             listener: Mutex::new(None),
             marks: Mutex::new(HashMap::new()),
             temps: Mutex::new(HashMap::new()),
@@ -151,7 +155,7 @@ impl ClusterDb {
         let dir = self.dir()?;
         let cfg = InstanceConfig::new(dir.join("pgdata"), dir.join("run"), template);
         let started = Instance::start_as(&bins, run_as, cfg).map_err(|e| e.to_string())?;
-        if !dir.join(INITIALIZED).is_file() {
+        if !dir.join(INITIALIZED).is_file() && !self.loading.load(Ordering::SeqCst) {
             let login = self.login();
             if !login.user.is_empty() {
                 started
@@ -310,7 +314,7 @@ impl ClusterDb {
 }
 
 /// Records, durably, that the master role and database exist.
-fn mark_initialized(dir: &Path) -> Result<(), String> {
+pub(crate) fn mark_initialized(dir: &Path) -> Result<(), String> {
     let path = dir.join(INITIALIZED);
     std::fs::write(&path, b"1\n")
         .and_then(|()| std::fs::File::open(&path)?.sync_all())

@@ -12,12 +12,13 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
 use tidemark_postgres::HeldSnapshot;
 use tidemark_redshift::{Scope, TableSpec, VolumeFiles};
 
-use super::cluster::{ClusterDb, remove_dir};
+use super::cluster::{ClusterDb, mark_initialized, remove_dir};
 
 /// The volume file that says what the rest of the volume is.
 pub const DB_FILE: &str = "tidemark-db.json";
@@ -136,13 +137,16 @@ impl ClusterDb {
         if !stage(volumes, scope, id, &staging)? {
             return Ok(());
         }
+        self.loading.store(true, Ordering::SeqCst);
         let restored = self.with_instance(|i| {
             i.restore_cluster(&staging)
                 .map(drop)
                 .map_err(|e| bad("restoring the database", e))
         });
+        self.loading.store(false, Ordering::SeqCst);
         remove_dir(&staging)?;
-        restored
+        restored?;
+        mark_initialized(&self.dir()?)
     }
 }
 
@@ -197,12 +201,7 @@ impl ClusterDb {
                 t.source_schema, t.source_table, t.source_database
             ));
         }
-        let db_dir: String = t
-            .source_database
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let dump = staging.join(format!("db-{db_dir}"));
+        let dump = tidemark_postgres::cluster_database_dir(&staging, &t.source_database);
         let result = if dump.is_dir() {
             self.with_instance(|i| {
                 i.restore_table(
