@@ -8,6 +8,7 @@
 use sqlparser::tokenizer::Token;
 
 use crate::SqlError;
+use crate::attrs::{AttrChange, Attrs, ident};
 use crate::edits::Edits;
 use crate::statement::Stmt;
 
@@ -54,30 +55,66 @@ fn create_table(s: &Stmt<'_>, mut i: usize, e: &mut Edits) {
     if s.word_at(i, "IF") && s.word_at(i + 1, "NOT") && s.word_at(i + 2, "EXISTS") {
         i += 3;
     }
-    i = skip_name(s, i);
+    let name_start = i;
+    // `CREATE TABLE #t`: Redshift's session-temporary table (the expression pass quotes the
+    // name everywhere as "#t").
+    let sharp = s
+        .sharp_name(i)
+        .map(|w| format!("\"#{}\"", w.to_lowercase()));
+    if let Some(table_kw) = sharp.as_ref().and_then(|_| i.checked_sub(1)) {
+        if s.word_at(table_kw, "TABLE")
+            && !(1..table_kw).any(|k| s.word_at(k, "TEMP") || s.word_at(k, "TEMPORARY"))
+        {
+            e.insert(s.toks[table_kw].start, "TEMP ");
+        }
+        i += 2;
+    } else {
+        i = skip_name(s, i);
+    }
+    let name = sharp
+        .clone()
+        .unwrap_or_else(|| s.text(name_start, i).to_string());
+    let name = name.as_str();
+    let mut attrs = Attrs::default();
     while i < s.len() {
         if let Some(close) = s.close_of(i) {
             if !s.word_at(i + 1, "LIKE") {
-                column_list(s, i, e);
+                column_list(s, i, e, &mut attrs);
             }
             i = close + 1;
             continue;
         }
         if s.word_at(i, "AS") {
-            return; // CREATE TABLE … AS query: the query is the expression pass's
+            break; // CREATE TABLE … AS query: the query is the expression pass's
         }
-        i = table_attribute(s, i, e).unwrap_or(i + 1);
+        i = table_attribute(s, i, e, &mut attrs).unwrap_or(i + 1);
+    }
+    if let Some(last) = s
+        .toks
+        .last()
+        .filter(|_| !attrs.is_empty() && !name.is_empty())
+    {
+        e.insert(last.end, attrs.comment(name));
     }
 }
 
 /// Removes one Redshift table attribute starting at `i`; returns the index after it.
-fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits) -> Option<usize> {
+fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits, attrs: &mut Attrs) -> Option<usize> {
     let end = if s.word_at(i, "DISTSTYLE") || s.word_at(i, "BACKUP") {
+        if s.word_at(i, "DISTSTYLE") {
+            attrs.diststyle = s
+                .toks
+                .get(i + 1)
+                .and_then(|t| t.bare_word())
+                .map(str::to_string);
+        }
         i + 2
     } else if s.word_at(i, "ENCODE") && s.word_at(i + 1, "AUTO") {
         i + 2
     } else if s.word_at(i, "DISTKEY") {
-        s.close_of(i + 1)? + 1
+        let close = s.close_of(i + 1)?;
+        attrs.distkey = s.toks.get(i + 2).and_then(ident);
+        close + 1
     } else {
         let k = if s.word_at(i, "COMPOUND") || s.word_at(i, "INTERLEAVED") {
             i + 1
@@ -90,7 +127,12 @@ fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits) -> Option<usize> {
         if s.word_at(k + 1, "AUTO") {
             k + 2
         } else {
-            s.close_of(k + 1)? + 1
+            let close = s.close_of(k + 1)?;
+            attrs.interleaved = s.word_at(i, "INTERLEAVED");
+            attrs.sortkey = (k + 2..close)
+                .filter_map(|j| s.toks.get(j).and_then(ident))
+                .collect();
+            close + 1
         }
     };
     let end = end.min(s.len());
@@ -98,7 +140,7 @@ fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits) -> Option<usize> {
     Some(end)
 }
 
-fn column_list(s: &Stmt<'_>, open: usize, e: &mut Edits) {
+fn column_list(s: &Stmt<'_>, open: usize, e: &mut Edits, attrs: &mut Attrs) {
     let Some((elements, _)) = s.args(open) else {
         return;
     };
@@ -116,20 +158,26 @@ fn column_list(s: &Stmt<'_>, open: usize, e: &mut Edits) {
         .iter()
         .any(|kw| s.word_at(first, kw));
         if !is_constraint && el.len() >= 2 {
-            column_def(s, first + 1, el.end, e);
+            column_def(s, first + 1, el.end, e, attrs);
         }
     }
 }
 
-/// A column definition's type (starting at `ty`) and attributes, up to token `end`.
-pub(crate) fn column_def(s: &Stmt<'_>, ty: usize, end: usize, e: &mut Edits) {
+/// A column definition's type (starting at `ty`, the name just before it) and attributes, up
+/// to token `end`.
+fn column_def(s: &Stmt<'_>, ty: usize, end: usize, e: &mut Edits, attrs: &mut Attrs) {
+    let column = s
+        .toks
+        .get(ty.wrapping_sub(1))
+        .and_then(ident)
+        .unwrap_or_default();
     let mut i = column_type(s, ty, e);
     while i < end {
         if let Some(close) = s.close_of(i) {
             i = close + 1;
             continue;
         }
-        i = column_attribute(s, i, end, e).unwrap_or(i + 1);
+        i = column_attribute(s, i, end, e, &column, attrs).unwrap_or(i + 1);
     }
 }
 
@@ -185,12 +233,27 @@ pub(crate) fn column_type(s: &Stmt<'_>, i: usize, e: &mut Edits) -> usize {
 }
 
 /// One Redshift column attribute at `i`; returns the index after it, `None` if `i` is not one.
-fn column_attribute(s: &Stmt<'_>, i: usize, end: usize, e: &mut Edits) -> Option<usize> {
+fn column_attribute(
+    s: &Stmt<'_>,
+    i: usize,
+    end: usize,
+    e: &mut Edits,
+    column: &str,
+    attrs: &mut Attrs,
+) -> Option<usize> {
     let bare_word_at =
         |k: usize| k < end && matches!(s.toks.get(k).map(|t| &t.token), Some(Token::Word(_)));
     let next = if s.word_at(i, "ENCODE") && bare_word_at(i + 1) {
+        if let Some(enc) = s.toks.get(i + 1).and_then(ident) {
+            attrs.encodings.push((column.to_string(), enc));
+        }
         i + 2
     } else if (s.word_at(i, "DISTKEY") || s.word_at(i, "SORTKEY")) && s.close_of(i + 1).is_none() {
+        if s.word_at(i, "DISTKEY") {
+            attrs.distkey = Some(column.to_string());
+        } else {
+            attrs.sortkey.push(column.to_string());
+        }
         i + 1
     } else if s.word_at(i, "COLLATE")
         && (s.word_at(i + 1, "CASE_SENSITIVE") || s.word_at(i + 1, "CASE_INSENSITIVE"))
@@ -220,12 +283,65 @@ fn identity(s: &Stmt<'_>, from: usize, kw: usize, e: &mut Edits) -> Option<usize
     }
     let seed = s.text(args[0].start, args[0].end);
     let step = s.text(args[1].start, args[1].end);
+    // PostgreSQL's sequences start at 1 (ascending) or -1 (descending) unless told otherwise;
+    // Redshift's common IDENTITY(0, 1) needs the bound moved to the seed.
+    let bound = match (parse_int(seed), parse_int(step)) {
+        (Some(sd), Some(st)) if st > 0 && sd < 1 => format!(" MINVALUE {sd}"),
+        (Some(sd), Some(st)) if st < 0 && sd > -1 => format!(" MAXVALUE {sd}"),
+        _ => String::new(),
+    };
     e.replace(
         s.toks[from].start,
         s.toks[close].end,
-        format!("GENERATED BY DEFAULT AS IDENTITY (START WITH {seed} INCREMENT BY {step})"),
+        format!("GENERATED BY DEFAULT AS IDENTITY (START WITH {seed} INCREMENT BY {step}{bound})"),
     );
     Some(close + 1)
+}
+
+/// What `ALTER TABLE t ALTER …` (from the token after the second ALTER) changes.
+fn altered_attrs(s: &Stmt<'_>, i: usize, col: usize) -> AttrChange {
+    let mut c = AttrChange::default();
+    if s.word_at(i, "DISTSTYLE") {
+        c.diststyle = s
+            .toks
+            .get(i + 1)
+            .and_then(|t| t.bare_word())
+            .map(str::to_ascii_uppercase);
+    } else if s.word_at(i, "DISTKEY") {
+        c.diststyle = Some("KEY".into());
+        c.distkey = s.toks.get(i + 1).and_then(ident);
+    } else if s.word_at(col + 1, "ENCODE") {
+        if let (Some(column), Some(enc)) = (
+            s.toks.get(col).and_then(ident),
+            s.toks.get(col + 2).and_then(ident),
+        ) {
+            c.encoding = Some((column, enc));
+        }
+    } else {
+        let k = if s.word_at(i, "COMPOUND") || s.word_at(i, "INTERLEAVED") {
+            i + 1
+        } else {
+            i
+        };
+        if s.word_at(k, "SORTKEY") {
+            let cols = s
+                .close_of(k + 1)
+                .map(|close| {
+                    (k + 2..close)
+                        .filter_map(|j| s.toks.get(j).and_then(ident))
+                        .collect()
+                })
+                .unwrap_or_default();
+            c.sortkey = Some((cols, s.word_at(i, "INTERLEAVED")));
+        }
+    }
+    c
+}
+
+/// An integer literal, possibly signed and spaced (`- 2`), as written in IDENTITY(seed, step).
+fn parse_int(text: &str) -> Option<i64> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.parse().ok()
 }
 
 /// Late-binding views: PostgreSQL binds every view, so the clause goes (a view over a table
@@ -276,12 +392,17 @@ fn alter_table(s: &Stmt<'_>, e: &mut Edits) {
     if is_noop {
         // A harmless statement with the same command tag that still checks the table exists:
         // resetting a storage parameter Redshift users cannot set.
+        // The new attributes ride along in a comment, as for CREATE TABLE (src/attrs.rs).
         let name = s.text(name_start, name_end);
         let last = s.len() - 1;
+        let change = altered_attrs(s, op + 1, col);
         e.replace(
             s.toks[0].start,
             s.toks[last].end,
-            format!("ALTER TABLE {name} RESET (fillfactor)"),
+            format!(
+                "ALTER TABLE {name} RESET (fillfactor){}",
+                change.comment(name)
+            ),
         );
         return;
     }
@@ -301,7 +422,8 @@ fn alter_table(s: &Stmt<'_>, e: &mut Edits) {
                 .iter()
                 .any(|kw| s.word_at(k, kw));
             if !is_constraint && k + 1 < action_end {
-                column_def(s, k + 1, action_end, e);
+                // Attributes of an added column are not recorded (documented).
+                column_def(s, k + 1, action_end, e, &mut Attrs::default());
             }
         } else if s.word_at(i, "ALTER") {
             // ALTER [COLUMN] c [SET DATA] TYPE t

@@ -13,7 +13,13 @@ use crate::statement::Stmt;
 use crate::{SqlError, datepart};
 
 pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
-    for i in 0..s.len() {
+    // Right to left: a construct nested in another is edited first, so that an outer one that
+    // copies or moves text (DECODE, LISTAGG) copies it already rewritten (`Edits::render`).
+    for i in (0..s.len()).rev() {
+        if let Some(name) = s.sharp_name(i) {
+            sharp_table(s, i, name, e);
+            continue;
+        }
         let Some(word) = s.toks[i].bare_word() else {
             continue;
         };
@@ -24,7 +30,10 @@ pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
             continue;
         }
         if after_period {
-            continue; // a qualified name is the user's own object
+            if i >= 2 && s.toks[i - 2].bare_word().is_some() {
+                catalog_column(s, i, word, e);
+            }
+            continue; // otherwise a qualified name is the user's own object
         }
         let upper = word.to_ascii_uppercase();
         match upper.as_str() {
@@ -42,11 +51,29 @@ pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
             "DECODE" if call => decode(s, i, e),
             "NVL" if call => e.replace(s.toks[i].start, s.toks[i].end, "COALESCE"),
             "NVL2" if call => nvl2(s, i, e),
+            "CONVERT" if call => convert(s, i, e),
+            "ADSRC" => bare_adsrc(s, i, e),
+            "WHERE" => where_one(s, i, e),
             _ if is_cast_target(s, i) => cast_type(s, i, e),
             _ => {}
         }
     }
     Ok(())
+}
+
+/// `#name` → `"#name"` (folded to lower case, as Redshift folds it), and `SELECT … INTO #name`
+/// creates it as a temporary table, as Redshift does.
+fn sharp_table(s: &Stmt<'_>, i: usize, name: &str, e: &mut Edits) {
+    let into_select = i >= 1
+        && s.word_at(i - 1, "INTO")
+        && !(i >= 2 && s.word_at(i - 2, "INSERT"))
+        && !(i >= 2 && s.word_at(i - 2, "MERGE"));
+    let temp = if into_select { "TEMP " } else { "" };
+    e.replace(
+        s.toks[i].start,
+        s.toks[i + 1].end,
+        format!("{temp}\"#{}\"", name.to_lowercase()),
+    );
 }
 
 /// `version()` (also `pg_catalog.version()`) answers Redshift's version string.
@@ -77,10 +104,8 @@ fn datepart_arg(s: &Stmt<'_>, a: usize, bare_ok: bool, e: &mut Edits) {
             }
         }
         Token::SingleQuotedString(v) => {
-            if let Some(c) = datepart::canonical(v) {
-                if c != v {
-                    e.replace(tok.start, tok.end, format!("'{c}'"));
-                }
+            if let Some(c) = datepart::canonical(v).filter(|c| c != v) {
+                e.replace(tok.start, tok.end, format!("'{c}'"));
             }
         }
         _ => {}
@@ -97,10 +122,8 @@ fn extract_field(s: &Stmt<'_>, a: usize, e: &mut Edits) {
         Token::SingleQuotedString(v) => v,
         _ => return,
     };
-    if let Some(c) = datepart::canonical(name) {
-        if !c.eq_ignore_ascii_case(name) {
-            e.replace(tok.start, tok.end, c);
-        }
+    if let Some(c) = datepart::canonical(name).filter(|c| !c.eq_ignore_ascii_case(name)) {
+        e.replace(tok.start, tok.end, c);
     }
 }
 
@@ -169,18 +192,24 @@ fn listagg(s: &Stmt<'_>, i: usize, e: &mut Edits) {
     if args.len() == 1 {
         e.insert(x_end, ", ''");
     }
-    if let Some((wopen, wclose)) = within {
-        if s.word_at(wopen + 1, "ORDER") {
-            e.insert(
-                s.toks[close].start,
-                format!(" {}", s.text(wopen + 1, wclose)),
-            );
-            e.remove(s.toks[close].end, s.toks[wclose].end);
-        }
+    if let Some((wopen, wclose)) = within.filter(|&(wopen, _)| s.word_at(wopen + 1, "ORDER")) {
+        // Move `ORDER BY …` (as rewritten so far) into the argument list.
+        let Some(order) = e.take(s.sql, s.toks[wopen + 1].start, s.toks[wclose - 1].end) else {
+            return;
+        };
+        e.insert(s.toks[close].start, format!(" {order}"));
+        e.remove(s.toks[close].end, s.toks[wclose].end);
     }
 }
 
-/// `DECODE(e, s1, r1, …, [default])` → `CASE e WHEN s1 THEN r1 … [ELSE default] END`.
+/// Longest DECODE expression repeated once per search value; longer ones are not repeated.
+const DECODE_REPEAT_MAX: usize = 256;
+
+/// `DECODE(e, s1, r1, …, [default])` →
+/// `CASE WHEN (e) IS NOT DISTINCT FROM (s1) THEN r1 … [ELSE default] END`: AWS documents that a
+/// NULL expression matches a NULL search value, which `CASE e WHEN s1` would not do. The
+/// expression is repeated per search value when short (and the copy budget allows); a longer
+/// one gives `CASE e WHEN s1 THEN r1 …`, where NULL matches nothing (documented).
 /// PostgreSQL's own two-argument `decode(text, format)` is left alone.
 fn decode(s: &Stmt<'_>, i: usize, e: &mut Edits) {
     let open = i + 1;
@@ -192,7 +221,44 @@ fn decode(s: &Stmt<'_>, i: usize, e: &mut Edits) {
         return;
     }
     let has_default = (n - 1) % 2 == 1;
-    e.replace(s.toks[i].start, s.toks[open].end, "CASE ");
+    let pairs = (n - 1) / 2;
+    let (x_start, x_end) = (s.toks[args[0].start].start, s.toks[args[0].end - 1].end);
+    let repeated = (x_end - x_start <= DECODE_REPEAT_MAX)
+        .then(|| e.render(s.sql, x_start, x_end))
+        .flatten()
+        .filter(|x| e.reserve(x.len().saturating_add(32).saturating_mul(pairs)));
+    let Some(x) = repeated else {
+        simple_case(s, i, close, &commas, n, has_default, e);
+        return;
+    };
+    e.replace(s.toks[i].start, s.toks[open].end, "CASE WHEN (");
+    for (k, &c) in commas.iter().enumerate() {
+        let next_arg = k + 1;
+        let sep = if k == 0 {
+            ") IS NOT DISTINCT FROM (".to_string()
+        } else if next_arg == n - 1 && has_default {
+            " ELSE ".to_string()
+        } else if next_arg % 2 == 1 {
+            format!(" WHEN ({x}) IS NOT DISTINCT FROM (")
+        } else {
+            ") THEN ".to_string()
+        };
+        e.replace(s.toks[c].start, s.through_space(c), sep);
+    }
+    e.replace(s.toks[close].start, s.toks[close].end, " END");
+}
+
+/// `CASE e WHEN s1 THEN r1 … [ELSE default] END`.
+fn simple_case(
+    s: &Stmt<'_>,
+    i: usize,
+    close: usize,
+    commas: &[usize],
+    n: usize,
+    has_default: bool,
+    e: &mut Edits,
+) {
+    e.replace(s.toks[i].start, s.toks[i + 1].end, "CASE ");
     for (k, &c) in commas.iter().enumerate() {
         let next_arg = k + 1;
         let sep = if next_arg == n - 1 && has_default {
@@ -202,7 +268,7 @@ fn decode(s: &Stmt<'_>, i: usize, e: &mut Edits) {
         } else {
             " THEN "
         };
-        e.replace(s.toks[c].start, s.toks[c].end, sep);
+        e.replace(s.toks[c].start, s.through_space(c), sep);
     }
     e.replace(s.toks[close].start, s.toks[close].end, " END");
 }
@@ -219,11 +285,94 @@ fn nvl2(s: &Stmt<'_>, i: usize, e: &mut Edits) {
     e.replace(s.toks[i].start, s.toks[open].end, "CASE WHEN (");
     e.replace(
         s.toks[commas[0]].start,
-        s.toks[commas[0]].end,
+        s.through_space(commas[0]),
         ") IS NOT NULL THEN (",
     );
-    e.replace(s.toks[commas[1]].start, s.toks[commas[1]].end, ") ELSE (");
+    e.replace(
+        s.toks[commas[1]].start,
+        s.through_space(commas[1]),
+        ") ELSE (",
+    );
     e.replace(s.toks[close].start, s.toks[close].end, ") END");
+}
+
+/// Redshift's extra catalog columns, as `alias.column` (sqlalchemy-redshift reads them from
+/// pg_attribute, pg_class and pg_attrdef): answered by compat.sql's functions from the recorded
+/// table attributes. `pg_attrdef.adsrc` (gone since PostgreSQL 12) becomes `pg_get_expr`.
+fn catalog_column(s: &Stmt<'_>, i: usize, word: &str, e: &mut Edits) {
+    let alias = s.text(i - 2, i - 1);
+    let call = match word.to_ascii_lowercase().as_str() {
+        "attencodingtype" => {
+            format!("pg_catalog.redshift_attencodingtype({alias}.attrelid, {alias}.attnum)")
+        }
+        "attisdistkey" => {
+            format!("pg_catalog.redshift_attisdistkey({alias}.attrelid, {alias}.attnum)")
+        }
+        "attsortkeyord" => {
+            format!("pg_catalog.redshift_attsortkeyord({alias}.attrelid, {alias}.attnum)")
+        }
+        "reldiststyle" => format!("pg_catalog.redshift_reldiststyle({alias}.oid)"),
+        "adsrc" => format!("pg_catalog.pg_get_expr({alias}.adbin, {alias}.adrelid)"),
+        _ => return,
+    };
+    e.replace(s.toks[i - 2].start, s.toks[i].end, call);
+}
+
+/// A bare `adsrc` select-list item → `NULL::text AS adsrc` (sqlalchemy-redshift parses it for
+/// Redshift's old identity syntax only; PostgreSQL 12 removed the column).
+fn bare_adsrc(s: &Stmt<'_>, i: usize, e: &mut Edits) {
+    let item_start = i >= 1 && (s.tok_is(i - 1, &Token::Comma) || s.word_at(i - 1, "SELECT"));
+    let item_end = s.tok_is(i + 1, &Token::Comma) || s.word_at(i + 1, "FROM");
+    if item_start && item_end {
+        e.replace(s.toks[i].start, s.toks[i].end, "NULL::text AS adsrc");
+    }
+}
+
+/// `WHERE 1 AND …` / `WHERE 1 ORDER BY …`: Redshift accepts an integer as a condition.
+fn where_one(s: &Stmt<'_>, i: usize, e: &mut Edits) {
+    let Some(Token::Number(n, _)) = s.toks.get(i + 1).map(|t| &t.token) else {
+        return;
+    };
+    let ends = i + 2 >= s.len()
+        || s.tok_is(i + 2, &Token::RParen)
+        || [
+            "AND",
+            "OR",
+            "ORDER",
+            "GROUP",
+            "UNION",
+            "LIMIT",
+            "HAVING",
+            "EXCEPT",
+            "INTERSECT",
+        ]
+        .iter()
+        .any(|kw| s.word_at(i + 2, kw));
+    if n == "1" && ends {
+        e.replace(s.toks[i + 1].start, s.toks[i + 1].end, "true");
+    }
+}
+
+/// `CONVERT(type, expr)` → `CAST(expr AS type)`. PostgreSQL's own three-argument
+/// `convert(bytes, from, to)` is left alone.
+fn convert(s: &Stmt<'_>, i: usize, e: &mut Edits) {
+    let open = i + 1;
+    let (Some(close), Some((args, _))) = (s.close_of(open), s.args(open)) else {
+        return;
+    };
+    if args.len() != 2 || args.iter().any(|a| a.is_empty()) {
+        return;
+    }
+    let span = |a: &std::ops::Range<usize>| (s.toks[a.start].start, s.toks[a.end - 1].end);
+    let ((t0, t1), (x0, x1)) = (span(&args[0]), span(&args[1]));
+    let (Some(ty), Some(x)) = (e.take(s.sql, t0, t1), e.take(s.sql, x0, x1)) else {
+        return;
+    };
+    e.replace(
+        s.toks[i].start,
+        s.toks[close].end,
+        format!("CAST({x} AS {ty})"),
+    );
 }
 
 /// A type name after `::`, or after `AS` inside `CAST(`.

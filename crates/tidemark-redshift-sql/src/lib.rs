@@ -2,10 +2,13 @@
 //! (functions, aggregates, system views) installed once in each cluster's template database.
 //!
 //! [`rewrite`] is called by the Endpoint's proxy on every query text. The common case (nothing
-//! Redshift-only) is decided from sqlparser's tokens alone and answers `Ok(None)`: the text goes
-//! to PostgreSQL byte for byte. Otherwise only the tokens that need it are replaced; every other
-//! byte of the statement (comments, spacing, literals) stays as sent. See docs/redshift-sql.md.
+//! Redshift-only) is decided by a byte scan, or failing that by sqlparser's tokens, and answers
+//! `Ok(None)`: the text goes to PostgreSQL byte for byte. Otherwise only the tokens that need it
+//! are replaced; every other byte of the statement (comments, spacing, literals) stays as sent.
+//! See docs/redshift-sql.md.
 
+mod aliases;
+mod attrs;
 mod datepart;
 mod ddl;
 mod edits;
@@ -55,20 +58,21 @@ impl SqlError {
 /// instead; statements of a multi-statement text that need nothing are kept byte for byte.
 /// `Err`: answer the client with the error instead of running anything.
 ///
-/// Never panics; the work is linear in the text's length (one tokenizer pass, one
-/// parenthesis-matching pass, then passes that only look at tokens near the ones they edit).
+/// Never panics; the work is linear in the text's length (a byte scan for trigger words; only
+/// if one is found, one tokenizer pass, one parenthesis-matching pass, then passes that only
+/// look at tokens near the ones they edit).
 pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
-    if sql.len() > MAX_REWRITE_BYTES {
+    if sql.len() > MAX_REWRITE_BYTES || !precheck::may_need_rewrite(sql) {
         return Ok(None);
     }
     // Text that sqlparser's tokenizer cannot read is left for PostgreSQL to judge.
     let Some(toks) = lexer::tokenize(sql) else {
         return Ok(None);
     };
-    if !toks.iter().any(precheck::is_trigger) {
+    if !toks.iter().any(precheck::is_trigger) && !precheck::has_where_one(&toks) {
         return Ok(None);
     }
-    let mut edits = Edits::default();
+    let mut edits = Edits::new(sql.len());
     for range in statement::split(&toks) {
         let Some(stmt) = statement::Stmt::new(sql, &toks[range]) else {
             continue; // unbalanced parentheses: PostgreSQL reports the syntax error
@@ -76,6 +80,7 @@ pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
         unsupported::check(&stmt)?;
         ddl::rewrite(&stmt, &mut edits)?;
         exprs::rewrite(&stmt, &mut edits)?;
+        aliases::rewrite(&stmt, &mut edits);
     }
     Ok(edits.apply(sql))
 }

@@ -143,6 +143,43 @@ impl<'a> Stmt<'a> {
         self.len()
     }
 
+    /// End of token `i` plus the blanks after it, if only blanks separate it from the next
+    /// token (a replacement then carries its own spacing; comments are never swallowed).
+    pub fn through_space(&self, i: usize) -> usize {
+        let end = self.toks[i].end;
+        match self.toks.get(i + 1) {
+            Some(next)
+                if self
+                    .sql
+                    .get(end..next.start)
+                    .is_some_and(|g| g.trim().is_empty()) =>
+            {
+                next.start
+            }
+            _ => end,
+        }
+    }
+
+    /// If token `i` starts a Redshift `#name` (a session's temporary table): the name.
+    pub fn sharp_name(&self, i: usize) -> Option<&'a str> {
+        let (sharp, word) = (self.toks.get(i)?, self.toks.get(i + 1)?);
+        if sharp.token != Token::Sharp || sharp.end != word.start {
+            return None;
+        }
+        // After an operand, `#` is PostgreSQL's XOR (`a#b`), not a name.
+        if let Some(prev) = i.checked_sub(1).and_then(|p| self.toks.get(p)) {
+            let operand = match &prev.token {
+                Token::Word(w) => w.keyword == sqlparser::keywords::Keyword::NoKeyword,
+                Token::Number(..) | Token::RParen | Token::SingleQuotedString(_) => true,
+                _ => false,
+            };
+            if operand {
+                return None;
+            }
+        }
+        word.bare_word()
+    }
+
     /// Index of the next comma at the nesting level of token `i` (or the level's end).
     pub fn next_top_comma(&self, i: usize) -> usize {
         let mut j = i;

@@ -37,22 +37,15 @@ pub(crate) fn check(s: &Stmt<'_>) -> Result<(), SqlError> {
                 return Err(SqlError::unsupported(&format!("CREATE {kw}"), ""));
             }
         }
-        if s.word_at(1, "TABLE") && s.tok_is(2, &Token::Sharp) {
-            return Err(SqlError::unsupported(
-                "a #name temporary table",
-                "; use CREATE TEMP TABLE",
-            ));
-        }
     }
     if first("ALTER") && s.word_at(1, "DATASHARE") {
         return Err(SqlError::unsupported("ALTER DATASHARE", ""));
     }
-    if first("ALTER") && s.word_at(1, "TABLE") {
-        if let Some(i) = (2..s.len()).find(|&i| s.word_at(i, "APPEND")) {
-            if s.word_at(i + 1, "FROM") {
-                return Err(SqlError::unsupported("ALTER TABLE … APPEND FROM", ""));
-            }
-        }
+    if first("ALTER")
+        && s.word_at(1, "TABLE")
+        && (2..s.len()).any(|i| s.word_at(i, "APPEND") && s.word_at(i + 1, "FROM"))
+    {
+        return Err(SqlError::unsupported("ALTER TABLE … APPEND FROM", ""));
     }
     if first("VACUUM") {
         return check_vacuum(s);
