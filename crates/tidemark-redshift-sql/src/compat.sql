@@ -1,0 +1,341 @@
+-- Redshift compatibility objects, run once as a superuser in template1 after initdb.
+--
+-- Everything goes into pg_catalog. Why there: PostgreSQL searches pg_catalog first whatever
+-- the session's search_path, so `SELECT getdate()` or `SELECT * FROM pg_table_def` work after
+-- `SET search_path TO myschema` (which Redshift users do precisely to widen PG_TABLE_DEF) and
+-- after `DROP SCHEMA public CASCADE`; pg_dump does not dump pg_catalog, so a dump restored
+-- into a fresh template never collides with these objects. Functions may be created there by a
+-- superuser; views need allow_system_table_mods, which a superuser may set for the session.
+-- Names are Redshift's own, so no user object of the same name is shadowed in a way Redshift
+-- would not shadow it too.
+
+SET allow_system_table_mods = on;
+SET search_path = pg_catalog;
+SET check_function_bodies = on;
+
+-- ---------------------------------------------------------------- scalar functions
+
+-- GETDATE(): current date and time in the session time zone, to the second (AWS shows no
+-- fractional seconds). Statement start, like Redshift's.
+CREATE FUNCTION pg_catalog.getdate() RETURNS timestamp
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN date_trunc('second', statement_timestamp()::timestamp);
+
+-- SYSDATE (the rewriter turns the bare word into this call): transaction start, microseconds.
+CREATE FUNCTION pg_catalog.sysdate() RETURNS timestamp
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN transaction_timestamp()::timestamp;
+
+CREATE FUNCTION pg_catalog.redshift_version() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 'PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat 3.4.2-6.fc3), Redshift 1.0.77467';
+
+-- LEN counts characters; CHAR(n) arguments lose their trailing blanks on the way to text, as
+-- Redshift's LEN ignores them.
+CREATE FUNCTION pg_catalog.len(text) RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN length($1);
+
+-- CHARINDEX(substring, string): 1-based position, 0 if absent.
+CREATE FUNCTION pg_catalog.charindex(text, text) RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN strpos($2, $1);
+
+-- CONVERT_TIMEZONE([source,] target, timestamp): a timestamp without time zone is read in
+-- `source` (UTC when omitted) and shown in `target`.
+CREATE FUNCTION pg_catalog.convert_timezone(text, timestamp) RETURNS timestamp
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($2 AT TIME ZONE 'UTC') AT TIME ZONE $1;
+
+CREATE FUNCTION pg_catalog.convert_timezone(text, text, timestamp) RETURNS timestamp
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ($3 AT TIME ZONE $1) AT TIME ZONE $2;
+
+-- JSON_PARSE(text) → SUPER, which is jsonb here.
+CREATE FUNCTION pg_catalog.json_parse(text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN $1::jsonb;
+
+CREATE FUNCTION pg_catalog.is_valid_json(text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  IF $1 IS NULL THEN RETURN NULL; END IF;
+  PERFORM $1::json;
+  RETURN true;
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN false;
+END $$;
+
+-- Redshift's JSON_EXTRACT_PATH_TEXT takes a VARCHAR; PostgreSQL's wants json.
+CREATE FUNCTION pg_catalog.json_extract_path_text(text, VARIADIC text[]) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN json_extract_path_text($1::json, VARIADIC $2);
+
+CREATE FUNCTION pg_catalog.redshift_bad_datepart(text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  RAISE EXCEPTION 'date part "%" is not supported here', $1 USING ERRCODE = '0A000';
+END $$;
+
+-- DATEADD(part, n, d): the rewriter quotes and canonicalises `part` (src/datepart.rs).
+-- Month arithmetic clamps to the month's end as Redshift's does (Jan 31 + 1 month = Feb 29).
+-- DATE arguments convert to TIMESTAMP, which is also Redshift's result type.
+CREATE FUNCTION pg_catalog.dateadd(text, bigint, timestamp) RETURNS timestamp
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN $3 + $2 * CASE lower($1)
+    WHEN 'millennium' THEN interval '1000 years'
+    WHEN 'century' THEN interval '100 years'
+    WHEN 'decade' THEN interval '10 years'
+    WHEN 'year' THEN interval '1 year'
+    WHEN 'quarter' THEN interval '3 months'
+    WHEN 'month' THEN interval '1 month'
+    WHEN 'week' THEN interval '7 days'
+    WHEN 'day' THEN interval '1 day'
+    WHEN 'hour' THEN interval '1 hour'
+    WHEN 'minute' THEN interval '1 minute'
+    WHEN 'second' THEN interval '1 second'
+    WHEN 'milliseconds' THEN interval '1 millisecond'
+    WHEN 'microseconds' THEN interval '1 microsecond'
+    ELSE redshift_bad_datepart($1) * interval '0'
+  END;
+
+-- DATEDIFF(part, a, b): the number of `part` boundaries crossed from a to b (AWS: year
+-- between 2008-12-31 and 2009-01-01 is 1; hour between 08:30 and 10:00 is 2). Weeks start
+-- on Monday (date_trunc's ISO weeks). Exact: epoch differences are numeric.
+CREATE FUNCTION pg_catalog.datediff(text, timestamp, timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE lower($1)
+    WHEN 'millennium' THEN extract(millennium FROM $3) - extract(millennium FROM $2)
+    WHEN 'century' THEN extract(century FROM $3) - extract(century FROM $2)
+    WHEN 'decade' THEN extract(decade FROM $3) - extract(decade FROM $2)
+    WHEN 'year' THEN extract(year FROM $3) - extract(year FROM $2)
+    WHEN 'quarter' THEN (extract(year FROM $3) * 4 + extract(quarter FROM $3))
+                      - (extract(year FROM $2) * 4 + extract(quarter FROM $2))
+    WHEN 'month' THEN (extract(year FROM $3) * 12 + extract(month FROM $3))
+                    - (extract(year FROM $2) * 12 + extract(month FROM $2))
+    WHEN 'week' THEN (date_trunc('week', $3)::date - date_trunc('week', $2)::date) / 7
+    WHEN 'day' THEN $3::date - $2::date
+    WHEN 'hour' THEN (extract(epoch FROM date_trunc('hour', $3))
+                    - extract(epoch FROM date_trunc('hour', $2))) / 3600
+    WHEN 'minute' THEN (extract(epoch FROM date_trunc('minute', $3))
+                      - extract(epoch FROM date_trunc('minute', $2))) / 60
+    WHEN 'second' THEN extract(epoch FROM date_trunc('second', $3))
+                     - extract(epoch FROM date_trunc('second', $2))
+    WHEN 'milliseconds' THEN (extract(epoch FROM date_trunc('milliseconds', $3))
+                            - extract(epoch FROM date_trunc('milliseconds', $2))) * 1000
+    WHEN 'microseconds' THEN (extract(epoch FROM $3) - extract(epoch FROM $2)) * 1000000
+    ELSE redshift_bad_datepart($1)
+  END;
+
+-- ---------------------------------------------------------------- MEDIAN
+
+-- MEDIAN(x): percentile_cont(0.5) semantics (the mean of the two middle values for an even
+-- count), as an ordinary aggregate so that it also works as a window function. For DECIMAL the
+-- result is exact and keeps at least the inputs' scale (median of 1.50 and 2.50 is 2.00).
+-- The state is the values themselves: memory O(n), one O(n log n) sort at the end.
+CREATE FUNCTION pg_catalog.redshift_median_numeric(numeric[]) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (
+  SELECT CASE
+    WHEN n = 0 THEN NULL
+    WHEN n % 2 = 1 THEN v[(n + 1) / 2]
+    ELSE round((v[n / 2] + v[n / 2 + 1]) / 2,
+               greatest(scale(trim_scale((v[n / 2] + v[n / 2 + 1]) / 2)),
+                        scale(v[n / 2]), scale(v[n / 2 + 1])))
+  END
+  FROM (SELECT array_agg(x ORDER BY x) AS v, count(*)::int AS n
+        FROM unnest($1) AS x WHERE x IS NOT NULL) s);
+
+CREATE FUNCTION pg_catalog.redshift_median_float8(float8[]) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (
+  SELECT CASE
+    WHEN n = 0 THEN NULL
+    WHEN n % 2 = 1 THEN v[(n + 1) / 2]
+    ELSE (v[n / 2] + v[n / 2 + 1]) / 2
+  END
+  FROM (SELECT array_agg(x ORDER BY x) AS v, count(*)::int AS n
+        FROM unnest($1) AS x WHERE x IS NOT NULL) s);
+
+-- The transition functions are PostgreSQL's own array_append under monomorphic names: called
+-- directly by the aggregate it appends in place to its expanded-array state (O(1) amortised;
+-- an SQL wrapper would copy the array on every row, O(n²)), and the polymorphic original is
+-- refused as a transition function for non-exact element types. STRICT skips NULL inputs.
+CREATE FUNCTION pg_catalog.redshift_median_add(numeric[], numeric) RETURNS numeric[]
+LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'array_append';
+CREATE FUNCTION pg_catalog.redshift_median_add(float8[], float8) RETURNS float8[]
+LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'array_append';
+CREATE FUNCTION pg_catalog.redshift_median_add(bigint[], bigint) RETURNS bigint[]
+LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'array_append';
+CREATE FUNCTION pg_catalog.redshift_median_add(integer[], integer) RETURNS integer[]
+LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'array_append';
+CREATE FUNCTION pg_catalog.redshift_median_add(smallint[], smallint) RETURNS smallint[]
+LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'array_append';
+
+-- Integer medians are exact (a DECIMAL), as Redshift's are.
+CREATE FUNCTION pg_catalog.redshift_median_int(bigint[]) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN redshift_median_numeric($1::numeric[]);
+CREATE FUNCTION pg_catalog.redshift_median_int(integer[]) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN redshift_median_numeric($1::numeric[]);
+CREATE FUNCTION pg_catalog.redshift_median_int(smallint[]) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN redshift_median_numeric($1::numeric[]);
+
+CREATE AGGREGATE pg_catalog.median(numeric) (
+  SFUNC = redshift_median_add, STYPE = numeric[], FINALFUNC = redshift_median_numeric,
+  INITCOND = '{}', PARALLEL = SAFE);
+CREATE AGGREGATE pg_catalog.median(float8) (
+  SFUNC = redshift_median_add, STYPE = float8[], FINALFUNC = redshift_median_float8,
+  INITCOND = '{}', PARALLEL = SAFE);
+CREATE AGGREGATE pg_catalog.median(bigint) (
+  SFUNC = redshift_median_add, STYPE = bigint[], FINALFUNC = redshift_median_int,
+  INITCOND = '{}', PARALLEL = SAFE);
+CREATE AGGREGATE pg_catalog.median(integer) (
+  SFUNC = redshift_median_add, STYPE = integer[], FINALFUNC = redshift_median_int,
+  INITCOND = '{}', PARALLEL = SAFE);
+CREATE AGGREGATE pg_catalog.median(smallint) (
+  SFUNC = redshift_median_add, STYPE = smallint[], FINALFUNC = redshift_median_int,
+  INITCOND = '{}', PARALLEL = SAFE);
+
+-- ---------------------------------------------------------------- system views
+
+-- PG_TABLE_DEF: one row per column of the tables visible through the search path (Redshift
+-- shows only those). Distribution, sort keys and encodings have no PostgreSQL meaning and are
+-- not kept: every column shows Redshift's defaults for a table created without them.
+CREATE VIEW pg_catalog.pg_table_def AS
+SELECT n.nspname AS schemaname,
+       c.relname AS tablename,
+       a.attname AS "column",
+       format_type(a.atttypid, a.atttypmod)::varchar(128) AS type,
+       'none'::char(32) AS encoding,
+       false AS distkey,
+       0::integer AS sortkey,
+       a.attnotnull AS notnull
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid
+WHERE c.relkind IN ('r', 'p')
+  AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%'
+  AND pg_table_is_visible(c.oid);
+
+-- Exact row count of one table, for SVV_TABLE_INFO.tbl_rows. Exact rather than
+-- pg_class.reltuples (an estimate, -1 before the first ANALYZE) because tests compare row
+-- counts; the price is a scan of each table the view returns.
+CREATE FUNCTION pg_catalog.redshift_count_rows(oid) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  n bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM ONLY %s', $1::regclass) INTO n;
+  RETURN n;
+END $$;
+
+-- SVV_TABLE_INFO: like Redshift, empty tables do not appear. size is in 1 MB blocks (table,
+-- indexes and TOAST), pct_used relative to the database's size.
+CREATE VIEW pg_catalog.svv_table_info AS
+SELECT current_database()::text AS database,
+       n.nspname::text AS schema,
+       c.oid AS table_id,
+       c.relname::text AS "table",
+       'N'::text AS encoded,
+       'AUTO(EVEN)'::text AS diststyle,
+       NULL::text AS sortkey1,
+       0::integer AS max_varchar,
+       NULL::text AS sortkey1_enc,
+       0::integer AS sortkey_num,
+       ceil(pg_total_relation_size(c.oid) / 1048576.0)::bigint AS size,
+       round(100.0 * pg_total_relation_size(c.oid)
+             / greatest(pg_database_size(current_database()), 1), 4)::numeric(10, 4) AS pct_used,
+       0::numeric(10, 4) AS unsorted,
+       0::numeric(10, 4) AS stats_off,
+       r.tbl_rows::numeric(38, 0) AS tbl_rows,
+       r.tbl_rows::numeric(38, 0) AS estimated_visible_rows
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (SELECT pg_catalog.redshift_count_rows(c.oid) AS tbl_rows) r
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%'
+  AND n.nspname NOT LIKE 'pg_temp%'
+  AND has_table_privilege(c.oid, 'SELECT')
+  AND r.tbl_rows > 0;
+
+CREATE VIEW pg_catalog.svv_tables AS
+SELECT table_catalog::text AS table_catalog,
+       table_schema::text AS table_schema,
+       table_name::text AS table_name,
+       table_type::text AS table_type,
+       obj_description(format('%I.%I', table_schema, table_name)::regclass, 'pg_class')::text
+         AS remarks
+FROM information_schema.tables
+WHERE table_schema NOT IN ('pg_catalog', 'information_schema');
+
+CREATE VIEW pg_catalog.svv_columns AS
+SELECT table_catalog::text AS table_catalog,
+       table_schema::text AS table_schema,
+       table_name::text AS table_name,
+       column_name::text AS column_name,
+       ordinal_position::integer AS ordinal_position,
+       column_default::text AS column_default,
+       is_nullable::text AS is_nullable,
+       data_type::text AS data_type,
+       character_maximum_length::integer AS character_maximum_length,
+       numeric_precision::integer AS numeric_precision,
+       numeric_precision_radix::integer AS numeric_precision_radix,
+       numeric_scale::integer AS numeric_scale,
+       datetime_precision::integer AS datetime_precision,
+       interval_type::text AS interval_type,
+       NULL::text AS remarks
+FROM information_schema.columns
+WHERE table_schema NOT IN ('pg_catalog', 'information_schema');
+
+-- STV_SESSIONS: the sessions connected now.
+CREATE VIEW pg_catalog.stv_sessions AS
+SELECT backend_start::timestamp AS starttime,
+       pid AS process,
+       usename::char(50) AS user_name,
+       datname::char(50) AS db_name,
+       0::integer AS timeout_sec
+FROM pg_stat_activity
+WHERE backend_type = 'client backend';
+
+-- STL_QUERY: each session's current or most recent statement (PostgreSQL keeps no history;
+-- the Endpoint's proxy may later log into a table instead). `query` is the backend's pid
+-- combined with the statement's start so that it is stable while the statement is shown.
+CREATE VIEW pg_catalog.stl_query AS
+SELECT a.usesysid::integer AS userid,
+       (extract(epoch FROM a.query_start) * 1000)::bigint AS query,
+       ''::char(320) AS label,
+       a.backend_xid::text::bigint AS xid,
+       a.pid,
+       a.datname::char(32) AS database,
+       a.query::char(4000) AS querytxt,
+       a.query_start::timestamp AS starttime,
+       CASE WHEN a.state = 'active' THEN NULL ELSE a.state_change::timestamp END AS endtime,
+       0::integer AS aborted,
+       0::integer AS insert_pristine,
+       0::integer AS concurrency_scaling_status
+FROM pg_stat_activity a
+WHERE a.backend_type = 'client backend' AND a.query_start IS NOT NULL;
+
+-- STL_LOAD_ERRORS: COPY from S3 is not supported, so there are never load errors to show.
+CREATE VIEW pg_catalog.stl_load_errors AS
+SELECT NULL::integer AS userid, NULL::integer AS slice, NULL::integer AS tbl,
+       NULL::timestamp AS starttime, NULL::integer AS session, NULL::integer AS query,
+       NULL::char(256) AS filename, NULL::bigint AS line_number, NULL::char(127) AS colname,
+       NULL::char(10) AS type, NULL::char(30) AS col_length, NULL::integer AS position,
+       NULL::char(1024) AS raw_line, NULL::char(1024) AS raw_field_value,
+       NULL::integer AS err_code, NULL::char(100) AS err_reason
+WHERE false;
+
+GRANT SELECT ON pg_catalog.pg_table_def, pg_catalog.svv_table_info, pg_catalog.svv_tables,
+  pg_catalog.svv_columns, pg_catalog.stv_sessions, pg_catalog.stl_query,
+  pg_catalog.stl_load_errors TO PUBLIC;
+
+RESET check_function_bodies;
+RESET search_path;
+RESET allow_system_table_mods;
