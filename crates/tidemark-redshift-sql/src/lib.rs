@@ -55,10 +55,11 @@ impl SqlError {
 /// instead; statements of a multi-statement text that need nothing are kept byte for byte.
 /// `Err`: answer the client with the error instead of running anything.
 ///
-/// Never panics; the work is linear in the text's length (one tokenizer pass, one
-/// parenthesis-matching pass, then passes that only look at tokens near the ones they edit).
+/// Never panics; the work is linear in the text's length (a byte scan for trigger words; only
+/// if one is found, one tokenizer pass, one parenthesis-matching pass, then passes that only
+/// look at tokens near the ones they edit).
 pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
-    if sql.len() > MAX_REWRITE_BYTES {
+    if sql.len() > MAX_REWRITE_BYTES || !precheck::may_need_rewrite(sql) {
         return Ok(None);
     }
     // Text that sqlparser's tokenizer cannot read is left for PostgreSQL to judge.

@@ -260,3 +260,45 @@ fn hostile_input_never_panics() {
         let _ = rewrite(sql);
     }
 }
+
+#[test]
+fn byte_precheck_is_conservative() {
+    use crate::precheck::may_need_rewrite;
+    assert!(!may_need_rewrite("SELECT a, b FROM orders WHERE id = $1"));
+    assert!(!may_need_rewrite("SELECT 'é' || x FROM t2 -- comment"));
+    // Inside literals and comments too (the tokenizer then decides), after digits, any case.
+    assert!(may_need_rewrite("SELECT 'distkey'"));
+    assert!(may_need_rewrite("SELECT 1 /* Top */"));
+    assert!(may_need_rewrite("SELECT 1sysdate"));
+    assert!(may_need_rewrite("x::Super"));
+    // Identifier characters glue: `my_top` is not `top`, `top2` is not `top`.
+    assert!(!may_need_rewrite("SELECT my_top, top2, \"é\" FROM t"));
+}
+
+/// Every prefix and every single-token deletion of a set of Redshift statements: whatever the
+/// text, `rewrite` answers (no panic), and what it answers for a complete statement is stable.
+#[test]
+fn mutated_statements_never_panic() {
+    let corpus = [
+        "CREATE TABLE s.t (id BIGINT IDENTITY(1, 1) ENCODE az64 DISTKEY, v VARCHAR(MAX) SORTKEY, \
+         j SUPER) DISTSTYLE KEY COMPOUND SORTKEY(id, v) BACKUP NO",
+        "SELECT TOP 5 LISTAGG(DISTINCT a, ',') WITHIN GROUP (ORDER BY a), DECODE(b, 1, 'x', 'y'), \
+         NVL2(c, 1, 2), DATEADD(day, 1, sysdate), EXTRACT(qtr FROM d), x::super FROM t",
+        "ALTER TABLE t ALTER COMPOUND SORTKEY (a, b); ALTER TABLE t ADD COLUMN c TEXT ENCODE lzo",
+        "CREATE VIEW v AS SELECT APPROXIMATE COUNT(DISTINCT a), version() FROM t WITH NO SCHEMA BINDING",
+    ];
+    for sql in corpus {
+        for (i, _) in sql.char_indices() {
+            let _ = rewrite(&sql[..i]);
+            let _ = rewrite(&sql[i..]);
+        }
+        let toks = crate::lexer::tokenize(sql).expect("corpus tokenizes");
+        for t in &toks {
+            let mutated = format!("{}{}", &sql[..t.start], &sql[t.end..]);
+            let _ = rewrite(&mutated);
+            let doubled = format!("{}{}", &sql[..t.end], &sql[t.start..]);
+            let _ = rewrite(&doubled);
+        }
+        assert!(matches!(rewrite(sql), Ok(Some(_))), "{sql}");
+    }
+}
