@@ -201,21 +201,98 @@ CREATE AGGREGATE pg_catalog.median(smallint) (
 
 -- ---------------------------------------------------------------- system views
 
+-- Distribution style, keys and encodings of tables created with Redshift DDL. The rewriter
+-- appends `/* tidemark:redshift {json} */` to such a CREATE TABLE (src/attrs.rs) and the event
+-- trigger below files it under the new table's OID; tables created without those clauses have
+-- no row and show Redshift's defaults. Kept in pg_catalog with the rest: a physical copy of
+-- the cluster carries it, a pg_dump does not (the attributes are cosmetic).
+CREATE TABLE pg_catalog.redshift_table_attrs (
+  relid oid PRIMARY KEY,
+  diststyle text NOT NULL,
+  distkey name,
+  sortkey name[] NOT NULL,
+  interleaved boolean NOT NULL,
+  encodings jsonb NOT NULL
+);
+
+-- Best effort: a malformed or foreign marker never fails the user's DDL. Only a marker naming
+-- the table just created is used (markers of other statements in the same text are ignored);
+-- names are compared part by part after parse_ident's folding, not looked up, because this
+-- SECURITY DEFINER function pins its own search_path.
+CREATE FUNCTION pg_catalog.redshift_record_table_attrs() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+  q text := current_query();
+  cmd record;
+  m text[];
+  j jsonb;
+  parts text[];
+BEGIN
+  IF q IS NULL OR strpos(q, 'tidemark:redshift ') = 0 THEN
+    RETURN;
+  END IF;
+  FOR cmd IN
+    SELECT d.objid, c.relname::text AS rel, n.nspname::text AS nsp
+    FROM pg_event_trigger_ddl_commands() d
+    JOIN pg_class c ON c.oid = d.objid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE d.object_type = 'table'
+  LOOP
+    FOR m IN SELECT regexp_matches(q, '/\* tidemark:redshift (\{[^*]*\}) \*/', 'g') LOOP
+      BEGIN
+        j := m[1]::jsonb;
+        parts := parse_ident(j->>'table');
+        IF parts[cardinality(parts)] = cmd.rel
+           AND (cardinality(parts) = 1 OR parts[cardinality(parts) - 1] = cmd.nsp) THEN
+          INSERT INTO redshift_table_attrs
+          VALUES (cmd.objid, j->>'diststyle', j->>'distkey',
+                  ARRAY(SELECT jsonb_array_elements_text(j->'sortkey'))::name[],
+                  coalesce((j->>'interleaved')::boolean, false), coalesce(j->'encode', '{}'))
+          ON CONFLICT (relid) DO UPDATE SET diststyle = EXCLUDED.diststyle,
+            distkey = EXCLUDED.distkey, sortkey = EXCLUDED.sortkey,
+            interleaved = EXCLUDED.interleaved, encodings = EXCLUDED.encodings;
+        END IF;
+      EXCEPTION WHEN OTHERS THEN
+        NULL;
+      END;
+    END LOOP;
+  END LOOP;
+END $$;
+
+CREATE EVENT TRIGGER redshift_record_table_attrs ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS')
+  EXECUTE FUNCTION pg_catalog.redshift_record_table_attrs();
+
+CREATE FUNCTION pg_catalog.redshift_forget_table_attrs() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+  DELETE FROM redshift_table_attrs
+  WHERE relid IN (SELECT objid FROM pg_event_trigger_dropped_objects()
+                  WHERE object_type = 'table');
+END $$;
+
+CREATE EVENT TRIGGER redshift_forget_table_attrs ON sql_drop
+  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+  EXECUTE FUNCTION pg_catalog.redshift_forget_table_attrs();
+
 -- PG_TABLE_DEF: one row per column of the tables visible through the search path (Redshift
--- shows only those). Distribution, sort keys and encodings have no PostgreSQL meaning and are
--- not kept: every column shows Redshift's defaults for a table created without them.
+-- shows only those). sortkey is the column's position in the sort key (alternating sign for an
+-- interleaved key, as Redshift shows it), 0 if not in it.
 CREATE VIEW pg_catalog.pg_table_def AS
 SELECT n.nspname AS schemaname,
        c.relname AS tablename,
        a.attname AS "column",
        format_type(a.atttypid, a.atttypmod)::varchar(128) AS type,
-       'none'::char(32) AS encoding,
-       false AS distkey,
-       0::integer AS sortkey,
+       coalesce(t.encodings->>a.attname, 'none')::char(32) AS encoding,
+       coalesce(t.distkey = a.attname, false) AS distkey,
+       coalesce((SELECT CASE WHEN t.interleaved AND k.pos % 2 = 0 THEN -k.pos ELSE k.pos END
+                 FROM unnest(t.sortkey) WITH ORDINALITY AS k(col, pos)
+                 WHERE k.col = a.attname), 0)::integer AS sortkey,
        a.attnotnull AS notnull
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid
+LEFT JOIN pg_catalog.redshift_table_attrs t ON t.relid = c.oid
 WHERE c.relkind IN ('r', 'p')
   AND a.attnum > 0 AND NOT a.attisdropped
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -241,12 +318,14 @@ SELECT current_database()::text AS database,
        n.nspname::text AS schema,
        c.oid AS table_id,
        c.relname::text AS "table",
-       'N'::text AS encoded,
-       'AUTO(EVEN)'::text AS diststyle,
-       NULL::text AS sortkey1,
+       CASE WHEN t.encodings IS NOT NULL AND t.encodings <> '{}' THEN 'Y' ELSE 'N' END AS encoded,
+       CASE WHEN t.diststyle = 'KEY' AND t.distkey IS NOT NULL THEN 'KEY(' || t.distkey || ')'
+            WHEN t.diststyle IN ('EVEN', 'ALL') THEN t.diststyle
+            ELSE 'AUTO(EVEN)' END AS diststyle,
+       CASE WHEN t.interleaved THEN 'INTERLEAVED' ELSE t.sortkey[1] END::text AS sortkey1,
        0::integer AS max_varchar,
-       NULL::text AS sortkey1_enc,
-       0::integer AS sortkey_num,
+       (t.encodings->>t.sortkey[1])::text AS sortkey1_enc,
+       coalesce(cardinality(t.sortkey), 0)::integer AS sortkey_num,
        ceil(pg_total_relation_size(c.oid) / 1048576.0)::bigint AS size,
        round(100.0 * pg_total_relation_size(c.oid)
              / greatest(pg_database_size(current_database()), 1), 4)::numeric(10, 4) AS pct_used,
@@ -256,6 +335,7 @@ SELECT current_database()::text AS database,
        r.tbl_rows::numeric(38, 0) AS estimated_visible_rows
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.redshift_table_attrs t ON t.relid = c.oid
 CROSS JOIN LATERAL (SELECT pg_catalog.redshift_count_rows(c.oid) AS tbl_rows) r
 WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -332,7 +412,7 @@ SELECT NULL::integer AS userid, NULL::integer AS slice, NULL::integer AS tbl,
        NULL::integer AS err_code, NULL::char(100) AS err_reason
 WHERE false;
 
-GRANT SELECT ON pg_catalog.pg_table_def, pg_catalog.svv_table_info, pg_catalog.svv_tables,
+GRANT SELECT ON pg_catalog.redshift_table_attrs, pg_catalog.pg_table_def, pg_catalog.svv_table_info, pg_catalog.svv_tables,
   pg_catalog.svv_columns, pg_catalog.stv_sessions, pg_catalog.stl_query,
   pg_catalog.stl_load_errors TO PUBLIC;
 

@@ -8,6 +8,7 @@
 use sqlparser::tokenizer::Token;
 
 use crate::SqlError;
+use crate::attrs::{Attrs, ident};
 use crate::edits::Edits;
 use crate::statement::Stmt;
 
@@ -54,31 +55,49 @@ fn create_table(s: &Stmt<'_>, mut i: usize, e: &mut Edits) {
     if s.word_at(i, "IF") && s.word_at(i + 1, "NOT") && s.word_at(i + 2, "EXISTS") {
         i += 3;
     }
+    let name_start = i;
     i = skip_name(s, i);
+    let name = s.text(name_start, i);
+    let mut attrs = Attrs::default();
     while i < s.len() {
         if let Some(close) = s.close_of(i) {
             if !s.word_at(i + 1, "LIKE") {
-                column_list(s, i, e);
+                column_list(s, i, e, &mut attrs);
             }
             i = close + 1;
             continue;
         }
         if s.word_at(i, "AS") {
-            return; // CREATE TABLE … AS query: the query is the expression pass's
+            break; // CREATE TABLE … AS query: the query is the expression pass's
         }
-        i = table_attribute(s, i, e).unwrap_or(i + 1);
+        i = table_attribute(s, i, e, &mut attrs).unwrap_or(i + 1);
+    }
+    if let Some(last) = s
+        .toks
+        .last()
+        .filter(|_| !attrs.is_empty() && !name.is_empty())
+    {
+        e.insert(last.end, attrs.comment(name));
     }
 }
 
 /// Removes one Redshift table attribute starting at `i`; returns the index after it.
-fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits) -> Option<usize> {
-    let end = if s.word_at(i, "DISTSTYLE")
-        || s.word_at(i, "BACKUP")
-        || (s.word_at(i, "ENCODE") && s.word_at(i + 1, "AUTO"))
-    {
+fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits, attrs: &mut Attrs) -> Option<usize> {
+    let end = if s.word_at(i, "DISTSTYLE") || s.word_at(i, "BACKUP") {
+        if s.word_at(i, "DISTSTYLE") {
+            attrs.diststyle = s
+                .toks
+                .get(i + 1)
+                .and_then(|t| t.bare_word())
+                .map(str::to_string);
+        }
+        i + 2
+    } else if s.word_at(i, "ENCODE") && s.word_at(i + 1, "AUTO") {
         i + 2
     } else if s.word_at(i, "DISTKEY") {
-        s.close_of(i + 1)? + 1
+        let close = s.close_of(i + 1)?;
+        attrs.distkey = s.toks.get(i + 2).and_then(ident);
+        close + 1
     } else {
         let k = if s.word_at(i, "COMPOUND") || s.word_at(i, "INTERLEAVED") {
             i + 1
@@ -91,7 +110,12 @@ fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits) -> Option<usize> {
         if s.word_at(k + 1, "AUTO") {
             k + 2
         } else {
-            s.close_of(k + 1)? + 1
+            let close = s.close_of(k + 1)?;
+            attrs.interleaved = s.word_at(i, "INTERLEAVED");
+            attrs.sortkey = (k + 2..close)
+                .filter_map(|j| s.toks.get(j).and_then(ident))
+                .collect();
+            close + 1
         }
     };
     let end = end.min(s.len());
@@ -99,7 +123,7 @@ fn table_attribute(s: &Stmt<'_>, i: usize, e: &mut Edits) -> Option<usize> {
     Some(end)
 }
 
-fn column_list(s: &Stmt<'_>, open: usize, e: &mut Edits) {
+fn column_list(s: &Stmt<'_>, open: usize, e: &mut Edits, attrs: &mut Attrs) {
     let Some((elements, _)) = s.args(open) else {
         return;
     };
@@ -117,20 +141,26 @@ fn column_list(s: &Stmt<'_>, open: usize, e: &mut Edits) {
         .iter()
         .any(|kw| s.word_at(first, kw));
         if !is_constraint && el.len() >= 2 {
-            column_def(s, first + 1, el.end, e);
+            column_def(s, first + 1, el.end, e, attrs);
         }
     }
 }
 
-/// A column definition's type (starting at `ty`) and attributes, up to token `end`.
-pub(crate) fn column_def(s: &Stmt<'_>, ty: usize, end: usize, e: &mut Edits) {
+/// A column definition's type (starting at `ty`, the name just before it) and attributes, up
+/// to token `end`.
+fn column_def(s: &Stmt<'_>, ty: usize, end: usize, e: &mut Edits, attrs: &mut Attrs) {
+    let column = s
+        .toks
+        .get(ty.wrapping_sub(1))
+        .and_then(ident)
+        .unwrap_or_default();
     let mut i = column_type(s, ty, e);
     while i < end {
         if let Some(close) = s.close_of(i) {
             i = close + 1;
             continue;
         }
-        i = column_attribute(s, i, end, e).unwrap_or(i + 1);
+        i = column_attribute(s, i, end, e, &column, attrs).unwrap_or(i + 1);
     }
 }
 
@@ -186,12 +216,27 @@ pub(crate) fn column_type(s: &Stmt<'_>, i: usize, e: &mut Edits) -> usize {
 }
 
 /// One Redshift column attribute at `i`; returns the index after it, `None` if `i` is not one.
-fn column_attribute(s: &Stmt<'_>, i: usize, end: usize, e: &mut Edits) -> Option<usize> {
+fn column_attribute(
+    s: &Stmt<'_>,
+    i: usize,
+    end: usize,
+    e: &mut Edits,
+    column: &str,
+    attrs: &mut Attrs,
+) -> Option<usize> {
     let bare_word_at =
         |k: usize| k < end && matches!(s.toks.get(k).map(|t| &t.token), Some(Token::Word(_)));
     let next = if s.word_at(i, "ENCODE") && bare_word_at(i + 1) {
+        if let Some(enc) = s.toks.get(i + 1).and_then(ident) {
+            attrs.encodings.push((column.to_string(), enc));
+        }
         i + 2
     } else if (s.word_at(i, "DISTKEY") || s.word_at(i, "SORTKEY")) && s.close_of(i + 1).is_none() {
+        if s.word_at(i, "DISTKEY") {
+            attrs.distkey = Some(column.to_string());
+        } else {
+            attrs.sortkey.push(column.to_string());
+        }
         i + 1
     } else if s.word_at(i, "COLLATE")
         && (s.word_at(i + 1, "CASE_SENSITIVE") || s.word_at(i + 1, "CASE_INSENSITIVE"))
@@ -302,7 +347,8 @@ fn alter_table(s: &Stmt<'_>, e: &mut Edits) {
                 .iter()
                 .any(|kw| s.word_at(k, kw));
             if !is_constraint && k + 1 < action_end {
-                column_def(s, k + 1, action_end, e);
+                // Attributes of an added column are not recorded (documented).
+                column_def(s, k + 1, action_end, e, &mut Attrs::default());
             }
         } else if s.word_at(i, "ALTER") {
             // ALTER [COLUMN] c [SET DATA] TYPE t

@@ -6,6 +6,7 @@
 //! to PostgreSQL byte for byte. Otherwise only the tokens that need it are replaced; every other
 //! byte of the statement (comments, spacing, literals) stays as sent. See docs/redshift-sql.md.
 
+mod attrs;
 mod datepart;
 mod ddl;
 mod edits;

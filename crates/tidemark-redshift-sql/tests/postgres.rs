@@ -342,3 +342,37 @@ fn unsupported_statements_are_refused_before_postgres() {
         .unwrap_err();
     assert!(err.contains("s3://") && err.contains("0A000"), "{err}");
 }
+
+#[test]
+fn table_attributes_show_in_pg_table_def_and_svv_table_info() {
+    let mut db = pg().fresh_db("attrs");
+    // Through the extended query protocol (one Parse message), as psycopg 3 and JDBC send it:
+    // the attributes travel in a comment, not in a second statement.
+    let ddl = "CREATE TABLE ev (id INT ENCODE az64 NOT NULL, kind VARCHAR(10) ENCODE zstd, \
+               at TIMESTAMP, \"Note\" TEXT ENCODE lzo) DISTKEY(kind) INTERLEAVED SORTKEY(at, id, kind)";
+    let sql = tidemark_redshift_sql::rewrite(ddl)
+        .expect("accepted")
+        .expect("rewritten");
+    db.client
+        .execute(sql.as_str(), &[])
+        .expect("extended protocol CREATE TABLE");
+    db.exec(
+        "CREATE TABLE plain (x INT); CREATE TABLE k2 (a INT DISTKEY SORTKEY, b INT) DISTSTYLE KEY",
+    );
+    db.exec("INSERT INTO ev VALUES (1, 'a', '2024-01-01', 'n'); INSERT INTO plain VALUES (1); INSERT INTO k2 VALUES (1, 2)");
+    assert_eq!(
+        db.text("SELECT string_agg(tablename || '.' || \"column\" || ':' || trim(encoding) || ':' || distkey || ':' || sortkey, ' ' ORDER BY tablename, \"column\") FROM pg_table_def"),
+        "ev.Note:lzo:false:0 ev.at:none:false:1 ev.id:az64:false:-2 ev.kind:zstd:true:3 \
+         k2.a:none:true:1 k2.b:none:false:0 plain.x:none:false:0"
+    );
+    assert_eq!(
+        db.text("SELECT string_agg(\"table\" || ':' || diststyle || ':' || coalesce(sortkey1, '-') || ':' || encoded || ':' || sortkey_num, ' ' ORDER BY \"table\") FROM svv_table_info"),
+        "ev:KEY(kind):INTERLEAVED:Y:3 k2:KEY(a):a:N:1 plain:AUTO(EVEN):-:N:0"
+    );
+    // Dropping a table forgets its attributes.
+    db.exec("DROP TABLE ev");
+    assert_eq!(
+        db.text("SELECT count(*) FROM pg_catalog.redshift_table_attrs"),
+        "1"
+    );
+}
