@@ -6,6 +6,7 @@
 -- after `DROP SCHEMA public CASCADE`; pg_dump does not dump pg_catalog, so a dump restored
 -- into a fresh template never collides with these objects. Functions may be created there by a
 -- superuser; views need allow_system_table_mods, which a superuser may set for the session.
+-- Function bodies are strings, not SQL-standard bodies, so that PostgreSQL 13 takes them too.
 -- Names are Redshift's own, so no user object of the same name is shadowed in a way Redshift
 -- would not shadow it too.
 
@@ -19,42 +20,42 @@ SET check_function_bodies = on;
 -- fractional seconds). Statement start, like Redshift's.
 CREATE FUNCTION pg_catalog.getdate() RETURNS timestamp
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN date_trunc('second', statement_timestamp()::timestamp);
+AS $$SELECT date_trunc('second', statement_timestamp()::timestamp) $$;
 
 -- SYSDATE (the rewriter turns the bare word into this call): transaction start, microseconds.
 CREATE FUNCTION pg_catalog.sysdate() RETURNS timestamp
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN transaction_timestamp()::timestamp;
+AS $$SELECT transaction_timestamp()::timestamp $$;
 
 CREATE FUNCTION pg_catalog.redshift_version() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN 'PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat 3.4.2-6.fc3), Redshift 1.0.77467';
+AS $$SELECT 'PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat 3.4.2-6.fc3), Redshift 1.0.77467' $$;
 
 -- LEN counts characters; CHAR(n) arguments lose their trailing blanks on the way to text, as
 -- Redshift's LEN ignores them.
 CREATE FUNCTION pg_catalog.len(text) RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN length($1);
+AS $$SELECT length($1) $$;
 
 -- CHARINDEX(substring, string): 1-based position, 0 if absent.
 CREATE FUNCTION pg_catalog.charindex(text, text) RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN strpos($2, $1);
+AS $$SELECT strpos($2, $1) $$;
 
 -- CONVERT_TIMEZONE([source,] target, timestamp): a timestamp without time zone is read in
 -- `source` (UTC when omitted) and shown in `target`.
 CREATE FUNCTION pg_catalog.convert_timezone(text, timestamp) RETURNS timestamp
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN ($2 AT TIME ZONE 'UTC') AT TIME ZONE $1;
+AS $$SELECT ($2 AT TIME ZONE 'UTC') AT TIME ZONE $1 $$;
 
 CREATE FUNCTION pg_catalog.convert_timezone(text, text, timestamp) RETURNS timestamp
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN ($3 AT TIME ZONE $1) AT TIME ZONE $2;
+AS $$SELECT ($3 AT TIME ZONE $1) AT TIME ZONE $2 $$;
 
 -- JSON_PARSE(text) → SUPER, which is jsonb here.
 CREATE FUNCTION pg_catalog.json_parse(text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN $1::jsonb;
+AS $$SELECT $1::jsonb $$;
 
 CREATE FUNCTION pg_catalog.is_valid_json(text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -69,7 +70,7 @@ END $$;
 -- Redshift's JSON_EXTRACT_PATH_TEXT takes a VARCHAR; PostgreSQL's wants json.
 CREATE FUNCTION pg_catalog.json_extract_path_text(text, VARIADIC text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN json_extract_path_text($1::json, VARIADIC $2);
+AS $$SELECT json_extract_path_text($1::json, VARIADIC $2) $$;
 
 CREATE FUNCTION pg_catalog.redshift_bad_datepart(text) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -82,7 +83,7 @@ END $$;
 -- DATE arguments convert to TIMESTAMP, which is also Redshift's result type.
 CREATE FUNCTION pg_catalog.dateadd(text, bigint, timestamp) RETURNS timestamp
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN $3 + $2 * CASE lower($1)
+AS $$SELECT $3 + $2 * CASE lower($1)
     WHEN 'millennium' THEN interval '1000 years'
     WHEN 'century' THEN interval '100 years'
     WHEN 'decade' THEN interval '10 years'
@@ -97,14 +98,14 @@ RETURN $3 + $2 * CASE lower($1)
     WHEN 'milliseconds' THEN interval '1 millisecond'
     WHEN 'microseconds' THEN interval '1 microsecond'
     ELSE redshift_bad_datepart($1) * interval '0'
-  END;
+  END $$;
 
 -- DATEDIFF(part, a, b): the number of `part` boundaries crossed from a to b (AWS: year
 -- between 2008-12-31 and 2009-01-01 is 1; hour between 08:30 and 10:00 is 2). Weeks start
 -- on Monday (date_trunc's ISO weeks). Exact: epoch differences are numeric.
 CREATE FUNCTION pg_catalog.datediff(text, timestamp, timestamp) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE lower($1)
+AS $$SELECT CASE lower($1)
     WHEN 'millennium' THEN extract(millennium FROM $3) - extract(millennium FROM $2)
     WHEN 'century' THEN extract(century FROM $3) - extract(century FROM $2)
     WHEN 'decade' THEN extract(decade FROM $3) - extract(decade FROM $2)
@@ -125,7 +126,7 @@ RETURN CASE lower($1)
                             - extract(epoch FROM date_trunc('milliseconds', $2))) * 1000
     WHEN 'microseconds' THEN (extract(epoch FROM $3) - extract(epoch FROM $2)) * 1000000
     ELSE redshift_bad_datepart($1)
-  END;
+  END $$;
 
 -- ---------------------------------------------------------------- MEDIAN
 
@@ -135,7 +136,7 @@ RETURN CASE lower($1)
 -- The state is the values themselves: memory O(n), one O(n log n) sort at the end.
 CREATE FUNCTION pg_catalog.redshift_median_numeric(numeric[]) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (
+AS $$SELECT (
   SELECT CASE
     WHEN n = 0 THEN NULL
     WHEN n % 2 = 1 THEN v[(n + 1) / 2]
@@ -144,18 +145,18 @@ RETURN (
                         scale(v[n / 2]), scale(v[n / 2 + 1])))
   END
   FROM (SELECT array_agg(x ORDER BY x) AS v, count(*)::int AS n
-        FROM unnest($1) AS x WHERE x IS NOT NULL) s);
+        FROM unnest($1) AS x WHERE x IS NOT NULL) s) $$;
 
 CREATE FUNCTION pg_catalog.redshift_median_float8(float8[]) RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (
+AS $$SELECT (
   SELECT CASE
     WHEN n = 0 THEN NULL
     WHEN n % 2 = 1 THEN v[(n + 1) / 2]
     ELSE (v[n / 2] + v[n / 2 + 1]) / 2
   END
   FROM (SELECT array_agg(x ORDER BY x) AS v, count(*)::int AS n
-        FROM unnest($1) AS x WHERE x IS NOT NULL) s);
+        FROM unnest($1) AS x WHERE x IS NOT NULL) s) $$;
 
 -- The transition functions are PostgreSQL's own array_append under monomorphic names: called
 -- directly by the aggregate it appends in place to its expanded-array state (O(1) amortised;
@@ -175,13 +176,13 @@ LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'array_append';
 -- Integer medians are exact (a DECIMAL), as Redshift's are.
 CREATE FUNCTION pg_catalog.redshift_median_int(bigint[]) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN redshift_median_numeric($1::numeric[]);
+AS $$SELECT redshift_median_numeric($1::numeric[]) $$;
 CREATE FUNCTION pg_catalog.redshift_median_int(integer[]) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN redshift_median_numeric($1::numeric[]);
+AS $$SELECT redshift_median_numeric($1::numeric[]) $$;
 CREATE FUNCTION pg_catalog.redshift_median_int(smallint[]) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN redshift_median_numeric($1::numeric[]);
+AS $$SELECT redshift_median_numeric($1::numeric[]) $$;
 
 CREATE AGGREGATE pg_catalog.median(numeric) (
   SFUNC = redshift_median_add, STYPE = numeric[], FINALFUNC = redshift_median_numeric,
