@@ -59,9 +59,10 @@ fn is_trigger_word(bytes: &[u8]) -> bool {
     }
     matches!(
         &buf[..bytes.len()],
-        // DDL clauses and types
+        // DDL clauses and types (`MAX` is not needed: `VARCHAR(MAX)` always comes with one
+        // of the type words, and `max(x)` is common)
         b"DISTSTYLE" | b"DISTKEY" | b"SORTKEY" | b"ENCODE" | b"IDENTITY" | b"BACKUP"
-            | b"MAX" | b"SUPER" | b"NVARCHAR" | b"BPCHAR" | b"TEXT" | b"VARCHAR"
+            | b"SUPER" | b"NVARCHAR" | b"BPCHAR" | b"TEXT" | b"VARCHAR"
             | b"VARYING" | b"VARBYTE" | b"VARBINARY" | b"BINDING" | b"CASE_SENSITIVE"
             | b"CASE_INSENSITIVE"
             // functions and expression syntax

@@ -278,6 +278,9 @@ fn byte_precheck_is_conservative() {
     use crate::precheck::may_need_rewrite;
     assert!(!may_need_rewrite("SELECT a, b FROM orders WHERE id = $1"));
     assert!(!may_need_rewrite("SELECT 'é' || x FROM t2 -- comment"));
+    assert!(!may_need_rewrite(
+        "SELECT max(a), count(*) FROM t GROUP BY b"
+    ));
     // Inside literals and comments too (the tokenizer then decides), after digits, any case.
     assert!(may_need_rewrite("SELECT 'distkey'"));
     assert!(may_need_rewrite("SELECT 1 /* Top */"));
