@@ -13,7 +13,9 @@ use crate::statement::Stmt;
 use crate::{SqlError, datepart};
 
 pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
-    for i in 0..s.len() {
+    // Right to left: a construct nested in another is edited first, so that an outer one that
+    // copies or moves text (DECODE, LISTAGG) copies it already rewritten (`Edits::render`).
+    for i in (0..s.len()).rev() {
         let Some(word) = s.toks[i].bare_word() else {
             continue;
         };
@@ -166,15 +168,23 @@ fn listagg(s: &Stmt<'_>, i: usize, e: &mut Edits) {
         e.insert(x_end, ", ''");
     }
     if let Some((wopen, wclose)) = within.filter(|&(wopen, _)| s.word_at(wopen + 1, "ORDER")) {
-        e.insert(
-            s.toks[close].start,
-            format!(" {}", s.text(wopen + 1, wclose)),
-        );
+        // Move `ORDER BY …` (as rewritten so far) into the argument list.
+        let Some(order) = e.take(s.sql, s.toks[wopen + 1].start, s.toks[wclose - 1].end) else {
+            return;
+        };
+        e.insert(s.toks[close].start, format!(" {order}"));
         e.remove(s.toks[close].end, s.toks[wclose].end);
     }
 }
 
-/// `DECODE(e, s1, r1, …, [default])` → `CASE e WHEN s1 THEN r1 … [ELSE default] END`.
+/// Longest DECODE expression repeated once per search value; longer ones are not repeated.
+const DECODE_REPEAT_MAX: usize = 256;
+
+/// `DECODE(e, s1, r1, …, [default])` →
+/// `CASE WHEN (e) IS NOT DISTINCT FROM (s1) THEN r1 … [ELSE default] END`: AWS documents that a
+/// NULL expression matches a NULL search value, which `CASE e WHEN s1` would not do. The
+/// expression is repeated per search value when short (and the copy budget allows); a longer
+/// one gives `CASE e WHEN s1 THEN r1 …`, where NULL matches nothing (documented).
 /// PostgreSQL's own two-argument `decode(text, format)` is left alone.
 fn decode(s: &Stmt<'_>, i: usize, e: &mut Edits) {
     let open = i + 1;
@@ -186,7 +196,44 @@ fn decode(s: &Stmt<'_>, i: usize, e: &mut Edits) {
         return;
     }
     let has_default = (n - 1) % 2 == 1;
-    e.replace(s.toks[i].start, s.toks[open].end, "CASE ");
+    let pairs = (n - 1) / 2;
+    let (x_start, x_end) = (s.toks[args[0].start].start, s.toks[args[0].end - 1].end);
+    let repeated = (x_end - x_start <= DECODE_REPEAT_MAX)
+        .then(|| e.render(s.sql, x_start, x_end))
+        .flatten()
+        .filter(|x| e.reserve(x.len().saturating_add(32).saturating_mul(pairs)));
+    let Some(x) = repeated else {
+        simple_case(s, i, close, &commas, n, has_default, e);
+        return;
+    };
+    e.replace(s.toks[i].start, s.toks[open].end, "CASE WHEN (");
+    for (k, &c) in commas.iter().enumerate() {
+        let next_arg = k + 1;
+        let sep = if k == 0 {
+            ") IS NOT DISTINCT FROM (".to_string()
+        } else if next_arg == n - 1 && has_default {
+            " ELSE ".to_string()
+        } else if next_arg % 2 == 1 {
+            format!(" WHEN ({x}) IS NOT DISTINCT FROM (")
+        } else {
+            ") THEN ".to_string()
+        };
+        e.replace(s.toks[c].start, s.through_space(c), sep);
+    }
+    e.replace(s.toks[close].start, s.toks[close].end, " END");
+}
+
+/// `CASE e WHEN s1 THEN r1 … [ELSE default] END`.
+fn simple_case(
+    s: &Stmt<'_>,
+    i: usize,
+    close: usize,
+    commas: &[usize],
+    n: usize,
+    has_default: bool,
+    e: &mut Edits,
+) {
+    e.replace(s.toks[i].start, s.toks[i + 1].end, "CASE ");
     for (k, &c) in commas.iter().enumerate() {
         let next_arg = k + 1;
         let sep = if next_arg == n - 1 && has_default {

@@ -70,7 +70,7 @@ pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
     if !toks.iter().any(precheck::is_trigger) {
         return Ok(None);
     }
-    let mut edits = Edits::default();
+    let mut edits = Edits::new(sql.len());
     for range in statement::split(&toks) {
         let Some(stmt) = statement::Stmt::new(sql, &toks[range]) else {
             continue; // unbalanced parentheses: PostgreSQL reports the syntax error

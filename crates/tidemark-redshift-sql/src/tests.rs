@@ -185,7 +185,24 @@ fn aggregates_and_conditionals() {
     );
     assert_eq!(
         rw("SELECT DECODE(a, 1, 'one', 2, 'two', 'many'), decode(b, 'x', 1)"),
-        "SELECT CASE a WHEN 1 THEN 'one' WHEN 2 THEN 'two' ELSE 'many' END, CASE b WHEN 'x' THEN 1 END"
+        "SELECT CASE WHEN (a) IS NOT DISTINCT FROM (1) THEN 'one' WHEN (a) IS NOT DISTINCT FROM (2) \
+         THEN 'two' ELSE 'many' END, CASE WHEN (b) IS NOT DISTINCT FROM ('x') THEN 1 END"
+    );
+    // Nested constructs are rewritten before the outer one copies them.
+    assert_eq!(
+        rw("SELECT decode(date_part(dw, d), 0, 'Sun', 6, 'Sat', nvl(x, 'weekday')) FROM t"),
+        "SELECT CASE WHEN (date_part('dow', d)) IS NOT DISTINCT FROM (0) THEN 'Sun' \
+         WHEN (date_part('dow', d)) IS NOT DISTINCT FROM (6) THEN 'Sat' ELSE COALESCE(x, 'weekday') END FROM t"
+    );
+    assert_eq!(
+        rw("SELECT listagg(a) WITHIN GROUP (ORDER BY dateadd(day, 1, d), nvl(b, 0)) FROM t"),
+        "SELECT string_agg((a)::text, '' ORDER BY dateadd('day', 1, d), COALESCE(b, 0)) FROM t"
+    );
+    // A long expression is not repeated: simple CASE (a NULL expression then matches nothing).
+    let long = format!("length('{}')", "x".repeat(300));
+    assert_eq!(
+        rw(&format!("SELECT decode({long}, 1, 'a')")),
+        format!("SELECT CASE {long} WHEN 1 THEN 'a' END")
     );
     assert_eq!(
         rw("SELECT NVL(a, b, 0), NVL2(a, 'set', 'unset') FROM t"),
