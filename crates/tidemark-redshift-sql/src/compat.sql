@@ -128,6 +128,37 @@ AS $$SELECT CASE lower($1)
     ELSE redshift_bad_datepart($1)
   END $$;
 
+-- TRUNC(timestamp) → DATE; PostgreSQL's trunc is numeric only.
+CREATE FUNCTION pg_catalog.trunc(timestamp) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$SELECT $1::date $$;
+
+-- LAST_DAY(d): the last day of d's month.
+CREATE FUNCTION pg_catalog.last_day(timestamp) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$SELECT (date_trunc('month', $1) + interval '1 month - 1 day')::date $$;
+
+-- ADD_MONTHS(d, n): like DATEADD(month, …), except that the last day of a month maps to the
+-- last day of the resulting month (AWS: 2008-02-29 plus one month is 2008-03-31).
+CREATE FUNCTION pg_catalog.add_months(timestamp, bigint) RETURNS timestamp
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$SELECT CASE
+    WHEN $1::date = last_day($1)
+      THEN date_trunc('month', $1) + ($2 + 1) * interval '1 month' - interval '1 day'
+           + ($1 - date_trunc('day', $1))
+    ELSE $1 + $2 * interval '1 month'
+  END $$;
+
+-- MONTHS_BETWEEN(a, b): whole months when both are the same day of the month or both month
+-- ends, otherwise the day difference adds a fraction of a 31-day month (AWS's definition).
+CREATE FUNCTION pg_catalog.months_between(timestamp, timestamp) RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$SELECT ((extract(year FROM $1) - extract(year FROM $2)) * 12
+           + extract(month FROM $1) - extract(month FROM $2)
+           + CASE WHEN extract(day FROM $1) = extract(day FROM $2)
+                    OR ($1::date = last_day($1) AND $2::date = last_day($2)) THEN 0
+                  ELSE (extract(day FROM $1) - extract(day FROM $2)) / 31.0 END)::float8 $$;
+
 -- ---------------------------------------------------------------- MEDIAN
 
 -- MEDIAN(x): percentile_cont(0.5) semantics (the mean of the two middle values for an even

@@ -44,6 +44,7 @@ pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
             "DECODE" if call => decode(s, i, e),
             "NVL" if call => e.replace(s.toks[i].start, s.toks[i].end, "COALESCE"),
             "NVL2" if call => nvl2(s, i, e),
+            "CONVERT" if call => convert(s, i, e),
             _ if is_cast_target(s, i) => cast_type(s, i, e),
             _ => {}
         }
@@ -269,6 +270,28 @@ fn nvl2(s: &Stmt<'_>, i: usize, e: &mut Edits) {
         ") ELSE (",
     );
     e.replace(s.toks[close].start, s.toks[close].end, ") END");
+}
+
+/// `CONVERT(type, expr)` → `CAST(expr AS type)`. PostgreSQL's own three-argument
+/// `convert(bytes, from, to)` is left alone.
+fn convert(s: &Stmt<'_>, i: usize, e: &mut Edits) {
+    let open = i + 1;
+    let (Some(close), Some((args, _))) = (s.close_of(open), s.args(open)) else {
+        return;
+    };
+    if args.len() != 2 || args.iter().any(|a| a.is_empty()) {
+        return;
+    }
+    let span = |a: &std::ops::Range<usize>| (s.toks[a.start].start, s.toks[a.end - 1].end);
+    let ((t0, t1), (x0, x1)) = (span(&args[0]), span(&args[1]));
+    let (Some(ty), Some(x)) = (e.take(s.sql, t0, t1), e.take(s.sql, x0, x1)) else {
+        return;
+    };
+    e.replace(
+        s.toks[i].start,
+        s.toks[close].end,
+        format!("CAST({x} AS {ty})"),
+    );
 }
 
 /// A type name after `::`, or after `AS` inside `CAST(`.

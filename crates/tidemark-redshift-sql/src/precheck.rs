@@ -68,7 +68,7 @@ fn is_trigger_word(bytes: &[u8]) -> bool {
             // functions and expression syntax
             | b"SYSDATE" | b"DATEADD" | b"DATEDIFF" | b"DATE_PART" | b"DATE_TRUNC"
             | b"EXTRACT" | b"TOP" | b"APPROXIMATE" | b"LISTAGG" | b"VERSION" | b"DECODE"
-            | b"NVL" | b"NVL2"
+            | b"NVL" | b"NVL2" | b"CONVERT"
             // statements refused or reduced to no-ops
             | b"UNLOAD" | b"COPY" | b"EXTERNAL" | b"LIBRARY" | b"MODEL" | b"DATASHARE"
             | b"VACUUM" | b"COMPRESSION" | b"APPEND"

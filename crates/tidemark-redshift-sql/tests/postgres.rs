@@ -59,6 +59,13 @@ fn create_table_as_and_like_and_temp() {
     assert_eq!(db.text("SELECT count(*) FROM copy1"), "2");
     assert_eq!(db.text("SELECT b FROM copy2"), "z");
     assert_eq!(db.text("SELECT count(*) FROM scratch"), "0");
+    // IDENTITY(0, 1) and a descending IDENTITY(10, -5) start where Redshift starts them.
+    db.exec("CREATE TABLE ids (z INT IDENTITY(0, 1), d INT IDENTITY(10, -5), v INT)");
+    db.exec("INSERT INTO ids (v) VALUES (1), (2)");
+    assert_eq!(
+        db.text("SELECT string_agg(z || ':' || d, ' ' ORDER BY v) FROM ids"),
+        "0:10 1:5"
+    );
 }
 
 #[test]
@@ -147,6 +154,29 @@ fn dateadd_and_datediff() {
         db.text("SELECT datediff(min, '2009-01-01 00:00:59', '2009-01-01 00:01:00')"),
         "1"
     );
+    // ADD_MONTHS keeps month ends at month ends (AWS's example), TRUNC and LAST_DAY give dates.
+    assert_eq!(
+        db.text("SELECT add_months('2008-02-29'::date, 1)"),
+        "2008-03-31 00:00:00"
+    );
+    assert_eq!(
+        db.text("SELECT add_months('2008-01-15 10:00'::timestamp, -2)"),
+        "2007-11-15 10:00:00"
+    );
+    assert_eq!(db.text("SELECT last_day('2008-02-10'::date)"), "2008-02-29");
+    assert_eq!(
+        db.text("SELECT trunc('2011-07-21 10:32:38'::timestamp)"),
+        "2011-07-21"
+    );
+    assert_eq!(
+        db.text("SELECT months_between('1969-03-18', '1969-01-18')"),
+        "2"
+    );
+    assert_eq!(
+        db.text("SELECT months_between('1969-02-28', '1969-01-31')"),
+        "1"
+    );
+    assert_eq!(db.text("SELECT CONVERT(decimal(5,2), '3.14159')"), "3.14");
     let err = db
         .run("SELECT datediff('fortnight', '2009-01-01', '2009-01-02')")
         .unwrap_err();
