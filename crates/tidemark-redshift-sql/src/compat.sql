@@ -307,6 +307,75 @@ CREATE EVENT TRIGGER redshift_forget_table_attrs ON sql_drop
   WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
   EXECUTE FUNCTION pg_catalog.redshift_forget_table_attrs();
 
+-- Redshift's extra catalog columns, which the rewriter turns into these calls
+-- (pg_attribute.attencodingtype/attisdistkey/attsortkeyord, pg_class.reldiststyle), and
+-- format_encoding(code). The encoding codes are ours: an index into this list.
+CREATE FUNCTION pg_catalog.redshift_encodings() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$SELECT ARRAY['none', 'raw', 'az64', 'bytedict', 'delta', 'delta32k', 'lzo', 'mostly8',
+                  'mostly16', 'mostly32', 'runlength', 'text255', 'text32k', 'zstd'] $$;
+
+CREATE FUNCTION pg_catalog.format_encoding(integer) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$SELECT (pg_catalog.redshift_encodings())[$1 + 1] $$;
+
+CREATE FUNCTION pg_catalog.redshift_attencodingtype(oid, smallint) RETURNS smallint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$SELECT coalesce(array_position(pg_catalog.redshift_encodings(), t.encodings->>a.attname) - 1,
+                     0)::smallint
+      FROM pg_catalog.pg_attribute a
+      LEFT JOIN pg_catalog.redshift_table_attrs t ON t.relid = a.attrelid
+      WHERE a.attrelid = $1 AND a.attnum = $2 $$;
+
+CREATE FUNCTION pg_catalog.redshift_attisdistkey(oid, smallint) RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$SELECT coalesce(t.distkey = a.attname, false)
+      FROM pg_catalog.pg_attribute a
+      LEFT JOIN pg_catalog.redshift_table_attrs t ON t.relid = a.attrelid
+      WHERE a.attrelid = $1 AND a.attnum = $2 $$;
+
+CREATE FUNCTION pg_catalog.redshift_attsortkeyord(oid, smallint) RETURNS integer
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$SELECT coalesce((SELECT CASE WHEN t.interleaved AND k.pos % 2 = 0 THEN -k.pos
+                                  ELSE k.pos END::integer
+                       FROM pg_catalog.redshift_table_attrs t,
+                            unnest(t.sortkey) WITH ORDINALITY AS k(col, pos)
+                       WHERE t.relid = a.attrelid AND k.col = a.attname), 0)
+      FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = $1 AND a.attnum = $2 $$;
+
+-- Redshift's codes: 0 EVEN, 1 KEY, 8 ALL, 10 AUTO(EVEN) (the default for tables without
+-- recorded attributes).
+CREATE FUNCTION pg_catalog.redshift_reldiststyle(oid) RETURNS smallint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$SELECT coalesce((SELECT CASE t.diststyle WHEN 'EVEN' THEN 0 WHEN 'KEY' THEN 1
+                                              WHEN 'ALL' THEN 8 ELSE 10 END
+                       FROM pg_catalog.redshift_table_attrs t WHERE t.relid = $1), 10)::smallint $$;
+
+-- Late-binding views' columns (none: PostgreSQL binds every view) and Spectrum's external
+-- schemas, tables and columns (none: no Spectrum), with the columns tools select.
+CREATE FUNCTION pg_catalog.pg_get_late_binding_view_cols() RETURNS SETOF record
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$SELECT NULL::name, NULL::name, NULL::name, NULL::varchar, NULL::integer WHERE false $$;
+
+CREATE VIEW pg_catalog.svv_external_schemas AS
+SELECT NULL::oid AS esoid, NULL::integer AS eskind, NULL::name AS schemaname,
+       NULL::integer AS esowner, NULL::text AS databasename, NULL::text AS esoptions
+WHERE false;
+
+CREATE VIEW pg_catalog.svv_external_tables AS
+SELECT NULL::name AS schemaname, NULL::name AS tablename, NULL::text AS location,
+       NULL::text AS input_format, NULL::text AS output_format,
+       NULL::text AS serialization_lib, NULL::text AS serde_parameters,
+       NULL::integer AS compressed, NULL::text AS parameters, NULL::text AS tabletype
+WHERE false;
+
+CREATE VIEW pg_catalog.svv_external_columns AS
+SELECT NULL::name AS schemaname, NULL::name AS tablename, NULL::name AS columnname,
+       NULL::text AS external_type, NULL::integer AS columnnum, NULL::integer AS part_key,
+       NULL::text AS is_nullable
+WHERE false;
+
 -- PG_TABLE_DEF: one row per column of the tables visible through the search path (Redshift
 -- shows only those). sortkey is the column's position in the sort key (alternating sign for an
 -- interleaved key, as Redshift shows it), 0 if not in it.
@@ -444,7 +513,8 @@ SELECT NULL::integer AS userid, NULL::integer AS slice, NULL::integer AS tbl,
        NULL::integer AS err_code, NULL::char(100) AS err_reason
 WHERE false;
 
-GRANT SELECT ON pg_catalog.redshift_table_attrs, pg_catalog.pg_table_def, pg_catalog.svv_table_info, pg_catalog.svv_tables,
+GRANT SELECT ON pg_catalog.redshift_table_attrs, pg_catalog.svv_external_schemas,
+  pg_catalog.svv_external_tables, pg_catalog.svv_external_columns, pg_catalog.pg_table_def, pg_catalog.svv_table_info, pg_catalog.svv_tables,
   pg_catalog.svv_columns, pg_catalog.stv_sessions, pg_catalog.stl_query,
   pg_catalog.stl_load_errors TO PUBLIC;
 

@@ -26,7 +26,10 @@ pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
             continue;
         }
         if after_period {
-            continue; // a qualified name is the user's own object
+            if i >= 2 && s.toks[i - 2].bare_word().is_some() {
+                catalog_column(s, i, word, e);
+            }
+            continue; // otherwise a qualified name is the user's own object
         }
         let upper = word.to_ascii_uppercase();
         match upper.as_str() {
@@ -45,6 +48,8 @@ pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
             "NVL" if call => e.replace(s.toks[i].start, s.toks[i].end, "COALESCE"),
             "NVL2" if call => nvl2(s, i, e),
             "CONVERT" if call => convert(s, i, e),
+            "ADSRC" => bare_adsrc(s, i, e),
+            "WHERE" => where_one(s, i, e),
             _ if is_cast_target(s, i) => cast_type(s, i, e),
             _ => {}
         }
@@ -270,6 +275,63 @@ fn nvl2(s: &Stmt<'_>, i: usize, e: &mut Edits) {
         ") ELSE (",
     );
     e.replace(s.toks[close].start, s.toks[close].end, ") END");
+}
+
+/// Redshift's extra catalog columns, as `alias.column` (sqlalchemy-redshift reads them from
+/// pg_attribute, pg_class and pg_attrdef): answered by compat.sql's functions from the recorded
+/// table attributes. `pg_attrdef.adsrc` (gone since PostgreSQL 12) becomes `pg_get_expr`.
+fn catalog_column(s: &Stmt<'_>, i: usize, word: &str, e: &mut Edits) {
+    let alias = s.text(i - 2, i - 1);
+    let call = match word.to_ascii_lowercase().as_str() {
+        "attencodingtype" => {
+            format!("pg_catalog.redshift_attencodingtype({alias}.attrelid, {alias}.attnum)")
+        }
+        "attisdistkey" => {
+            format!("pg_catalog.redshift_attisdistkey({alias}.attrelid, {alias}.attnum)")
+        }
+        "attsortkeyord" => {
+            format!("pg_catalog.redshift_attsortkeyord({alias}.attrelid, {alias}.attnum)")
+        }
+        "reldiststyle" => format!("pg_catalog.redshift_reldiststyle({alias}.oid)"),
+        "adsrc" => format!("pg_catalog.pg_get_expr({alias}.adbin, {alias}.adrelid)"),
+        _ => return,
+    };
+    e.replace(s.toks[i - 2].start, s.toks[i].end, call);
+}
+
+/// A bare `adsrc` select-list item → `NULL::text AS adsrc` (sqlalchemy-redshift parses it for
+/// Redshift's old identity syntax only; PostgreSQL 12 removed the column).
+fn bare_adsrc(s: &Stmt<'_>, i: usize, e: &mut Edits) {
+    let item_start = i >= 1 && (s.tok_is(i - 1, &Token::Comma) || s.word_at(i - 1, "SELECT"));
+    let item_end = s.tok_is(i + 1, &Token::Comma) || s.word_at(i + 1, "FROM");
+    if item_start && item_end {
+        e.replace(s.toks[i].start, s.toks[i].end, "NULL::text AS adsrc");
+    }
+}
+
+/// `WHERE 1 AND …` / `WHERE 1 ORDER BY …`: Redshift accepts an integer as a condition.
+fn where_one(s: &Stmt<'_>, i: usize, e: &mut Edits) {
+    let Some(Token::Number(n, _)) = s.toks.get(i + 1).map(|t| &t.token) else {
+        return;
+    };
+    let ends = i + 2 >= s.len()
+        || s.tok_is(i + 2, &Token::RParen)
+        || [
+            "AND",
+            "OR",
+            "ORDER",
+            "GROUP",
+            "UNION",
+            "LIMIT",
+            "HAVING",
+            "EXCEPT",
+            "INTERSECT",
+        ]
+        .iter()
+        .any(|kw| s.word_at(i + 2, kw));
+    if n == "1" && ends {
+        e.replace(s.toks[i + 1].start, s.toks[i + 1].end, "true");
+    }
 }
 
 /// `CONVERT(type, expr)` → `CAST(expr AS type)`. PostgreSQL's own three-argument

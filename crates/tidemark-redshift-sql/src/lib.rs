@@ -6,6 +6,7 @@
 //! to PostgreSQL byte for byte. Otherwise only the tokens that need it are replaced; every other
 //! byte of the statement (comments, spacing, literals) stays as sent. See docs/redshift-sql.md.
 
+mod aliases;
 mod attrs;
 mod datepart;
 mod ddl;
@@ -67,7 +68,7 @@ pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
     let Some(toks) = lexer::tokenize(sql) else {
         return Ok(None);
     };
-    if !toks.iter().any(precheck::is_trigger) {
+    if !toks.iter().any(precheck::is_trigger) && !precheck::has_where_one(&toks) {
         return Ok(None);
     }
     let mut edits = Edits::new(sql.len());
@@ -78,6 +79,7 @@ pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
         unsupported::check(&stmt)?;
         ddl::rewrite(&stmt, &mut edits)?;
         exprs::rewrite(&stmt, &mut edits)?;
+        aliases::rewrite(&stmt, &mut edits);
     }
     Ok(edits.apply(sql))
 }

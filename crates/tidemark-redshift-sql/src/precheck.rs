@@ -36,6 +36,14 @@ pub(crate) fn may_need_rewrite(sql: &str) -> bool {
         if is_trigger_word(&run[digits..]) {
             return true;
         }
+        // `WHERE 1 AND …`: Redshift takes an integer as a condition (sqlalchemy-redshift's
+        // reflection queries rely on it). Any `WHERE` followed by `1` takes the closer look.
+        if run.eq_ignore_ascii_case(b"WHERE") {
+            let next = bytes[i..].iter().find(|b| !b.is_ascii_whitespace());
+            if next == Some(&b'1') {
+                return true;
+            }
+        }
     }
     false
 }
@@ -47,6 +55,14 @@ fn is_ident_byte(b: u8) -> bool {
 pub(crate) fn is_trigger(tok: &Tok) -> bool {
     tok.bare_word()
         .is_some_and(|word| is_trigger_word(word.as_bytes()))
+}
+
+/// `WHERE 1` among the tokens (see `may_need_rewrite`).
+pub(crate) fn has_where_one(toks: &[Tok]) -> bool {
+    toks.windows(2).any(|w| {
+        w[0].is_word("WHERE")
+            && matches!(&w[1].token, sqlparser::tokenizer::Token::Number(n, _) if n == "1")
+    })
 }
 
 fn is_trigger_word(bytes: &[u8]) -> bool {
@@ -69,6 +85,9 @@ fn is_trigger_word(bytes: &[u8]) -> bool {
             | b"SYSDATE" | b"DATEADD" | b"DATEDIFF" | b"DATE_PART" | b"DATE_TRUNC"
             | b"EXTRACT" | b"TOP" | b"APPROXIMATE" | b"LISTAGG" | b"VERSION" | b"DECODE"
             | b"NVL" | b"NVL2" | b"CONVERT"
+            // Redshift-only catalog columns (sqlalchemy-redshift's reflection)
+            | b"ATTENCODINGTYPE" | b"ATTISDISTKEY" | b"ATTSORTKEYORD" | b"RELDISTSTYLE"
+            | b"ADSRC"
             // statements refused or reduced to no-ops
             | b"UNLOAD" | b"COPY" | b"EXTERNAL" | b"LIBRARY" | b"MODEL" | b"DATASHARE"
             | b"VACUUM" | b"COMPRESSION" | b"APPEND"

@@ -367,3 +367,33 @@ fn attribute_comment() {
         "CREATE TABLE t (a varchar(256))"
     );
 }
+
+#[test]
+fn redshift_catalog_columns_and_where_one() {
+    assert_eq!(
+        rw(
+            "SELECT format_encoding(att.attencodingtype::integer), att.attisdistkey, \
+            att.attsortkeyord, c.reldiststyle, adsrc, ad.adsrc FROM x"
+        ),
+        "SELECT format_encoding(pg_catalog.redshift_attencodingtype(att.attrelid, att.attnum)::integer), \
+         pg_catalog.redshift_attisdistkey(att.attrelid, att.attnum), \
+         pg_catalog.redshift_attsortkeyord(att.attrelid, att.attnum), \
+         pg_catalog.redshift_reldiststyle(c.oid), NULL::text AS adsrc, \
+         pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) FROM x"
+    );
+    // Aliases are substituted only in statements PostgreSQL would refuse (`WHERE 1 AND`).
+    assert_eq!(
+        rw(
+            "SELECT c.relname AS \"table_name\", upper(n) AS n FROM c WHERE x > 0 AND table_name = 't' \
+            UNION SELECT t.name AS \"table_name\", 1 FROM t WHERE 1 AND table_name = 't'"
+        ),
+        "SELECT c.relname AS \"table_name\", upper(n) AS n FROM c WHERE x > 0 AND (c.relname) = 't' \
+         UNION SELECT t.name AS \"table_name\", 1 FROM t WHERE true AND (t.name) = 't'"
+    );
+    pass("SELECT upper(name) AS name FROM t WHERE name = 'x'");
+    pass("SELECT 1 FROM t WHERE 1 = 1");
+    assert_eq!(
+        rw("SELECT a FROM t WHERE 1 ORDER BY a"),
+        "SELECT a FROM t WHERE true ORDER BY a"
+    );
+}

@@ -406,3 +406,148 @@ fn table_attributes_show_in_pg_table_def_and_svv_table_info() {
         "1"
     );
 }
+
+/// sqlalchemy-redshift 1.0's reflection queries (sqlalchemy_redshift/dialect.py, MIT licence;
+/// `REFLECTION_SQL` and the relation query, with its table clause filled in as
+/// `inspector.get_columns("ev")` does): Redshift catalog columns, `WHERE 1 AND`, select-list
+/// aliases in WHERE, late-binding view columns and Spectrum views must all answer.
+#[test]
+fn sqlalchemy_redshift_reflection_queries() {
+    let mut db = pg().fresh_db("sqla");
+    db.exec("CREATE TABLE ev (id INT IDENTITY(1,1) ENCODE az64, kind VARCHAR(10) ENCODE zstd DEFAULT 'x' NOT NULL) DISTSTYLE KEY DISTKEY(kind) SORTKEY(id)");
+    let columns = r#"
+    SELECT
+        n.nspname as "schema",
+        c.relname as "table_name",
+        att.attname as "name",
+        format_encoding(att.attencodingtype::integer) as "encode",
+        format_type(att.atttypid, att.atttypmod) as "type",
+        att.attisdistkey as "distkey",
+        att.attsortkeyord as "sortkey",
+        att.attnotnull as "notnull",
+        pg_catalog.col_description(att.attrelid, att.attnum)
+        as "comment",
+        adsrc,
+        attnum,
+        pg_catalog.format_type(att.atttypid, att.atttypmod),
+        pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS DEFAULT,
+        n.oid as "schema_oid",
+        c.oid as "table_oid"
+    FROM pg_catalog.pg_class c
+    LEFT JOIN pg_catalog.pg_namespace n
+        ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_attribute att
+        ON att.attrelid = c.oid
+    LEFT JOIN pg_catalog.pg_attrdef ad
+        ON (att.attrelid, att.attnum) = (ad.adrelid, ad.adnum)
+    WHERE n.nspname !~ '^pg_'
+        AND att.attnum > 0
+        AND NOT att.attisdropped
+         AND table_name = 'ev'
+    UNION
+    SELECT
+        view_schema as "schema",
+        view_name as "table_name",
+        col_name as "name",
+        null as "encode",
+        col_type as "type",
+        null as "distkey",
+        0 as "sortkey",
+        null as "notnull",
+        null as "comment",
+        null as "adsrc",
+        null as "attnum",
+        col_type as "format_type",
+        null as "default",
+        null as "schema_oid",
+        null as "table_oid"
+    FROM pg_get_late_binding_view_cols() cols(
+        view_schema name,
+        view_name name,
+        col_name name,
+        col_type varchar,
+        col_num int)
+    WHERE 1  AND table_name = 'ev'
+    UNION
+    SELECT c.schemaname AS "schema",
+        c.tablename AS "table_name",
+        c.columnname AS "name",
+        null AS "encode",
+        c.external_type AS "type",
+        false AS "distkey",
+        0 AS "sortkey",
+        null AS "notnull",
+        null as "comment",
+        null AS "adsrc",
+        c.columnnum AS "attnum",
+        c.external_type AS "format_type",
+        null AS "default",
+        s.esoid AS "schema_oid",
+        null AS "table_oid"
+    FROM svv_external_columns c
+    JOIN svv_external_schemas s ON s.schemaname = c.schemaname
+    WHERE 1  AND table_name = 'ev'
+    ORDER BY "schema", "table_name", "attnum";
+    "#;
+    let rows = db.run(columns).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            [2, 3, 4, 5, 6, 7, 12]
+                .iter()
+                .map(|&k| r[k].clone().unwrap_or_else(|| "NULL".into()))
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "id|az64|integer|f|1|t|NULL",
+            "kind|zstd|character varying(10)|t|0|t|'x'::character varying",
+        ]
+    );
+    let relations = r#"
+        SELECT
+          c.relkind,
+          n.oid as "schema_oid",
+          n.nspname as "schema",
+          c.oid as "rel_oid",
+          c.relname,
+          CASE c.reldiststyle
+            WHEN 0 THEN 'EVEN' WHEN 1 THEN 'KEY' WHEN 8 THEN 'ALL' END
+            AS "diststyle",
+          c.relowner AS "owner_id",
+          u.usename AS "owner_name",
+          TRIM(TRAILING ';' FROM pg_catalog.pg_get_viewdef(c.oid, true))
+            AS "view_definition",
+          pg_catalog.array_to_string(c.relacl, '\n') AS "privileges"
+        FROM pg_catalog.pg_class c
+             LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_catalog.pg_user u ON u.usesysid = c.relowner
+        WHERE c.relkind IN ('r', 'v', 'm', 'S', 'f')
+          AND n.nspname !~ '^pg_'  AND relname = 'ev'
+        UNION
+        SELECT
+            'r' AS "relkind",
+            s.esoid AS "schema_oid",
+            s.schemaname AS "schema",
+            null AS "rel_oid",
+            t.tablename AS "relname",
+            null AS "diststyle",
+            s.esowner AS "owner_id",
+            u.usename AS "owner_name",
+            null AS "view_definition",
+            null AS "privileges"
+        FROM
+            svv_external_tables t
+            JOIN svv_external_schemas s ON s.schemaname = t.schemaname
+            JOIN pg_catalog.pg_user u ON u.usesysid = s.esowner
+        where 1  AND relname = 'ev'
+        ORDER BY "relkind", "schema_oid", "schema";
+    "#;
+    let rows = db.run(relations).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][4].as_deref(), Some("ev"));
+    assert_eq!(rows[0][5].as_deref(), Some("KEY"));
+}
