@@ -470,9 +470,49 @@ SELECT table_catalog::text AS table_catalog,
        numeric_scale::integer AS numeric_scale,
        datetime_precision::integer AS datetime_precision,
        interval_type::text AS interval_type,
+       domain_name::text AS domain_name,
        NULL::text AS remarks
 FROM information_schema.columns
 WHERE table_schema NOT IN ('pg_catalog', 'information_schema');
+
+-- The SVV_ALL_* and SVV_REDSHIFT_* views redshift_connector's metadata calls read: this
+-- database's objects (a cluster's other databases are not reachable from one session).
+CREATE VIEW pg_catalog.svv_all_tables AS
+SELECT current_database()::text AS database_name,
+       table_schema::text AS schema_name,
+       table_name::text AS table_name,
+       CASE table_type WHEN 'BASE TABLE' THEN 'TABLE' ELSE table_type::text END AS table_type,
+       NULL::text AS table_acl,
+       remarks
+FROM pg_catalog.svv_tables;
+
+CREATE VIEW pg_catalog.svv_all_columns AS
+SELECT current_database()::text AS database_name,
+       table_schema AS schema_name,
+       table_name, column_name, ordinal_position, column_default, is_nullable, data_type,
+       character_maximum_length, numeric_precision, numeric_scale, remarks
+FROM pg_catalog.svv_columns;
+
+CREATE VIEW pg_catalog.svv_all_schemas AS
+SELECT current_database()::text AS database_name,
+       n.nspname::text AS schema_name,
+       n.nspowner::integer AS schema_owner,
+       'local'::text AS schema_type,
+       NULL::text AS schema_acl,
+       NULL::text AS source_database,
+       NULL::text AS schema_option
+FROM pg_namespace n
+WHERE n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%';
+
+CREATE VIEW pg_catalog.svv_redshift_databases AS
+SELECT d.datname::text AS database_name,
+       d.datdba::integer AS database_owner,
+       'local'::text AS database_type,
+       NULL::text AS database_acl,
+       NULL::text AS database_options,
+       'Snapshot Isolation'::text AS database_isolation_level
+FROM pg_database d
+WHERE NOT d.datistemplate;
 
 -- STV_SESSIONS: the sessions connected now.
 CREATE VIEW pg_catalog.stv_sessions AS
@@ -513,7 +553,9 @@ SELECT NULL::integer AS userid, NULL::integer AS slice, NULL::integer AS tbl,
        NULL::integer AS err_code, NULL::char(100) AS err_reason
 WHERE false;
 
-GRANT SELECT ON pg_catalog.redshift_table_attrs, pg_catalog.svv_external_schemas,
+GRANT SELECT ON pg_catalog.svv_all_tables, pg_catalog.svv_all_columns,
+  pg_catalog.svv_all_schemas, pg_catalog.svv_redshift_databases, pg_catalog.redshift_table_attrs,
+  pg_catalog.svv_external_schemas,
   pg_catalog.svv_external_tables, pg_catalog.svv_external_columns, pg_catalog.pg_table_def, pg_catalog.svv_table_info, pg_catalog.svv_tables,
   pg_catalog.svv_columns, pg_catalog.stv_sessions, pg_catalog.stl_query,
   pg_catalog.stl_load_errors TO PUBLIC;

@@ -343,6 +343,23 @@ fn system_views() {
         "1"
     );
     assert_eq!(db.text("SELECT count(*) FROM stl_load_errors"), "0");
+    // The views redshift_connector's metadata calls read.
+    assert_eq!(
+        db.text("SELECT string_agg(database_name || '.' || schema_name || '.' || table_name || ':' || table_type, ' ' ORDER BY table_name) FROM svv_all_tables WHERE schema_name = 's'"),
+        "sysviews.s.big:TABLE sysviews.s.empty:TABLE"
+    );
+    assert_eq!(
+        db.text("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM svv_all_columns WHERE table_name = 'big'"),
+        "a,b"
+    );
+    assert_eq!(
+        db.text("SELECT schema_type FROM svv_all_schemas WHERE schema_name = 's'"),
+        "local"
+    );
+    assert_eq!(
+        db.text("SELECT count(*) FROM svv_redshift_databases WHERE database_name = 'sysviews'"),
+        "1"
+    );
 }
 
 #[test]
