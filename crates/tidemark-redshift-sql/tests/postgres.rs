@@ -568,3 +568,24 @@ fn sqlalchemy_redshift_reflection_queries() {
     assert_eq!(rows[0][4].as_deref(), Some("ev"));
     assert_eq!(rows[0][5].as_deref(), Some("KEY"));
 }
+
+/// dbt-redshift's materialisations: a database-qualified CTAS with the attributes before a
+/// parenthesised query, and a late-binding view; the attributes still reach PG_TABLE_DEF.
+#[test]
+fn dbt_style_ctas_and_views() {
+    let mut db = pg().fresh_db("dbtx");
+    db.exec(
+        "create table \"dbtx\".\"public\".\"orders__dbt_tmp\" diststyle key distkey(id) \
+         compound sortkey(id, at) as (select 1 as id, '2024-01-01'::date as at)",
+    );
+    db.exec("alter table \"dbtx\".\"public\".\"orders__dbt_tmp\" rename to \"orders\"");
+    db.exec(
+        "create view \"dbtx\".\"public\".\"v\" as (select id from \"dbtx\".\"public\".\"orders\") \
+         with no schema binding",
+    );
+    assert_eq!(db.text("select count(*) from v"), "1");
+    assert_eq!(
+        db.text("select string_agg(\"column\" || ':' || distkey || ':' || sortkey, ' ' order by \"column\") from pg_table_def where tablename = 'orders'"),
+        "at:false:2 id:true:1"
+    );
+}
