@@ -56,8 +56,25 @@ fn create_table(s: &Stmt<'_>, mut i: usize, e: &mut Edits) {
         i += 3;
     }
     let name_start = i;
-    i = skip_name(s, i);
-    let name = s.text(name_start, i);
+    // `CREATE TABLE #t`: Redshift's session-temporary table (the expression pass quotes the
+    // name everywhere as "#t").
+    let sharp = s
+        .sharp_name(i)
+        .map(|w| format!("\"#{}\"", w.to_lowercase()));
+    if let Some(table_kw) = sharp.as_ref().and_then(|_| i.checked_sub(1)) {
+        if s.word_at(table_kw, "TABLE")
+            && !(1..table_kw).any(|k| s.word_at(k, "TEMP") || s.word_at(k, "TEMPORARY"))
+        {
+            e.insert(s.toks[table_kw].start, "TEMP ");
+        }
+        i += 2;
+    } else {
+        i = skip_name(s, i);
+    }
+    let name = sharp
+        .clone()
+        .unwrap_or_else(|| s.text(name_start, i).to_string());
+    let name = name.as_str();
     let mut attrs = Attrs::default();
     while i < s.len() {
         if let Some(close) = s.close_of(i) {

@@ -16,6 +16,10 @@ pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
     // Right to left: a construct nested in another is edited first, so that an outer one that
     // copies or moves text (DECODE, LISTAGG) copies it already rewritten (`Edits::render`).
     for i in (0..s.len()).rev() {
+        if let Some(name) = s.sharp_name(i) {
+            sharp_table(s, i, name, e);
+            continue;
+        }
         let Some(word) = s.toks[i].bare_word() else {
             continue;
         };
@@ -55,6 +59,21 @@ pub(crate) fn rewrite(s: &Stmt<'_>, e: &mut Edits) -> Result<(), SqlError> {
         }
     }
     Ok(())
+}
+
+/// `#name` → `"#name"` (folded to lower case, as Redshift folds it), and `SELECT … INTO #name`
+/// creates it as a temporary table, as Redshift does.
+fn sharp_table(s: &Stmt<'_>, i: usize, name: &str, e: &mut Edits) {
+    let into_select = i >= 1
+        && s.word_at(i - 1, "INTO")
+        && !(i >= 2 && s.word_at(i - 2, "INSERT"))
+        && !(i >= 2 && s.word_at(i - 2, "MERGE"));
+    let temp = if into_select { "TEMP " } else { "" };
+    e.replace(
+        s.toks[i].start,
+        s.toks[i + 1].end,
+        format!("{temp}\"#{}\"", name.to_lowercase()),
+    );
 }
 
 /// `version()` (also `pg_catalog.version()`) answers Redshift's version string.

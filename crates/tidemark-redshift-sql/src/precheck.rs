@@ -23,6 +23,10 @@ pub(crate) fn may_need_rewrite(sql: &str) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        if b == b'#' {
+            // `#name`: a Redshift temporary table.
+            return true;
+        }
         if !is_ident_byte(b) {
             i += 1;
             continue;
@@ -53,6 +57,9 @@ fn is_ident_byte(b: u8) -> bool {
 }
 
 pub(crate) fn is_trigger(tok: &Tok) -> bool {
+    if tok.token == sqlparser::tokenizer::Token::Sharp {
+        return true;
+    }
     tok.bare_word()
         .is_some_and(|word| is_trigger_word(word.as_bytes()))
 }

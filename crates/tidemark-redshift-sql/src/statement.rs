@@ -160,6 +160,26 @@ impl<'a> Stmt<'a> {
         }
     }
 
+    /// If token `i` starts a Redshift `#name` (a session's temporary table): the name.
+    pub fn sharp_name(&self, i: usize) -> Option<&'a str> {
+        let (sharp, word) = (self.toks.get(i)?, self.toks.get(i + 1)?);
+        if sharp.token != Token::Sharp || sharp.end != word.start {
+            return None;
+        }
+        // After an operand, `#` is PostgreSQL's XOR (`a#b`), not a name.
+        if let Some(prev) = i.checked_sub(1).and_then(|p| self.toks.get(p)) {
+            let operand = match &prev.token {
+                Token::Word(w) => w.keyword == sqlparser::keywords::Keyword::NoKeyword,
+                Token::Number(..) | Token::RParen | Token::SingleQuotedString(_) => true,
+                _ => false,
+            };
+            if operand {
+                return None;
+            }
+        }
+        word.bare_word()
+    }
+
     /// Index of the next comma at the nesting level of token `i` (or the level's end).
     pub fn next_top_comma(&self, i: usize) -> usize {
         let mut j = i;

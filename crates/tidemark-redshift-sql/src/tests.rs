@@ -521,3 +521,17 @@ fn random_token_soup_never_panics() {
     // The soup exercises the rewriting paths, not only the pass-through.
     assert!(rewritten > 1_000, "only {rewritten} soups were rewritten");
 }
+
+#[test]
+fn sharp_temporary_tables() {
+    assert_eq!(
+        rw_ddl(
+            "CREATE TABLE #Stage (a INT ENCODE zstd); INSERT INTO #stage SELECT a FROM t; \
+            SELECT * INTO #copy FROM #stage JOIN u ON u.a = #stage.a"
+        ),
+        "CREATE TEMP TABLE \"#stage\" (a INT ); INSERT INTO \"#stage\" SELECT a FROM t; \
+         SELECT * INTO TEMP \"#copy\" FROM \"#stage\" JOIN u ON u.a = \"#stage\".a"
+    );
+    // `#` after an operand is PostgreSQL's XOR.
+    pass("SELECT a#b, 5 # 3 FROM t");
+}

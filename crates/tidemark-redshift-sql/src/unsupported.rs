@@ -37,12 +37,6 @@ pub(crate) fn check(s: &Stmt<'_>) -> Result<(), SqlError> {
                 return Err(SqlError::unsupported(&format!("CREATE {kw}"), ""));
             }
         }
-        if s.word_at(1, "TABLE") && s.tok_is(2, &Token::Sharp) {
-            return Err(SqlError::unsupported(
-                "a #name temporary table",
-                "; use CREATE TEMP TABLE",
-            ));
-        }
     }
     if first("ALTER") && s.word_at(1, "DATASHARE") {
         return Err(SqlError::unsupported("ALTER DATASHARE", ""));

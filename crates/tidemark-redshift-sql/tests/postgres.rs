@@ -59,6 +59,14 @@ fn create_table_as_and_like_and_temp() {
     assert_eq!(db.text("SELECT count(*) FROM copy1"), "2");
     assert_eq!(db.text("SELECT b FROM copy2"), "z");
     assert_eq!(db.text("SELECT count(*) FROM scratch"), "0");
+    // Redshift's #name tables are the session's temporary tables.
+    db.exec("CREATE TABLE #stage (a INT ENCODE zstd) DISTSTYLE EVEN; INSERT INTO #stage VALUES (1), (2)");
+    db.exec("SELECT a * 10 AS b INTO #copy FROM #stage");
+    assert_eq!(db.text("SELECT sum(b) FROM #copy"), "30");
+    assert_eq!(
+        db.text("SELECT string_agg(relname || ':' || relpersistence::text, ' ' ORDER BY relname) FROM pg_class WHERE relname LIKE '#%'"),
+        "#copy:t #stage:t"
+    );
     // IDENTITY(0, 1) and a descending IDENTITY(10, -5) start where Redshift starts them.
     db.exec("CREATE TABLE ids (z INT IDENTITY(0, 1), d INT IDENTITY(10, -5), v INT)");
     db.exec("INSERT INTO ids (v) VALUES (1), (2)");
