@@ -70,6 +70,51 @@ impl Attrs {
     }
 }
 
+/// What an `ALTER TABLE … ALTER DISTSTYLE/DISTKEY/SORTKEY/COLUMN c ENCODE` changes: only the
+/// fields named, merged by the event trigger into what was recorded (`"alter":true`).
+#[derive(Debug, Default)]
+pub(crate) struct AttrChange {
+    pub diststyle: Option<String>,
+    pub distkey: Option<String>,
+    pub sortkey: Option<(Vec<String>, bool)>,
+    pub encoding: Option<(String, String)>,
+}
+
+impl AttrChange {
+    /// The comment for the rewritten statement, empty if nothing is recorded.
+    pub fn comment(&self, table: &str) -> String {
+        if self.diststyle.is_none() && self.sortkey.is_none() && self.encoding.is_none() {
+            return String::new();
+        }
+        let mut out = format!(
+            " /* {MARKER} {{\"table\":{},\"alter\":true",
+            json_str(table)
+        );
+        if let Some(d) = &self.diststyle {
+            out.push_str(&format!(",\"diststyle\":{}", json_str(d)));
+        }
+        if let Some(k) = &self.distkey {
+            out.push_str(&format!(",\"distkey\":{}", json_str(k)));
+        }
+        if let Some((cols, interleaved)) = &self.sortkey {
+            let list: Vec<String> = cols.iter().map(|c| json_str(c)).collect();
+            out.push_str(&format!(
+                ",\"sortkey\":[{}],\"interleaved\":{interleaved}",
+                list.join(",")
+            ));
+        }
+        if let Some((col, enc)) = &self.encoding {
+            out.push_str(&format!(
+                ",\"encode\":{{{}:{}}}",
+                json_str(col),
+                json_str(&enc.to_ascii_lowercase())
+            ));
+        }
+        out.push_str("} */");
+        out
+    }
+}
+
 /// An identifier as PostgreSQL stores it: unquoted words fold to lower case.
 pub(crate) fn ident(tok: &Tok) -> Option<String> {
     match &tok.token {

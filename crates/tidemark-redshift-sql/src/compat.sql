@@ -274,8 +274,25 @@ BEGIN
       BEGIN
         j := m[1]::jsonb;
         parts := parse_ident(j->>'table');
-        IF parts[cardinality(parts)] = cmd.rel
-           AND (cardinality(parts) = 1 OR parts[cardinality(parts) - 1] = cmd.nsp) THEN
+        IF parts[cardinality(parts)] <> cmd.rel
+           OR (cardinality(parts) > 1 AND parts[cardinality(parts) - 1] <> cmd.nsp) THEN
+          NULL;  -- another statement's marker
+        ELSIF coalesce((j->>'alter')::boolean, false) THEN
+          -- ALTER … DISTSTYLE/DISTKEY/SORTKEY/ENCODE: merge the named fields.
+          INSERT INTO redshift_table_attrs
+          VALUES (cmd.objid, 'AUTO', NULL, '{}', false, '{}')
+          ON CONFLICT (relid) DO NOTHING;
+          UPDATE redshift_table_attrs t SET
+            diststyle = coalesce(upper(j->>'diststyle'), t.diststyle),
+            distkey = CASE WHEN j ? 'distkey' THEN (j->>'distkey')::name
+                           WHEN j ? 'diststyle' THEN NULL ELSE t.distkey END,
+            sortkey = CASE WHEN j ? 'sortkey'
+                           THEN ARRAY(SELECT jsonb_array_elements_text(j->'sortkey'))::name[]
+                           ELSE t.sortkey END,
+            interleaved = coalesce((j->>'interleaved')::boolean, t.interleaved),
+            encodings = t.encodings || coalesce(j->'encode', '{}')
+          WHERE t.relid = cmd.objid;
+        ELSE
           INSERT INTO redshift_table_attrs
           VALUES (cmd.objid, j->>'diststyle', j->>'distkey',
                   ARRAY(SELECT jsonb_array_elements_text(j->'sortkey'))::name[],
@@ -292,7 +309,7 @@ BEGIN
 END $$;
 
 CREATE EVENT TRIGGER redshift_record_table_attrs ON ddl_command_end
-  WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS')
+  WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'ALTER TABLE')
   EXECUTE FUNCTION pg_catalog.redshift_record_table_attrs();
 
 CREATE FUNCTION pg_catalog.redshift_forget_table_attrs() RETURNS event_trigger

@@ -8,7 +8,7 @@
 use sqlparser::tokenizer::Token;
 
 use crate::SqlError;
-use crate::attrs::{Attrs, ident};
+use crate::attrs::{AttrChange, Attrs, ident};
 use crate::edits::Edits;
 use crate::statement::Stmt;
 
@@ -298,6 +298,46 @@ fn identity(s: &Stmt<'_>, from: usize, kw: usize, e: &mut Edits) -> Option<usize
     Some(close + 1)
 }
 
+/// What `ALTER TABLE t ALTER …` (from the token after the second ALTER) changes.
+fn altered_attrs(s: &Stmt<'_>, i: usize, col: usize) -> AttrChange {
+    let mut c = AttrChange::default();
+    if s.word_at(i, "DISTSTYLE") {
+        c.diststyle = s
+            .toks
+            .get(i + 1)
+            .and_then(|t| t.bare_word())
+            .map(str::to_ascii_uppercase);
+    } else if s.word_at(i, "DISTKEY") {
+        c.diststyle = Some("KEY".into());
+        c.distkey = s.toks.get(i + 1).and_then(ident);
+    } else if s.word_at(col + 1, "ENCODE") {
+        if let (Some(column), Some(enc)) = (
+            s.toks.get(col).and_then(ident),
+            s.toks.get(col + 2).and_then(ident),
+        ) {
+            c.encoding = Some((column, enc));
+        }
+    } else {
+        let k = if s.word_at(i, "COMPOUND") || s.word_at(i, "INTERLEAVED") {
+            i + 1
+        } else {
+            i
+        };
+        if s.word_at(k, "SORTKEY") {
+            let cols = s
+                .close_of(k + 1)
+                .map(|close| {
+                    (k + 2..close)
+                        .filter_map(|j| s.toks.get(j).and_then(ident))
+                        .collect()
+                })
+                .unwrap_or_default();
+            c.sortkey = Some((cols, s.word_at(i, "INTERLEAVED")));
+        }
+    }
+    c
+}
+
 /// An integer literal, possibly signed and spaced (`- 2`), as written in IDENTITY(seed, step).
 fn parse_int(text: &str) -> Option<i64> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -352,12 +392,17 @@ fn alter_table(s: &Stmt<'_>, e: &mut Edits) {
     if is_noop {
         // A harmless statement with the same command tag that still checks the table exists:
         // resetting a storage parameter Redshift users cannot set.
+        // The new attributes ride along in a comment, as for CREATE TABLE (src/attrs.rs).
         let name = s.text(name_start, name_end);
         let last = s.len() - 1;
+        let change = altered_attrs(s, op + 1, col);
         e.replace(
             s.toks[0].start,
             s.toks[last].end,
-            format!("ALTER TABLE {name} RESET (fillfactor)"),
+            format!(
+                "ALTER TABLE {name} RESET (fillfactor){}",
+                change.comment(name)
+            ),
         );
         return;
     }

@@ -132,8 +132,13 @@ fn alter_physical_design_is_a_harmless_statement() {
         "ALTER TABLE s.t ALTER COLUMN a ENCODE zstd",
         "ALTER TABLE s.t ALTER ENCODE AUTO",
     ] {
-        assert_eq!(rw(sql), "ALTER TABLE s.t RESET (fillfactor)", "{sql}");
+        assert_eq!(rw_ddl(sql), "ALTER TABLE s.t RESET (fillfactor)", "{sql}");
     }
+    assert_eq!(
+        rw("ALTER TABLE s.t ALTER INTERLEAVED SORTKEY (b, A)"),
+        "ALTER TABLE s.t RESET (fillfactor) /* tidemark:redshift {\"table\":\"s.t\",\"alter\":true,\
+         \"sortkey\":[\"b\",\"a\"],\"interleaved\":true} */"
+    );
 }
 
 #[test]

@@ -424,11 +424,22 @@ fn table_attributes_show_in_pg_table_def_and_svv_table_info() {
         db.text("SELECT string_agg(\"table\" || ':' || diststyle || ':' || coalesce(sortkey1, '-') || ':' || encoded || ':' || sortkey_num, ' ' ORDER BY \"table\") FROM svv_table_info"),
         "ev:KEY(kind):INTERLEAVED:Y:3 k2:KEY(a):a:N:1 plain:AUTO(EVEN):-:N:0"
     );
-    // Dropping a table forgets its attributes.
+    // ALTER DISTKEY / SORTKEY / COLUMN … ENCODE change what is shown.
+    db.exec("ALTER TABLE plain ALTER DISTKEY x; ALTER TABLE plain ALTER COLUMN x ENCODE bytedict");
+    db.exec("ALTER TABLE k2 ALTER COMPOUND SORTKEY (b, a); ALTER TABLE k2 ALTER DISTSTYLE ALL");
+    assert_eq!(
+        db.text("SELECT string_agg(tablename || '.' || \"column\" || ':' || trim(encoding) || ':' || distkey || ':' || sortkey, ' ' ORDER BY tablename, \"column\") FROM pg_table_def WHERE tablename <> 'ev'"),
+        "k2.a:none:false:2 k2.b:none:false:1 plain.x:bytedict:true:0"
+    );
+    assert_eq!(
+        db.text("SELECT string_agg(\"table\" || ':' || diststyle, ' ' ORDER BY \"table\") FROM svv_table_info WHERE \"table\" <> 'ev'"),
+        "k2:ALL plain:KEY(x)"
+    );
+    // Dropping a table forgets its attributes (k2 and plain keep theirs).
     db.exec("DROP TABLE ev");
     assert_eq!(
         db.text("SELECT count(*) FROM pg_catalog.redshift_table_attrs"),
-        "1"
+        "2"
     );
 }
 
