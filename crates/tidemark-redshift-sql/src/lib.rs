@@ -2,9 +2,10 @@
 //! (functions, aggregates, system views) installed once in each cluster's template database.
 //!
 //! [`rewrite`] is called by the Endpoint's proxy on every query text. The common case (nothing
-//! Redshift-only) is decided from sqlparser's tokens alone and answers `Ok(None)`: the text goes
-//! to PostgreSQL byte for byte. Otherwise only the tokens that need it are replaced; every other
-//! byte of the statement (comments, spacing, literals) stays as sent. See docs/redshift-sql.md.
+//! Redshift-only) is decided by a byte scan, or failing that by sqlparser's tokens, and answers
+//! `Ok(None)`: the text goes to PostgreSQL byte for byte. Otherwise only the tokens that need it
+//! are replaced; every other byte of the statement (comments, spacing, literals) stays as sent.
+//! See docs/redshift-sql.md.
 
 mod aliases;
 mod attrs;
