@@ -4,14 +4,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cancel::Registry;
 use crate::session::{self, Shared};
-use crate::{Limits, Route, wire};
+use crate::{Limits, Route};
 
 /// Serves the Endpoint on `listener` until `shutdown` completes; then every session is closed.
 pub async fn serve(
@@ -21,6 +20,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    // Connections past the cap still get PostgreSQL's answer (after its SSL negotiation, as
+    // PostgreSQL gives it), but only this many at once; beyond that they are closed at once.
+    let refusals = Arc::new(Semaphore::new(limits.max_connections / 4 + 16));
     let shared = Arc::new(Shared {
         route,
         limits,
@@ -33,18 +35,18 @@ pub async fn serve(
             () = &mut shutdown => break,
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => match Arc::clone(&permits).try_acquire_owned() {
-                    Ok(permit) => {
+                Ok((stream, _)) => {
+                    let permit = Arc::clone(&permits).try_acquire_owned();
+                    let admitted = permit.is_ok();
+                    let permit = permit.or_else(|_| Arc::clone(&refusals).try_acquire_owned());
+                    if let Ok(permit) = permit {
                         let shared = Arc::clone(&shared);
                         tasks.spawn(async move {
-                            session::run(stream, shared).await;
+                            session::run(stream, shared, admitted).await;
                             drop(permit);
                         });
                     }
-                    Err(_) => {
-                        tasks.spawn(too_many(stream));
-                    }
-                },
+                }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
                     tracing::warn!("accept failed: {e}");
@@ -55,14 +57,4 @@ pub async fn serve(
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
-}
-
-/// PostgreSQL's answer when `max_connections` is reached.
-async fn too_many(mut stream: TcpStream) {
-    let msg = wire::fatal("53300", "sorry, too many clients already");
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        stream.write_all(&msg).await?;
-        stream.shutdown().await
-    })
-    .await;
 }

@@ -41,14 +41,15 @@ enum SessionError {
     Backend(&'static str),
 }
 
-/// Runs one connection to its end.
-pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
+/// Runs one connection to its end. A connection past the cap (`admitted` false) only gets
+/// PostgreSQL's "too many clients" after its startup packet (or has its cancel request served).
+pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, admitted: bool) {
     // Latency: each protocol message batch is written whole, so Nagle only delays them.
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
     let started = tokio::time::timeout(
         shared.limits.startup_timeout,
-        startup(&mut rd, &mut wr, &shared),
+        startup(&mut rd, &mut wr, &shared, admitted),
     )
     .await;
     let est = match started {
@@ -92,6 +93,7 @@ async fn startup(
     rd: &mut tcp::OwnedReadHalf,
     wr: &mut tcp::OwnedWriteHalf,
     shared: &Shared,
+    admitted: bool,
 ) -> Result<Option<Established>, SessionError> {
     let limits = &shared.limits;
     // Unbuffered reads: nothing read past the startup phase may be lost to a buffer.
@@ -114,6 +116,9 @@ async fn startup(
             Ok(Packet::Startup(s)) => break s,
         }
     };
+    if !admitted {
+        return refuse(wr, "53300", "sorry, too many clients already").await;
+    }
     let Some(user) = startup
         .get("user")
         .filter(|u| !u.is_empty())
