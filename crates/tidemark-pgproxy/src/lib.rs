@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use auth::md5_verifier;
-pub use server::serve;
+pub use server::{serve, serve_tls};
 
 /// What the proxy asks of the cluster it fronts. Methods are called on blocking threads except
 /// [`Route::rewrite`] and [`Route::executed`], which run on the connection's task and should be

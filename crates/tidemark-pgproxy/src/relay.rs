@@ -42,6 +42,8 @@ async fn copy<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(mut rd: R, mut wr: W)
             return Ok(());
         }
         wr.write_all(&buf[..n]).await?;
+        // A no-op on TCP; TLS may hold the record until flushed.
+        wr.flush().await?;
     }
 }
 

@@ -13,10 +13,40 @@ use crate::session::{self, Shared};
 use crate::{Limits, Route};
 
 /// Serves the Endpoint on `listener` until `shutdown` completes; then every session is closed.
+/// Clients asking for TLS are answered 'N' and go on in plain text.
 pub async fn serve(
     listener: TcpListener,
     route: Arc<dyn Route>,
     limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    serve_inner(listener, route, limits, None, shutdown).await;
+}
+
+/// As [`serve`], but a client's SSLRequest is answered 'S' and the session runs over TLS with
+/// `tls` (clients that do not ask still connect in plain text, as with PostgreSQL's `ssl=on`).
+pub async fn serve_tls(
+    listener: TcpListener,
+    route: Arc<dyn Route>,
+    limits: Limits,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    serve_inner(
+        listener,
+        route,
+        limits,
+        Some(tokio_rustls::TlsAcceptor::from(tls)),
+        shutdown,
+    )
+    .await;
+}
+
+async fn serve_inner(
+    listener: TcpListener,
+    route: Arc<dyn Route>,
+    limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -27,6 +57,7 @@ pub async fn serve(
         route,
         limits,
         cancels: Arc::new(Registry::default()),
+        tls,
     });
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
