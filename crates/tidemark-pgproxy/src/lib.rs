@@ -86,6 +86,9 @@ pub struct Limits {
     /// Largest `Query`/`Parse` message buffered for rewriting (Redshift's statement limit is 16 MB);
     /// a larger one is discarded as it streams in and answered with 54000.
     pub max_statement_bytes: usize,
+    /// Bytes of statements too large for a session's 64 KiB read buffer that all sessions of a
+    /// listener may hold at once; a statement that would pass it is answered 53200.
+    pub max_buffered_statement_bytes: usize,
 }
 
 impl Default for Limits {
@@ -96,6 +99,7 @@ impl Default for Limits {
             max_startup_packet: 10_000,
             max_startup_parameters: 64,
             max_statement_bytes: 16 << 20,
+            max_buffered_statement_bytes: 256 << 20,
         }
     }
 }

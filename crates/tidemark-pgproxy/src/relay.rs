@@ -6,6 +6,7 @@
 use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Semaphore;
 
 use crate::{Limits, Route, rewrite};
 
@@ -20,6 +21,7 @@ pub(crate) async fn run<CR, CW, BR, BW>(
     backend_wr: BW,
     route: &dyn Route,
     limits: &Limits,
+    budget: &Semaphore,
 ) -> io::Result<()>
 where
     CR: AsyncRead + Unpin,
@@ -28,7 +30,7 @@ where
     BW: AsyncWrite + Unpin,
 {
     tokio::select! {
-        r = upstream(client_rd, backend_wr, route, limits) => r,
+        r = upstream(client_rd, backend_wr, route, limits, budget) => r,
         r = copy(backend_rd, client_wr) => r,
     }
 }
@@ -66,6 +68,7 @@ async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     mut backend: W,
     route: &dyn Route,
     limits: &Limits,
+    budget: &Semaphore,
 ) -> io::Result<()> {
     let mut buf = vec![0; BUF];
     let (mut start, mut end) = (0, 0);
@@ -117,20 +120,30 @@ async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                         state = State::Pass(total);
                         continue;
                     }
-                    if len - 4 > limits.max_statement_bytes {
-                        let name = if ty == b'P' {
-                            statement_name(&buf[start + 5..end])
-                        } else {
-                            &[]
-                        };
+                    // A statement larger than the read buffer is assembled on the side, within
+                    // the listener's budget for such statements.
+                    let size = len - 4;
+                    let fits = size <= limits.max_statement_bytes;
+                    let permit = if fits && total > buf.len() {
+                        Some(budget.try_acquire_many(u32::try_from(total).unwrap_or(u32::MAX)))
+                    } else {
+                        None
+                    };
+                    let refusal = if !fits {
+                        Some(rewrite::too_large(size, limits.max_statement_bytes))
+                    } else if matches!(permit, Some(Err(_))) {
+                        Some(rewrite::no_memory(size))
+                    } else {
+                        None
+                    };
+                    if let Some(err) = refusal {
                         if ty == b'Q' {
-                            rewrite::oversize_query(&mut out, len - 4, limits.max_statement_bytes);
+                            rewrite::refused_query(&mut out, &err);
                         } else {
-                            rewrite::oversize_parse(
+                            rewrite::refused_parse(
                                 &mut out,
-                                name,
-                                len - 4,
-                                limits.max_statement_bytes,
+                                statement_name(&buf[start + 5..end]),
+                                &err,
                             );
                         }
                         state = State::Skip(total);
@@ -163,6 +176,7 @@ async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                         msg.truncate(old + n);
                     }
                     rewrite_message(route, &msg, &mut out);
+                    drop(permit);
                 }
             }
         }
@@ -277,7 +291,7 @@ mod tests {
                 body.push(0);
                 let m = message(b'Q', &body);
                 if body.len() > LIMIT {
-                    rewrite::oversize_query(&mut expected, body.len(), LIMIT);
+                    rewrite::refused_query(&mut expected, &rewrite::too_large(body.len(), LIMIT));
                 } else if lead == 'r' {
                     wire::query(&mut expected, &sql.to_uppercase());
                 } else {
@@ -289,7 +303,11 @@ mod tests {
                 let mut m = Vec::new();
                 wire::parse(&mut m, b"st", &sql, &[23]);
                 if m.len() - 5 > LIMIT {
-                    rewrite::oversize_parse(&mut expected, b"st", m.len() - 5, LIMIT);
+                    rewrite::refused_parse(
+                        &mut expected,
+                        b"st",
+                        &rewrite::too_large(m.len() - 5, LIMIT),
+                    );
                 } else if lead == 'r' {
                     wire::parse(&mut expected, b"st", &sql.to_uppercase(), &[23]);
                 } else {
@@ -330,7 +348,7 @@ mod tests {
             let rt = tokio::runtime::Builder::new_current_thread().build();
             prop_assert!(rt.is_ok());
             if let Ok(rt) = rt {
-                let r = rt.block_on(upstream(client, &mut backend, &Upper, &limits));
+                let r = rt.block_on(upstream(client, &mut backend, &Upper, &limits, &Semaphore::new(1 << 20)));
                 prop_assert!(r.is_ok());
             }
             prop_assert!(backend == expected, "backend got {} bytes, expected {}", backend.len(), expected.len());

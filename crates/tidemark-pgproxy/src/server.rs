@@ -55,9 +55,14 @@ async fn serve_inner(
     let refusals = Arc::new(Semaphore::new(limits.max_connections / 4 + 16));
     let shared = Arc::new(Shared {
         route,
-        limits,
         cancels: Arc::new(Registry::default()),
         tls,
+        statement_budget: Semaphore::new(
+            limits
+                .max_buffered_statement_bytes
+                .min(Semaphore::MAX_PERMITS),
+        ),
+        limits,
     });
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);

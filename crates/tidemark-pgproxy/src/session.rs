@@ -20,6 +20,8 @@ pub(crate) struct Shared {
     pub cancels: Arc<Registry>,
     /// Offered to clients that send an SSLRequest; without it they are answered 'N'.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Bytes of statements larger than a read buffer that all sessions may hold at once.
+    pub statement_budget: tokio::sync::Semaphore,
 }
 
 /// Largest message the backend may send during its startup (ParameterStatus, notices, errors).
@@ -121,6 +123,7 @@ async fn session<R, W>(
         backend_wr,
         &*shared.route,
         &shared.limits,
+        &shared.statement_budget,
     )
     .await
     {
@@ -281,7 +284,7 @@ where
         }
     };
     let (backend_rd, mut backend_wr) = backend.into_split();
-    let mut backend_rd = BufReader::with_capacity(64 * 1024, backend_rd);
+    let mut backend_rd = BufReader::with_capacity(8 * 1024, backend_rd);
     out.clear();
     wire::startup_message(
         &mut out,
