@@ -32,8 +32,21 @@ impl Route for Fixed {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// `ENDPOINT_RUNTIME=current` runs on tokio's single-thread runtime (to compare its latency).
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rt = if std::env::var("ENDPOINT_RUNTIME").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    };
+    rt.block_on(run())
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [listen, socket, user, password, rest @ ..] = args.as_slice() else {
         return Err(

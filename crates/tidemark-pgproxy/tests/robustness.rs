@@ -172,3 +172,45 @@ async fn connections_past_the_cap_are_refused_like_postgres() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_sessions_and_the_listener() {
+    let pg = Pg::start();
+    let proxy = Proxy::plain(&pg).await;
+    let port = proxy.port;
+    let (client, conn) =
+        tokio_postgres::connect(&proxy.conn_string(PASSWORD), tokio_postgres::NoTls)
+            .await
+            .expect("session");
+    let conn = tokio::spawn(conn);
+    client
+        .simple_query("SELECT 1")
+        .await
+        .expect("works before shutdown");
+    drop(proxy);
+    // The session's connection ends (the client sees the server close) and nobody listens.
+    let ended = tokio::time::timeout(Duration::from_secs(5), conn).await;
+    assert!(matches!(ended, Ok(Ok(_))), "session not closed by shutdown");
+    assert!(client.simple_query("SELECT 1").await.is_err());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "listener still accepting after shutdown"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // PostgreSQL itself sees its session end (its backend exits on the closed socket).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pg
+        .psql_direct("SELECT count(*) FROM pg_stat_activity WHERE usename = 'awsuser'")
+        .trim()
+        != "0"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "backend session outlived the proxy's shutdown"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
