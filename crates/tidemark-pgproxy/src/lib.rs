@@ -2,6 +2,43 @@
 //! Redshift (md5), opens a trust connection to the cluster's PostgreSQL over its unix socket,
 //! rewrites the SQL of `Query` and `Parse` messages through a [`Route`], and relays every other
 //! byte unchanged in both directions.
+//!
+//! ```no_run
+//! use std::{path::PathBuf, sync::Arc};
+//! use tidemark_pgproxy::{BackendError, Limits, Login, LoginError, Route, SqlError, md5_verifier};
+//!
+//! struct Cluster;
+//! impl Route for Cluster {
+//!     fn login(&self, user: &str, database: &str) -> Result<Login, LoginError> {
+//!         if user != "awsuser" {
+//!             return Err(LoginError::UnknownUser);
+//!         }
+//!         Ok(Login {
+//!             md5_verifier: md5_verifier("awsuser", "Passw0rd"),
+//!             backend_user: "awsuser".into(),
+//!             backend_database: database.into(),
+//!         })
+//!     }
+//!     fn backend(&self) -> Result<PathBuf, BackendError> {
+//!         Ok("/tmp/cluster-1/.s.PGSQL.5432".into())
+//!     }
+//!     fn rewrite(&self, _sql: &str) -> Result<Option<String>, SqlError> {
+//!         Ok(None)
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5439").await?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let shutdown = async move {
+//!     let _ = stopped.await;
+//! };
+//! tokio::spawn(tidemark_pgproxy::serve(listener, Arc::new(Cluster), Limits::default(), shutdown));
+//! // … later: stop.send(()) closes the listener and every session.
+//! # drop(stop);
+//! # Ok(())
+//! # }
+//! ```
 
 mod auth;
 mod cancel;
