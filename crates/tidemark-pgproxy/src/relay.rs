@@ -4,6 +4,7 @@
 //! pipelined messages costs one system call each way and nothing is flushed per message.
 
 use std::io;
+use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Semaphore;
@@ -19,7 +20,7 @@ pub(crate) async fn run<CR, CW, BR, BW>(
     client_wr: CW,
     backend_rd: BR,
     backend_wr: BW,
-    route: &dyn Route,
+    route: &Arc<dyn Route>,
     limits: &Limits,
     budget: &Semaphore,
 ) -> io::Result<()>
@@ -66,7 +67,7 @@ enum State {
 async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     mut client: R,
     mut backend: W,
-    route: &dyn Route,
+    route: &Arc<dyn Route>,
     limits: &Limits,
     budget: &Semaphore,
 ) -> io::Result<()> {
@@ -150,7 +151,7 @@ async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                         continue;
                     }
                     if avail >= total {
-                        rewrite_message(route, &buf[start..start + total], &mut out);
+                        rewrite_message(&**route, &buf[start..start + total], &mut out);
                         start += total;
                         continue;
                     }
@@ -175,7 +176,16 @@ async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                         }
                         msg.truncate(old + n);
                     }
-                    rewrite_message(route, &msg, &mut out);
+                    // Parsing a statement this large may take a while: off the async workers.
+                    let route = Arc::clone(route);
+                    let rewritten = tokio::task::spawn_blocking(move || {
+                        let mut out = Vec::new();
+                        rewrite_message(&*route, &msg, &mut out);
+                        out
+                    })
+                    .await
+                    .map_err(io::Error::other)?;
+                    out.extend_from_slice(&rewritten);
                     drop(permit);
                 }
             }
@@ -345,10 +355,11 @@ mod tests {
             let client = Chunked { data: input, pos: 0, chunks, turn: 0 };
             let mut backend = Vec::new();
             let limits = Limits { max_statement_bytes: LIMIT, ..Limits::default() };
+            let route: Arc<dyn Route> = Arc::new(Upper);
             let rt = tokio::runtime::Builder::new_current_thread().build();
             prop_assert!(rt.is_ok());
             if let Ok(rt) = rt {
-                let r = rt.block_on(upstream(client, &mut backend, &Upper, &limits, &Semaphore::new(1 << 20)));
+                let r = rt.block_on(upstream(client, &mut backend, &route, &limits, &Semaphore::new(1 << 20)));
                 prop_assert!(r.is_ok());
             }
             prop_assert!(backend == expected, "backend got {} bytes, expected {}", backend.len(), expected.len());

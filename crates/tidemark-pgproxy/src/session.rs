@@ -121,7 +121,7 @@ async fn session<R, W>(
         wr,
         backend_rd,
         backend_wr,
-        &*shared.route,
+        &shared.route,
         &shared.limits,
         &shared.statement_budget,
     )
