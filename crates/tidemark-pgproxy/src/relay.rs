@@ -84,18 +84,21 @@ async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                     start = end;
                     break;
                 }
-                State::Pass(left) | State::Skip(left) => {
+                State::Pass(left) => {
                     let n = left.min(avail);
-                    if matches!(state, State::Pass(_)) {
-                        out.extend_from_slice(&buf[start..start + n]);
-                    }
+                    out.extend_from_slice(&buf[start..start + n]);
                     start += n;
                     if n < left {
-                        state = if matches!(state, State::Pass(_)) {
-                            State::Pass(left - n)
-                        } else {
-                            State::Skip(left - n)
-                        };
+                        state = State::Pass(left - n);
+                        break;
+                    }
+                    state = State::Boundary;
+                }
+                State::Skip(left) => {
+                    let n = left.min(avail);
+                    start += n;
+                    if n < left {
+                        state = State::Skip(left - n);
                         break;
                     }
                     state = State::Boundary;
