@@ -2,6 +2,43 @@
 //! Redshift (md5), opens a trust connection to the cluster's PostgreSQL over its unix socket,
 //! rewrites the SQL of `Query` and `Parse` messages through a [`Route`], and relays every other
 //! byte unchanged in both directions.
+//!
+//! ```no_run
+//! use std::{path::PathBuf, sync::Arc};
+//! use tidemark_pgproxy::{BackendError, Limits, Login, LoginError, Route, SqlError, md5_verifier};
+//!
+//! struct Cluster;
+//! impl Route for Cluster {
+//!     fn login(&self, user: &str, database: &str) -> Result<Login, LoginError> {
+//!         if user != "awsuser" {
+//!             return Err(LoginError::UnknownUser);
+//!         }
+//!         Ok(Login {
+//!             md5_verifier: md5_verifier("awsuser", "Passw0rd"),
+//!             backend_user: "awsuser".into(),
+//!             backend_database: database.into(),
+//!         })
+//!     }
+//!     fn backend(&self) -> Result<PathBuf, BackendError> {
+//!         Ok("/tmp/cluster-1/.s.PGSQL.5432".into())
+//!     }
+//!     fn rewrite(&self, _sql: &str) -> Result<Option<String>, SqlError> {
+//!         Ok(None)
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5439").await?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let shutdown = async move {
+//!     let _ = stopped.await;
+//! };
+//! tokio::spawn(tidemark_pgproxy::serve(listener, Arc::new(Cluster), Limits::default(), shutdown));
+//! // … later: stop.send(()) closes the listener and every session.
+//! # drop(stop);
+//! # Ok(())
+//! # }
+//! ```
 
 mod auth;
 mod cancel;
@@ -16,7 +53,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use auth::md5_verifier;
-pub use server::serve;
+pub use server::{serve, serve_tls};
 
 /// What the proxy asks of the cluster it fronts. Methods are called on blocking threads except
 /// [`Route::rewrite`] and [`Route::executed`], which run on the connection's task and should be
@@ -86,6 +123,9 @@ pub struct Limits {
     /// Largest `Query`/`Parse` message buffered for rewriting (Redshift's statement limit is 16 MB);
     /// a larger one is discarded as it streams in and answered with 54000.
     pub max_statement_bytes: usize,
+    /// Bytes of statements too large for a session's 64 KiB read buffer that all sessions of a
+    /// listener may hold at once; a statement that would pass it is answered 53200.
+    pub max_buffered_statement_bytes: usize,
 }
 
 impl Default for Limits {
@@ -96,6 +136,7 @@ impl Default for Limits {
             max_startup_packet: 10_000,
             max_startup_parameters: 64,
             max_statement_bytes: 16 << 20,
+            max_buffered_statement_bytes: 256 << 20,
         }
     }
 }

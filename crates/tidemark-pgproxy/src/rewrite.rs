@@ -64,20 +64,31 @@ pub(crate) fn parse(route: &dyn Route, msg: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// A `Query` replacing one too large to buffer.
-pub(crate) fn oversize_query(out: &mut Vec<u8>, size: usize, limit: usize) {
-    wire::query(out, &raising_sql(&too_large(size, limit)));
+/// A `Query` raising `err` in place of one not buffered.
+pub(crate) fn refused_query(out: &mut Vec<u8>, err: &SqlError) {
+    wire::query(out, &raising_sql(err));
 }
 
-/// A `Parse` replacing one too large to buffer (its parameter types were not kept).
-pub(crate) fn oversize_parse(out: &mut Vec<u8>, name: &[u8], size: usize, limit: usize) {
-    wire::parse(out, name, &raising_sql(&too_large(size, limit)), &[]);
+/// A `Parse` raising `err` in place of one not buffered (its parameter types were not kept).
+pub(crate) fn refused_parse(out: &mut Vec<u8>, name: &[u8], err: &SqlError) {
+    wire::parse(out, name, &raising_sql(err), &[]);
 }
 
-fn too_large(size: usize, limit: usize) -> SqlError {
+/// Past `Limits::max_statement_bytes`.
+pub(crate) fn too_large(size: usize, limit: usize) -> SqlError {
     SqlError {
         sqlstate: "54000".into(),
         message: format!("statement too large: {size} bytes; the limit is {limit} bytes"),
+    }
+}
+
+/// The listener's budget for large statements is in use by other sessions.
+pub(crate) fn no_memory(size: usize) -> SqlError {
+    SqlError {
+        sqlstate: "53200".into(),
+        message: format!(
+            "out of memory: a statement of {size} bytes cannot be buffered now; try again"
+        ),
     }
 }
 

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpStream, UnixStream, tcp, unix};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpStream, UnixStream, unix};
+use tokio::time::{Instant, timeout_at};
 
 use crate::cancel::{Registration, Registry};
-use crate::startup::{self, Packet};
+use crate::startup::{self, Packet, Startup};
 use crate::{
     Limits, LoginError, Route, SERVER_PROTOCOL_VERSION, SERVER_VERSION, auth, relay, wire,
 };
@@ -17,6 +18,10 @@ pub(crate) struct Shared {
     pub route: Arc<dyn Route>,
     pub limits: Limits,
     pub cancels: Arc<Registry>,
+    /// Offered to clients that send an SSLRequest; without it they are answered 'N'.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Bytes of statements larger than a read buffer that all sessions may hold at once.
+    pub statement_budget: tokio::sync::Semaphore,
 }
 
 /// Largest message the backend may send during its startup (ParameterStatus, notices, errors).
@@ -41,21 +46,69 @@ enum SessionError {
     Backend(&'static str),
 }
 
-/// Runs one connection to its end.
-pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
+/// Runs one connection to its end. A connection past the cap (`admitted` false) only gets
+/// PostgreSQL's "too many clients" after its startup packet (or has its cancel request served).
+pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, admitted: bool) {
     // Latency: each protocol message batch is written whole, so Nagle only delays them.
     let _ = stream.set_nodelay(true);
+    // One deadline from accept to ReadyForQuery; PostgreSQL closes silently on its
+    // authentication_timeout, and so do we.
+    let deadline = Instant::now() + shared.limits.startup_timeout;
     let (mut rd, mut wr) = stream.into_split();
-    let started = tokio::time::timeout(
-        shared.limits.startup_timeout,
-        startup(&mut rd, &mut wr, &shared),
+    let tls = shared.tls.clone();
+    let opening = timeout_at(
+        deadline,
+        read_startup(&mut rd, &mut wr, &shared, tls.is_some()),
     )
     .await;
-    let est = match started {
+    match opening {
+        Ok(Ok(Opening::Startup(s))) => session(rd, wr, &shared, admitted, s, deadline).await,
+        Ok(Ok(Opening::Tls)) => {
+            let (Some(acceptor), Ok(tcp)) = (tls, rd.reunite(wr)) else {
+                return;
+            };
+            let tls = match timeout_at(deadline, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => return tracing::debug!("TLS handshake failed: {e}"),
+                Err(_) => return tracing::debug!("session startup timed out"),
+            };
+            let (mut rd, mut wr) = tokio::io::split(tls);
+            match timeout_at(deadline, read_startup(&mut rd, &mut wr, &shared, false)).await {
+                Ok(Ok(Opening::Startup(s))) => {
+                    session(rd, wr, &shared, admitted, s, deadline).await
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!("session startup ended: {e}"),
+                Err(_) => tracing::debug!("session startup timed out"),
+            }
+        }
+        Ok(Ok(Opening::Done)) => {}
+        Ok(Err(e)) => tracing::debug!("session startup ended: {e}"),
+        Err(_) => tracing::debug!("session startup timed out"),
+    }
+}
+
+/// Authenticates, connects the backend and relays, over a plain or TLS client stream.
+async fn session<R, W>(
+    mut rd: R,
+    mut wr: W,
+    shared: &Shared,
+    admitted: bool,
+    startup: Startup,
+    deadline: Instant,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let est = match timeout_at(
+        deadline,
+        establish(&mut rd, &mut wr, shared, admitted, startup),
+    )
+    .await
+    {
         Ok(Ok(Some(est))) => est,
         Ok(Ok(None)) => return,
         Ok(Err(e)) => return tracing::debug!("session startup ended: {e}"),
-        // PostgreSQL closes silently on authentication_timeout, and so do we.
         Err(_) => return tracing::debug!("session startup timed out"),
     };
     let Established {
@@ -68,8 +121,9 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
         wr,
         backend_rd,
         backend_wr,
-        &*shared.route,
+        &shared.route,
         &shared.limits,
+        &shared.statement_budget,
     )
     .await
     {
@@ -78,42 +132,90 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Sends a FATAL error and ends the session.
-async fn refuse(
-    wr: &mut tcp::OwnedWriteHalf,
+async fn refuse<W: AsyncWrite + Unpin, T>(
+    wr: &mut W,
     code: &str,
     msg: &str,
-) -> Result<Option<Established>, SessionError> {
+) -> Result<Option<T>, SessionError> {
     wr.write_all(&wire::fatal(code, msg)).await?;
     wr.shutdown().await?;
     Ok(None)
 }
 
-async fn startup(
-    rd: &mut tcp::OwnedReadHalf,
-    wr: &mut tcp::OwnedWriteHalf,
+/// How a connection opens.
+enum Opening {
+    Startup(Startup),
+    /// The client asked for TLS and we answered 'S': the handshake comes next.
+    Tls,
+    /// Answered and done (a refusal or a cancel request).
+    Done,
+}
+
+/// Reads packets until a StartupMessage, answering SSL/GSS requests and serving cancels.
+async fn read_startup<R, W>(
+    rd: &mut R,
+    wr: &mut W,
     shared: &Shared,
-) -> Result<Option<Established>, SessionError> {
+    offer_tls: bool,
+) -> Result<Opening, SessionError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let limits = &shared.limits;
     // Unbuffered reads: nothing read past the startup phase may be lost to a buffer.
-    let startup = loop {
+    loop {
         let len = rd.read_u32().await?;
         let len = match startup::check_len(len, limits.max_startup_packet) {
             Ok(len) => len,
-            Err(e) => return refuse(wr, e.sqlstate(), &e.to_string()).await,
+            Err(e) => {
+                return refuse::<_, ()>(wr, e.sqlstate(), &e.to_string())
+                    .await
+                    .map(|_| Opening::Done);
+            }
         };
         let mut body = vec![0; len - 4];
         rd.read_exact(&mut body).await?;
         match startup::parse_packet(&body, limits.max_startup_parameters) {
-            Err(e) => return refuse(wr, e.sqlstate(), &e.to_string()).await,
-            // No TLS or GSS encryption here: 'N' tells the client to go on in plain text.
-            Ok(Packet::SslRequest | Packet::GssEncRequest) => wr.write_all(b"N").await?,
+            Err(e) => {
+                return refuse::<_, ()>(wr, e.sqlstate(), &e.to_string())
+                    .await
+                    .map(|_| Opening::Done);
+            }
+            Ok(Packet::SslRequest) if offer_tls => {
+                wr.write_all(b"S").await?;
+                wr.flush().await?;
+                return Ok(Opening::Tls);
+            }
+            // No (more) encryption to offer: 'N' tells the client to go on as it is.
+            Ok(Packet::SslRequest | Packet::GssEncRequest) => {
+                wr.write_all(b"N").await?;
+                wr.flush().await?;
+            }
             Ok(Packet::Cancel { pid, key }) => {
                 shared.cancels.cancel(pid, key).await;
-                return Ok(None);
+                return Ok(Opening::Done);
             }
-            Ok(Packet::Startup(s)) => break s,
+            Ok(Packet::Startup(s)) => return Ok(Opening::Startup(s)),
         }
-    };
+    }
+}
+
+/// Authenticates the client and opens its backend session.
+async fn establish<R, W>(
+    rd: &mut R,
+    wr: &mut W,
+    shared: &Shared,
+    admitted: bool,
+    startup: Startup,
+) -> Result<Option<Established>, SessionError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    if !admitted {
+        return refuse(wr, "53300", "sorry, too many clients already").await;
+    }
     let Some(user) = startup
         .get("user")
         .filter(|u| !u.is_empty())
@@ -140,6 +242,7 @@ async fn startup(
     let salt: [u8; 4] = rand::random();
     wire::auth_md5(&mut out, salt);
     wr.write_all(&out).await?;
+    wr.flush().await?;
 
     let Some(password) = read_password(rd).await? else {
         return refuse(wr, "08P01", "expected password response").await;
@@ -181,7 +284,7 @@ async fn startup(
         }
     };
     let (backend_rd, mut backend_wr) = backend.into_split();
-    let mut backend_rd = BufReader::with_capacity(64 * 1024, backend_rd);
+    let mut backend_rd = BufReader::with_capacity(8 * 1024, backend_rd);
     out.clear();
     wire::startup_message(
         &mut out,
@@ -192,6 +295,7 @@ async fn startup(
 
     let registration = relay_backend_startup(&mut backend_rd, &mut out, shared, &socket).await?;
     wr.write_all(&out).await?;
+    wr.flush().await?;
     match registration {
         BackendStartup::Ready(reg) => Ok(Some(Established {
             backend_rd,
@@ -206,7 +310,7 @@ async fn startup(
 }
 
 /// Reads the `PasswordMessage`; None if the client sent something else.
-async fn read_password(rd: &mut tcp::OwnedReadHalf) -> Result<Option<Vec<u8>>, SessionError> {
+async fn read_password<R: AsyncRead + Unpin>(rd: &mut R) -> Result<Option<Vec<u8>>, SessionError> {
     let ty = rd.read_u8().await?;
     let len = rd.read_u32().await? as usize;
     if ty != b'p' || !(5..=MAX_PASSWORD_MESSAGE).contains(&len) {

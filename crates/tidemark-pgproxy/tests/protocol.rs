@@ -307,3 +307,32 @@ async fn statements_past_the_limit_are_refused_and_large_ones_under_it_run() {
         Some("ok")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_statements_past_the_listener_budget_get_out_of_memory() {
+    let pg = Pg::start();
+    let limits = Limits {
+        max_statement_bytes: 300_000,
+        max_buffered_statement_bytes: 150_000,
+        ..Limits::default()
+    };
+    let proxy = Proxy::start(&pg, limits, Box::new(test_rewriter)).await;
+    let client = connect(&proxy).await;
+    let big = format!("SELECT length('{}')", "y".repeat(200_000));
+    let err = client
+        .simple_query(&big)
+        .await
+        .expect_err("over the budget");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::OUT_OF_MEMORY)
+    );
+    // Within the budget (and beyond the read buffer) it runs, and the budget comes back.
+    for _ in 0..3 {
+        let ok = format!("SELECT length('{}')", "y".repeat(100_000));
+        assert_eq!(
+            first_value(&client.simple_query(&ok).await.expect("fits")).as_deref(),
+            Some("100000")
+        );
+    }
+}

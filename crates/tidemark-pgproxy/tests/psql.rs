@@ -45,3 +45,33 @@ async fn wrong_password_and_unknown_user_get_postgres_error() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_when_offered_and_plain_text_otherwise() {
+    let pg = Pg::start();
+    let proxy = Proxy::tls(&pg).await;
+    let (ok, out, err) = proxy
+        .psql_ssl(USER, PASSWORD, "dev", "SELECT 'over tls'", "require")
+        .await;
+    assert!(ok, "{err}");
+    assert_eq!(out, "over tls\n");
+    // psql's \conninfo names the TLS protocol when the session is encrypted.
+    let (ok, out, err) = proxy
+        .psql_ssl(USER, PASSWORD, "dev", "\\conninfo", "require")
+        .await;
+    assert!(
+        ok && out.contains("SSL connection (protocol: TLSv1.3"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = proxy
+        .psql_ssl(USER, PASSWORD, "dev", "SELECT 'plain'", "disable")
+        .await;
+    assert!(ok, "{err}");
+    assert_eq!(out, "plain\n");
+    // Without TLS configured, sslmode=require is refused by the client after our 'N'.
+    let plain = Proxy::plain(&pg).await;
+    let (ok, _, err) = plain
+        .psql_ssl(USER, PASSWORD, "dev", "SELECT 1", "require")
+        .await;
+    assert!(!ok && err.contains("server does not support SSL"), "{err}");
+}

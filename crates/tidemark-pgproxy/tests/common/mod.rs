@@ -77,7 +77,14 @@ fn template() -> PathBuf {
         pg.psql_direct("CREATE DATABASE dev");
         pg.psql_direct(&format!("CREATE ROLE {USER} SUPERUSER LOGIN"));
     }
-    std::fs::rename(&data, &path).expect("install template");
+    // Another test process may have installed one meanwhile; either copy will do.
+    if std::fs::rename(&data, &path).is_err() {
+        assert!(
+            path.join("PG_VERSION").exists(),
+            "could not install the template at {}",
+            path.display()
+        );
+    }
     path
 }
 
@@ -274,6 +281,45 @@ impl Proxy {
         }
     }
 
+    /// A proxy offering TLS with a fresh self-signed certificate for `localhost`.
+    pub async fn tls(pg: &Pg) -> Proxy {
+        let cert =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.cert.der().clone()], key)
+            .expect("server config");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("local addr").port();
+        let route = Arc::new(TestRoute {
+            socket: pg.socket(),
+            rewriter: Box::new(|_| Ok(None)),
+            executed: Mutex::new(Vec::new()),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let r: Arc<dyn Route> = route.clone();
+        tokio::spawn(tidemark_pgproxy::serve_tls(
+            listener,
+            r,
+            Limits::default(),
+            Arc::new(config),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Proxy {
+            port,
+            route,
+            stop: Some(stop),
+        }
+    }
+
     pub async fn plain(pg: &Pg) -> Proxy {
         Proxy::start(pg, Limits::default(), Box::new(|_| Ok(None))).await
     }
@@ -285,6 +331,18 @@ impl Proxy {
         password: &str,
         db: &str,
         sql: &str,
+    ) -> (bool, String, String) {
+        self.psql_ssl(user, password, db, sql, "prefer").await
+    }
+
+    /// psql with the given `sslmode`.
+    pub async fn psql_ssl(
+        &self,
+        user: &str,
+        password: &str,
+        db: &str,
+        sql: &str,
+        sslmode: &str,
     ) -> (bool, String, String) {
         let out = tokio::process::Command::new("psql")
             .args([
@@ -301,6 +359,7 @@ impl Proxy {
             .args(["-U", user, "-d", db, "-c", sql])
             .env("PGPASSWORD", password)
             .env("PGCONNECT_TIMEOUT", "10")
+            .env("PGSSLMODE", sslmode)
             .kill_on_drop(true)
             .output();
         let out = tokio::time::timeout(Duration::from_secs(30), out)
