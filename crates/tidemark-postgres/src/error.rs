@@ -124,6 +124,9 @@ pub enum PgError {
     /// A name given to the API cannot be a PostgreSQL identifier.
     #[error("invalid name {0:?}: 1 to 63 bytes, no NUL")]
     InvalidName(String),
+    /// PostgreSQL answered something it never should.
+    #[error("unexpected answer from PostgreSQL: {0}")]
+    Unexpected(String),
     /// The table to restore into already exists.
     #[error("table {schema}.{table} already exists in database {db}")]
     TargetExists {

@@ -1,0 +1,577 @@
+//! Consistent logical dumps from exported snapshots, and restores of databases and globals.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use postgres::Client;
+
+use crate::error::{PgError, Result};
+use crate::fsutil::fsync_path;
+use crate::instance::Instance;
+use crate::proc::run_tool;
+use crate::sql::{check_name, quote_ident, quote_literal, simple_rows};
+use crate::template::SUPERUSER;
+
+/// A snapshot exported by a connection that holds it: `REPEATABLE READ`, read only, after
+/// `pg_export_snapshot()`. It can be imported (`pg_dump --snapshot`) only while this value
+/// lives, so keep it until the dump that uses it has finished, then drop it.
+pub struct HeldSnapshot {
+    db: String,
+    id: String,
+    // Holding the connection keeps the exporting transaction, hence the snapshot, open.
+    _client: Client,
+}
+
+impl std::fmt::Debug for HeldSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldSnapshot")
+            .field("db", &self.db)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl HeldSnapshot {
+    /// The database it sees.
+    pub fn db(&self) -> &str {
+        &self.db
+    }
+
+    /// The snapshot id for `SET TRANSACTION SNAPSHOT` / `pg_dump --snapshot`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// What [`Instance::dump_cluster`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterDump {
+    /// The databases dumped, sorted by name.
+    pub databases: Vec<String>,
+}
+
+/// In a cluster dump: the roles (`pg_dumpall --globals-only`).
+pub const GLOBALS_FILE: &str = "globals.sql";
+/// In a cluster dump: one line per database, `<name> <owner>`, each hex-encoded (names may
+/// hold any character).
+pub const DATABASES_FILE: &str = "databases";
+
+impl Instance {
+    /// Exports a snapshot of `db` as of now (see [`HeldSnapshot`]).
+    pub fn export_snapshot(&self, db: &str) -> Result<HeldSnapshot> {
+        let client = self.connect(db)?;
+        export(client, db)
+    }
+
+    /// One exported snapshot per connectable database, all taken together: connections are
+    /// opened first, then each exports in turn, so the snapshots are as close to the request
+    /// as possible (each database is its own transactional world).
+    pub fn export_all_snapshots(&self) -> Result<Vec<HeldSnapshot>> {
+        let dbs = self.databases()?;
+        let clients = dbs
+            .iter()
+            .map(|db| self.connect(db).map(|c| (db, c)))
+            .collect::<Result<Vec<_>>>()?;
+        clients.into_iter().map(|(db, c)| export(c, db)).collect()
+    }
+
+    /// `pg_dump -Fd -Z0 --snapshot=<id>` of the snapshot's database into `out_dir` (which must
+    /// not exist): uncompressed directory format, one file per table in physical order, so
+    /// content-defined chunking finds unchanged pages again. pg_dump fsyncs what it wrote.
+    pub fn dump_database(&self, snap: &HeldSnapshot, out_dir: &Path) -> Result<()> {
+        let mut cmd = self.client_tool("pg_dump");
+        cmd.args(["-Fd", "-Z0", "--no-password"])
+            .arg(format!("--snapshot={}", snap.id))
+            .arg("-f")
+            .arg(out_dir)
+            .arg("-d")
+            .arg(&snap.db);
+        run_tool(cmd, self.cfg.tool_timeout).map(drop)
+    }
+
+    /// `pg_dumpall --globals-only --no-role-passwords` into `out_file` (roles and their
+    /// memberships; passwords belong to the Endpoint, not to PostgreSQL).
+    pub fn dump_globals(&self, out_file: &Path) -> Result<()> {
+        let mut cmd = self.client_tool("pg_dumpall");
+        cmd.args([
+            "--globals-only",
+            "--no-role-passwords",
+            "--no-password",
+            "-f",
+        ])
+        .arg(out_file)
+        .args(["-l", "postgres"]);
+        run_tool(cmd, self.cfg.tool_timeout)?;
+        fsync_path(out_file)
+    }
+
+    /// Everything needed to bring the cluster back, consistent per database as of the call:
+    /// snapshots of every database are exported first, then the globals and each database are
+    /// dumped under `out_dir` (created; must not exist). Writes continue meanwhile.
+    pub fn dump_cluster(&self, out_dir: &Path) -> Result<ClusterDump> {
+        let snaps = self.export_all_snapshots()?;
+        let owners = self.query(
+            "postgres",
+            "SELECT datname, pg_get_userbyid(datdba) FROM pg_database",
+        )?;
+        let owner_of = |db: &str| {
+            owners
+                .iter()
+                .find(|r| r.first().and_then(|n| n.as_deref()) == Some(db))
+                .and_then(|r| r.get(1).cloned().flatten())
+                .unwrap_or_else(|| SUPERUSER.to_owned())
+        };
+        std::fs::create_dir(out_dir).map_err(|e| PgError::io("create directory", out_dir, e))?;
+        self.dump_globals(&out_dir.join(GLOBALS_FILE))?;
+        let mut manifest = String::new();
+        let mut databases = Vec::new();
+        for snap in snaps {
+            let dir = out_dir.join(db_dir_name(&snap.db));
+            self.dump_database(&snap, &dir)?;
+            manifest.push_str(&format!(
+                "{} {}\n",
+                hex(snap.db.as_bytes()),
+                hex(owner_of(&snap.db).as_bytes())
+            ));
+            databases.push(snap.db.clone());
+            drop(snap); // its dump is complete: release the snapshot before the next
+        }
+        let m = out_dir.join(DATABASES_FILE);
+        std::fs::write(&m, manifest).map_err(|e| PgError::io("write", &m, e))?;
+        fsync_path(&m)?;
+        fsync_path(out_dir)?;
+        Ok(ClusterDump { databases })
+    }
+
+    /// Restores a [`Instance::dump_cluster`] into this (fresh) instance: globals, then every
+    /// database. Fails on the first error.
+    pub fn restore_cluster(&self, dump_dir: &Path) -> Result<ClusterDump> {
+        self.restore_globals(&dump_dir.join(GLOBALS_FILE))?;
+        let m = dump_dir.join(DATABASES_FILE);
+        let manifest = std::fs::read_to_string(&m).map_err(|e| PgError::io("read", &m, e))?;
+        let mut databases = Vec::new();
+        let decode = |h: &str| unhex(h).and_then(|b| String::from_utf8(b).ok());
+        for line in manifest.lines().filter(|l| !l.is_empty()) {
+            let (name, owner) = line
+                .split_once(' ')
+                .and_then(|(n, o)| Some((decode(n)?, decode(o)?)))
+                .ok_or_else(|| {
+                    PgError::Unexpected(format!("bad line in {}: {line:?}", m.display()))
+                })?;
+            self.restore_database(&name, &dump_dir.join(db_dir_name(&name)))?;
+            self.execute(
+                "postgres",
+                &format!(
+                    "ALTER DATABASE {} OWNER TO {}",
+                    quote_ident(&name),
+                    quote_ident(&owner)
+                ),
+            )?;
+            databases.push(name);
+        }
+        Ok(ClusterDump { databases })
+    }
+
+    /// Replays a `pg_dumpall --globals-only` file. Roles that already exist (the superuser,
+    /// in any instance made from the template) are not created again; everything else must
+    /// succeed, in one transaction.
+    pub fn restore_globals(&self, globals_file: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(globals_file)
+            .map_err(|e| PgError::io("read", globals_file, e))?;
+        let mut c = self.connect("postgres")?;
+        let existing: Vec<String> = simple_rows(
+            &mut c,
+            "postgres",
+            "SELECT 'CREATE ROLE ' || quote_ident(rolname) || ';' FROM pg_roles",
+        )?
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect();
+        // pg_dumpall writes each CREATE ROLE on a line of its own. Since 15.14 it also wraps
+        // its output in psql's `\restrict KEY` / `\unrestrict KEY` (CVE-2025-8714), which are
+        // psql commands, not SQL; any other backslash line is left in to fail loudly.
+        let script: String = text
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
+            .filter(|l| !existing.iter().any(|e| e == l))
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        c.batch_execute(&format!("BEGIN;\n{script}\nCOMMIT;"))
+            .map_err(|e| PgError::sql("postgres", e))
+    }
+
+    /// Restores a [`Instance::dump_database`] directory into database `db`, creating it (owned
+    /// by the superuser) from `template0` if missing: the dump already holds whatever the
+    /// source database got from the template (the compatibility SQL), so a copy of
+    /// `template1` would define it twice. One transaction, stopping at the first error, so a
+    /// failed restore leaves nothing half done.
+    pub fn restore_database(&self, db: &str, dump_dir: &Path) -> Result<()> {
+        check_name(db)?;
+        if !self.databases()?.iter().any(|d| d == db) {
+            self.execute(
+                "postgres",
+                &format!(
+                    "CREATE DATABASE {} TEMPLATE template0 OWNER {}",
+                    quote_ident(db),
+                    quote_ident(SUPERUSER)
+                ),
+            )?;
+        }
+        let mut cmd = self.client_tool("pg_restore");
+        cmd.args([
+            "--exit-on-error",
+            "--single-transaction",
+            "--no-password",
+            "-d",
+        ])
+        .arg(db)
+        .arg(dump_dir);
+        run_tool(cmd, self.cfg.tool_timeout).map(drop)
+    }
+
+    /// Restores one table's definition and rows from a database dump into `db` as
+    /// `target_schema.target_table`, which must not exist (its schema must). The table goes
+    /// through a scratch database, where it is renamed, then is dumped again and restored
+    /// here: names are never spliced into dumped SQL text. Owned by the superuser; grants,
+    /// indexes other than constraints and identity sequences are not carried.
+    pub fn restore_table(
+        &self,
+        db: &str,
+        dump_dir: &Path,
+        schema: &str,
+        table: &str,
+        target_schema: &str,
+        target_table: &str,
+    ) -> Result<()> {
+        for n in [db, schema, table, target_schema, target_table] {
+            check_name(n)?;
+        }
+        let mut c = self.connect(db)?;
+        let schema_exists = !simple_rows(
+            &mut c,
+            db,
+            &format!(
+                "SELECT 1 FROM pg_namespace WHERE nspname = {}",
+                quote_literal(target_schema)
+            ),
+        )?
+        .is_empty();
+        if !schema_exists {
+            return Err(PgError::SchemaMissing {
+                db: db.to_owned(),
+                schema: target_schema.to_owned(),
+            });
+        }
+        if relation_exists(&mut c, db, target_schema, target_table)? {
+            return Err(PgError::TargetExists {
+                db: db.to_owned(),
+                schema: target_schema.to_owned(),
+                table: target_table.to_owned(),
+            });
+        }
+        if !self.dump_has_table(dump_dir, schema, table)? {
+            return Err(PgError::TableNotInDump {
+                dump: dump_dir.to_owned(),
+                schema: schema.to_owned(),
+                table: table.to_owned(),
+            });
+        }
+        let scratch = ScratchDb::create(self)?;
+        let moved = self.stage_in_scratch(
+            &scratch.name,
+            dump_dir,
+            schema,
+            table,
+            target_schema,
+            target_table,
+        )?;
+        // `moved` is a custom-format dump of exactly the renamed table.
+        let mut cmd = self.client_tool("pg_restore");
+        cmd.args([
+            "--exit-on-error",
+            "--single-transaction",
+            "--no-owner",
+            "--no-password",
+            "-d",
+        ])
+        .arg(db)
+        .arg(moved.path());
+        run_tool(cmd, self.cfg.tool_timeout).map(drop)
+    }
+
+    /// Puts the table, renamed, into the scratch database and dumps it from there.
+    ///
+    /// The schema's definitions (no rows) are restored first so that the table's column
+    /// types, sequences, defaults, constraints and indexes come along; objects of that schema
+    /// that depend on other schemas may fail there, which is tolerated because only this one
+    /// table is taken out. Its rows are restored strictly. Then, in the scratch database, its
+    /// foreign keys are dropped (their targets are not restored), its indexes and owned
+    /// sequences get names derived from the new table name (so they cannot collide with the
+    /// original's in the same schema), and it is renamed and moved.
+    fn stage_in_scratch(
+        &self,
+        scratch: &str,
+        dump_dir: &Path,
+        schema: &str,
+        table: &str,
+        target_schema: &str,
+        target_table: &str,
+    ) -> Result<tempfile::NamedTempFile> {
+        self.execute(
+            scratch,
+            &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
+        )?;
+        let restore = |section: &str, only_table: bool| {
+            let mut cmd = self.client_tool("pg_restore");
+            cmd.args([
+                "--no-owner",
+                "--no-privileges",
+                "--no-password",
+                "-d",
+                scratch,
+                "-n",
+                schema,
+            ])
+            .arg(format!("--section={section}"));
+            if only_table {
+                cmd.args(["--exit-on-error", "--single-transaction", "-t", table]);
+            }
+            cmd.arg(dump_dir);
+            match run_tool(cmd, self.cfg.tool_timeout) {
+                Err(PgError::ToolFailed { stderr, .. }) if !only_table => {
+                    tracing::debug!(
+                        "restore_table: tolerated errors in the scratch copy: {stderr}"
+                    );
+                    Ok(())
+                }
+                other => other.map(drop),
+            }
+        };
+        restore("pre-data", false)?;
+        restore("data", true)?;
+        restore("post-data", false)?;
+
+        let (s, t, ts, tt) = (
+            quote_ident(schema),
+            quote_ident(table),
+            quote_ident(target_schema),
+            quote_ident(target_table),
+        );
+        let mut c = self.connect(scratch)?;
+        let rel = quote_literal(&format!("{s}.{t}"));
+        if simple_rows(&mut c, scratch, &format!("SELECT to_regclass({rel})"))?
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .is_none()
+        {
+            return Err(PgError::Unexpected(format!(
+                "table {schema}.{table} could not be recreated from the dump"
+            )));
+        }
+        let mut sql = String::from("BEGIN;");
+        for r in simple_rows(
+            &mut c,
+            scratch,
+            &format!(
+                "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid = {rel}::regclass"
+            ),
+        )? {
+            if let Some(name) = r.into_iter().next().flatten() {
+                sql.push_str(&format!(
+                    "ALTER TABLE {s}.{t} DROP CONSTRAINT {};",
+                    quote_ident(&name)
+                ));
+            }
+        }
+        if table != target_table {
+            let owned = format!(
+                "SELECT 'INDEX', c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                   WHERE i.indrelid = {rel}::regclass \
+                 UNION ALL \
+                 SELECT 'SEQUENCE', c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid \
+                   WHERE c.relkind = 'S' AND d.refobjid = {rel}::regclass AND d.deptype IN ('a', 'i')"
+            );
+            for r in simple_rows(&mut c, scratch, &owned)? {
+                let mut it = r.into_iter();
+                let (Some(Some(kind)), Some(Some(name))) = (it.next(), it.next()) else {
+                    continue;
+                };
+                let new = derived_name(&name, table, target_table);
+                sql.push_str(&format!(
+                    "ALTER {kind} {s}.{} RENAME TO {};",
+                    quote_ident(&name),
+                    quote_ident(&new)
+                ));
+            }
+            sql.push_str(&format!("ALTER TABLE {s}.{t} RENAME TO {tt};"));
+        }
+        if schema != target_schema {
+            sql.push_str(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {ts}; ALTER TABLE {s}.{tt} SET SCHEMA {ts};"
+            ));
+        }
+        sql.push_str("COMMIT;");
+        c.batch_execute(&sql)
+            .map_err(|e| PgError::sql(scratch, e))?;
+        drop(c);
+
+        let out = tempfile::Builder::new()
+            .prefix("tidemark-restore-table-")
+            .tempfile()
+            .map_err(|e| PgError::io("create temp file", std::env::temp_dir(), e))?;
+        let mut cmd = self.client_tool("pg_dump");
+        cmd.args(["-Fc", "-Z0", "--no-password", "--strict-names", "-t"])
+            .arg(format!("{ts}.{tt}"))
+            .arg("-f")
+            .arg(out.path())
+            .args(["-d", scratch]);
+        run_tool(cmd, self.cfg.tool_timeout)?;
+        Ok(out)
+    }
+
+    /// Whether the dump's table of contents lists `schema.table` as a table.
+    fn dump_has_table(&self, dump_dir: &Path, schema: &str, table: &str) -> Result<bool> {
+        let mut cmd = Command::new(self.bins.program("pg_restore"));
+        cmd.arg("-l").arg(dump_dir);
+        let toc = run_tool(cmd, self.cfg.tool_timeout)?.stdout;
+        // Lines look like `215; 1259 16386 TABLE public t rdsdb`.
+        let want = format!("{schema} {table} ");
+        Ok(toc.lines().any(|l| {
+            l.split_once(" TABLE ")
+                .is_some_and(|(head, rest)| head.split(' ').count() == 3 && rest.starts_with(&want))
+        }))
+    }
+
+    /// A client program pointed at this instance's socket as the superuser.
+    fn client_tool(&self, name: &str) -> Command {
+        let mut cmd = Command::new(self.bins.program(name));
+        cmd.arg("-h")
+            .arg(self.socket_dir())
+            .args(["-p", "5432", "-U", SUPERUSER])
+            // The caller's libpq settings must not redirect a tool to another server.
+            .env_remove("PGHOST")
+            .env_remove("PGPORT")
+            .env_remove("PGSERVICE")
+            .env_remove("PGOPTIONS")
+            .current_dir("/");
+        cmd
+    }
+}
+
+fn export(mut client: Client, db: &str) -> Result<HeldSnapshot> {
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .map_err(|e| PgError::sql(db, e))?;
+    let rows = simple_rows(&mut client, db, "SELECT pg_export_snapshot()")?;
+    let id = rows
+        .into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next().flatten())
+        .ok_or_else(|| PgError::Unexpected("pg_export_snapshot() returned no row".into()))?;
+    Ok(HeldSnapshot {
+        db: db.to_owned(),
+        id,
+        _client: client,
+    })
+}
+
+fn relation_exists(c: &mut Client, db: &str, schema: &str, name: &str) -> Result<bool> {
+    let sql = format!(
+        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = {} AND c.relname = {}",
+        quote_literal(schema),
+        quote_literal(name)
+    );
+    Ok(!simple_rows(c, db, &sql)?.is_empty())
+}
+
+/// A throwaway database, dropped (forcibly) when this value goes.
+struct ScratchDb<'a> {
+    inst: &'a Instance,
+    name: String,
+}
+
+impl<'a> ScratchDb<'a> {
+    fn create(inst: &'a Instance) -> Result<Self> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "tidemark_scratch_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        inst.execute(
+            "postgres",
+            &format!("CREATE DATABASE {}", quote_ident(&name)),
+        )?;
+        Ok(ScratchDb { inst, name })
+    }
+}
+
+impl Drop for ScratchDb<'_> {
+    fn drop(&mut self) {
+        let sql = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&self.name)
+        );
+        if let Err(e) = self.inst.execute("postgres", &sql) {
+            tracing::warn!("dropping scratch database {}: {e}", self.name);
+        }
+    }
+}
+
+/// `orders_pkey` of table `orders` becomes `orders_back_pkey` for `orders_back`; other names
+/// get the new table name as a prefix. At most 63 bytes, cut on a character boundary.
+fn derived_name(name: &str, old_table: &str, new_table: &str) -> String {
+    let mut n = match name.strip_prefix(old_table) {
+        Some(rest) => format!("{new_table}{rest}"),
+        None => format!("{new_table}_{name}"),
+    };
+    while n.len() > 63 {
+        n.pop();
+    }
+    n
+}
+
+fn db_dir_name(db: &str) -> PathBuf {
+    PathBuf::from(format!("db-{}", hex(db.as_bytes())))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || s.len() > 2 * 64 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{derived_name, hex, unhex};
+
+    #[test]
+    fn derived_names() {
+        assert_eq!(
+            derived_name("orders_pkey", "orders", "orders_back"),
+            "orders_back_pkey"
+        );
+        assert_eq!(derived_name("o_total", "orders", "b"), "b_o_total");
+        let long = derived_name("t_pkey", "t", &"é".repeat(40));
+        assert!(long.len() <= 63 && long.starts_with('é'));
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        for s in ["dev", "", "a b\n\"c\"", "ünï"] {
+            assert_eq!(unhex(&hex(s.as_bytes())).as_deref(), Some(s.as_bytes()));
+        }
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("abc"), None);
+    }
+}

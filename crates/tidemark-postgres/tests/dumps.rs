@@ -1,0 +1,220 @@
+//! Exported snapshots under concurrent writes, cluster dump → restore, and restore_table.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use tidemark_postgres::PgError;
+
+mod common;
+use common::{instance, open_tempdir, scalar};
+
+#[test]
+fn snapshot_holds_exactly_the_transactions_committed_before_the_export() {
+    let inst = instance();
+    inst.execute("postgres", "CREATE TABLE seq (n bigint PRIMARY KEY)")
+        .expect("ddl");
+    let acked = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writer = inst.connect("postgres").expect("writer session");
+    let w = {
+        let (acked, stop) = (acked.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::SeqCst) && n < 100_000 {
+                n += 1;
+                writer
+                    .batch_execute(&format!("INSERT INTO seq VALUES ({n})"))
+                    .expect("insert");
+                acked.store(n, Ordering::SeqCst);
+            }
+        })
+    };
+    while acked.load(Ordering::SeqCst) < 200 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let before = acked.load(Ordering::SeqCst);
+    let snap = inst.export_snapshot("postgres").expect("export");
+    let after = acked.load(Ordering::SeqCst);
+    // Keep writing well past the export, then dump.
+    while acked.load(Ordering::SeqCst) < after + 300 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = open_tempdir();
+    let dump = out.path().join("dump");
+    inst.dump_database(&snap, &dump).expect("dump");
+    drop(snap);
+    stop.store(true, Ordering::SeqCst);
+    w.join().expect("writer");
+    let total: u64 = scalar(&inst, "postgres", "SELECT count(*) FROM seq")
+        .parse()
+        .expect("n");
+
+    let target = instance();
+    target.restore_database("postgres", &dump).expect("restore");
+    let k: u64 = scalar(&target, "postgres", "SELECT count(*) FROM seq")
+        .parse()
+        .expect("n");
+    let max: u64 = scalar(&target, "postgres", "SELECT max(n) FROM seq")
+        .parse()
+        .expect("n");
+    let sum: u64 = scalar(&target, "postgres", "SELECT sum(n) FROM seq")
+        .parse()
+        .expect("n");
+    eprintln!("acked before export {before}, after {after}; dump has {k}; table had {total}");
+    // Exactly a prefix 1..=k, with every commit acknowledged before the export and none that
+    // started after it returned.
+    assert_eq!((max, sum), (k, k * (k + 1) / 2), "no gaps");
+    assert!(
+        before <= k && k <= after + 1,
+        "before {before} ≤ {k} ≤ after {after} + 1 in flight"
+    );
+    assert!(total >= after + 300);
+}
+
+#[test]
+fn cluster_dump_restores_every_database_and_role() {
+    let src = instance();
+    src.ensure_login_role("alice", false).expect("role");
+    src.ensure_database("dev", "alice").expect("dev");
+    src.ensure_database("analytics", "rdsdb")
+        .expect("analytics");
+    src.execute(
+        "dev",
+        "SET ROLE alice;
+         CREATE TABLE sales (id int PRIMARY KEY, amount numeric(12,2), sold date, note text);
+         INSERT INTO sales SELECT g, g * 1.25, date '2024-01-01' + g % 365, repeat('x', g % 50)
+           FROM generate_series(1, 20000) g;
+         CREATE VIEW big AS SELECT * FROM sales WHERE amount > 100;",
+    )
+    .expect("dev data");
+    src.execute(
+        "analytics",
+        "CREATE SCHEMA s; CREATE TABLE s.e (k text, v double precision);
+         INSERT INTO s.e VALUES ('a', 0.5), ('b', NULL), ('ü', -1e300);",
+    )
+    .expect("analytics data");
+
+    let out = open_tempdir();
+    let dump_dir = out.path().join("cluster");
+    let dumped = src.dump_cluster(&dump_dir).expect("dump cluster");
+    assert_eq!(dumped.databases, ["analytics", "dev", "postgres"]);
+    // Uncompressed directory format: each table's rows in a plain file.
+    let dev_dir = std::fs::read_dir(&dump_dir)
+        .expect("ls")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.ends_with(format!("db-{}", "646576")))
+        .expect("dev's directory");
+    assert!(dev_dir.join("toc.dat").exists());
+    assert!(
+        std::fs::read_dir(&dev_dir).expect("ls").any(|e| e
+            .expect("e")
+            .path()
+            .extension()
+            .is_some_and(|x| x == "dat"))
+    );
+
+    let dst = instance();
+    let restored = dst.restore_cluster(&dump_dir).expect("restore cluster");
+    assert_eq!(restored.databases, dumped.databases);
+    for sql in [
+        "SELECT count(*) || ' ' || sum(amount) || ' ' || sum(sold - date '2024-01-01') || ' ' || sum(length(note)) FROM sales",
+        "SELECT count(*) FROM big",
+        "SELECT tableowner FROM pg_tables WHERE tablename = 'sales'",
+        "SELECT public.tidemark_probe()",
+        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()",
+    ] {
+        assert_eq!(scalar(&dst, "dev", sql), scalar(&src, "dev", sql), "{sql}");
+    }
+    assert_eq!(
+        scalar(
+            &dst,
+            "dev",
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'sales'"
+        ),
+        "alice"
+    );
+    let q = "SELECT string_agg(k || '=' || coalesce(v::text, 'null'), ',' ORDER BY k) FROM s.e";
+    assert_eq!(scalar(&dst, "analytics", q), scalar(&src, "analytics", q));
+
+    // Restoring twice into the same database fails loudly and changes nothing.
+    let again = dst
+        .restore_database("dev", &dev_dir)
+        .expect_err("tables exist");
+    assert!(again.to_string().contains("already exists"), "{again}");
+    assert_eq!(scalar(&dst, "dev", "SELECT count(*) FROM sales"), "20000");
+}
+
+#[test]
+fn restore_table_under_a_new_name() {
+    let inst = instance();
+    inst.execute(
+        "postgres",
+        "CREATE SCHEMA app; CREATE TABLE app.orders (id int PRIMARY KEY, total numeric(10,2) NOT NULL DEFAULT 0);
+         INSERT INTO app.orders SELECT g, g / 4.0 FROM generate_series(1, 5000) g;
+         CREATE TABLE other (x int); INSERT INTO other VALUES (1);",
+    )
+    .expect("data");
+    let snap = inst.export_snapshot("postgres").expect("snapshot");
+    let out = open_tempdir();
+    let dump = out.path().join("d");
+    inst.dump_database(&snap, &dump).expect("dump");
+    drop(snap);
+    inst.execute(
+        "postgres",
+        "DELETE FROM app.orders WHERE id > 10; DROP TABLE other",
+    )
+    .expect("change after the snapshot");
+
+    inst.restore_table("postgres", &dump, "app", "orders", "public", "orders_back")
+        .expect("restore under a new name and schema");
+    assert_eq!(
+        scalar(
+            &inst,
+            "postgres",
+            "SELECT count(*) || ' ' || sum(total) FROM public.orders_back"
+        ),
+        "5000 3125625.00"
+    );
+    // The definition came along: the primary key and the default.
+    inst.execute(
+        "postgres",
+        "INSERT INTO public.orders_back (id) VALUES (5001)",
+    )
+    .expect("default applies");
+    let dup = inst
+        .execute("postgres", "INSERT INTO public.orders_back VALUES (1, 1)")
+        .expect_err("primary key kept");
+    assert_eq!(dup.sqlstate(), Some("23505"));
+    // The live table is untouched.
+    assert_eq!(
+        scalar(&inst, "postgres", "SELECT count(*) FROM app.orders"),
+        "10"
+    );
+
+    // Same name, now free: a dropped table comes back.
+    inst.restore_table("postgres", &dump, "public", "other", "public", "other")
+        .expect("same name");
+    assert_eq!(scalar(&inst, "postgres", "SELECT sum(x) FROM other"), "1");
+
+    match inst.restore_table("postgres", &dump, "app", "orders", "app", "orders") {
+        Err(PgError::TargetExists { table, .. }) => assert_eq!(table, "orders"),
+        other => panic!("expected TargetExists, got {other:?}"),
+    }
+    match inst.restore_table("postgres", &dump, "app", "nope", "app", "nope2") {
+        Err(PgError::TableNotInDump { table, .. }) => assert_eq!(table, "nope"),
+        other => panic!("expected TableNotInDump, got {other:?}"),
+    }
+    match inst.restore_table("postgres", &dump, "app", "orders", "missing", "x") {
+        Err(PgError::SchemaMissing { schema, .. }) => assert_eq!(schema, "missing"),
+        other => panic!("expected SchemaMissing, got {other:?}"),
+    }
+    // No scratch database is left behind.
+    assert_eq!(
+        scalar(
+            &inst,
+            "postgres",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'tidemark_scratch%'"
+        ),
+        "0"
+    );
+}
