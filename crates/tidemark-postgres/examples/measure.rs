@@ -61,9 +61,83 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     inst.stop()?;
     println!("stop: {:?}", t.elapsed());
     if dump_mb > 0 {
-        println!("dump/restore of {dump_mb} MB: see the dump example section");
+        dump_restore(&bins, &template, root.path(), dump_mb)?;
     }
     Ok(())
+}
+
+/// Loads about `mb` MB into `dev`, then times `dump_cluster` and `restore_cluster`.
+fn dump_restore(
+    bins: &PgBinaries,
+    template: &std::path::Path,
+    root: &std::path::Path,
+    mb: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let d = root.join("src");
+    let src = Instance::start(
+        bins,
+        InstanceConfig::new(d.join("data"), d.join("sock"), template),
+    )?;
+    src.ensure_database("dev", "rdsdb")?;
+    // About 105 bytes per row on disk (tuple header included).
+    let rows = mb * 1_000_000 / 105;
+    let t = Instant::now();
+    src.execute(
+        "dev",
+        &format!(
+            "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h, (g * 1.5)::numeric(14,2) AS amount, \
+             timestamp '2024-01-01' + g * interval '1 second' AS ts, repeat('x', 20) AS pad \
+             FROM generate_series(1, {rows}) g"
+        ),
+    )?;
+    let size: u64 = src.query("dev", "SELECT pg_database_size('dev')")?[0][0]
+        .as_deref()
+        .ok_or("no size")?
+        .parse()?;
+    println!(
+        "loaded {rows} rows in {:?}; database size {} MB",
+        t.elapsed(),
+        size / 1_000_000
+    );
+    let out = root.join("dump");
+    let t = Instant::now();
+    src.dump_cluster(&out)?;
+    let took = t.elapsed();
+    let bytes = dir_size(&out);
+    println!(
+        "dump_cluster: {took:?}, {} MB written ({:.0} MB/s of database)",
+        bytes / 1_000_000,
+        size as f64 / 1e6 / took.as_secs_f64()
+    );
+    let d = root.join("dst");
+    let dst = Instance::start(
+        bins,
+        InstanceConfig::new(d.join("data"), d.join("sock"), template),
+    )?;
+    let t = Instant::now();
+    dst.restore_cluster(&out)?;
+    let took = t.elapsed();
+    println!(
+        "restore_cluster: {took:?} ({:.0} MB/s of database)",
+        size as f64 / 1e6 / took.as_secs_f64()
+    );
+    let q = "SELECT count(*) || ' ' || sum(amount) FROM big";
+    assert_eq!(src.query("dev", q)?, dst.query("dev", q)?);
+    Ok(())
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|it| {
+            it.flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// RSS and PSS (kB) summed over `pid` and its children, from /proc.

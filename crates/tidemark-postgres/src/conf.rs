@@ -1,7 +1,20 @@
 //! The `postgresql.conf` settings every tidemark instance runs with.
 
-/// Bumped whenever [`SETTINGS`] changes meaning, so that templates are rebuilt.
+/// Bumped whenever the meaning of what is hashed into a template's name changes.
 pub(crate) const CONF_VERSION: u32 = 1;
+
+/// `initdb` options besides `-D` and `-U`. WAL segments of 4 MB instead of 16 MB: a new
+/// instance copies the template's current segment, and 12 MB less to copy is a third of the
+/// template; 4 MB still keeps segment switches rare under bulk loads.
+pub(crate) const INITDB_ARGS: [&str; 7] = [
+    "--no-sync",
+    "-A",
+    "trust",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--wal-segsize=4",
+];
 
 /// Appended to the `postgresql.conf` written by `initdb` (later lines win).
 ///
@@ -17,7 +30,7 @@ superuser_reserved_connections = 3
 shared_buffers = 8MB
 huge_pages = off
 max_wal_size = 128MB
-min_wal_size = 32MB
+min_wal_size = 16MB
 max_wal_senders = 2
 max_replication_slots = 2
 max_worker_processes = 4

@@ -3,10 +3,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::account::{RunAs, absolute};
-use crate::conf::{CONF_VERSION, SETTINGS};
+use crate::conf::{CONF_VERSION, INITDB_ARGS, SETTINGS};
 use crate::discover::PgBinaries;
 use crate::error::{PgError, Result};
 use crate::fsutil::{fsync_path, fsync_tree};
@@ -28,7 +29,7 @@ pub struct Template;
 
 impl Template {
     /// Makes (once) and returns `<root>/template-<major>-<hash>`, where the hash covers
-    /// `setup_sql` and tidemark's server settings. Crash-safe and idempotent: the directory is
+    /// `setup_sql`, tidemark's server settings and initdb options. Crash-safe and idempotent: the directory is
     /// built under a temporary name, fsynced and renamed, so it either exists complete or not
     /// at all; concurrent builders race harmlessly (the loser discards its copy).
     pub fn ensure(bins: &PgBinaries, root: &Path, setup_sql: &str) -> Result<PathBuf> {
@@ -45,6 +46,13 @@ impl Template {
         let root = absolute(root)?;
         let name = Self::dir_name(bins, setup_sql);
         let done = root.join(&name);
+        if done.join("PG_VERSION").is_file() {
+            return Ok(done);
+        }
+        // One build at a time in this process: a second caller waits and then finds the
+        // template made. Other processes build in their own temporary directories.
+        static BUILDING: Mutex<()> = Mutex::new(());
+        let _one = BUILDING.lock().unwrap_or_else(PoisonError::into_inner);
         if done.join("PG_VERSION").is_file() {
             return Ok(done);
         }
@@ -75,11 +83,16 @@ impl Template {
         Ok(done)
     }
 
-    /// `template-<major>-<first 12 hex digits of the hash>`.
+    /// `template-<major>-<first 12 hex digits of a hash of the settings, the initdb options
+    /// and the setup SQL>`.
     pub fn dir_name(bins: &PgBinaries, setup_sql: &str) -> String {
         let mut h = blake3::Hasher::new();
         h.update(&CONF_VERSION.to_le_bytes());
         h.update(SETTINGS.as_bytes());
+        for a in INITDB_ARGS {
+            h.update(a.as_bytes());
+            h.update(b"\0");
+        }
         h.update(setup_sql.as_bytes());
         let hex = h.finalize().to_hex();
         format!("template-{}-{}", bins.major(), &hex[..12])
@@ -89,16 +102,11 @@ impl Template {
 fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Result<()> {
     run_as.private_dir(dir)?;
     let mut initdb = Command::new(bins.program("initdb"));
-    initdb.arg("-D").arg(dir).args([
-        "--no-sync",
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "-U",
-        SUPERUSER,
-    ]);
+    initdb
+        .arg("-D")
+        .arg(dir)
+        .args(INITDB_ARGS)
+        .args(["-U", SUPERUSER]);
     run_as.apply(&mut initdb);
     run_tool(initdb, INITDB_TIMEOUT)?;
 
