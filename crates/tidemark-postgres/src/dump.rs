@@ -533,6 +533,12 @@ fn derived_name(name: &str, old_table: &str, new_table: &str) -> String {
     n
 }
 
+/// The directory of database `db` in a [`Instance::dump_cluster`] dump (what
+/// [`Instance::restore_table`] takes).
+pub fn cluster_database_dir(dump_dir: &Path, db: &str) -> PathBuf {
+    dump_dir.join(db_dir_name(db))
+}
+
 fn db_dir_name(db: &str) -> PathBuf {
     PathBuf::from(format!("db-{}", hex(db.as_bytes())))
 }

@@ -102,6 +102,9 @@ pub enum PgError {
         /// The binaries' major version.
         expected: u32,
     },
+    /// Another `Instance` of this process manages the data directory.
+    #[error("{0} is already used by a running instance")]
+    InUse(PathBuf),
     /// The instance is not running (stopped, or died and not restarted).
     #[error("PostgreSQL in {0} is not running")]
     NotRunning(PathBuf),

@@ -1,8 +1,10 @@
 //! A supervised PostgreSQL instance: a copy of the template run as tidemark's direct child.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Child;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use postgres::Client;
@@ -34,10 +36,13 @@ pub struct InstanceConfig {
     pub tool_timeout: Duration,
     /// Bound on connecting to the server.
     pub connect_timeout: Duration,
+    /// `statement_timeout` of the connections this crate opens (`None`: unbounded).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl InstanceConfig {
-    /// A configuration with default timeouts (start 60 s, stop 30 s, tools 1 h, connect 10 s).
+    /// A configuration with default timeouts (start 60 s, stop 30 s, tools 1 h, connect 10 s,
+    /// statements 10 min).
     pub fn new(
         data_dir: impl Into<PathBuf>,
         socket_dir: impl Into<PathBuf>,
@@ -51,6 +56,7 @@ impl InstanceConfig {
             stop_timeout: Duration::from_secs(30),
             tool_timeout: Duration::from_secs(3600),
             connect_timeout: Duration::from_secs(10),
+            statement_timeout: Some(Duration::from_secs(600)),
         }
     }
 }
@@ -63,6 +69,8 @@ pub struct Instance {
     pub(crate) cfg: InstanceConfig,
     socket: SocketDir,
     child: Option<Child>,
+    // Last: released after Drop has stopped the server.
+    _claim: Claim,
 }
 
 impl Instance {
@@ -77,6 +85,7 @@ impl Instance {
     pub fn start_as(bins: &PgBinaries, run_as: RunAs, mut cfg: InstanceConfig) -> Result<Self> {
         cfg.data_dir = absolute(&cfg.data_dir)?;
         cfg.template = absolute(&cfg.template)?;
+        let claim = Claim::new(&cfg.data_dir)?;
         run_as.check_reachable(&cfg.data_dir)?;
         prepare_data_dir(bins, &run_as, &cfg.data_dir, &cfg.template)?;
         let socket = SocketDir::for_instance(&cfg.socket_dir, &run_as)?;
@@ -86,6 +95,7 @@ impl Instance {
             cfg,
             socket,
             child: None,
+            _claim: claim,
         };
         inst.launch()?;
         Ok(inst)
@@ -155,10 +165,18 @@ impl Instance {
         }
     }
 
-    /// A new connection to `db` as the superuser.
+    /// A new connection to `db` as the superuser, with the configured `statement_timeout`.
     pub fn connect(&self, db: &str) -> Result<Client> {
         sql::check_name(db)?;
-        sql::connect(self.socket.path(), db, self.cfg.connect_timeout)
+        if self.child.is_none() || !self.socket_path().exists() {
+            return Err(PgError::NotRunning(self.cfg.data_dir.clone()));
+        }
+        sql::connect(
+            self.socket.path(),
+            db,
+            self.cfg.connect_timeout,
+            self.cfg.statement_timeout,
+        )
     }
 }
 
@@ -167,6 +185,32 @@ impl Drop for Instance {
         if let Err(e) = self.stop() {
             tracing::warn!(data_dir = %self.cfg.data_dir.display(), "stopping postgres: {e}");
         }
+    }
+}
+
+/// This process's claim on a data directory. The orphan check stops any live postgres on a
+/// data directory, which must never be a sibling `Instance`'s server.
+#[derive(Debug)]
+struct Claim(PathBuf);
+
+static CLAIMED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+impl Claim {
+    fn new(data_dir: &Path) -> Result<Self> {
+        let mut claimed = CLAIMED.lock().unwrap_or_else(PoisonError::into_inner);
+        if !claimed.insert(data_dir.to_owned()) {
+            return Err(PgError::InUse(data_dir.to_owned()));
+        }
+        Ok(Claim(data_dir.to_owned()))
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        CLAIMED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.0);
     }
 }
 

@@ -20,7 +20,7 @@ mod template;
 
 pub use account::{RunAs, SERVICE_ACCOUNT};
 pub use discover::{DiscoverEnv, MIN_MAJOR, PgBinaries};
-pub use dump::{ClusterDump, DATABASES_FILE, GLOBALS_FILE, HeldSnapshot};
+pub use dump::{ClusterDump, DATABASES_FILE, GLOBALS_FILE, HeldSnapshot, cluster_database_dir};
 pub use error::{NOT_FOUND_HINT, PgError, Result};
 pub use instance::{Instance, InstanceConfig};
 pub use server::{LOG_FILE, SOCKET_NAME, log_path};

@@ -9,17 +9,25 @@ use crate::error::{PgError, Result};
 use crate::template::SUPERUSER;
 
 /// Connects to `db` through the socket in `socket_dir` as the superuser (trust auth: the
-/// socket directory is private to the server's account and root).
-pub(crate) fn connect(socket_dir: &Path, db: &str, timeout: Duration) -> Result<Client> {
-    Config::new()
-        .host_path(socket_dir)
+/// socket directory is private to the server's account and root). With `statement_timeout`,
+/// no statement on the connection (and no wait for a lock) runs longer than that.
+pub(crate) fn connect(
+    socket_dir: &Path,
+    db: &str,
+    timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> Result<Client> {
+    let mut cfg = Config::new();
+    cfg.host_path(socket_dir)
         .port(5432)
         .user(SUPERUSER)
         .dbname(db)
         .application_name("tidemark")
-        .connect_timeout(timeout)
-        .connect(NoTls)
-        .map_err(|e| PgError::sql(db, e))
+        .connect_timeout(timeout);
+    if let Some(t) = statement_timeout {
+        cfg.options(&format!("-c statement_timeout={}", t.as_millis().max(1)));
+    }
+    cfg.connect(NoTls).map_err(|e| PgError::sql(db, e))
 }
 
 /// Runs `sql` (one or more statements, simple protocol) and returns every row's text values.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use tidemark_postgres::PgError;
+use tidemark_postgres::{PgError, cluster_database_dir};
 
 mod common;
 use common::{instance, open_tempdir, scalar};
@@ -99,11 +99,7 @@ fn cluster_dump_restores_every_database_and_role() {
     let dumped = src.dump_cluster(&dump_dir).expect("dump cluster");
     assert_eq!(dumped.databases, ["analytics", "dev", "postgres"]);
     // Uncompressed directory format: each table's rows in a plain file.
-    let dev_dir = std::fs::read_dir(&dump_dir)
-        .expect("ls")
-        .map(|e| e.expect("entry").path())
-        .find(|p| p.ends_with(format!("db-{}", "646576")))
-        .expect("dev's directory");
+    let dev_dir = cluster_database_dir(&dump_dir, "dev");
     assert!(dev_dir.join("toc.dat").exists());
     assert!(
         std::fs::read_dir(&dev_dir).expect("ls").any(|e| e

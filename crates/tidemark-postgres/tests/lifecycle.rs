@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
-use tidemark_postgres::{Instance, InstanceConfig, MAX_SOCKET_PATH, Template};
+use std::os::unix::fs::PermissionsExt;
+
+use tidemark_postgres::{Instance, InstanceConfig, MAX_SOCKET_PATH, PgError, RunAs, Template};
 
 mod common;
 use common::{SETUP_SQL, bins, instance, open_tempdir, scalar, template};
@@ -81,10 +83,14 @@ fn start_sql_stop() {
 
     inst.stop().expect("stop");
     assert!(!inst.is_running());
-    let dir = inst.dir.path().to_owned();
-    assert!(!dir.join("data/postmaster.pid").exists(), "clean shutdown");
-    // Restarting on the same data directory keeps the rows.
-    let cfg = InstanceConfig::new(dir.join("data"), dir.join("sock"), template());
+    let common::Running { inst, dir } = inst;
+    drop(inst); // releases its claim on the data directory
+    assert!(
+        !dir.path().join("data/postmaster.pid").exists(),
+        "clean shutdown"
+    );
+    // A new instance on the same data directory keeps the rows.
+    let cfg = InstanceConfig::new(dir.path().join("data"), dir.path().join("sock"), template());
     let again = Instance::start(bins(), cfg).expect("restart");
     assert_eq!(scalar(&again, "dev", "SELECT count(*) FROM t"), "2");
 }
@@ -113,4 +119,39 @@ fn long_socket_dir_gets_a_short_one() {
         !parent.exists(),
         "the short socket dir is removed with the instance"
     );
+}
+
+#[test]
+fn a_data_dir_has_one_instance_and_a_stopped_one_answers_not_running() {
+    let mut inst = instance();
+    let cfg = InstanceConfig::new(inst.data_dir(), inst.dir.path().join("sock2"), template());
+    match Instance::start(bins(), cfg) {
+        Err(PgError::InUse(d)) => assert_eq!(d, inst.data_dir()),
+        other => panic!("expected InUse, got {other:?}"),
+    }
+    assert!(inst.is_running(), "the first instance was not touched");
+    inst.stop().expect("stop");
+    match inst.query("postgres", "SELECT 1") {
+        Err(PgError::NotRunning(_)) => {}
+        other => panic!("expected NotRunning, got {other:?}"),
+    }
+}
+
+#[test]
+fn closed_parent_directories_are_reported_for_the_service_account() {
+    let dir = open_tempdir();
+    let closed = dir.path().join("closed");
+    std::fs::create_dir(&closed).expect("mkdir");
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let cfg = InstanceConfig::new(closed.join("data"), dir.path().join("sock"), template());
+    let started = Instance::start(bins(), cfg);
+    match RunAs::detect().expect("account") {
+        // As root the server runs as `postgres`, which cannot enter a root-owned 0700 dir.
+        RunAs::Account { .. } => match started {
+            Err(PgError::Unreachable { path, .. }) => assert_eq!(path, closed),
+            other => panic!("expected Unreachable, got {other:?}"),
+        },
+        // As anyone else the server runs as that user, who owns the directory.
+        RunAs::Current => assert!(started.is_ok()),
+    }
 }
