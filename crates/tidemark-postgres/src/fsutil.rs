@@ -96,13 +96,14 @@ pub(crate) fn fsync_path(p: &Path) -> Result<()> {
         .map_err(|e| PgError::io("fsync", p, e))
 }
 
-/// The last `max` bytes of a file, as text (empty if it cannot be read).
-pub(crate) fn tail(p: &Path, max: u64) -> String {
+/// The last `max` bytes of a file written at or after offset `from`, as text (empty if it
+/// cannot be read).
+pub(crate) fn tail(p: &Path, max: u64, from: u64) -> String {
     let Ok(mut f) = fs::File::open(p) else {
         return String::new();
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max)));
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max).max(from)));
     let mut buf = Vec::new();
     let _ = f.take(max).read_to_end(&mut buf);
     String::from_utf8_lossy(&buf).trim_end().to_owned()

@@ -39,11 +39,12 @@ pub(crate) fn start(
 ) -> Result<Child> {
     let deadline = Instant::now() + timeout;
     loop {
-        let mut child = spawn(bins, run_as, data_dir, socket_dir)?;
+        // Only what this attempt logged explains its failure.
+        let (mut child, log_from) = spawn(bins, run_as, data_dir, socket_dir)?;
         match wait_ready(&mut child, data_dir, socket_dir, deadline)? {
             Ready::Yes => return Ok(child),
             Ready::Exited(status) => {
-                let log_tail = tail(&log_path(data_dir), LOG_TAIL_BYTES);
+                let log_tail = tail(&log_path(data_dir), LOG_TAIL_BYTES, log_from);
                 // After a postmaster is SIGKILLed its backends notice within milliseconds and
                 // exit; until they do, the shared memory they hold blocks a new server. Retry.
                 if log_tail.contains("pre-existing shared memory block")
@@ -63,14 +64,21 @@ pub(crate) fn start(
                 return Err(PgError::StartFailed {
                     data_dir: data_dir.to_owned(),
                     what: format!("was not ready within {timeout:?}"),
-                    log_tail: tail(&log_path(data_dir), LOG_TAIL_BYTES),
+                    log_tail: tail(&log_path(data_dir), LOG_TAIL_BYTES, log_from),
                 });
             }
         }
     }
 }
 
-fn spawn(bins: &PgBinaries, run_as: &RunAs, data_dir: &Path, socket_dir: &Path) -> Result<Child> {
+/// Spawns the postmaster with its output appended to the log; returns the child and the
+/// log's length before it started.
+fn spawn(
+    bins: &PgBinaries,
+    run_as: &RunAs,
+    data_dir: &Path,
+    socket_dir: &Path,
+) -> Result<(Child, u64)> {
     let log = log_path(data_dir);
     if std::fs::metadata(&log).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
         let _ = std::fs::rename(&log, data_dir.join(format!("{LOG_FILE}.old")));
@@ -81,6 +89,10 @@ fn spawn(bins: &PgBinaries, run_as: &RunAs, data_dir: &Path, socket_dir: &Path) 
         .open(&log)
         .map_err(|e| PgError::io("open server log", &log, e))?;
     run_as.chown(&log)?;
+    let log_from = file
+        .metadata()
+        .map_err(|e| PgError::io("stat server log", &log, e))?
+        .len();
     let err = file
         .try_clone()
         .map_err(|e| PgError::io("open server log", &log, e))?;
@@ -95,8 +107,10 @@ fn spawn(bins: &PgBinaries, run_as: &RunAs, data_dir: &Path, socket_dir: &Path) 
         .stdout(file)
         .stderr(err);
     run_as.apply(&mut cmd);
-    cmd.spawn()
-        .map_err(|source| PgError::Spawn { program, source })
+    let child = cmd
+        .spawn()
+        .map_err(|source| PgError::Spawn { program, source })?;
+    Ok((child, log_from))
 }
 
 enum Ready {

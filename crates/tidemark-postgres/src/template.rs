@@ -129,7 +129,7 @@ fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Resu
         return Err(PgError::StartFailed {
             data_dir: dir.to_owned(),
             what: "did not shut down cleanly".into(),
-            log_tail: crate::fsutil::tail(&log_path(dir), 3000),
+            log_tail: crate::fsutil::tail(&log_path(dir), 3000, 0),
         });
     }
     let _ = fs::remove_file(log_path(dir));

@@ -155,3 +155,38 @@ fn closed_parent_directories_are_reported_for_the_service_account() {
         RunAs::Current => assert!(started.is_ok()),
     }
 }
+
+#[test]
+fn a_server_that_cannot_start_fails_fast_with_its_log() {
+    let dir = open_tempdir();
+    let data = dir.path().join("data");
+    let cfg = InstanceConfig::new(&data, dir.path().join("sock"), template());
+    drop(Instance::start(bins(), cfg.clone()).expect("first start"));
+    let conf = data.join("postgresql.conf");
+    let mut text = std::fs::read_to_string(&conf).expect("read conf");
+    text.push_str("\nshared_buffers = banana\n");
+    std::fs::write(&conf, text).expect("write conf");
+    let t0 = std::time::Instant::now();
+    match Instance::start(bins(), cfg) {
+        Err(PgError::StartFailed { what, log_tail, .. }) => {
+            assert!(what.contains("exited"), "{what}");
+            assert!(log_tail.contains("shared_buffers"), "{log_tail}");
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    assert!(t0.elapsed().as_secs() < 10, "took {:?}", t0.elapsed());
+
+    // A directory with other files is never taken for a data directory.
+    let stray = dir.path().join("stray");
+    std::fs::create_dir(&stray).expect("mkdir");
+    std::fs::write(stray.join("notes.txt"), "mine").expect("write");
+    let cfg = InstanceConfig::new(&stray, dir.path().join("sock"), template());
+    assert!(matches!(
+        Instance::start(bins(), cfg),
+        Err(PgError::NotADataDir(_))
+    ));
+    assert_eq!(
+        std::fs::read_to_string(stray.join("notes.txt")).expect("kept"),
+        "mine"
+    );
+}
