@@ -8,6 +8,11 @@ use crate::sql::{check_name, quote_ident, quote_literal, simple_rows};
 const DUPLICATE_DATABASE: &str = "42P04";
 const DUPLICATE_OBJECT: &str = "42710";
 
+/// Names of [`Instance::restore_table`]'s scratch databases (`tidemark_scratch_<pid>_<n>`).
+pub(crate) const SCRATCH_PREFIX: &str = "tidemark_scratch_";
+/// The same as a LIKE pattern.
+const SCRATCH_PATTERN: &str = "tidemark\\_scratch\\_%";
+
 impl Instance {
     /// Runs one or more statements in `db` (simple protocol).
     pub fn execute(&self, db: &str, sql: &str) -> Result<()> {
@@ -71,11 +76,15 @@ impl Instance {
         }
     }
 
-    /// The databases a client can connect to (every one but the templates), sorted by name.
+    /// The databases a client can connect to (every one but the templates and
+    /// [`Instance::restore_table`]'s scratch databases), sorted by name.
     pub fn databases(&self) -> Result<Vec<String>> {
         let rows = self.query(
             "postgres",
-            "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname",
+            &format!(
+                "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate \
+                 AND datname NOT LIKE '{SCRATCH_PATTERN}' ORDER BY datname"
+            ),
         )?;
         Ok(rows
             .into_iter()
@@ -83,12 +92,15 @@ impl Instance {
             .collect())
     }
 
-    /// Each connectable database's size in bytes (`pg_database_size`), sorted by name.
+    /// Each database of [`Instance::databases`] with its size in bytes (`pg_database_size`).
     pub fn database_sizes(&self) -> Result<Vec<(String, u64)>> {
         let rows = self.query(
             "postgres",
-            "SELECT datname, pg_database_size(oid) FROM pg_database \
-             WHERE datallowconn AND NOT datistemplate ORDER BY datname",
+            &format!(
+                "SELECT datname, pg_database_size(oid) FROM pg_database \
+                 WHERE datallowconn AND NOT datistemplate AND datname NOT LIKE '{SCRATCH_PATTERN}' \
+                 ORDER BY datname"
+            ),
         )?;
         Ok(rows
             .into_iter()

@@ -5,6 +5,7 @@ use std::process::Command;
 
 use postgres::Client;
 
+use crate::admin::SCRATCH_PREFIX;
 use crate::error::{PgError, Result};
 use crate::fsutil::fsync_path;
 use crate::instance::Instance;
@@ -495,8 +496,9 @@ impl<'a> ScratchDb<'a> {
     fn create(inst: &'a Instance) -> Result<Self> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
+        drop_stale_scratch(inst)?;
         let name = format!(
-            "tidemark_scratch_{}_{}",
+            "{SCRATCH_PREFIX}{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
@@ -506,6 +508,32 @@ impl<'a> ScratchDb<'a> {
         )?;
         Ok(ScratchDb { inst, name })
     }
+}
+
+/// Drops scratch databases of tidemark processes that died during a table restore.
+fn drop_stale_scratch(inst: &Instance) -> Result<()> {
+    for row in inst.query("postgres", "SELECT datname FROM pg_database")? {
+        let Some(name) = row.into_iter().next().flatten() else {
+            continue;
+        };
+        let Some(pid) = name
+            .strip_prefix(SCRATCH_PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 != std::process::id() && !crate::orphan::is_alive(pid) {
+            inst.execute(
+                "postgres",
+                &format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&name)
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 impl Drop for ScratchDb<'_> {

@@ -117,3 +117,30 @@ pub(crate) fn is_missing_or_empty(dir: &Path) -> Result<bool> {
         Err(e) => Err(PgError::io("read directory", dir, e)),
     }
 }
+
+/// Removes the entries `<prefix><pid>` of `dir` whose process is gone: work directories of a
+/// tidemark that died mid-way. A postgres still running on one (started by that tidemark) is
+/// stopped first.
+pub(crate) fn remove_stale_siblings(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 != std::process::id() && !crate::orphan::is_alive(pid) {
+            let path = e.path();
+            if let Err(err) = crate::orphan::stop_orphan(&path) {
+                tracing::warn!("leaving {}: {err}", path.display());
+                continue;
+            }
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}

@@ -258,6 +258,7 @@ fn prepare_data_dir(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    crate::fsutil::remove_stale_siblings(parent, &format!(".{name}.copy-"));
     let tmp = parent.join(format!(".{name}.copy-{}", std::process::id()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(|e| PgError::io("remove", &tmp, e))?;

@@ -139,21 +139,5 @@ fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Resu
 
 /// Removes half-built templates left by a builder that died (its pid is gone).
 fn remove_stale_builds(root: &Path, name: &str) {
-    let prefix = format!(".{name}.tmp-");
-    let Ok(entries) = fs::read_dir(root) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let file_name = e.file_name();
-        let Some(pid) = file_name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid as u32 != std::process::id() && !crate::orphan::is_alive(pid) {
-            let _ = fs::remove_dir_all(e.path());
-        }
-    }
+    crate::fsutil::remove_stale_siblings(root, &format!(".{name}.tmp-"));
 }

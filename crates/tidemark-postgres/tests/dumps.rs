@@ -161,6 +161,10 @@ fn restore_table_under_a_new_name() {
     )
     .expect("change after the snapshot");
 
+    // A scratch database left by a tidemark that died mid-restore: hidden, then dropped.
+    inst.execute("postgres", "CREATE DATABASE tidemark_scratch_999999999_0")
+        .expect("leftover");
+    assert_eq!(inst.databases().expect("list"), ["postgres"]);
     inst.restore_table("postgres", &dump, "app", "orders", "public", "orders_back")
         .expect("restore under a new name and schema");
     assert_eq!(

@@ -190,3 +190,20 @@ fn a_server_that_cannot_start_fails_fast_with_its_log() {
         "mine"
     );
 }
+
+#[test]
+fn half_made_copies_of_dead_processes_are_cleaned_up() {
+    let dir = open_tempdir();
+    let stale = dir.path().join(".data.copy-999999999");
+    std::fs::create_dir(&stale).expect("mkdir");
+    std::fs::write(stale.join("PG_VERSION"), "15\n").expect("write");
+    let cfg = InstanceConfig::new(dir.path().join("data"), dir.path().join("sock"), template());
+    let inst = Instance::start(bins(), cfg).expect("start");
+    assert!(!stale.exists(), "the dead copy was removed");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".copy-")), "{names:?}");
+    drop(inst);
+}
