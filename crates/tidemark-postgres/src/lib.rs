@@ -16,6 +16,7 @@ mod proc;
 mod server;
 mod sockdir;
 mod sql;
+mod table_restore;
 mod template;
 
 pub use account::{RunAs, SERVICE_ACCOUNT};
@@ -27,3 +28,12 @@ pub use server::{LOG_FILE, SOCKET_NAME, log_path};
 pub use sockdir::MAX_SOCKET_PATH;
 pub use sql::{quote_ident, quote_literal};
 pub use template::{SUPERUSER, Template};
+
+/// The glue shares instances and snapshots between blocking threads.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Instance>();
+    shareable::<PgBinaries>();
+    const fn sendable<T: Send>() {}
+    sendable::<HeldSnapshot>();
+};
