@@ -105,7 +105,9 @@ impl Instance {
             scratch,
             &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
         )?;
-        let restore = |section: &str, only_table: bool| {
+        // `only`: restore strictly just these relations (the table and its sequences);
+        // otherwise the whole schema's section, tolerating errors.
+        let restore = |section: &str, only: Option<&[String]>| {
             let mut cmd = self.client_tool("pg_restore");
             cmd.args([
                 "--no-owner",
@@ -117,12 +119,15 @@ impl Instance {
                 schema,
             ])
             .arg(format!("--section={section}"));
-            if only_table {
-                cmd.args(["--exit-on-error", "--single-transaction", "-t", table]);
+            if let Some(names) = only {
+                cmd.args(["--exit-on-error", "--single-transaction"]);
+                for n in names {
+                    cmd.arg("-t").arg(n);
+                }
             }
             cmd.arg(dump_dir);
             match run_tool(cmd, self.cfg.tool_timeout) {
-                Err(PgError::ToolFailed { stderr, .. }) if !only_table => {
+                Err(PgError::ToolFailed { stderr, .. }) if only.is_none() => {
                     tracing::debug!(
                         "restore_table: tolerated errors in the scratch copy: {stderr}"
                     );
@@ -131,9 +136,7 @@ impl Instance {
                 other => other.map(drop),
             }
         };
-        restore("pre-data", false)?;
-        restore("data", true)?;
-        restore("post-data", false)?;
+        restore("pre-data", None)?;
 
         let (s, t, ts, tt) = (
             quote_ident(schema),
@@ -152,6 +155,23 @@ impl Instance {
                 "table {schema}.{table} could not be recreated from the dump"
             )));
         }
+        // Serial and identity sequences: their current values are data (`SEQUENCE SET`).
+        let mut with_sequences = vec![table.to_owned()];
+        with_sequences.extend(
+            simple_rows(
+                &mut c,
+                scratch,
+                &format!(
+                    "SELECT c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid \
+                     WHERE c.relkind = 'S' AND d.refobjid = {rel}::regclass AND d.deptype IN ('a', 'i')"
+                ),
+            )?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten()),
+        );
+        restore("data", Some(&with_sequences))?;
+        restore("post-data", None)?;
+
         let mut sql = String::from("BEGIN;");
         for r in simple_rows(
             &mut c,
