@@ -65,7 +65,8 @@ impl Instance {
 
     /// One exported snapshot per connectable database, all taken together: connections are
     /// opened first, then each exports in turn, so the snapshots are as close to the request
-    /// as possible (each database is its own transactional world).
+    /// as possible (each database is its own transactional world). Holds one connection per
+    /// database until the snapshots are dropped (the superuser may use the reserved slots).
     pub fn export_all_snapshots(&self) -> Result<Vec<HeldSnapshot>> {
         let dbs = self.databases()?;
         let clients = dbs
@@ -143,8 +144,9 @@ impl Instance {
         Ok(ClusterDump { databases })
     }
 
-    /// Restores a [`Instance::dump_cluster`] into this (fresh) instance: globals, then every
-    /// database. Fails on the first error.
+    /// Restores a [`Instance::dump_cluster`] into a fresh instance (one whose only database
+    /// is `postgres`, as made from the template): globals, then every database with its
+    /// owner. Fails on the first error; the caller discards the instance then.
     pub fn restore_cluster(&self, dump_dir: &Path) -> Result<ClusterDump> {
         self.restore_globals(&dump_dir.join(GLOBALS_FILE))?;
         let m = dump_dir.join(DATABASES_FILE);
