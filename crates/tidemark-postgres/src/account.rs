@@ -68,6 +68,15 @@ impl RunAs {
         Ok(())
     }
 
+    /// Gives the open file `f` (at `path`, for messages) to the account.
+    pub(crate) fn fchown(&self, f: &std::fs::File, path: &Path) -> Result<()> {
+        if let RunAs::Account { uid, gid, .. } = self {
+            std::os::unix::fs::fchown(f, Some(*uid), Some(*gid))
+                .map_err(|e| PgError::io("chown", path, e))?;
+        }
+        Ok(())
+    }
+
     /// Creates `dir` (and parents) and makes it a private directory of the account: mode
     /// 0700, owned by it. PostgreSQL insists on 0700 (or 0750) for data directories.
     pub(crate) fn private_dir(&self, dir: &Path) -> Result<()> {

@@ -40,10 +40,7 @@ pub(crate) fn copy_tree(from: &Path, to: &Path, owner: &RunAs) -> Result<()> {
                 owner.chown(&d)?;
                 stack.push((s, d));
             } else if ft.is_file() {
-                // fs::copy keeps the permission bits and uses copy_file_range (reflinks where
-                // the filesystem has them).
-                fs::copy(&s, &d).map_err(|e| PgError::io("copy", &s, e))?;
-                owner.chown(&d)?;
+                copy_file(&s, &d, owner)?;
             } else {
                 return Err(PgError::io(
                     "copy (not a file or directory)",
@@ -52,6 +49,33 @@ pub(crate) fn copy_tree(from: &Path, to: &Path, owner: &RunAs) -> Result<()> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// Copies one file with its permission bits, owned by `owner`: created with its mode and
+/// chowned through the open handle, and its bytes moved by `io::copy` (copy_file_range on
+/// Linux, reflinks where the filesystem has them); empty files (a sixth of a data directory)
+/// need no copy at all.
+fn copy_file(src: &Path, dst: &Path, owner: &RunAs) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut from = fs::File::open(src).map_err(|e| PgError::io("open", src, e))?;
+    let meta = from.metadata().map_err(|e| PgError::io("stat", src, e))?;
+    let mode = meta.permissions().mode() & 0o7777;
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(dst)
+        .map_err(|e| PgError::io("create", dst, e))?;
+    // The umask may have cleared bits of `mode`.
+    if to.metadata().map(|m| m.permissions().mode() & 0o7777).ok() != Some(mode) {
+        to.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| PgError::io("chmod", dst, e))?;
+    }
+    owner.fchown(&to, dst)?;
+    if meta.len() > 0 {
+        std::io::copy(&mut from, &mut to).map_err(|e| PgError::io("copy", src, e))?;
     }
     Ok(())
 }

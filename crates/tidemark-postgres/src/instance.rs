@@ -217,7 +217,7 @@ impl Drop for Claim {
 /// Makes `data_dir` a data directory of `bins`' major version, copying the template if needed.
 /// The copy goes to a sibling and is renamed into place after an fsync, so a crash leaves
 /// either no data directory or a complete one.
-fn prepare_data_dir(
+pub(crate) fn prepare_data_dir(
     bins: &PgBinaries,
     run_as: &RunAs,
     data_dir: &Path,

@@ -207,3 +207,16 @@ fn half_made_copies_of_dead_processes_are_cleaned_up() {
     assert!(!names.iter().any(|n| n.contains(".copy-")), "{names:?}");
     drop(inst);
 }
+
+#[test]
+fn a_spare_copy_renamed_into_place_starts_without_copying() {
+    let dir = open_tempdir();
+    let spare = dir.path().join("spare");
+    Template::copy_into(bins(), template(), &spare).expect("spare copy");
+    assert!(spare.join("PG_VERSION").is_file());
+    let data = dir.path().join("cluster-1");
+    std::fs::rename(&spare, &data).expect("take the spare");
+    let cfg = InstanceConfig::new(&data, dir.path().join("sock"), template());
+    let inst = Instance::start(bins(), cfg).expect("start on the spare");
+    assert_eq!(scalar(&inst, "postgres", "SELECT 1"), "1");
+}
