@@ -36,6 +36,8 @@ max_replication_slots = 2
 max_worker_processes = 4
 max_parallel_workers = 2
 max_parallel_workers_per_gather = 1
+# No logical replication: one process (its launcher) less per idle cluster.
+max_logical_replication_workers = 0
 fsync = on
 synchronous_commit = on
 full_page_writes = on
