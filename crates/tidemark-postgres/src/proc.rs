@@ -44,7 +44,9 @@ pub(crate) fn run_tool(mut cmd: Command, timeout: Duration) -> Result<ToolOutput
             // The deadline passed: kill it, then reap it so no zombie is left behind.
             let _ = child.kill();
             let _ = wait_timeout(&mut child, Duration::from_secs(10));
-            let stderr = join(err);
+            // A grandchild may still hold the pipe open: take the output only if the reader
+            // is done soon, never wait on it.
+            let stderr = join_within(err, Duration::from_secs(1));
             return Err(PgError::ToolTimeout {
                 program,
                 timeout,
@@ -67,6 +69,23 @@ pub(crate) fn run_tool(mut cmd: Command, timeout: Duration) -> Result<ToolOutput
 fn join(h: Option<thread::JoinHandle<String>>) -> String {
     // A reader thread only panics if the allocator does; an empty string then is harmless.
     h.and_then(|h| h.join().ok()).unwrap_or_default()
+}
+
+fn join_within(h: Option<thread::JoinHandle<String>>, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    match h {
+        Some(h) => {
+            while !h.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(10));
+            }
+            if h.is_finished() {
+                h.join().unwrap_or_default()
+            } else {
+                "(output unavailable: still held open by a subprocess)".into()
+            }
+        }
+        None => String::new(),
+    }
 }
 
 fn read_head(mut r: impl Read, cap: usize) -> String {
@@ -146,6 +165,16 @@ mod tests {
         let r = run_tool(slow, Duration::from_millis(200));
         assert!(matches!(r, Err(PgError::ToolTimeout { .. })));
         assert!(t0.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_grandchild_holding_the_pipe_does_not_stall_a_timeout() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 5 & sleep 30"]);
+        let t0 = Instant::now();
+        let r = run_tool(cmd, Duration::from_millis(200));
+        assert!(matches!(r, Err(PgError::ToolTimeout { .. })));
+        assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     }
 
     #[test]

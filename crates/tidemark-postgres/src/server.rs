@@ -204,3 +204,31 @@ impl PidFile {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PidFile;
+
+    #[test]
+    fn pid_files_of_any_shape_are_read_or_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write =
+            |text: &[u8]| std::fs::write(dir.path().join("postmaster.pid"), text).expect("write");
+        write(b"4242\n/data/x\n1700000000\n5432\n/tmp\n\n  5432001    0\nready   \n");
+        let pf = PidFile::read(dir.path()).expect("a real one");
+        assert_eq!((pf.pid, pf.status.as_deref()), (4242, Some("ready")));
+        assert_eq!(pf.data_dir, std::path::Path::new("/data/x"));
+        write(b"4242\n/data/x\n");
+        assert_eq!(PidFile::read(dir.path()).expect("short").status, None);
+        for junk in [
+            &b""[..],
+            b"\n",
+            b"abc\n/x\n",
+            b"\xff\xfe\n\x00",
+            &[b'1'; 10_000][..],
+        ] {
+            write(junk);
+            assert!(PidFile::read(dir.path()).is_none(), "{junk:?}");
+        }
+    }
+}

@@ -13,8 +13,20 @@ use common::{SETUP_SQL, bins, instance, open_tempdir, scalar, template};
 fn template_is_built_once_and_reused() {
     let root = open_tempdir();
     let t0 = Instant::now();
-    let a = Template::ensure(bins(), root.path(), SETUP_SQL).expect("first build");
+    // Two callers at once: one builds, the other waits and gets the same directory.
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let r = root.path().to_owned();
+            std::thread::spawn(move || Template::ensure(bins(), &r, SETUP_SQL))
+        })
+        .collect();
+    let made: Vec<_> = racers
+        .into_iter()
+        .map(|h| h.join().expect("thread").expect("build"))
+        .collect();
     let built = t0.elapsed();
+    assert_eq!(made[0], made[1]);
+    let a = made[0].clone();
     let marker = a.join("PG_VERSION");
     let before = std::fs::metadata(&marker)
         .and_then(|m| m.modified())
@@ -185,6 +197,15 @@ fn a_server_that_cannot_start_fails_fast_with_its_log() {
         Instance::start(bins(), cfg),
         Err(PgError::NotADataDir(_))
     ));
+    // A data directory of another major version is refused, not started or overwritten.
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).expect("mkdir");
+    std::fs::write(old.join("PG_VERSION"), "9.6\n").expect("write");
+    let cfg = InstanceConfig::new(&old, dir.path().join("sock"), template());
+    match Instance::start(bins(), cfg) {
+        Err(PgError::VersionMismatch { found, .. }) => assert_eq!(found, "9.6"),
+        other => panic!("expected VersionMismatch, got {other:?}"),
+    }
     assert_eq!(
         std::fs::read_to_string(stray.join("notes.txt")).expect("kept"),
         "mine"
