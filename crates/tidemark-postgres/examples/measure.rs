@@ -101,9 +101,8 @@ fn dump_restore(
     );
     let out = root.join("dump");
     let t = Instant::now();
-    src.dump_cluster(&out)?;
+    let bytes = src.dump_cluster(&out)?.bytes;
     let took = t.elapsed();
-    let bytes = dir_size(&out);
     println!(
         "dump_cluster: {took:?}, {} MB written ({:.0} MB/s of database)",
         bytes / 1_000_000,
@@ -124,20 +123,6 @@ fn dump_restore(
     let q = "SELECT count(*) || ' ' || sum(amount) FROM big";
     assert_eq!(src.query("dev", q)?, dst.query("dev", q)?);
     Ok(())
-}
-
-fn dir_size(p: &std::path::Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|it| {
-            it.flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 /// RSS and PSS (kB) summed over `pid` and its children, from /proc.

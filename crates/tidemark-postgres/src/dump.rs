@@ -48,6 +48,8 @@ impl HeldSnapshot {
 pub struct ClusterDump {
     /// The databases dumped, sorted by name.
     pub databases: Vec<String>,
+    /// Bytes in the dump directory (what the vault will read).
+    pub bytes: u64,
 }
 
 /// In a cluster dump: the roles (`pg_dumpall --globals-only`).
@@ -141,7 +143,10 @@ impl Instance {
         std::fs::write(&m, manifest).map_err(|e| PgError::io("write", &m, e))?;
         fsync_path(&m)?;
         fsync_path(out_dir)?;
-        Ok(ClusterDump { databases })
+        Ok(ClusterDump {
+            databases,
+            bytes: tree_size(out_dir),
+        })
     }
 
     /// Restores a [`Instance::dump_cluster`] into a fresh instance (one whose only database
@@ -171,7 +176,10 @@ impl Instance {
             )?;
             databases.push(name);
         }
-        Ok(ClusterDump { databases })
+        Ok(ClusterDump {
+            databases,
+            bytes: tree_size(dump_dir),
+        })
     }
 
     /// Replays a `pg_dumpall --globals-only` file. Roles that already exist (the superuser,
@@ -270,6 +278,21 @@ fn export(mut client: Client, db: &str) -> Result<HeldSnapshot> {
 /// [`Instance::restore_table`] takes).
 pub fn cluster_database_dir(dump_dir: &Path, db: &str) -> PathBuf {
     dump_dir.join(db_dir_name(db))
+}
+
+/// Total size of the files under `dir` (a dump is two levels deep; unreadable entries count 0).
+fn tree_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|it| {
+            it.flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => tree_size(&e.path()),
+                    Ok(_) => e.metadata().map(|m| m.len()).unwrap_or(0),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn db_dir_name(db: &str) -> PathBuf {

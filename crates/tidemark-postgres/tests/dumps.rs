@@ -112,6 +112,12 @@ fn cluster_dump_restores_every_database_and_role() {
     let dst = instance();
     let restored = dst.restore_cluster(&dump_dir).expect("restore cluster");
     assert_eq!(restored.databases, dumped.databases);
+    assert_eq!(restored.bytes, dumped.bytes);
+    assert!(
+        dumped.bytes > 500_000,
+        "{} bytes for 20,000 rows",
+        dumped.bytes
+    );
     for sql in [
         "SELECT count(*) || ' ' || sum(amount) || ' ' || sum(sold - date '2024-01-01') || ' ' || sum(length(note)) FROM sales",
         "SELECT count(*) FROM big",
