@@ -144,8 +144,9 @@ impl Instance {
         }
     }
 
-    /// Restarts the server if it died (PostgreSQL replays its WAL: committed rows survive).
-    /// Returns whether a restart happened.
+    /// Restarts the server if it died (PostgreSQL replays its WAL: committed rows survive),
+    /// or starts it again after [`Instance::stop`] (resume after pause). Returns whether it
+    /// had to start one.
     pub fn ensure_running(&mut self) -> Result<bool> {
         if self.is_running() {
             return Ok(false);

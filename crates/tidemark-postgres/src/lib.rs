@@ -24,6 +24,8 @@ pub use discover::{DiscoverEnv, MIN_MAJOR, PgBinaries};
 pub use dump::{ClusterDump, DATABASES_FILE, GLOBALS_FILE, HeldSnapshot, cluster_database_dir};
 pub use error::{NOT_FOUND_HINT, PgError, Result};
 pub use instance::{Instance, InstanceConfig};
+/// The client crate of [`Instance::connect`]'s connections.
+pub use postgres;
 pub use server::{LOG_FILE, SOCKET_NAME, log_path};
 pub use sockdir::MAX_SOCKET_PATH;
 pub use sql::{quote_ident, quote_literal};
