@@ -2,6 +2,24 @@
 //! supervised servers (one per Redshift cluster), SQL for the glue, consistent dumps and restores.
 //!
 //! The API is synchronous: callers run it on blocking threads. Every wait has a timeout.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use tidemark_postgres::{Instance, InstanceConfig, PgBinaries, Template};
+//!
+//! # fn main() -> Result<(), tidemark_postgres::PgError> {
+//! let bins = PgBinaries::discover(None)?; // --postgres-bin, $TIDEMARK_POSTGRES_BIN, …
+//! let template = Template::ensure(&bins, Path::new("/var/lib/tidemark/pg"), "-- compat SQL")?;
+//! let vol = Path::new("/var/lib/tidemark/redshift/volumes/c1");
+//! let mut inst = Instance::start(&bins, InstanceConfig::new(vol.join("data"), vol.join("sock"), &template))?;
+//! inst.ensure_login_role("awsuser", true)?;
+//! inst.ensure_database("dev", "awsuser")?;
+//! let _proxy_target = inst.socket_path(); // <sock>/.s.PGSQL.5432
+//! let dump = inst.dump_cluster(Path::new("/tmp/snap-1"))?; // consistent as of this call
+//! inst.ensure_running()?; // after a crash of the server
+//! inst.stop()?;
+//! # let _ = dump; Ok(()) }
+//! ```
 
 mod account;
 mod admin;
