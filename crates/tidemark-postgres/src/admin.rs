@@ -21,7 +21,9 @@ impl Instance {
             .map_err(|e| PgError::sql(db, e))
     }
 
-    /// Runs `sql` in `db` and returns the rows of its results as text (`None` for NULL).
+    /// Runs `sql` in `db` and returns the rows of its results as text (`None` for NULL). All
+    /// rows are held in memory: meant for tidemark's own small catalog queries, not for
+    /// clients' SQL.
     pub fn query(&self, db: &str, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         simple_rows(&mut self.connect(db)?, db, sql)
     }

@@ -9,8 +9,12 @@ use crate::account::{RunAs, absolute};
 use crate::error::{PgError, Result};
 use crate::server::SOCKET_NAME;
 
-/// `sun_path` holds 108 bytes including the terminating NUL.
+/// `sun_path` holds 108 bytes on Linux, including the terminating NUL.
+#[cfg(target_os = "linux")]
 pub const MAX_SOCKET_PATH: usize = 107;
+/// `sun_path` holds 104 bytes on macOS and the BSDs, including the terminating NUL.
+#[cfg(not(target_os = "linux"))]
+pub const MAX_SOCKET_PATH: usize = 103;
 
 /// Where short socket directories go when the natural place is too deep.
 const SHORT_ROOT: &str = "/tmp";
