@@ -60,6 +60,7 @@ impl Instance {
                 table: table.to_owned(),
             });
         }
+        drop(c);
         let scratch = ScratchDb::create(self)?;
         let moved = self.stage_in_scratch(
             &scratch.name,
@@ -275,7 +276,9 @@ impl<'a> ScratchDb<'a> {
         );
         inst.execute(
             "postgres",
-            &format!("CREATE DATABASE {}", quote_ident(&name)),
+            // From template0: the dump brings what the source got from template1, and a
+            // copy of template1 could hold objects whose names collide with the table's.
+            &format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&name)),
         )?;
         Ok(ScratchDb { inst, name })
     }
