@@ -8,67 +8,88 @@ use tidemark_postgres::{PgError, cluster_database_dir};
 mod common;
 use common::{instance, open_tempdir, scalar};
 
-#[test]
-fn snapshot_holds_exactly_the_transactions_committed_before_the_export() {
-    let inst = instance();
-    inst.execute("postgres", "CREATE TABLE seq (n bigint PRIMARY KEY)")
+/// Commits numbered one-row transactions into `seq` of `db` until told to stop; `acked` is
+/// the last number whose commit returned.
+fn numbered_writer(
+    inst: &tidemark_postgres::Instance,
+    db: &str,
+    acked: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    inst.execute(db, "CREATE TABLE seq (n bigint PRIMARY KEY)")
         .expect("ddl");
-    let acked = Arc::new(AtomicU64::new(0));
+    let mut c = inst.connect(db).expect("writer session");
+    std::thread::spawn(move || {
+        let mut n = 0u64;
+        while !stop.load(Ordering::SeqCst) && n < 100_000 {
+            n += 1;
+            c.batch_execute(&format!("INSERT INTO seq VALUES ({n})"))
+                .expect("insert");
+            acked.store(n, Ordering::SeqCst);
+        }
+    })
+}
+
+/// Each database's dump holds exactly the transactions committed before the export: a
+/// prefix 1..=k of the numbered commits, with every commit acknowledged before the export
+/// and none begun after it returned, while writers keep committing throughout.
+#[test]
+fn snapshots_of_every_database_are_taken_together_as_of_the_request() {
+    let inst = instance();
+    let dbs = ["a", "b"];
     let stop = Arc::new(AtomicBool::new(false));
-    let mut writer = inst.connect("postgres").expect("writer session");
-    let w = {
-        let (acked, stop) = (acked.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut n = 0u64;
-            while !stop.load(Ordering::SeqCst) && n < 100_000 {
-                n += 1;
-                writer
-                    .batch_execute(&format!("INSERT INTO seq VALUES ({n})"))
-                    .expect("insert");
-                acked.store(n, Ordering::SeqCst);
-            }
-        })
-    };
-    while acked.load(Ordering::SeqCst) < 200 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
+    let mut writers = Vec::new();
+    let mut acked = Vec::new();
+    for db in dbs {
+        inst.ensure_database(db, "rdsdb").expect("db");
+        let a = Arc::new(AtomicU64::new(0));
+        writers.push(numbered_writer(&inst, db, a.clone(), stop.clone()));
+        acked.push(a);
     }
-    let before = acked.load(Ordering::SeqCst);
-    let snap = inst.export_snapshot("postgres").expect("export");
-    let after = acked.load(Ordering::SeqCst);
-    // Keep writing well past the export, then dump.
-    while acked.load(Ordering::SeqCst) < after + 300 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
+    let wait_for = |a: &AtomicU64, n: u64| {
+        while a.load(Ordering::SeqCst) < n {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    acked.iter().for_each(|a| wait_for(a, 30));
+    let before: Vec<u64> = acked.iter().map(|a| a.load(Ordering::SeqCst)).collect();
+    let snaps = inst.export_all_snapshots().expect("export all");
+    let after: Vec<u64> = acked.iter().map(|a| a.load(Ordering::SeqCst)).collect();
+    let names: Vec<&str> = snaps.iter().map(|s| s.db()).collect();
+    assert_eq!(names, ["a", "b", "postgres"]);
+    for (a, n) in acked.iter().zip(&after) {
+        wait_for(a, n + 60); // both databases move well past their snapshot
     }
     let out = open_tempdir();
-    let dump = out.path().join("dump");
-    inst.dump_database(&snap, &dump).expect("dump");
-    drop(snap);
-    stop.store(true, Ordering::SeqCst);
-    w.join().expect("writer");
-    let total: u64 = scalar(&inst, "postgres", "SELECT count(*) FROM seq")
-        .parse()
-        .expect("n");
-
     let target = instance();
-    target.restore_database("postgres", &dump).expect("restore");
-    let k: u64 = scalar(&target, "postgres", "SELECT count(*) FROM seq")
-        .parse()
-        .expect("n");
-    let max: u64 = scalar(&target, "postgres", "SELECT max(n) FROM seq")
-        .parse()
-        .expect("n");
-    let sum: u64 = scalar(&target, "postgres", "SELECT sum(n) FROM seq")
-        .parse()
-        .expect("n");
-    eprintln!("acked before export {before}, after {after}; dump has {k}; table had {total}");
-    // Exactly a prefix 1..=k, with every commit acknowledged before the export and none that
-    // started after it returned.
-    assert_eq!((max, sum), (k, k * (k + 1) / 2), "no gaps");
-    assert!(
-        before <= k && k <= after + 1,
-        "before {before} ≤ {k} ≤ after {after} + 1 in flight"
-    );
-    assert!(total >= after + 300);
+    for (i, db) in dbs.iter().enumerate() {
+        let dir = out.path().join(db);
+        inst.dump_database(&snaps[i], &dir).expect("dump");
+        target.restore_database(db, &dir).expect("restore");
+        let k: u64 = scalar(&target, db, "SELECT count(*) FROM seq")
+            .parse()
+            .expect("n");
+        let sum: u64 = scalar(&target, db, "SELECT sum(n) FROM seq")
+            .parse()
+            .expect("n");
+        assert_eq!(sum, k * (k + 1) / 2, "{db}: a prefix without gaps");
+        let total: u64 = scalar(&inst, db, "SELECT count(*) FROM seq")
+            .parse()
+            .expect("n");
+        assert!(
+            total >= after[i] + 60,
+            "{db}: writes went on past the snapshot"
+        );
+        assert!(
+            before[i] <= k && k <= after[i] + 1,
+            "{db}: {} <= {k} <= {} + 1",
+            before[i],
+            after[i]
+        );
+    }
+    drop(snaps);
+    stop.store(true, Ordering::SeqCst);
+    writers.into_iter().for_each(|w| w.join().expect("writer"));
 }
 
 #[test]
