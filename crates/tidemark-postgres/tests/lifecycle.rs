@@ -62,6 +62,24 @@ fn start_sql_stop() {
     let mut inst = instance();
     assert!(inst.is_running());
     assert!(inst.socket_path().exists());
+    // As root, the server runs as the service account with none of root's groups.
+    let pid = inst.pid().expect("pid");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .expect("field present")
+    };
+    match RunAs::detect().expect("account") {
+        RunAs::Account { uid, gid, .. } => {
+            assert_eq!(field("Uid:"), vec![uid.to_string(); 4]);
+            assert_eq!(field("Gid:"), vec![gid.to_string(); 4]);
+            assert!(field("Groups:").is_empty(), "{:?}", field("Groups:"));
+        }
+        RunAs::Current => assert_ne!(field("Uid:")[0], "0"),
+    }
     // The setup SQL ran in template1, so databases created later have it.
     inst.ensure_database("dev", "rdsdb").expect("create dev");
     inst.ensure_database("dev", "rdsdb").expect("idempotent");
