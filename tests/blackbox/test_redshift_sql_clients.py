@@ -169,8 +169,11 @@ def test_wrong_password_and_unknown_user_are_refused(redshift):
     conn.close()
 
 
-def test_psql_reports_redshift_and_round_trips_through_a_copied_snapshot(redshift):
-    """The seed's flow with psql: load, snapshot, copy the snapshot, restore the copy."""
+def test_psql_reports_redshift_and_round_trips_through_a_copied_snapshot(redshift, endpoint):
+    """The seed's flow with psql: load, an automated snapshot, copy it, restore the copy."""
+    import requests
+
+    requests.post(f"{endpoint}/_tidemark/clock", json={"freeze": True}, timeout=10).raise_for_status()
     ep = make_cluster(redshift, "psqlc", DBName="sales")["Endpoint"]
 
     def psql(endpoint, sql: str) -> str:
@@ -187,13 +190,27 @@ def test_psql_reports_redshift_and_round_trips_through_a_copied_snapshot(redshif
     assert version.startswith("PostgreSQL 8.0.2 on i686-pc-linux-gnu") and "Redshift 1.0." in version
     psql(ep, "CREATE TABLE t (n BIGINT, label VARCHAR(MAX)) DISTSTYLE EVEN")
     psql(ep, "INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 5000) g")
-    snapshot(redshift, "psqlc", "psql-snap")
+    # The next automated snapshot (8 hours on the virtual clock) holds the rows.
+    requests.post(f"{endpoint}/_tidemark/clock", json={"advance_seconds": 8 * 3600 + 60},
+                  timeout=120).raise_for_status()
+    autos = wait_until(
+        lambda: [s for s in redshift.describe_cluster_snapshots(
+            ClusterIdentifier="psqlc", SnapshotType="automated")["Snapshots"]
+            if s["Status"] == "available"],
+        "automated snapshots", timeout_s=120,
+    )
+    latest = max(autos, key=lambda s: s["SnapshotCreateTime"])
+    assert len(autos) == 2  # the first one, taken as the cluster became available, and this
     redshift.copy_cluster_snapshot(
-        SourceSnapshotIdentifier="psql-snap", TargetSnapshotIdentifier="psql-snap-copy"
+        SourceSnapshotIdentifier=latest["SnapshotIdentifier"], TargetSnapshotIdentifier="psql-snap-copy"
     )
     psql(ep, "TRUNCATE t")
     restored = restore(redshift, "psql-snap-copy", "psqlr")
     assert psql(restored["Endpoint"], "SELECT COUNT(*), SUM(n) FROM t") == "5000|12502500"
+    # Redshift's functions and views work in the restored database too.
+    assert psql(restored["Endpoint"], "SELECT NVL(NULL, 'x'), LEN('abc')") == "x|3"
+    assert psql(restored["Endpoint"], "SELECT \"column\", type FROM pg_table_def WHERE tablename = 't' ORDER BY 1") \
+        == "label|character varying(65535)\nn|bigint"
     assert psql(ep, "SELECT COUNT(*) FROM t") == "0"
 
 

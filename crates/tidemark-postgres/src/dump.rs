@@ -219,31 +219,60 @@ impl Instance {
     }
 
     /// Restores a [`Instance::dump_database`] directory into database `db`, creating it (owned
-    /// by the superuser) from `template0` if missing: the dump already holds whatever the
-    /// source database got from the template (the compatibility SQL), so a copy of
-    /// `template1` would define it twice. One transaction, stopping at the first error, so a
-    /// failed restore leaves nothing half done. Give it a database that does not exist yet:
-    /// one made by [`Instance::ensure_database`] already has the template's objects, which
-    /// the dump defines again, so the restore would fail (loudly, changing nothing).
+    /// by the superuser) from `template1` if missing, so that it has the setup SQL's objects
+    /// (in `pg_catalog`, which `pg_dump` leaves out); the dump's own copies of the setup's
+    /// event triggers are skipped. One transaction, stopping at the first error, so a failed
+    /// restore leaves nothing half done.
     pub fn restore_database(&self, db: &str, dump_dir: &Path) -> Result<()> {
         check_name(db)?;
         if !self.databases()?.iter().any(|d| d == db) {
+            // From template1, which carries the setup SQL: its objects live in pg_catalog,
+            // which pg_dump leaves out, so a dump cannot bring them back itself.
             self.execute(
                 "postgres",
                 &format!(
-                    "CREATE DATABASE {} TEMPLATE template0 OWNER {}",
+                    "CREATE DATABASE {} TEMPLATE template1 OWNER {}",
                     quote_ident(db),
                     quote_ident(SUPERUSER)
                 ),
             )?;
         }
+        // Event triggers are dumped (they are not in pg_catalog) but the setup SQL already
+        // made the same ones in the new database: restore every entry but those.
+        let existing: Vec<String> = self
+            .query(db, "SELECT evtname FROM pg_event_trigger")?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect();
+        let mut list = Command::new(self.bins.program("pg_restore"));
+        list.arg("-l").arg(dump_dir);
+        let toc = run_tool(list, self.cfg.tool_timeout)?.stdout;
+        let kept: String = toc
+            .lines()
+            .filter(|l| {
+                // `215; 3466 16390 EVENT TRIGGER - name owner`
+                !l.split_once(" EVENT TRIGGER - ").is_some_and(|(_, rest)| {
+                    let name = rest.split(' ').next().unwrap_or_default();
+                    existing.iter().any(|e| e == name)
+                })
+            })
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        let list_file = tempfile::Builder::new()
+            .prefix("tidemark-restore-list-")
+            .tempfile()
+            .map_err(|e| PgError::io("create temp file", std::env::temp_dir(), e))?;
+        std::fs::write(list_file.path(), kept)
+            .map_err(|e| PgError::io("write", list_file.path(), e))?;
         let mut cmd = self.client_tool("pg_restore");
         cmd.args([
             "--exit-on-error",
             "--single-transaction",
             "--no-password",
-            "-d",
+            "-L",
         ])
+        .arg(list_file.path())
+        .arg("-d")
         .arg(db)
         .arg(dump_dir);
         run_tool(cmd, self.cfg.tool_timeout).map(drop)
