@@ -16,7 +16,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
-from tm_helpers import ACCESS_KEY, HTTP_TIMEOUT, REGION, SECRET_KEY
+from tm_helpers import ACCESS_KEY, HTTP_TIMEOUT, REGION, SECRET_KEY, tidemark_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # A debug build on a loaded 2-core CI machine can take a while to come up.
@@ -28,19 +28,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _binary() -> Path:
-    path = Path(os.environ.get("TIDEMARK_BIN", "target/debug/tidemark"))
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    if not path.is_file():
-        pytest.fail(
-            f"tidemark binary not found at {path}: run `cargo build -p tidemark` "
-            "or set TIDEMARK_BIN",
-            pytrace=False,
-        )
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +77,7 @@ def aws_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 @pytest.fixture(scope="session")
 def endpoint(aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Starts `tidemark serve --in-memory` on a free port; yields http://127.0.0.1:PORT."""
-    binary = _binary()
+    binary = tidemark_binary()
     logdir = tmp_path_factory.mktemp("server")
     # The server reads TIDEMARK_* settings (auth mode, data dir...); the flags below must rule.
     server_env = {k: v for k, v in aws_env.items() if not k.startswith("TIDEMARK_")}

@@ -16,8 +16,7 @@ import boto3
 import psycopg2
 import pytest
 import requests
-from conftest import _binary
-from tm_helpers import ACCESS_KEY, REGION, SECRET_KEY, wait_until
+from tm_helpers import ACCESS_KEY, REGION, SECRET_KEY, tidemark_binary, wait_until
 
 PASSWORD = "Passw0rd1"
 
@@ -34,7 +33,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIDEMARK_")}
         self.proc = subprocess.Popen(
-            [str(_binary()), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(data_dir)],
+            [str(tidemark_binary()), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(data_dir)],
             stdin=subprocess.DEVNULL, stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env,
         )
         wait_until(self._healthy, "server healthy", timeout_s=60)

@@ -107,3 +107,22 @@ def create_pk_sk_table(ddb, name: str) -> str:
         f"table {name} ACTIVE",
     )
     return name
+
+
+def tidemark_binary():
+    """The server binary under test: $TIDEMARK_BIN, else target/debug/tidemark."""
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    path = Path(os.environ.get("TIDEMARK_BIN", "target/debug/tidemark"))
+    if not path.is_absolute():
+        path = Path(__file__).resolve().parents[2] / path
+    if not path.is_file():
+        pytest.fail(
+            f"tidemark binary not found at {path}: run `cargo build -p tidemark` "
+            "or set TIDEMARK_BIN",
+            pytrace=False,
+        )
+    return path

@@ -63,12 +63,7 @@ fn password() -> String {
 }
 
 impl RedshiftService {
-    fn issue(
-        &self,
-        scope: &Scope,
-        id: &str,
-        login: TempLogin,
-    ) -> Result<(), CommonError> {
+    fn issue(&self, scope: &Scope, id: &str, login: TempLogin) -> Result<(), CommonError> {
         self.db
             .grant_temporary(scope, id, login)
             .map_err(CommonError::Internal)

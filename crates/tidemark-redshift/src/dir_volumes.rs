@@ -201,6 +201,19 @@ impl VolumeFiles for DirVolumes {
         Ok(Box::new(File::open(&p).map_err(io_err(&p))?))
     }
 
+    fn remove_file(&self, scope: &Scope, cluster_id: &str, name: &str) -> Result<(), String> {
+        let path = self.file(scope, cluster_id, name)?;
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err(&path)(e)),
+        }
+        match path.parent() {
+            Some(dir) => sync_dir(dir),
+            None => Ok(()),
+        }
+    }
+
     fn drop_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String> {
         Self::remove_dir(&self.dir(scope, cluster_id)?)
     }

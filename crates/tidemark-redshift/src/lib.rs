@@ -37,13 +37,12 @@ use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
 pub use database::{
-    ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, TableSpec, TempLogin,
-    md5_verifier,
+    ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, TableSpec, TempLogin, md5_verifier,
 };
-pub use table_restore::TABLE_RESTORES_TABLE;
 pub use dir_volumes::DirVolumes;
 pub use schedule_expr::{ScheduleError, check_definitions, next_invocation};
 pub use store_volumes::StoreVolumes;
+pub use table_restore::TABLE_RESTORES_TABLE;
 pub use vault_volumes::{VAULT_MANIFESTS_TABLE, VaultVolumes};
 pub use volume::{
     CaptureResult, FileInfo, FileSink, Progress, VolumeBackup, VolumeFiles, check_name,

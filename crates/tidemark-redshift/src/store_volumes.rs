@@ -181,6 +181,14 @@ impl VolumeFiles for StoreVolumes {
         Ok(Box::new(std::io::Cursor::new(bytes)))
     }
 
+    fn remove_file(&self, scope: &Scope, cluster_id: &str, name: &str) -> Result<(), String> {
+        check_name(name)?;
+        let mut w = self.store.write().map_err(err)?;
+        w.delete(VOLUMES_TABLE, &file_key(scope, cluster_id, name))
+            .map_err(err)?;
+        w.commit().map_err(err)
+    }
+
     fn drop_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String> {
         let mut w = self.store.write().map_err(err)?;
         Self::drop_in(&mut *w, scope, cluster_id)?;

@@ -80,7 +80,9 @@ impl RedshiftService {
         let mut w = self.store.write().map_err(internal)?;
         let Some(snap) = catalog::get::<SnapRec>(&*w, SNAPSHOTS_TABLE, &scope.key(&snap_id))?
         else {
-            return Err(E::cluster_snapshot_not_found_fault(rules::snapshot_not_found(&snap_id)).into());
+            return Err(
+                E::cluster_snapshot_not_found_fault(rules::snapshot_not_found(&snap_id)).into(),
+            );
         };
         if snap.status() != "available" {
             return Err(E::invalid_cluster_snapshot_state_fault(format!(
@@ -262,7 +264,12 @@ impl RedshiftService {
         Ok(())
     }
 
-    fn restore_one_table(&self, scope: &Scope, id: &str, rec: &TableRestoreRec) -> Result<(), String> {
+    fn restore_one_table(
+        &self,
+        scope: &Scope,
+        id: &str,
+        rec: &TableRestoreRec,
+    ) -> Result<(), String> {
         let s = &rec.status;
         let manifest = rec
             .manifest
@@ -272,15 +279,17 @@ impl RedshiftService {
         // The snapshot's files go to a scratch volume of their own, then to the database.
         let scratch = format!("table-restore-{id}");
         let mut throttle = crate::progress::Throttle::start();
-        let restored = self.volumes.restore(scope, manifest, scope, &scratch, &mut |p| {
-            if throttle.due() {
-                let done = mb(p.done_bytes).floor() as i64;
-                // Best effort: a failed progress write only delays what pollers see.
-                let _ = self.save_table_restore(scope, id, |s| {
-                    s.progress_in_mega_bytes = Some(done);
-                });
-            }
-        });
+        let restored = self
+            .volumes
+            .restore(scope, manifest, scope, &scratch, &mut |p| {
+                if throttle.due() {
+                    let done = mb(p.done_bytes).floor() as i64;
+                    // Best effort: a failed progress write only delays what pollers see.
+                    let _ = self.save_table_restore(scope, id, |s| {
+                        s.progress_in_mega_bytes = Some(done);
+                    });
+                }
+            });
         let result = restored.and_then(|_| {
             let spec = TableSpec {
                 source_database: s.source_database_name.clone().unwrap_or_default(),

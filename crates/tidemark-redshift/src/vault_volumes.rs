@@ -121,6 +121,9 @@ impl VolumeFiles for VaultVolumes {
     ) -> Result<Box<dyn Read + Send>, String> {
         self.live.open_file(scope, cluster_id, name)
     }
+    fn remove_file(&self, scope: &Scope, cluster_id: &str, name: &str) -> Result<(), String> {
+        self.live.remove_file(scope, cluster_id, name)
+    }
     fn drop_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String> {
         self.live.drop_volume(scope, cluster_id)
     }

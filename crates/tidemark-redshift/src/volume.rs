@@ -87,6 +87,8 @@ pub trait VolumeFiles: Send + Sync {
         cluster_id: &str,
         name: &str,
     ) -> Result<Box<dyn Read + Send>, String>;
+    /// Removes one file of a cluster's volume (a missing one is fine).
+    fn remove_file(&self, scope: &Scope, cluster_id: &str, name: &str) -> Result<(), String>;
     /// Removes a cluster's volume (its backups stay).
     fn drop_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String>;
     /// Moves a volume to a new cluster id (ModifyCluster rename).

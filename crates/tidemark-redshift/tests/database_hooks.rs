@@ -13,8 +13,8 @@ use common::*;
 use serde_json::json;
 use tidemark_jobs::Engine;
 use tidemark_redshift::{
-    ClusterDatabase, DbCluster, DbEndpoint, DbStart, RedshiftService, Scope, VolumeFiles,
-    md5_verifier,
+    ClusterDatabase, DbCluster, DbEndpoint, DbStart, RedshiftService, Scope, TableSpec, TempLogin,
+    VolumeFiles, md5_verifier,
 };
 use tidemark_store::MemStore;
 
@@ -94,6 +94,21 @@ impl ClusterDatabase for Recorder {
     }
     fn holds_data(&self) -> bool {
         true
+    }
+    fn grant_temporary(&self, _scope: &Scope, id: &str, login: TempLogin) -> Result<(), String> {
+        self.log(format!("temp {id} {}", login.login_user));
+        Ok(())
+    }
+    fn restore_table(
+        &self,
+        _scope: &Scope,
+        id: &str,
+        files: &str,
+        table: &TableSpec,
+        _volumes: &dyn VolumeFiles,
+    ) -> Result<(), String> {
+        self.log(format!("table {id} {files} {}", table.new_table));
+        Ok(())
     }
 }
 
@@ -188,7 +203,14 @@ fn cluster_lifecycle_drives_the_database() {
         "ModifyCluster",
         json!({"ClusterIdentifier": "c1", "NewClusterIdentifier": "c2"}),
     );
-    assert_eq!(db.take(), ["rename c1 c2"]);
+    // The database moves, then the Endpoint is asked for under the new identifier.
+    assert_eq!(
+        db.take(),
+        [
+            "rename c1 c2".to_owned(),
+            format!("update c2 md5={new_md5} port=5500")
+        ]
+    );
 
     // Pause stops it, resume starts it as it was, delete takes the final snapshot first.
     h.ok("PauseCluster", json!({"ClusterIdentifier": "c2"}));
@@ -236,4 +258,68 @@ fn server_start_brings_up_available_clusters_only() {
     let calls = db.take();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert!(calls[0].starts_with("start a1 Existing"), "{calls:?}");
+}
+
+#[test]
+fn temporary_credentials_and_table_restores_reach_the_database() {
+    let (h, db) = harness();
+    h.create_cluster("c1", json!({"AutomatedSnapshotRetentionPeriod": 0}));
+    db.take();
+    let creds = h.ok(
+        "GetClusterCredentials",
+        json!({"ClusterIdentifier": "c1", "DbUser": "alice", "AutoCreate": true, "DurationSeconds": 3600}),
+    );
+    assert_eq!(creds["DbUser"], "IAMA:alice");
+    assert_eq!(creds["DbPassword"].as_str().unwrap().len(), 64);
+    assert_eq!(db.take(), ["temp c1 IAMA:alice"]);
+    let err = h
+        .call(
+            "GetClusterCredentials",
+            json!({"ClusterIdentifier": "c1", "DbUser": "alice", "DurationSeconds": 60}),
+        )
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("DurationSeconds"), "{err:?}");
+    let err = h
+        .call(
+            "GetClusterCredentials",
+            json!({"ClusterIdentifier": "nope", "DbUser": "alice"}),
+        )
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("ClusterNotFound"), "{err:?}");
+    assert!(db.take().is_empty(), "refused requests change nothing");
+
+    h.ok(
+        "CreateClusterSnapshot",
+        json!({"ClusterIdentifier": "c1", "SnapshotIdentifier": "s1"}),
+    );
+    db.take();
+    let req = h.ok(
+        "RestoreTableFromClusterSnapshot",
+        json!({"ClusterIdentifier": "c1", "SnapshotIdentifier": "s1", "SourceDatabaseName": "dev",
+               "SourceTableName": "t", "NewTableName": "t_back"}),
+    );
+    let st = &req["TableRestoreStatus"];
+    assert_eq!(st["Status"], "PENDING");
+    assert_eq!(st["SourceSchemaName"], "public");
+    assert_eq!(st["TargetDatabaseName"], "dev");
+    let calls = db.take();
+    let id = st["TableRestoreRequestId"].as_str().unwrap();
+    assert_eq!(calls, [format!("table c1 table-restore-{id} t_back")]);
+    let done = h.ok(
+        "DescribeTableRestoreStatus",
+        json!({"ClusterIdentifier": "c1", "TableRestoreRequestId": id}),
+    );
+    assert_eq!(done["TableRestoreStatusDetails"][0]["Status"], "SUCCEEDED");
+    // The scratch volume the snapshot's files went through is gone.
+    let scope = Scope {
+        account: OWNER.into(),
+        region: "us-east-1".into(),
+    };
+    assert!(
+        h.svc
+            .volumes()
+            .list_files(&scope, &format!("table-restore-{id}"))
+            .unwrap()
+            .is_empty()
+    );
 }

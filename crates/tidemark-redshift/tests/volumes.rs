@@ -175,6 +175,9 @@ impl VolumeFiles for Observed {
     ) -> Result<Box<dyn std::io::Read + Send>, String> {
         self.inner.open_file(s, c, n)
     }
+    fn remove_file(&self, s: &Scope, c: &str, n: &str) -> Result<(), String> {
+        self.inner.remove_file(s, c, n)
+    }
     fn drop_volume(&self, s: &Scope, c: &str) -> Result<(), String> {
         self.inner.drop_volume(s, c)
     }

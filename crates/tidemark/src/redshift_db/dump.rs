@@ -152,7 +152,12 @@ impl ClusterDb {
 
 /// Copies the dump in volume `id` to `staging` (replaced); false when the volume holds no
 /// dump (a pristine database, or no database file at all).
-fn stage(volumes: &dyn VolumeFiles, scope: &Scope, id: &str, staging: &Path) -> Result<bool, String> {
+fn stage(
+    volumes: &dyn VolumeFiles,
+    scope: &Scope,
+    id: &str,
+    staging: &Path,
+) -> Result<bool, String> {
     let files = volumes.list_files(scope, id)?;
     if !files.iter().any(|f| f.name == DB_FILE) {
         return Ok(false);
@@ -233,7 +238,12 @@ fn write_volume(
     id: &str,
     volumes: &dyn VolumeFiles,
 ) -> Result<(), String> {
-    volumes.drop_volume(scope, id)?;
+    // Only this layer's files are replaced: anything else in the volume stays.
+    for f in volumes.list_files(scope, id)? {
+        if f.name == DB_FILE || f.name.starts_with(&format!("{DUMP_DIR}/")) {
+            volumes.remove_file(scope, id, &f.name)?;
+        }
+    }
     if let Some(dir) = staging {
         let mut files = Vec::new();
         walk(dir, dir, &mut files)?;

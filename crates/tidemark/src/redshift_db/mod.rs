@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tidemark_postgres::{PgBinaries, RunAs, Template};
 use tidemark_core::Timestamp;
+use tidemark_postgres::{PgBinaries, RunAs, Template};
 use tidemark_redshift::{
     ClusterDatabase, DbCluster, DbEndpoint, DbStart, Scope, TableSpec, TempLogin, VolumeFiles,
 };
