@@ -141,8 +141,7 @@ impl PgClusters {
             let stops: Vec<_> = all.iter().map(|c| s.spawn(|| c.remove())).collect();
             stops
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err("stopping panicked".into())))
-                .collect::<Result<(), String>>()
+                .try_for_each(|h| h.join().unwrap_or_else(|_| Err("stopping panicked".into())))
         })
     }
 
