@@ -166,7 +166,12 @@ def test_wrong_password_and_unknown_user_are_refused(redshift):
         psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
     conn = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password="NewPassw0rd1", dbname="dev")
     assert conn.server_version == 80002
+    assert conn.info.ssl_in_use  # libpq's default sslmode=prefer: the Endpoint offers TLS
     conn.close()
+    plain = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password="NewPassw0rd1",
+                             dbname="dev", sslmode="disable")
+    assert not plain.info.ssl_in_use
+    plain.close()
 
 
 def test_psql_reports_redshift_and_round_trips_through_a_copied_snapshot(redshift, endpoint):
@@ -220,9 +225,7 @@ def test_sqlalchemy_redshift_introspects_tables_and_columns(redshift):
     ep = make_cluster(redshift, "sqlac")["Endpoint"]
     engine = sa.create_engine(
         f"redshift+psycopg2://{USER}:{PASSWORD}@{ep['Address']}:{ep['Port']}/dev",
-        # The dialect asks for TLS by default; the Endpoint speaks plain TCP for now.
-        connect_args={"sslmode": "disable"},
-    )
+    )  # the dialect asks for TLS (sslmode=require), which the Endpoint offers
     with engine.begin() as conn:
         conn.execute(sa.text(DDL))
     inspector = sa.inspect(engine)

@@ -33,6 +33,8 @@ impl RedshiftService {
             return Ok(());
         }
         let cluster = rec.snap.cluster_identifier.clone().unwrap_or_default();
+        // The job's time includes the database dump, not only the volume capture.
+        let started = std::time::Instant::now();
         if self.db.holds_data() {
             // A manual snapshot was marked when requested; automated and final ones are
             // taken now, as their job runs.
@@ -68,7 +70,7 @@ impl RedshiftService {
         let Some(mut rec) = catalog::get::<SnapRec>(&*w, SNAPSHOTS_TABLE, &key)? else {
             return Ok(());
         };
-        let secs = result.elapsed.as_secs_f64();
+        let secs = started.elapsed().as_secs_f64();
         let s = &mut rec.snap;
         s.status = Some("available".into());
         s.total_backup_size_in_mega_bytes = Some(mb(result.total_bytes));

@@ -292,14 +292,19 @@ impl ClusterDb {
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let route = Arc::new(ClusterRoute::new(Arc::downgrade(self)));
-        self.shared.rt.spawn(tidemark_pgproxy::serve(
-            listener,
-            route,
-            tidemark_pgproxy::Limits::default(),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let limits = tidemark_pgproxy::Limits::default();
+        match self.shared.tls.clone() {
+            Some(tls) => self.shared.rt.spawn(tidemark_pgproxy::serve_tls(
+                listener, route, limits, tls, shutdown,
+            )),
+            None => self
+                .shared
+                .rt
+                .spawn(tidemark_pgproxy::serve(listener, route, limits, shutdown)),
+        };
         let endpoint = DbEndpoint {
             address: addr.ip().to_string(),
             port: i32::from(addr.port()),

@@ -44,6 +44,9 @@ pub(crate) struct Shared {
     pub bins: Result<(PgBinaries, RunAs), String>,
     /// `<root>/<account>/<region>/<cluster>/` holds one cluster's data directory.
     pub root: PathBuf,
+    /// The Endpoints' TLS (a certificate generated under the root), offered to clients that
+    /// ask for it, as Redshift does; `None` if it could not be made (plain text only).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Where template data directories are made (shared by every data directory when they
     /// live under /var/lib/tidemark).
     templates: PathBuf,
@@ -108,8 +111,16 @@ impl PgClusters {
                 (t.path().to_owned(), Some(t))
             }
         };
+        let tls = match endpoint_tls(&root) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!("Redshift Endpoints will not offer TLS: {e}");
+                None
+            }
+        };
         Ok(Arc::new(Self {
             shared: Arc::new(Shared {
+                tls,
                 rt,
                 now,
                 bins,
@@ -167,6 +178,15 @@ impl PgClusters {
             tracing::warn!("removing the temporary database directory: {e}");
         }
     }
+}
+
+/// A certificate for the Endpoints (made once under `root`, kept while it lasts), with ALPN
+/// `postgresql`, which libpq 17 and later ask for.
+fn endpoint_tls(root: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let files = tidemark_wire::tls::self_signed(&root.join("tls"), "localhost")?;
+    let mut config = (*tidemark_wire::tls::server_config(&files.cert, &files.key)?).clone();
+    config.alpn_protocols = vec![b"postgresql".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Where databases go when the data directory is out of the `postgres` account's reach.
