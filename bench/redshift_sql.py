@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -317,7 +318,7 @@ ORDERS_INSERT = (
     "INSERT INTO orders SELECT g, (g * 7919) %% 100003, ((g * 31) %% 100000) / 100.0, "
     "TIMESTAMP '2026-01-01' + g * INTERVAL '1 second', "
     "md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) "
-    "FROM generate_series(%s, %s) AS g"
+    "FROM generate_series(%s::bigint, %s::bigint) AS g"
 )
 CHECKSUM = (
     "SELECT count(*), sum(id), sum(amount), sum(hashtextextended(o::text, 0)::numeric) "
@@ -535,6 +536,9 @@ def redshift_sql(target: Target, settings: Settings) -> dict:
         work = Path(tempfile.mkdtemp(prefix="pg-peer-", dir=SCRATCH))
         try:
             _measure(rs, pid, made, work, res, peer, notes)
+        except Exception as exc:  # noqa: BLE001 the parts measured before stay in the report
+            traceback.print_exc()
+            res["error"] = f"{type(exc).__name__}: {exc}"
         finally:
             for cid in made:
                 _delete(rs, cid)
