@@ -109,7 +109,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     docs.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.json"
-    if args.merge and not args.report_only and not results_path.is_file():
+    if args.merge and not results_path.is_file():
         return splice(args, out, docs)
     if args.report_only:
         results = json.loads(results_path.read_text())
@@ -137,16 +137,22 @@ def splice(args: argparse.Namespace, out: Path, docs: Path) -> int:
     the measured sections replace theirs in the published benchmarks.md, each with its own
     plot; their raw results go beside results.json, never into it (a later --merge into a
     results.json holding only them would drop every other section from the report)."""
-    results = run(args)
-    for entry in results["benchmarks"].values():
-        entry["measured_separately"] = {
-            "at": results["generated_at"],
-            "loadavg": results["machine"]["loadavg"],
-            "tidemark": results["versions"]["tidemark"],
-        }
+    if args.report_only:
+        # Re-renders the spliced sections from their raw results (--only names them).
+        raw = out / f"results-{args.only.replace(',', '-')}.json"
+        results = json.loads(raw.read_text())
+    else:
+        results = run(args)
+        for entry in results["benchmarks"].values():
+            entry["measured_separately"] = {
+                "at": results["generated_at"],
+                "loadavg": results["machine"]["loadavg"],
+                "tidemark": results["versions"]["tidemark"],
+            }
+        names = "-".join(results["benchmarks"]) or "none"
+        raw = out / f"results-{names}.json"
+        raw.write_text(json.dumps(results, indent=2) + "\n")
     names = "-".join(results["benchmarks"]) or "none"
-    raw = out / f"results-{names}.json"
-    raw.write_text(json.dumps(results, indent=2) + "\n")
     png = docs / f"benchmarks-{names}.png"
     render_png(results, png)
     md = docs / "benchmarks.md"
