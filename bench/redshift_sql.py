@@ -26,7 +26,7 @@ import psycopg2
 from clients import boto_client, proc_cpu_seconds
 from registry import Goal, Metric, Settings, benchmark, percentile
 from startup import start_and_wait
-from targets import SCRATCH, Target, stop
+from targets import SCRATCH, Target, free_port, stop
 
 ISSUE = "issue #14"
 # Rows are fixed at registration, before run.py parses flags: --quick is read from argv here.
@@ -298,7 +298,7 @@ def _ab(runs: Callable[[str], dict], rounds: int = 2) -> dict[str, dict]:
             "tps_runs": [r["tps"] for r in rs],
             # tidemark's CPU (the proxy's, on the Endpoint side) per transaction, in µs.
             "cpu_us_per_tx": 1e6
-            * sum(r["tidemark_cpu_s"] for r in rs)
+            * sum(r.get("tidemark_cpu_s", 0.0) for r in rs)
             / max(1, sum(len(r["lat"]) for r in rs)),
             "lat": sorted(x for r in rs for x in r["lat"]),
         }
@@ -441,6 +441,12 @@ def _restore(rs, sid: str, cid: str) -> tuple[float, dict, list[str]]:
         Metric("p50_c1_ms", "-S p50 latency, 1 client", "ms", False),
         Metric("p50_overhead_us", "p50 overhead of the Endpoint, 1 client", "µs", False),
         Metric(
+            "tcp_share_us",
+            "of which TCP loopback alone (scratch PostgreSQL: TCP − unix socket p50)",
+            "µs",
+            info=True,
+        ),
+        Metric(
             "first_answer_s",
             "CreateCluster → first SELECT 1, median (template made)",
             "s",
@@ -534,6 +540,8 @@ def redshift_sql(target: Target, settings: Settings) -> dict:
         rs = boto_client("redshift", port)
         made: list[str] = []
         work = Path(tempfile.mkdtemp(prefix="pg-peer-", dir=SCRATCH))
+        # The scratch PostgreSQL of `_tcp_share` runs as `postgres` below it.
+        work.chmod(0o755)
         try:
             _measure(rs, pid, made, work, res, peer, notes)
         except Exception as exc:  # noqa: BLE001 the parts measured before stay in the report
@@ -676,9 +684,71 @@ def _measure(
     )
     _delete(rs, "sql-1")
     made.remove("sql-1")
+    tcp = _tcp_share(work)
+    res["tcp_share_us"] = 1000 * (
+        percentile(tcp["endpoint"]["lat"], 50) - percentile(tcp["direct"]["lat"], 50)
+    )
+    notes.append(
+        "(a) TCP's share: the same 1-client -S runs on a scratch PostgreSQL 15 (initdb, "
+        "shared_buffers 8MB) over TCP loopback vs its unix socket, A B A B: p50 "
+        f"{percentile(tcp['endpoint']['lat'], 50) * 1000:.0f} vs "
+        f"{percentile(tcp['direct']['lat'], 50) * 1000:.0f} µs"
+    )
 
     # (b) and (c) on sql-data
     _data_rounds(rs, pid, made, work, res, peer, notes)
+
+
+def _tcp_share(work: Path) -> dict[str, dict]:
+    """1-client pgbench -S over TCP loopback ("endpoint" side) vs the unix socket ("direct")
+    of a scratch PostgreSQL: how much of the Endpoint's overhead TCP alone accounts for (the
+    cluster's instance listens on its socket only)."""
+    base = work / "tcp"
+    base.mkdir()
+    shutil.chown(base, "postgres", "postgres")
+    data, port = base / "data", free_port()
+    who = {"user": "postgres", "group": "postgres", "cwd": base}
+    init = subprocess.run(
+        [str(PG_BIN / "initdb"), "--no-sync", "-A", "trust", "-U", SUPERUSER, "-D", str(data)],
+        capture_output=True, text=True, timeout=120, check=False, **who,
+    )
+    if init.returncode != 0:
+        raise RuntimeError(f"initdb failed: {init.stderr[-500:]}")
+    server = subprocess.Popen(
+        [
+            str(PG_BIN / "postgres"), "-D", str(data), "-k", str(base), "-p", str(port),
+            "-c", "listen_addresses=127.0.0.1", "-c", "shared_buffers=8MB",
+        ],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **who,
+    )
+    try:
+        conn = ["-h", str(base), "-p", str(port), "-U", SUPERUSER]
+
+        def ready():
+            with contextlib.suppress(psycopg2.OperationalError):
+                psycopg2.connect(
+                    host=str(base), port=port, user=SUPERUSER, dbname="postgres",
+                    connect_timeout=5,
+                ).close()
+                return True
+            return server.poll() is not None and _fail("the scratch PostgreSQL exited")
+
+        _wait(ready, "the scratch PostgreSQL", 60)
+        _timed([str(PG_BIN / "createdb"), *conn, DB], "createdb", 120)
+        _timed([str(PG_BIN / "pgbench"), "-i", "-q", "-s", "1", *conn, DB], "pgbench -i", 300)
+        sides = {"endpoint": ["-h", "127.0.0.1", *conn[2:]], "direct": conn}
+        return _ab(lambda side: _pgbench(sides[side], dict(os.environ), ["-S"], 1, 1, work))
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+def _fail(what: str):
+    raise RuntimeError(what)
 
 
 def _data_rounds(rs, pid, made, work, res, peer, notes) -> None:
