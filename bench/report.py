@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TARGETS = ("tidemark", "tidemark-disk", "moto")
-HEADERS = {"tidemark": "tidemark", "tidemark-disk": "tidemark --data-dir", "moto": "moto"}
+TARGETS = ("tidemark", "tidemark-disk", "moto", "postgres")
+HEADERS = {
+    "tidemark": "tidemark",
+    "tidemark-disk": "tidemark --data-dir",
+    "moto": "moto",
+    # The peer where moto stores no data: PostgreSQL's own tools on the same instance.
+    "postgres": "PostgreSQL",
+}
+FOOTER = (
+    "↑ higher is better, ↓ lower is better. The `÷ moto` (and `÷ PostgreSQL`) columns say how "
+    "many times better tidemark is (moto ÷ tidemark for ↓ rows), so > 1× means tidemark wins."
+)
+# Columns tidemark's figures are compared with, in order of preference.
+PEERS = ("moto", "postgres")
+
+
+def _peer(bench: dict) -> str | None:
+    listed = _targets(bench)
+    return next((p for p in PEERS if p in listed), None)
 
 
 def _fmt(value: float | None) -> str:
@@ -38,10 +55,12 @@ def _targets(bench: dict) -> list[str]:
     return [t for t in TARGETS if t in listed]
 
 
-def _advantage(bench: dict, key: str, higher: bool, target: str = "tidemark") -> float | None:
-    """How many times better `target` is than moto on `key` (> 1: tidemark wins)."""
+def _advantage(
+    bench: dict, key: str, higher: bool, target: str = "tidemark", peer: str = "moto"
+) -> float | None:
+    """How many times better `target` is than `peer` on `key` (> 1: tidemark wins)."""
     tm = bench["results"].get(target, {}).get(key)
-    moto = bench["results"].get("moto", {}).get(key)
+    moto = bench["results"].get(peer, {}).get(key)
     if higher is None or tm is None or moto is None or tm == 0 or moto == 0:
         return None
     return tm / moto if higher else moto / tm
@@ -112,50 +131,97 @@ def render_markdown(results: dict, png_name: str) -> str:
         "",
     ]
     for bench in results["benchmarks"].values():
-        targets = _targets(bench)
-        tms = [t for t in targets if t != "moto"]
-        has_moto = "moto" in targets
-        out += [f"## {bench['title']}", "", f"How measured: {bench['description']}", ""]
-        if sep := bench.get("measured_separately"):
-            out += [
-                f"Measured separately from the rest of this page: {sep['at']}, load average "
-                f"{sep['loadavg']}, {sep['tidemark']}.",
-                "",
-            ]
-        head = ["metric", "unit", *[HEADERS[t] for t in targets]]
-        if has_moto:
-            head += [f"{HEADERS[t]} ÷ moto" for t in tms]
-        out += ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
-        for key, label, unit, higher in _metrics(bench):
-            cells = [_fmt(bench["results"].get(t, {}).get(key)) for t in targets]
-            if has_moto:
-                cells += [_fmt_ratio(_advantage(bench, key, higher, t)) for t in tms]
-            arrow = "" if higher is None else (" ↑" if higher else " ↓")
-            if has_moto and higher is None:
-                cells[len(targets) :] = ["" for _ in tms]
-            out.append(f"| {label} | {unit}{arrow} | " + " | ".join(cells) + " |")
-        for t in targets:
-            res = bench["results"].get(t, {})
-            if res.get("error"):
-                out.append(f"\n{HEADERS[t]} failed: `{res['error']}`")
-        notes = [(t, n) for t in targets for n in bench["results"].get(t, {}).get("notes", [])]
-        if notes:
-            out += ["", "Notes:", ""]
-            out += [f"- {HEADERS[t]}: {n}" for t, n in notes]
-        goals = _goal_rows(bench)
-        if goals:
-            out += ["", "Goals:", "", *goals]
-        out.append("")
+        out += render_section(bench)
     planned = results.get("planned", [])
     if planned:
         out += ["## Planned (not yet measured)", ""]
         out += [f"- {p}" for p in planned]
         out.append("")
-    out.append(
-        "↑ higher is better, ↓ lower is better. The `÷ moto` columns say how many times better "
-        "tidemark is (moto ÷ tidemark for ↓ rows), so > 1× means tidemark wins."
-    )
+    out.append(FOOTER)
     return "\n".join(out) + "\n"
+
+
+def render_section(bench: dict, png_name: str | None = None) -> list[str]:
+    """One benchmark's `## title` section (lines), with its own plot when `png_name` is given."""
+    targets = _targets(bench)
+    peer = _peer(bench)
+    tms = [t for t in targets if t != peer]
+    out = [f"## {bench['title']}", "", f"How measured: {bench['description']}", ""]
+    if sep := bench.get("measured_separately"):
+        out += [
+            f"Measured separately from the rest of this page: {sep['at']}, load average "
+            f"{sep['loadavg']}, {sep['tidemark']}.",
+            "",
+        ]
+    if png_name:
+        out += [f"![{bench['title']}]({png_name})", ""]
+    head = ["metric", "unit", *[HEADERS[t] for t in targets]]
+    if peer:
+        head += [f"{HEADERS[t]} ÷ {HEADERS[peer]}" for t in tms]
+    out += ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    for key, label, unit, higher in _metrics(bench):
+        cells = [_fmt(bench["results"].get(t, {}).get(key)) for t in targets]
+        if peer:
+            cells += [_fmt_ratio(_advantage(bench, key, higher, t, peer)) for t in tms]
+        arrow = "" if higher is None else (" ↑" if higher else " ↓")
+        if peer and higher is None:
+            cells[len(targets) :] = ["" for _ in tms]
+        out.append(f"| {label} | {unit}{arrow} | " + " | ".join(cells) + " |")
+    for t in targets:
+        res = bench["results"].get(t, {})
+        if res.get("error"):
+            out.append(f"\n{HEADERS[t]} failed: `{res['error']}`")
+    notes = [(t, n) for t in targets for n in bench["results"].get(t, {}).get("notes", [])]
+    if notes:
+        out += ["", "Notes:", ""]
+        out += [f"- {HEADERS[t]}: {n}" for t, n in notes]
+    goals = _goal_rows(bench)
+    if goals:
+        out += ["", "Goals:", "", *goals]
+    out.append("")
+    return out
+
+
+def splice_sections(markdown: str, results: dict, png_name: str) -> str:
+    """`markdown` (a published report) with the sections of `results`' benchmarks replaced, or
+    added before the planned list and the footer: for re-measuring one benchmark when the raw
+    results of the others are not at hand. Each spliced section shows its own plot."""
+    lines = markdown.rstrip("\n").split("\n")
+    for bench in results["benchmarks"].values():
+        section = render_section(bench, png_name)
+        head = f"## {bench['title']}"
+        if head in lines:
+            start = lines.index(head)
+            end = next(
+                (i for i in range(start + 1, len(lines)) if lines[i].startswith(("## ", "↑ "))),
+                len(lines),
+            )
+        else:
+            start = end = next(
+                (i for i, ln in enumerate(lines) if ln == "## Planned (not yet measured)"
+                 or ln.startswith("↑ ")),
+                len(lines),
+            )
+        lines[start:end] = section
+    lines = [FOOTER if ln.startswith("↑ ") else ln for ln in lines]
+    return "\n".join(lines) + "\n"
+
+
+def _panels(results: dict) -> list[dict]:
+    """The plotted benchmarks: one panel each, or one per metric a benchmark lists in its
+    results' `plot_metrics` (for benchmarks whose first row alone says little)."""
+    panels = []
+    for bench in results["benchmarks"].values():
+        marked = next((r for r in bench["results"].values() if r.get("plot_metrics")), None)
+        if not marked:
+            panels.append(bench)
+            continue
+        title = marked.get("plot_title", bench["title"])
+        for key in marked["plot_metrics"]:
+            first = [m for m in bench["metrics"] if m[0] == key]
+            rest = [m for m in bench["metrics"] if m[0] != key]
+            panels.append({**bench, "title": title, "metrics": first + rest})
+    return panels
 
 
 def render_png(results: dict, path: Path) -> None:
@@ -165,7 +231,7 @@ def render_png(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    benches = list(results["benchmarks"].values())
+    benches = _panels(results)
     if not benches:
         return
     ncols = min(4, len(benches))
@@ -174,7 +240,12 @@ def render_png(results: dict, path: Path) -> None:
     flat = list(axes.flat)
     for spare in flat[len(benches) :]:
         spare.set_visible(False)
-    colors = {"tidemark": "#1f77b4", "tidemark-disk": "#17becf", "moto": "#ff7f0e"}
+    colors = {
+        "tidemark": "#1f77b4",
+        "tidemark-disk": "#17becf",
+        "moto": "#ff7f0e",
+        "postgres": "#336791",
+    }
     for ax, bench in zip(flat, benches):
         key, label, unit, _higher = _metrics(bench)[0]
         names, values, cols = [], [], []
@@ -200,7 +271,10 @@ def render_png(results: dict, path: Path) -> None:
         ax.tick_params(axis="x", labelsize=7)
         lines = []
         for goal in bench["goals"]:
-            if goal["metric"] != key or goal.get("target", "tidemark") != "tidemark":
+            if goal["metric"] != key or goal.get("target", "tidemark") not in (
+                "tidemark",
+                "tidemark-disk",
+            ):
                 continue
             if goal.get("vs_moto"):
                 moto = bench["results"].get("moto", {}).get(key)

@@ -26,10 +26,11 @@ import dynamo  # noqa: F401  (registers put_item, get_item)
 import planned  # noqa: F401  (registers the placeholders)
 import query_scan  # noqa: F401  (registers query_scan)
 import redshift  # noqa: F401  (registers redshift_snapshots)
+import redshift_sql  # noqa: F401  (registers redshift_sql)
 import startup  # noqa: F401  (registers cold_start and idle_rss)
 import vault  # noqa: F401  (registers vault)
 from registry import BENCHMARKS, Settings
-from report import render_markdown, render_png
+from report import render_markdown, render_png, splice_sections
 from targets import moto_target, tidemark_disk_target, tidemark_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +109,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     docs.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.json"
+    if args.merge and not results_path.is_file():
+        return splice(args, out, docs)
     if args.report_only:
         results = json.loads(results_path.read_text())
     else:
@@ -126,6 +129,35 @@ def main() -> int:
     render_png(results, docs / "benchmarks.png")
     (docs / "benchmarks.md").write_text(render_markdown(results, "benchmarks.png"))
     print(f"wrote {results_path}, {docs / 'benchmarks.md'}, {docs / 'benchmarks.png'}")
+    return 0
+
+
+def splice(args: argparse.Namespace, out: Path, docs: Path) -> int:
+    """--merge without the raw results of the other benchmarks (bench/out is not committed):
+    the measured sections replace theirs in the published benchmarks.md, each with its own
+    plot; their raw results go beside results.json, never into it (a later --merge into a
+    results.json holding only them would drop every other section from the report)."""
+    if args.report_only:
+        # Re-renders the spliced sections from their raw results (--only names them).
+        raw = out / f"results-{args.only.replace(',', '-')}.json"
+        results = json.loads(raw.read_text())
+    else:
+        results = run(args)
+        for entry in results["benchmarks"].values():
+            entry["measured_separately"] = {
+                "at": results["generated_at"],
+                "loadavg": results["machine"]["loadavg"],
+                "tidemark": results["versions"]["tidemark"],
+            }
+        names = "-".join(results["benchmarks"]) or "none"
+        raw = out / f"results-{names}.json"
+        raw.write_text(json.dumps(results, indent=2) + "\n")
+    names = "-".join(results["benchmarks"]) or "none"
+    png = docs / f"benchmarks-{names}.png"
+    render_png(results, png)
+    md = docs / "benchmarks.md"
+    md.write_text(splice_sections(md.read_text() if md.is_file() else "", results, png.name))
+    print(f"wrote {raw}, {md} (spliced), {png}")
     return 0
 
 
@@ -184,7 +216,12 @@ def run(args: argparse.Namespace) -> dict:
                 continue
             began = time.monotonic()
             try:
-                entry["results"][target.name] = bench.fn(target, settings)
+                got = bench.fn(target, settings)
+                # A benchmark that measures PostgreSQL's own tools beside tidemark in the same
+                # run returns that column as "peer".
+                if "peer" in got:
+                    entry["results"]["postgres"] = got.pop("peer")
+                entry["results"][target.name] = got
             except Exception as exc:  # noqa: BLE001 one broken target must not lose the other's numbers
                 traceback.print_exc()
                 entry["results"][target.name] = {"error": f"{type(exc).__name__}: {exc}"}

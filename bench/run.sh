@@ -5,7 +5,8 @@
 # Set BENCH_SKIP_BUILD=1 to benchmark an existing target/release/tidemark as is.
 # Optional: `wrk` on PATH (Debian: apt-get install wrk) adds the C load-generator rows;
 # BENCH_VAULT_MIB (default 1024) sizes the vault run; BENCH_REDSHIFT_MIB (default 1024) the
-# Redshift cluster volume.
+# Redshift cluster volume; BENCH_REDSHIFT_SQL_MIB (default 1024) the database of the Redshift SQL
+# benchmark, which needs PostgreSQL 15 (BENCH_PG_BIN, default /usr/lib/postgresql/15/bin).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$("$root/scripts/venv.sh")"
