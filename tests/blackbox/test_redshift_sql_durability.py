@@ -48,6 +48,14 @@ class Server:
         except requests.RequestException:
             return False
 
+    def cluster(self, cid: str) -> dict:
+        """Creates a single-node cluster and returns its Endpoint once it is available."""
+        self.redshift.create_cluster(
+            ClusterIdentifier=cid, NodeType="dc2.large", ClusterType="single-node",
+            MasterUsername="admin", MasterUserPassword=PASSWORD,
+        )
+        return endpoint_of(self.redshift, cid)
+
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
@@ -95,11 +103,7 @@ def postmasters_of(cluster: str) -> list[int]:
 def test_kill_9_of_tidemark_during_writes_loses_no_committed_transaction(tmp_path):
     server = Server(tmp_path / "data", tmp_path / "server.log")
     try:
-        server.redshift.create_cluster(
-            ClusterIdentifier="durable", NodeType="dc2.large", ClusterType="single-node",
-            MasterUsername="admin", MasterUserPassword=PASSWORD,
-        )
-        ep = endpoint_of(server.redshift, "durable")
+        ep = server.cluster("durable")
         conn = connect(ep)
         conn.cursor().execute("CREATE TABLE acked (n INTEGER PRIMARY KEY)")
         conn.commit()
@@ -145,11 +149,7 @@ def test_kill_9_of_tidemark_during_writes_loses_no_committed_transaction(tmp_pat
 def test_kill_9_of_the_clusters_postgres_heals_on_the_next_connection(tmp_path):
     server = Server(tmp_path / "data", tmp_path / "server.log")
     try:
-        server.redshift.create_cluster(
-            ClusterIdentifier="heals", NodeType="dc2.large", ClusterType="single-node",
-            MasterUsername="admin", MasterUserPassword=PASSWORD,
-        )
-        ep = endpoint_of(server.redshift, "heals")
+        ep = server.cluster("heals")
         conn = connect(ep)
         cur = conn.cursor()
         cur.execute("CREATE TABLE t (n INTEGER)")

@@ -62,7 +62,27 @@ fn password() -> String {
         .collect()
 }
 
+/// Why credentials for a cluster are refused.
+enum Refusal {
+    NotFound(String),
+    NotAvailable(String),
+}
+
 impl RedshiftService {
+    /// Credentials are given for an existing, available cluster only.
+    fn refusal(&self, scope: &Scope, id: &str) -> Result<Option<Refusal>, CommonError> {
+        Ok(match self.load_cluster(scope, id)? {
+            None => Some(Refusal::NotFound(rules::cluster_not_found(id))),
+            Some(rec) if rec.cluster.cluster_status.as_deref() != Some("available") => {
+                Some(Refusal::NotAvailable(format!(
+                    "The cluster {id} is not available (it is {}).",
+                    rec.cluster.cluster_status.as_deref().unwrap_or_default()
+                )))
+            }
+            Some(_) => None,
+        })
+    }
+
     fn issue(&self, scope: &Scope, id: &str, login: TempLogin) -> Result<(), CommonError> {
         self.db
             .grant_temporary(scope, id, login)
@@ -91,16 +111,10 @@ impl RedshiftService {
             .clone()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let rec = match self.load_cluster(&scope, &id)? {
-            Some(rec) => rec,
-            None => return Err(E::cluster_not_found_fault(rules::cluster_not_found(&id)).into()),
-        };
-        if rec.cluster.cluster_status.as_deref() != Some("available") {
-            return Err(E::unsupported_operation_fault(format!(
-                "The cluster {id} is not available (it is {}).",
-                rec.cluster.cluster_status.as_deref().unwrap_or_default()
-            ))
-            .into());
+        match self.refusal(&scope, &id)? {
+            Some(Refusal::NotFound(m)) => return Err(E::cluster_not_found_fault(m).into()),
+            Some(Refusal::NotAvailable(m)) => return Err(E::unsupported_operation_fault(m).into()),
+            None => {}
         }
         let auto_create = input.auto_create.unwrap_or(false);
         let login_user = format!("{}:{user}", if auto_create { "IAMA" } else { "IAM" });
@@ -142,15 +156,10 @@ impl RedshiftService {
             .clone()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let Some(rec) = self.load_cluster(&scope, &id)? else {
-            return Err(E::cluster_not_found_fault(rules::cluster_not_found(&id)).into());
-        };
-        if rec.cluster.cluster_status.as_deref() != Some("available") {
-            return Err(E::unsupported_operation_fault(format!(
-                "The cluster {id} is not available (it is {}).",
-                rec.cluster.cluster_status.as_deref().unwrap_or_default()
-            ))
-            .into());
+        match self.refusal(&scope, &id)? {
+            Some(Refusal::NotFound(m)) => return Err(E::cluster_not_found_fault(m).into()),
+            Some(Refusal::NotAvailable(m)) => return Err(E::unsupported_operation_fault(m).into()),
+            None => {}
         }
         // The caller's IAM user name (the credentials file's `name`, else the account id).
         let name: String = ctx
