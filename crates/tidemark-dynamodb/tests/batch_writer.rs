@@ -14,7 +14,7 @@ use tidemark_store::RedbStore;
 
 /// Batches sent one after another; each counts as one observation.
 const ROUNDS: usize = 7;
-/// List elements per item: 25 items of ~180 KB (DynamoDB size) each, a 2.5 MB body.
+/// List elements per item: 25 items of ~50 KB of JSON each, a 1.3 MB batch.
 const ELEMENTS: usize = 5_000;
 
 struct Stop<'a>(&'a AtomicBool);
