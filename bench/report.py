@@ -151,6 +151,11 @@ def render_markdown(results: dict, png_name: str) -> str:
         out += ["## Planned (not yet measured)", ""]
         out += [f"- {p}" for p in planned]
         out.append("")
+    # The A/B comparison of two tidemark builds (bench/ab.py) is measured separately and
+    # kept by hand in bench/ab.md, so that re-rendering this report keeps it.
+    ab = Path(__file__).resolve().parent / "ab.md"
+    if ab.exists():
+        out += [ab.read_text().rstrip("\n"), ""]
     out.append(
         "↑ higher is better, ↓ lower is better. The `÷ moto` columns say how many times better "
         "tidemark is (moto ÷ tidemark for ↓ rows), so > 1× means tidemark wins."
