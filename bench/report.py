@@ -137,6 +137,11 @@ def render_markdown(results: dict, png_name: str) -> str:
         out += ["## Planned (not yet measured)", ""]
         out += [f"- {p}" for p in planned]
         out.append("")
+    # The A/B comparison of two tidemark builds (bench/ab.py) is measured separately and
+    # kept by hand in bench/ab.md, so that re-rendering this report keeps it.
+    ab = Path(__file__).resolve().parent / "ab.md"
+    if ab.exists():
+        out += [ab.read_text().rstrip("\n"), ""]
     out.append(FOOTER)
     return "\n".join(out) + "\n"
 

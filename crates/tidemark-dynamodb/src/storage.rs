@@ -15,6 +15,7 @@
 
 use std::ops::Bound;
 
+use serde_json::value::RawValue;
 use tidemark_store::keys;
 use tidemark_store::{Reads, WriteTxn};
 
@@ -80,17 +81,51 @@ pub fn project_for_index(table: &TableRecord, index: &IndexDef, item: &Item) -> 
     if index.projection_type == "ALL" {
         return item.clone();
     }
-    let keys = table.key.names();
-    let ikeys = index.key.names();
-    let include = index.non_key_attributes.as_deref().unwrap_or(&[]);
+    let kept = Kept::new(table, index);
     item.iter()
-        .filter(|(k, _)| {
-            keys.contains(&k.as_str())
-                || ikeys.contains(&k.as_str())
-                || include.iter().any(|n| n == *k)
-        })
+        .filter(|(k, _)| kept.contains(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// The attributes a non-`ALL` projection of an index keeps.
+struct Kept<'a> {
+    keys: Vec<&'a str>,
+    index_keys: Vec<&'a str>,
+    include: &'a [String],
+}
+
+impl<'a> Kept<'a> {
+    fn new(table: &'a TableRecord, index: &'a IndexDef) -> Kept<'a> {
+        Kept {
+            keys: table.key.names(),
+            index_keys: index.key.names(),
+            include: index.non_key_attributes.as_deref().unwrap_or(&[]),
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.keys.contains(&name)
+            || self.index_keys.contains(&name)
+            || self.include.iter().any(|n| n == name)
+    }
+}
+
+/// `projected == project_for_index(table, index, item)`, without building the projection
+/// (the same comparison as `IndexMap`'s: same length, every attribute equal).
+fn projection_equals(table: &TableRecord, index: &IndexDef, projected: &Item, item: &Item) -> bool {
+    if index.projection_type == "ALL" {
+        return projected == item;
+    }
+    let kept = Kept::new(table, index);
+    let mut n = 0;
+    for (k, v) in item.iter().filter(|(k, _)| kept.contains(k)) {
+        n += 1;
+        if projected.get(k) != Some(v) {
+            return false;
+        }
+    }
+    n == projected.len()
 }
 
 /// Item count and total bytes of a table (`index` = None) or one index.
@@ -158,6 +193,64 @@ fn units(bytes: usize) -> f64 {
     bytes.div_ceil(1024).max(1) as f64
 }
 
+/// An item's stored form, computed before the write transaction that stores it (see
+/// [`apply_encoded`]): its JSON, its size and its entries in every maintained index. Valid
+/// only for the table record it was computed with (its key schema, indexes, projections).
+#[derive(Debug)]
+pub struct Encoded {
+    item: Item,
+    json: Box<RawValue>,
+    size: i64,
+    entries: Vec<IndexEntry>,
+}
+
+impl Encoded {
+    /// Encodes `item` (a checked item of `table`) as [`apply_write`] would store it.
+    pub fn new(table: &TableRecord, item: Item) -> DdbResult<Encoded> {
+        Ok(Encoded {
+            json: serde_json::value::to_raw_value(&item).map_err(DdbError::internal)?,
+            size: item_size(&item) as i64,
+            entries: index_entries(table, &item)?,
+            item,
+        })
+    }
+
+    pub fn into_item(self) -> Item {
+        self.item
+    }
+}
+
+/// The new image of a write, as given or already [`Encoded`].
+#[derive(Clone, Copy)]
+enum NewImage<'a> {
+    Plain(&'a Item),
+    Encoded(&'a Encoded),
+}
+
+impl NewImage<'_> {
+    fn size(self) -> i64 {
+        match self {
+            NewImage::Plain(i) => item_size(i) as i64,
+            NewImage::Encoded(e) => e.size,
+        }
+    }
+}
+
+/// A new index entry: its key and projection, built here or taken from an [`Encoded`].
+enum NewEntry<'a> {
+    Plain(Vec<u8>, Item),
+    Encoded(&'a IndexEntry, &'a Item),
+}
+
+impl NewEntry<'_> {
+    fn key(&self) -> &[u8] {
+        match self {
+            NewEntry::Plain(k, _) => k,
+            NewEntry::Encoded(e, _) => &e.key,
+        }
+    }
+}
+
 /// THE write path: replaces the item under `key` (`old` → `new`; `None` = absent), keeping
 /// every maintained secondary index and the counters exact, inside the caller's write
 /// transaction.
@@ -172,29 +265,55 @@ pub fn apply_write(
     old: Option<&Item>,
     new: Option<&Item>,
 ) -> DdbResult<WriteEffect> {
+    apply(txn, table, key, old, new.map(NewImage::Plain))
+}
+
+/// [`apply_write`] of an item encoded beforehand, so that the write transaction (which
+/// every other writer waits for) only stores bytes: what BatchWriteItem does with large
+/// items. Same effects, same bytes, same [`WriteEffect`].
+pub fn apply_encoded(
+    txn: &mut dyn WriteTxn,
+    table: &TableRecord,
+    key: &[u8],
+    old: Option<&Item>,
+    new: Option<&Encoded>,
+) -> DdbResult<WriteEffect> {
+    apply(txn, table, key, old, new.map(NewImage::Encoded))
+}
+
+fn apply(
+    txn: &mut dyn WriteTxn,
+    table: &TableRecord,
+    key: &[u8],
+    old: Option<&Item>,
+    new: Option<NewImage<'_>>,
+) -> DdbResult<WriteEffect> {
     match new {
-        Some(item) => txn.put(ITEMS_TABLE, key, &encode_item(item)?)?,
+        Some(NewImage::Plain(item)) => txn.put(ITEMS_TABLE, key, &encode_item(item)?)?,
+        Some(NewImage::Encoded(e)) => txn.put(ITEMS_TABLE, key, e.json.get().as_bytes())?,
         None => {
             txn.delete(ITEMS_TABLE, key)?;
         }
     }
     let count = |i: Option<&Item>| i64::from(i.is_some());
+    let new_size = new.map_or(0, NewImage::size);
     add_stats(
         txn,
         &table.table_id,
         None,
-        count(new) - count(old),
-        size_of(new) - size_of(old),
+        i64::from(new.is_some()) - count(old),
+        new_size - size_of(old),
     )?;
     let mut effect = WriteEffect {
-        item_bytes: size_of(old).max(size_of(new)) as usize,
+        item_bytes: size_of(old).max(new_size) as usize,
         index_units: Vec::new(),
     };
-    for (index, is_gsi) in table
+    for (position, (index, is_gsi)) in table
         .lsis
         .iter()
         .map(|i| (i, false))
         .chain(table.gsis.iter().map(|i| (i, true)))
+        .enumerate()
     {
         if !index.maintained() {
             continue;
@@ -205,39 +324,66 @@ pub fn apply_write(
                 project_for_index(table, index, o),
             ))
         });
-        let new_entry = new.and_then(|n| {
-            Some((
-                index_key(table, index, n)?,
-                project_for_index(table, index, n),
-            ))
-        });
-        if old_entry == new_entry {
+        let new_entry = match new {
+            None => None,
+            Some(NewImage::Plain(n)) => index_key(table, index, n)
+                .map(|k| NewEntry::Plain(k, project_for_index(table, index, n))),
+            // `entries` follows the same order (maintained_indexes), one entry at most per index.
+            Some(NewImage::Encoded(e)) => e
+                .entries
+                .iter()
+                .find(|x| x.index == position)
+                .map(|x| NewEntry::Encoded(x, &e.item)),
+        };
+        let unchanged = match (&old_entry, &new_entry) {
+            (None, None) => true,
+            (Some((ok, op)), Some(NewEntry::Plain(nk, np))) => ok == nk && op == np,
+            (Some((ok, op)), Some(NewEntry::Encoded(ne, item))) => {
+                *ok == ne.key && projection_equals(table, index, op, item)
+            }
+            _ => false,
+        };
+        if unchanged {
             continue;
         }
         let mut cost = 0.0;
-        if let Some((k, p)) = &old_entry {
+        let old_bytes = old_entry.as_ref().map_or(0, |(_, p)| item_size(p) as i64);
+        if let Some((k, _)) = &old_entry {
             txn.delete(INDEX_TABLE, k)?;
-            if new_entry.as_ref().is_none_or(|(nk, _)| nk != k) {
-                cost += units(item_size(p));
+            if new_entry.as_ref().is_none_or(|n| n.key() != k.as_slice()) {
+                cost += units(old_bytes as usize);
             }
         }
-        if let Some((k, p)) = &new_entry {
-            txn.put(INDEX_TABLE, k, &encode_item(p)?)?;
-            cost += units(item_size(p));
+        let new_bytes = match &new_entry {
+            None => 0,
+            Some(NewEntry::Plain(k, p)) => {
+                txn.put(INDEX_TABLE, k, &encode_item(p)?)?;
+                item_size(p) as i64
+            }
+            Some(NewEntry::Encoded(e, _)) => {
+                txn.put(INDEX_TABLE, &e.key, &e.value)?;
+                e.bytes
+            }
+        };
+        if new_entry.is_some() {
+            cost += units(new_bytes as usize);
         }
-        let o = old_entry.as_ref().map(|(_, p)| p);
-        let n = new_entry.as_ref().map(|(_, p)| p);
         add_stats(
             txn,
             &table.table_id,
             Some(&index.name),
-            count(n) - count(o),
-            size_of(n) - size_of(o),
+            i64::from(new_entry.is_some()) - i64::from(old_entry.is_some()),
+            new_bytes - old_bytes,
         )?;
         effect.index_units.push((index.name.clone(), is_gsi, cost));
     }
     if table.change_log {
         // Point-in-time recovery's change log (backup/pitr.rs), in this same transaction.
+        let new = match new {
+            None => None,
+            Some(NewImage::Plain(i)) => Some(crate::backup::LogImage::Item(i)),
+            Some(NewImage::Encoded(e)) => Some(crate::backup::LogImage::Json(&e.json)),
+        };
         crate::backup::record_change(txn, table, key, old, new)?;
     }
     Ok(effect)
@@ -630,5 +776,86 @@ mod tests {
                 index.name
             );
         }
+    }
+
+    /// Writing an item encoded beforehand has exactly the effects of writing it plainly:
+    /// the same bytes in every table (items, index entries, counters, the PITR change log)
+    /// and the same consumed capacity, through inserts, overwrites that change an index
+    /// key, its projection, only unprojected attributes, only the attribute order (equal
+    /// items, other bytes), and deletes.
+    #[test]
+    fn encoded_writes_match_plain_writes() {
+        use tidemark_store::{MemStore, Store};
+        let mut t = table();
+        t.change_log = true;
+        crate::backup::pitr::register_clock(
+            &t.table_id,
+            std::sync::Arc::new(tidemark_core::Clock::default()),
+        );
+        let steps = [
+            Some(
+                r#"{"pk":{"S":"a"},"sk":{"N":"1"},"b":{"B":"AAE="},"g":{"S":"x"},"x":{"N":"5"},"y":{"S":"no"}}"#,
+            ),
+            Some(
+                r#"{"pk":{"S":"a"},"sk":{"N":"1"},"b":{"B":"AAE="},"g":{"S":"x"},"x":{"N":"5"},"y":{"S":"other"}}"#,
+            ),
+            Some(
+                r#"{"sk":{"N":"1"},"pk":{"S":"a"},"y":{"S":"other"},"x":{"N":"5"},"g":{"S":"x"},"b":{"B":"AAE="}}"#,
+            ),
+            Some(r#"{"pk":{"S":"a"},"sk":{"N":"1"},"b":{"B":"AAE="},"g":{"S":"x"},"x":{"N":"6"}}"#),
+            Some(r#"{"pk":{"S":"a"},"sk":{"N":"1"},"b":{"B":"AAI="},"g":{"S":"z"},"x":{"N":"6"}}"#),
+            Some(r#"{"pk":{"S":"a"},"sk":{"N":"1"},"x":{"N":"6"}}"#),
+            Some(r#"{"pk":{"S":"a"},"sk":{"N":"1"},"g":{"S":"x"},"x":{"SS":["p","q"]}}"#),
+            Some(r#"{"pk":{"S":"a"},"sk":{"N":"1"},"g":{"S":"x"},"x":{"SS":["q","p"]}}"#),
+            None,
+            None,
+            Some(r#"{"pk":{"S":"a"},"sk":{"N":"1"},"b":{"B":"AAE="}}"#),
+        ];
+        let plain = MemStore::new();
+        let encoded = MemStore::new();
+        let dump = |store: &MemStore| {
+            let read = store.read().unwrap();
+            let mut all = Vec::new();
+            for name in read.table_names().unwrap() {
+                for e in read.scan_prefix(&name, &[]).unwrap() {
+                    let (k, v) = e.unwrap();
+                    // The change log's times come from a running clock.
+                    let v = if name == crate::backup::pitr::LOG_TABLE {
+                        let mut entry: crate::backup::pitr::LogEntry =
+                            serde_json::from_slice(&v).unwrap();
+                        entry.t = 0;
+                        serde_json::to_vec(&entry).unwrap()
+                    } else {
+                        v
+                    };
+                    all.push((name.clone(), k, v));
+                }
+            }
+            all
+        };
+        for step in steps {
+            let new = step.map(|s| parse_item_json(s).unwrap());
+            let key = item_key(
+                &t,
+                &parse_item_json(r#"{"pk":{"S":"a"},"sk":{"N":"1"}}"#).unwrap(),
+            )
+            .unwrap();
+            let mut effects = Vec::new();
+            for (store, encode) in [(&plain, false), (&encoded, true)] {
+                let mut txn = store.write().unwrap();
+                let old = get_item(&*txn, &key).unwrap();
+                let effect = if encode {
+                    let e = new.clone().map(|n| Encoded::new(&t, n).unwrap());
+                    apply_encoded(&mut *txn, &t, &key, old.as_ref(), e.as_ref()).unwrap()
+                } else {
+                    apply_write(&mut *txn, &t, &key, old.as_ref(), new.as_ref()).unwrap()
+                };
+                txn.commit().unwrap();
+                effects.push(format!("{effect:?}"));
+            }
+            assert_eq!(effects[0], effects[1], "{step:?}");
+            assert_eq!(dump(&plain), dump(&encoded), "{step:?}");
+        }
+        crate::backup::pitr::unregister_clock(&t.table_id);
     }
 }

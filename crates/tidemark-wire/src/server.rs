@@ -201,7 +201,7 @@ async fn dynamodb(services: &Services, parts: &Parts, body: Bytes, rid: String) 
     // Held until the response is rendered: the typed input and output live that long.
     let Some(_reserved) = services
         .decode_budget
-        .reserve(json::estimated_cost(&body))
+        .reserve(json::decode::reservation_cost(&body))
         .await
     else {
         tracing::warn!(request_id = %rid, bytes = body.len(), "decode budget spent: 503");

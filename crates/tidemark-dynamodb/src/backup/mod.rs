@@ -23,7 +23,7 @@ mod error;
 mod export;
 mod list;
 mod overrides;
-mod pitr;
+pub(crate) mod pitr;
 mod pitr_jobs;
 mod pitr_restore;
 mod restore;
@@ -43,7 +43,7 @@ pub use describe::{delete_backup, describe_backup};
 pub use error::{BkError, BkResult};
 pub use list::list_backups;
 pub use pitr::{
-    describe_continuous_backups, record_change, restore_table_to_point_in_time,
+    LogImage, describe_continuous_backups, record_change, restore_table_to_point_in_time,
     update_continuous_backups,
 };
 pub use pitr_jobs::after_table_delete;

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tidemark_core::{Clock, RequestContext};
 use tidemark_model::dynamodb as m;
 use tidemark_store::{Reads, WriteTxn};
@@ -112,13 +113,32 @@ pub fn log_key(table_id: &str, seq: u64) -> Vec<u8> {
     k
 }
 
+/// A change-log image: an item, or its JSON already encoded (by `storage::Encoded`, which
+/// encodes exactly as the item would be here).
+#[derive(Clone, Copy, Serialize)]
+#[serde(untagged)]
+pub enum LogImage<'a> {
+    Item(&'a Item),
+    Json(&'a RawValue),
+}
+
+/// [`LogEntry`] as written: borrowed images, so that nothing is cloned and an encoded new
+/// image is not encoded again. Same fields in the same order, so the same JSON.
+#[derive(Serialize)]
+struct LogEntryRef<'a> {
+    t: i64,
+    key: &'a [u8],
+    old: Option<&'a Item>,
+    new: Option<LogImage<'a>>,
+}
+
 /// The change-log hook `storage::apply_write` calls for tables with `change_log` set.
 pub fn record_change(
     txn: &mut dyn WriteTxn,
     table: &TableRecord,
     key: &[u8],
     old: Option<&Item>,
-    new: Option<&Item>,
+    new: Option<LogImage<'_>>,
 ) -> DdbResult<()> {
     let t = clock_now_ms(&table.table_id).ok_or_else(|| {
         DdbError::internal("point-in-time recovery clock not registered for this table")
@@ -133,12 +153,7 @@ pub fn record_change(
         None => 0,
     };
     txn.put(SEQ_TABLE, &seq_key, &(seq + 1).to_be_bytes())?;
-    let entry = LogEntry {
-        t,
-        key: key.to_vec(),
-        old: old.cloned(),
-        new: new.cloned(),
-    };
+    let entry = LogEntryRef { t, key, old, new };
     let bytes = serde_json::to_vec(&entry).map_err(DdbError::internal)?;
     txn.put(LOG_TABLE, &log_key(&table.table_id, seq), &bytes)?;
     Ok(())

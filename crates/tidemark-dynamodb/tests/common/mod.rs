@@ -29,8 +29,17 @@ impl Env {
         Env::build(Some(vault))
     }
 
+    /// An Env over `store` (the server's own redb store, for timings: `MemStore` copies a
+    /// written table whole in every transaction).
+    pub fn with_store(store: Arc<dyn Store>) -> Env {
+        Env::build_on(store, None)
+    }
+
     fn build(vault: Option<Arc<tidemark_vault::Vault>>) -> Env {
-        let store: Arc<dyn Store> = Arc::new(MemStore::new());
+        Env::build_on(Arc::new(MemStore::new()), vault)
+    }
+
+    fn build_on(store: Arc<dyn Store>, vault: Option<Arc<tidemark_vault::Vault>>) -> Env {
         let engine = Arc::new(Engine::open(store.clone()).unwrap());
         let svc = match vault {
             Some(v) => DynamoDbService::with_vault(store, engine.clone(), v),

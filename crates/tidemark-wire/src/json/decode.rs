@@ -50,6 +50,17 @@ pub fn estimated_cost(body: &[u8]) -> usize {
         .saturating_add(tokens.saturating_mul(BYTES_PER_TOKEN))
 }
 
+/// What a request reserves from the decode budget: [`estimated_cost`], except that a body
+/// too short to reach [`super::budget::SMALL`] even if every byte were a token (the most the
+/// estimate can count) is not scanned, since it reserves nothing either way. That is every
+/// small write: the scan cost ~2,700 instructions of a 150-byte PutItem's ~220,000.
+pub fn reservation_cost(body: &[u8]) -> usize {
+    if body.len().saturating_mul(1 + BYTES_PER_TOKEN) < super::budget::SMALL {
+        return body.len();
+    }
+    estimated_cost(body)
+}
+
 /// A `serde_json::Value` built with exact capacities. Equal to what `Value`'s own
 /// `Deserialize` builds (same members, order, duplicate-key rule: last value wins at the
 /// first position), only smaller.
@@ -183,6 +194,22 @@ mod tests {
 
     /// The pre-scan counts structure outside strings only, so a body cannot hide its cost
     /// in escapes, and bytes inside strings cost one byte each.
+    #[test]
+    fn short_bodies_reserve_nothing_without_a_scan() {
+        use super::super::budget::SMALL;
+        // The longest body that skips the scan stays under SMALL even if every byte is a
+        // token; one byte more can reach it, and is scanned.
+        let longest = (SMALL - 1) / (1 + BYTES_PER_TOKEN);
+        let worst = vec![b'{'; longest];
+        assert!(estimated_cost(&worst) < SMALL);
+        assert!(reservation_cost(&worst) < SMALL);
+        let over = vec![b'{'; longest + 1];
+        assert!(estimated_cost(&over) >= SMALL);
+        assert_eq!(reservation_cost(&over), estimated_cost(&over));
+        let put = br#"{"TableName":"t","Item":{"k":{"S":"a"}}}"#;
+        assert!(reservation_cost(put) < SMALL && estimated_cost(put) < SMALL);
+    }
+
     #[test]
     fn estimate_counts_tokens_outside_strings() {
         assert_eq!(estimated_cost(b"{}"), 2 + BYTES_PER_TOKEN);
