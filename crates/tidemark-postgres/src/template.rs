@@ -32,6 +32,9 @@ impl Template {
     /// `setup_sql`, tidemark's server settings and initdb options. Crash-safe and idempotent: the directory is
     /// built under a temporary name, fsynced and renamed, so it either exists complete or not
     /// at all; concurrent builders race harmlessly (the loser discards its copy).
+    /// `setup_sql`'s objects belong in `pg_catalog`: `pg_dump` leaves those out, so restored
+    /// databases (made from `template1`) get them from the template, not twice; only event
+    /// triggers, which `pg_dump` keeps, are skipped on restore when the template has them.
     pub fn ensure(bins: &PgBinaries, root: &Path, setup_sql: &str) -> Result<PathBuf> {
         Self::ensure_as(bins, &RunAs::detect()?, root, setup_sql)
     }

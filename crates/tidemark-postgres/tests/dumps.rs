@@ -143,7 +143,7 @@ fn cluster_dump_restores_every_database_and_role() {
         "SELECT count(*) || ' ' || sum(amount) || ' ' || sum(sold - date '2024-01-01') || ' ' || sum(length(note)) FROM sales",
         "SELECT count(*) FROM big",
         "SELECT tableowner FROM pg_tables WHERE tablename = 'sales'",
-        "SELECT public.tidemark_probe()",
+        "SELECT tidemark_probe()",
         "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()",
     ] {
         assert_eq!(scalar(&dst, "dev", sql), scalar(&src, "dev", sql), "{sql}");

@@ -83,7 +83,7 @@ fn start_sql_stop() {
     // The setup SQL ran in template1, so databases created later have it.
     inst.ensure_database("dev", "rdsdb").expect("create dev");
     inst.ensure_database("dev", "rdsdb").expect("idempotent");
-    assert_eq!(scalar(&inst, "dev", "SELECT public.tidemark_probe()"), "42");
+    assert_eq!(scalar(&inst, "dev", "SELECT tidemark_probe()"), "42");
     inst.execute("dev", "CREATE TABLE t (id int primary key, v numeric(12,2)); INSERT INTO t VALUES (1, 10.50), (2, 0.25)")
         .expect("ddl and insert");
     assert_eq!(scalar(&inst, "dev", "SELECT sum(v) FROM t"), "10.75");

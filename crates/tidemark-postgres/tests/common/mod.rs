@@ -9,7 +9,7 @@ use tidemark_postgres::{Instance, InstanceConfig, PgBinaries, Template};
 
 /// What every test template installs: proves setup SQL reaches databases made later.
 pub const SETUP_SQL: &str =
-    "CREATE FUNCTION public.tidemark_probe() RETURNS int LANGUAGE sql AS 'SELECT 42';";
+    "CREATE FUNCTION pg_catalog.tidemark_probe() RETURNS int LANGUAGE sql AS 'SELECT 42';";
 
 pub fn bins() -> &'static PgBinaries {
     static B: OnceLock<PgBinaries> = OnceLock::new();
