@@ -141,6 +141,12 @@ impl PgClusters {
         self.clusters.lock().ok()?.get(k).cloned()
     }
 
+    /// Cluster `id`'s database, which must have been started in this process.
+    fn running(&self, scope: &Scope, id: &str) -> Result<Arc<ClusterDb>, String> {
+        self.get(&key(scope, id))
+            .ok_or_else(|| format!("cluster {id} has no database running"))
+    }
+
     /// Stops every listener and instance and forgets every cluster's data (admin reset).
     pub fn reset(&self) -> Result<(), String> {
         let all: Vec<Arc<ClusterDb>> = match self.clusters.lock() {
@@ -280,9 +286,7 @@ impl ClusterDatabase for PgClusters {
     }
 
     fn mark(&self, scope: &Scope, id: &str, snapshot: &str) -> Result<(), String> {
-        let db = self
-            .get(&key(scope, id))
-            .ok_or_else(|| format!("cluster {id} has no database running"))?;
+        let db = self.running(scope, id)?;
         db.mark(snapshot)
     }
 
@@ -293,9 +297,7 @@ impl ClusterDatabase for PgClusters {
         snapshot: &str,
         volumes: &dyn VolumeFiles,
     ) -> Result<(), String> {
-        let db = self
-            .get(&key(scope, id))
-            .ok_or_else(|| format!("cluster {id} has no database running"))?;
+        let db = self.running(scope, id)?;
         db.dump(snapshot, scope, id, volumes)
     }
 
@@ -336,9 +338,7 @@ impl ClusterDatabase for PgClusters {
     }
 
     fn grant_temporary(&self, scope: &Scope, id: &str, login: TempLogin) -> Result<(), String> {
-        let db = self
-            .get(&key(scope, id))
-            .ok_or_else(|| format!("cluster {id} has no Endpoint"))?;
+        let db = self.running(scope, id)?;
         db.grant_temporary(login)
     }
 
@@ -350,9 +350,7 @@ impl ClusterDatabase for PgClusters {
         table: &TableSpec,
         volumes: &dyn VolumeFiles,
     ) -> Result<(), String> {
-        let db = self
-            .get(&key(scope, id))
-            .ok_or_else(|| format!("cluster {id} has no database running"))?;
+        let db = self.running(scope, id)?;
         db.restore_table(scope, files, table, volumes)
     }
 }
