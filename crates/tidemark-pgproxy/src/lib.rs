@@ -57,8 +57,8 @@ pub use auth::md5_verifier;
 pub use server::{serve, serve_tls};
 
 /// What the proxy asks of the cluster it fronts. Methods are called on blocking threads except
-/// [`Route::rewrite`] and [`Route::executed`], which run on the connection's task and should be
-/// quick (a parse of one statement).
+/// [`Route::rewrite`] and [`Route::executed`], which run in the connection's relay (its own
+/// thread, or its task on the async runtime) and should be quick (a parse of one statement).
 pub trait Route: Send + Sync + 'static {
     /// Resolves a login (user and database names as the client sent them) to the credential to
     /// check and the backend role and database. The database is not checked here: PostgreSQL
