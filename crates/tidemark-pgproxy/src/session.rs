@@ -1,6 +1,7 @@
 //! One client connection's startup: SSL/GSS refusals, cancel requests, the StartupMessage, md5
 //! authentication, then the backend's own startup, relayed with Redshift's parameters.
 
+use std::io::Read;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -84,7 +85,7 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, admitted: bool) 
                     if let Some(est) =
                         session(&mut rd, &mut wr, &shared, admitted, s, deadline).await
                     {
-                        relay_async(rd, wr, est, &shared).await;
+                        relay_tls(rd, wr, est, shared).await;
                     }
                 }
                 Ok(Ok(_)) => {}
@@ -158,8 +159,20 @@ async fn relay_plain(
         Ok(pair) => pair,
         Err(e) => return tracing::debug!("session ended: {e}"),
     };
-    let Some((client, backend)) = threads::run(client, backend, pending, Arc::clone(&shared)).await
+    let client = threads::Client::Plain(client);
+    let from_backend = pending;
+    let Some((client, backend)) = threads::run(
+        client,
+        backend,
+        Vec::new(),
+        from_backend,
+        Arc::clone(&shared),
+    )
+    .await
     else {
+        return;
+    };
+    let threads::Client::Plain(client) = client else {
         return;
     };
     // No thread to spare: relay on this task after all.
@@ -180,6 +193,66 @@ async fn relay_plain(
             relay_async(rd, wr, est, &shared).await;
         }
         Err(e) => tracing::debug!("session ended: {e}"),
+    }
+}
+
+type TlsStream = tokio_rustls::server::TlsStream<TcpStream>;
+
+/// Relays a TLS session on its own two threads (see `threads`), or on this task past the cap.
+async fn relay_tls(
+    rd: tokio::io::ReadHalf<TlsStream>,
+    wr: tokio::io::WriteHalf<TlsStream>,
+    est: Established,
+    shared: Arc<Shared>,
+) {
+    let Ok(_permit) = Arc::clone(&shared.threaded_sessions).try_acquire_owned() else {
+        return relay_async(rd, wr, est, &shared).await;
+    };
+    let Established {
+        backend_rd,
+        backend_wr,
+        _registration,
+    } = est;
+    let from_backend = backend_rd.buffer().to_vec();
+    // The halves come from one `split` of this stream, so they pair up.
+    let (tcp, mut conn) = rd.unsplit(wr).into_inner();
+    // Plaintext rustls decrypted but nobody read yet (none in practice: the client waited
+    // for ReadyForQuery); WouldBlock means there is none, Ok a close_notify.
+    let mut from_client = Vec::new();
+    if let Err(e) = conn.reader().read_to_end(&mut from_client)
+        && e.kind() != std::io::ErrorKind::WouldBlock
+    {
+        return tracing::debug!("session ended: {e}");
+    }
+    let blocking = (|| {
+        let client = tcp.into_std()?;
+        client.set_nonblocking(false)?;
+        let backend = backend_rd
+            .into_inner()
+            .reunite(backend_wr)
+            .map_err(std::io::Error::other)?
+            .into_std()?;
+        backend.set_nonblocking(false)?;
+        Ok::<_, std::io::Error>((client, backend))
+    })();
+    let (client, backend) = match blocking {
+        Ok(pair) => pair,
+        Err(e) => return tracing::debug!("session ended: {e}"),
+    };
+    let client = threads::Client::tls(client, conn);
+    if threads::run(
+        client,
+        backend,
+        from_client,
+        from_backend,
+        Arc::clone(&shared),
+    )
+    .await
+    .is_some()
+    {
+        // rustls' state cannot be handed back to tokio-rustls: the session ends, as it would
+        // without a thread to run on.
+        tracing::warn!("no relay thread for a TLS session; closed");
     }
 }
 

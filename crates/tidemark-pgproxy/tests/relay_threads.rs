@@ -63,6 +63,24 @@ async fn relay_threads_end_with_their_session_and_are_capped() {
     let pg = Pg::start();
     threads_end_with_their_session(&pg).await;
     sessions_past_the_thread_cap_relay_on_the_runtime(&pg).await;
+    tls_sessions_run_on_threads_too(&pg).await;
+}
+
+async fn tls_sessions_run_on_threads_too(pg: &Pg) {
+    let proxy = Proxy::tls(pg).await;
+    let ((ok, out, err), ()) = tokio::join!(
+        proxy.psql_ssl(
+            common::USER,
+            common::PASSWORD,
+            "dev",
+            "SELECT pg_sleep(1.5), 'over tls'",
+            "require"
+        ),
+        wait_for_threads(2, "a TLS session")
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "|over tls\n");
+    wait_for_threads(0, "after the TLS session").await;
 }
 
 async fn threads_end_with_their_session(pg: &Pg) {
