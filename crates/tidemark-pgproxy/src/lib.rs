@@ -47,6 +47,7 @@ mod rewrite;
 mod server;
 mod session;
 mod startup;
+mod threads;
 mod wire;
 
 use std::path::PathBuf;
@@ -56,8 +57,8 @@ pub use auth::md5_verifier;
 pub use server::{serve, serve_tls};
 
 /// What the proxy asks of the cluster it fronts. Methods are called on blocking threads except
-/// [`Route::rewrite`] and [`Route::executed`], which run on the connection's task and should be
-/// quick (a parse of one statement).
+/// [`Route::rewrite`] and [`Route::executed`], which run in the connection's relay (its own
+/// thread, or its task on the async runtime) and should be quick (a parse of one statement).
 pub trait Route: Send + Sync + 'static {
     /// Resolves a login (user and database names as the client sent them) to the credential to
     /// check and the backend role and database. The database is not checked here: PostgreSQL
@@ -126,6 +127,9 @@ pub struct Limits {
     /// Bytes of statements too large for a session's 64 KiB read buffer that all sessions of a
     /// listener may hold at once; a statement that would pass it is answered 53200.
     pub max_buffered_statement_bytes: usize,
+    /// Plain-TCP sessions at once per listener relayed on two threads of their own (the
+    /// cheapest round trip); the rest, and TLS sessions, are relayed on the async runtime.
+    pub max_threaded_sessions: usize,
 }
 
 impl Default for Limits {
@@ -137,6 +141,8 @@ impl Default for Limits {
             max_startup_parameters: 64,
             max_statement_bytes: 16 << 20,
             max_buffered_statement_bytes: 256 << 20,
+            // A cluster's clients are a test's few connections; 128 threads is a small cost.
+            max_threaded_sessions: 64,
         }
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use crate::{Limits, Route, rewrite};
 
 /// Read buffer per direction; also the largest `Query`/`Parse` assembled in place.
-const BUF: usize = 64 * 1024;
+pub(crate) const BUF: usize = 64 * 1024;
 
 /// Relays until either side closes, then drops (closes) both.
 pub(crate) async fn run<CR, CW, BR, BW>(
@@ -64,7 +64,7 @@ enum State {
 }
 
 /// Client → backend, rewriting `Query` and `Parse`.
-async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+pub(crate) async fn upstream<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     mut client: R,
     mut backend: W,
     route: &Arc<dyn Route>,

@@ -62,6 +62,9 @@ async fn serve_inner(
                 .max_buffered_statement_bytes
                 .min(Semaphore::MAX_PERMITS),
         ),
+        threaded_sessions: Arc::new(Semaphore::new(
+            limits.max_threaded_sessions.min(Semaphore::MAX_PERMITS),
+        )),
         limits,
     });
     let mut tasks = JoinSet::new();

@@ -1,16 +1,17 @@
 //! One client connection's startup: SSL/GSS refusals, cancel requests, the StartupMessage, md5
 //! authentication, then the backend's own startup, relayed with Redshift's parameters.
 
+use std::io::Read;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::{TcpStream, UnixStream, unix};
+use tokio::net::{TcpStream, UnixStream, tcp, unix};
 use tokio::time::{Instant, timeout_at};
 
 use crate::cancel::{Registration, Registry};
 use crate::startup::{self, Packet, Startup};
 use crate::{
-    Limits, LoginError, Route, SERVER_PROTOCOL_VERSION, SERVER_VERSION, auth, relay, wire,
+    Limits, LoginError, Route, SERVER_PROTOCOL_VERSION, SERVER_VERSION, auth, relay, threads, wire,
 };
 
 /// What every session of a listener shares.
@@ -22,6 +23,8 @@ pub(crate) struct Shared {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Bytes of statements larger than a read buffer that all sessions may hold at once.
     pub statement_budget: tokio::sync::Semaphore,
+    /// Plain sessions that may be relayed on threads of their own (`Limits::max_threaded_sessions`).
+    pub threaded_sessions: Arc<tokio::sync::Semaphore>,
 }
 
 /// Largest message the backend may send during its startup (ParameterStatus, notices, errors).
@@ -62,7 +65,11 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, admitted: bool) 
     )
     .await;
     match opening {
-        Ok(Ok(Opening::Startup(s))) => session(rd, wr, &shared, admitted, s, deadline).await,
+        Ok(Ok(Opening::Startup(s))) => {
+            if let Some(est) = session(&mut rd, &mut wr, &shared, admitted, s, deadline).await {
+                relay_plain(rd, wr, est, shared).await;
+            }
+        }
         Ok(Ok(Opening::Tls)) => {
             let (Some(acceptor), Ok(tcp)) = (tls, rd.reunite(wr)) else {
                 return;
@@ -75,7 +82,11 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, admitted: bool) 
             let (mut rd, mut wr) = tokio::io::split(tls);
             match timeout_at(deadline, read_startup(&mut rd, &mut wr, &shared, false)).await {
                 Ok(Ok(Opening::Startup(s))) => {
-                    session(rd, wr, &shared, admitted, s, deadline).await
+                    if let Some(est) =
+                        session(&mut rd, &mut wr, &shared, admitted, s, deadline).await
+                    {
+                        relay_tls(rd, wr, est, shared).await;
+                    }
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::debug!("session startup ended: {e}"),
@@ -88,29 +99,169 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>, admitted: bool) 
     }
 }
 
-/// Authenticates, connects the backend and relays, over a plain or TLS client stream.
+/// Authenticates and connects the backend, over a plain or TLS client stream; None if the
+/// session ended during startup.
 async fn session<R, W>(
-    mut rd: R,
-    mut wr: W,
+    rd: &mut R,
+    wr: &mut W,
     shared: &Shared,
     admitted: bool,
     startup: Startup,
     deadline: Instant,
-) where
+) -> Option<Established>
+where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let est = match timeout_at(
-        deadline,
-        establish(&mut rd, &mut wr, shared, admitted, startup),
+    match timeout_at(deadline, establish(rd, wr, shared, admitted, startup)).await {
+        Ok(Ok(est)) => est,
+        Ok(Err(e)) => {
+            tracing::debug!("session startup ended: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("session startup timed out");
+            None
+        }
+    }
+}
+
+/// Relays a plain-TCP session on its own two threads (see `threads`), or on this task if
+/// they cannot be started.
+async fn relay_plain(
+    rd: tcp::OwnedReadHalf,
+    wr: tcp::OwnedWriteHalf,
+    est: Established,
+    shared: Arc<Shared>,
+) {
+    let Ok(_permit) = Arc::clone(&shared.threaded_sessions).try_acquire_owned() else {
+        return relay_async(rd, wr, est, &shared).await;
+    };
+    let Established {
+        backend_rd,
+        backend_wr,
+        _registration,
+    } = est;
+    // Bytes the backend sent past its ReadyForQuery (none in practice: it waits for a query).
+    let pending = backend_rd.buffer().to_vec();
+    let blocking = (|| {
+        let client = rd.reunite(wr).map_err(std::io::Error::other)?.into_std()?;
+        client.set_nonblocking(false)?;
+        let backend = backend_rd
+            .into_inner()
+            .reunite(backend_wr)
+            .map_err(std::io::Error::other)?
+            .into_std()?;
+        backend.set_nonblocking(false)?;
+        Ok::<_, std::io::Error>((client, backend))
+    })();
+    let (client, backend) = match blocking {
+        Ok(pair) => pair,
+        Err(e) => return tracing::debug!("session ended: {e}"),
+    };
+    let client = threads::Client::Plain(client);
+    let from_backend = pending;
+    let Some((client, backend)) = threads::run(
+        client,
+        backend,
+        Vec::new(),
+        from_backend,
+        Arc::clone(&shared),
     )
     .await
-    {
-        Ok(Ok(Some(est))) => est,
-        Ok(Ok(None)) => return,
-        Ok(Err(e)) => return tracing::debug!("session startup ended: {e}"),
-        Err(_) => return tracing::debug!("session startup timed out"),
+    else {
+        return;
     };
+    let threads::Client::Plain(client) = client else {
+        return;
+    };
+    // No thread to spare: relay on this task after all.
+    let back = (|| {
+        client.set_nonblocking(true)?;
+        backend.set_nonblocking(true)?;
+        Ok::<_, std::io::Error>((TcpStream::from_std(client)?, UnixStream::from_std(backend)?))
+    })();
+    match back {
+        Ok((client, backend)) => {
+            let (rd, wr) = client.into_split();
+            let (backend_rd, backend_wr) = backend.into_split();
+            let est = Established {
+                backend_rd: BufReader::new(backend_rd),
+                backend_wr,
+                _registration,
+            };
+            relay_async(rd, wr, est, &shared).await;
+        }
+        Err(e) => tracing::debug!("session ended: {e}"),
+    }
+}
+
+type TlsStream = tokio_rustls::server::TlsStream<TcpStream>;
+
+/// Relays a TLS session on its own two threads (see `threads`), or on this task past the cap.
+async fn relay_tls(
+    rd: tokio::io::ReadHalf<TlsStream>,
+    wr: tokio::io::WriteHalf<TlsStream>,
+    est: Established,
+    shared: Arc<Shared>,
+) {
+    let Ok(_permit) = Arc::clone(&shared.threaded_sessions).try_acquire_owned() else {
+        return relay_async(rd, wr, est, &shared).await;
+    };
+    let Established {
+        backend_rd,
+        backend_wr,
+        _registration,
+    } = est;
+    let from_backend = backend_rd.buffer().to_vec();
+    // The halves come from one `split` of this stream, so they pair up.
+    let (tcp, mut conn) = rd.unsplit(wr).into_inner();
+    // Plaintext rustls decrypted but nobody read yet (none in practice: the client waited
+    // for ReadyForQuery); WouldBlock means there is none, Ok a close_notify.
+    let mut from_client = Vec::new();
+    if let Err(e) = conn.reader().read_to_end(&mut from_client)
+        && e.kind() != std::io::ErrorKind::WouldBlock
+    {
+        return tracing::debug!("session ended: {e}");
+    }
+    let blocking = (|| {
+        let client = tcp.into_std()?;
+        client.set_nonblocking(false)?;
+        let backend = backend_rd
+            .into_inner()
+            .reunite(backend_wr)
+            .map_err(std::io::Error::other)?
+            .into_std()?;
+        backend.set_nonblocking(false)?;
+        Ok::<_, std::io::Error>((client, backend))
+    })();
+    let (client, backend) = match blocking {
+        Ok(pair) => pair,
+        Err(e) => return tracing::debug!("session ended: {e}"),
+    };
+    let client = threads::Client::tls(client, conn);
+    if threads::run(
+        client,
+        backend,
+        from_client,
+        from_backend,
+        Arc::clone(&shared),
+    )
+    .await
+    .is_some()
+    {
+        // rustls' state cannot be handed back to tokio-rustls: the session ends, as it would
+        // without a thread to run on.
+        tracing::warn!("no relay thread for a TLS session; closed");
+    }
+}
+
+/// Relays on this task until either side closes.
+async fn relay_async<R, W>(rd: R, wr: W, est: Established, shared: &Shared)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let Established {
         backend_rd,
         backend_wr,

@@ -75,3 +75,42 @@ async fn tls_when_offered_and_plain_text_otherwise() {
         .await;
     assert!(!ok && err.contains("server does not support SSL"), "{err}");
 }
+
+// Over TLS the relay decrypts and encrypts on its threads: statements and results of many
+// records each way (a statement past the 64 KiB read buffer, a result of ~300 KB), several
+// statements in one session, and a long stream of results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_carries_large_statements_and_results() {
+    let pg = Pg::start();
+    let proxy = Proxy::tls(&pg).await;
+    let big = format!(
+        "SELECT length('{}'); SELECT length(repeat('x', 300000) || g::text) FROM generate_series(1, 3) g; SELECT md5(repeat('ab', 150000))",
+        "y".repeat(100_000)
+    );
+    let (ok, out, err) = proxy.psql_ssl(USER, PASSWORD, "dev", &big, "require").await;
+    assert!(ok, "{err}");
+    let expected_md5 = pg.psql_direct("SELECT md5(repeat('ab', 150000))");
+    let expected_md5 = expected_md5.trim();
+    assert_eq!(expected_md5.len(), 32);
+    assert_eq!(
+        out,
+        format!("100000\n300001\n300001\n300001\n{expected_md5}\n")
+    );
+    // A result of ~30 MB streams through whole, and the proxy takes new sessions after it.
+    let (ok, out, err) = proxy
+        .psql_ssl(
+            USER,
+            PASSWORD,
+            "dev",
+            "SELECT repeat('z', 1000) FROM generate_series(1, 30000)",
+            "require",
+        )
+        .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.len(), 30_000 * 1001);
+    let (ok, out, err) = proxy
+        .psql_ssl(USER, PASSWORD, "dev", "SELECT 'still there'", "require")
+        .await;
+    assert!(ok, "{err}");
+    assert_eq!(out, "still there\n");
+}
