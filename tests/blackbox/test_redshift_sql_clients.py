@@ -389,6 +389,9 @@ def test_restore_table_from_cluster_snapshot_brings_one_table_back_under_a_new_n
     assert done["NewTableName"] == "orders_before" and done["TargetSchemaName"] == "public"
     cur.execute("SELECT COUNT(*), SUM(total) FROM orders_before")
     assert cur.fetchone() == (1000, decimal.Decimal("625625.00"))
+    # The restored table keeps the source's distribution key (kept beside the dump).
+    cur.execute('SELECT "column", distkey FROM pg_table_def WHERE tablename = %s ORDER BY "column"', ("orders_before",))
+    assert cur.fetchall() == [("id", True), ("total", False)]
     cur.execute("SELECT COUNT(*) FROM orders")
     assert cur.fetchone()[0] == 10
 
@@ -411,3 +414,125 @@ def test_restore_table_from_cluster_snapshot_brings_one_table_back_under_a_new_n
     ))
     assert err["Code"] == "ClusterSnapshotNotFound"
     conn.close()
+
+
+def test_stl_query_shows_recent_statements_of_every_session(redshift):
+    """STL_QUERY lists the statements the Endpoint ran, finished ones included, numbered in
+    order, from every session; it keeps the last 1,000."""
+    import datetime as dt
+
+    import psycopg2
+
+    ep = make_cluster(redshift, "stlq")["Endpoint"]
+    began = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    a = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    b = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    a.autocommit = b.autocommit = True
+    ca, cb = a.cursor(), b.cursor()
+    ca.execute("CREATE TABLE stlq_t (n INTEGER) DISTKEY(n)")
+    for i in range(3):
+        ca.execute("INSERT INTO stlq_t VALUES (%s)", (i,))
+    cb.execute("SELECT COUNT(*) FROM stlq_t")
+    assert cb.fetchone() == (3,)
+    ca.execute("SELECT query, querytxt, starttime FROM stl_query WHERE querytxt LIKE '%%stlq_t%%' ORDER BY query")
+    rows = ca.fetchall()
+    ended = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    texts = [r[1].rstrip() for r in rows]
+    # The CREATE TABLE is recorded as sent to PostgreSQL (after the DISTKEY rewrite).
+    assert texts[0].startswith("CREATE TABLE stlq_t (n INTEGER)"), texts
+    assert texts[1:] == [
+        "INSERT INTO stlq_t VALUES (0)", "INSERT INTO stlq_t VALUES (1)", "INSERT INTO stlq_t VALUES (2)",
+        "SELECT COUNT(*) FROM stlq_t",
+    ]
+    queries = [r[0] for r in rows]
+    assert queries == sorted(queries) and len(set(queries)) == len(queries)
+    assert all(began - dt.timedelta(seconds=1) <= r[2] <= ended for r in rows), (began, rows, ended)
+    # Bounded: after 1,000 more statements the oldest are gone and the view holds 1,000.
+    for i in range(1000):
+        cb.execute(f"SELECT {i} AS filler")
+    ca.execute("SELECT COUNT(*), SUM(CASE WHEN querytxt LIKE '%%stlq_t%%' THEN 1 ELSE 0 END), MAX(query) FROM stl_query")
+    count, old, newest = ca.fetchone()
+    assert (count, old) == (1000, 0)
+    assert newest > queries[-1] + 1000
+    a.close()
+    b.close()
+
+
+def test_distkey_sortkey_and_encodings_survive_snapshot_and_restore(redshift):
+    """Redshift's table attributes are not PostgreSQL's (they live beside its catalog), yet a
+    restored cluster shows them in PG_TABLE_DEF and SVV_TABLE_INFO as the source did, and
+    attributes changed after the snapshot are not in its restore."""
+    import psycopg2
+
+    ep = make_cluster(redshift, "attrs")["Endpoint"]
+    conn = psycopg2.connect(host=ep["Address"], port=ep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute(DDL)
+    cur.execute("CREATE SCHEMA mart")
+    cur.execute("CREATE TABLE mart.events (at TIMESTAMP, kind VARCHAR(16) ENCODE bytedict, n BIGINT) "
+                "DISTSTYLE ALL INTERLEAVED SORTKEY (at, kind)")
+    cur.execute("CREATE TABLE plain (x INTEGER)")
+    cur.execute("INSERT INTO sales (region, amount, sold) VALUES ('north', 1.50, '2026-01-01')")
+    cur.execute("INSERT INTO mart.events VALUES ('2026-01-01 00:00:00', 'click', 1)")
+    cur.execute("SET search_path TO public, mart")
+    table_def = ('SELECT schemaname, tablename, "column", trim(encoding), distkey, sortkey FROM pg_table_def '
+                 "WHERE tablename IN ('sales', 'events', 'plain') ORDER BY 1, 2, 3")
+    info = 'SELECT schema, "table", diststyle, sortkey1, sortkey_num, encoded FROM svv_table_info ORDER BY 1, 2'
+    cur.execute(table_def)
+    before_def = cur.fetchall()
+    cur.execute(info)
+    before_info = cur.fetchall()
+    assert ("public", "sales", "region", "zstd", True, 0) in before_def
+    assert ("mart", "events", "at", "none", False, 1) in before_def
+    assert ("mart", "events", "ALL", "INTERLEAVED", 2, "Y") in before_info, before_info
+    snapshot(redshift, "attrs", "attrs-snap")
+    # Changed after the snapshot: the restore has the attributes as of the snapshot.
+    cur.execute("ALTER TABLE sales ALTER DISTSTYLE EVEN")
+    cur.execute("ALTER TABLE plain ALTER DISTKEY x")
+    conn.close()
+
+    rep = restore(redshift, "attrs-snap", "attrsr")["Endpoint"]
+    rconn = psycopg2.connect(host=rep["Address"], port=rep["Port"], user=USER, password=PASSWORD, dbname="dev")
+    rcur = rconn.cursor()
+    rcur.execute("SET search_path TO public, mart")
+    rcur.execute(table_def)
+    assert rcur.fetchall() == before_def
+    rcur.execute(info)
+    assert rcur.fetchall() == before_info
+    # Users' own listings do not show where the attributes are kept.
+    rcur.execute("SELECT COUNT(*) FROM svv_tables WHERE table_name LIKE '%%attr%%'")
+    assert rcur.fetchone() == (0,)
+    rcur.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                 "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1")
+    assert rcur.fetchall() == [("mart.events",), ("public.plain",), ("public.sales",)]
+    rconn.close()
+
+
+def test_psql_describes_tables_and_functions(redshift):
+    """psql's `\\d table`, `\\d+ table` and `\\df`: psql 15 sends its oldest catalog queries to a
+    server reporting 8.0.2, which read columns PostgreSQL 12 removed; they work."""
+    ep = make_cluster(redshift, "psqld")["Endpoint"]
+
+    def psql(*cmds: str) -> str:
+        out = subprocess.run(
+            ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", ep["Address"], "-p", str(ep["Port"]),
+             "-U", USER, "-d", "dev", *[a for c in cmds for a in ("-c", c)]],
+            env={"PGPASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    psql("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20) DEFAULT 'x' NOT NULL) DISTKEY(id)",
+         "CREATE TABLE child (t_id INTEGER REFERENCES t (id))")
+    described = psql("\\d t")
+    assert 'Table "public.t"' in described
+    assert "id     | integer               |           | not null |" in described, described
+    assert "name   | character varying(20) |           | not null | 'x'::character varying" in described, described
+    assert '"t_pkey" PRIMARY KEY, btree (id)' in described
+    assert 'TABLE "child" CONSTRAINT "child_t_id_fkey" FOREIGN KEY (t_id) REFERENCES t(id)' in described
+    assert "Has OIDs" not in psql("\\d+ t")
+    functions = psql("\\df len")
+    assert " len " in functions and "| func" in functions, functions
+    assert "median" in psql("\\df median") and "| agg" in psql("\\df median")

@@ -1,6 +1,7 @@
 """Nothing committed to a cluster's database is lost (issue #14): `kill -9` of tidemark while
 a client writes, then a restart on the same data directory; and `kill -9` of the cluster's
-PostgreSQL, which the Endpoint heals on the next connection. Each runs its own server."""
+PostgreSQL, which the Endpoint heals on the next connection; and each of the two during a
+snapshot's dump, which fails the snapshot and loses nothing. Each runs its own server."""
 
 from __future__ import annotations
 
@@ -188,3 +189,164 @@ def _try_connect(ep):
         return connect(ep)
     except psycopg2.OperationalError:
         return None
+
+
+# --- kill -9 during a snapshot ------------------------------------------------------------
+#
+# A table big enough that the snapshot's pg_dump runs for a while (~0.5 s here) lets the test
+# kill in the middle of it: it polls for the pg_dump child and kills as soon as it appears.
+BIG_ROWS = 200_000
+
+
+class Writer:
+    """Commits numbered single-row transactions to `acked` until stopped or its connection
+    dies; `commits` holds (n, commit started, commit returned) for each acknowledged one."""
+
+    def __init__(self, ep: dict, first: int):
+        self.conn = connect(ep)
+        self.commits: list[tuple[int, float, float]] = []
+        self.stop = threading.Event()
+        self.died = threading.Event()
+        self.next = first
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            cur = self.conn.cursor()
+            while not self.stop.is_set():
+                n = self.next
+                self.next += 1
+                cur.execute("INSERT INTO acked VALUES (%s)", (n,))
+                started = time.monotonic()
+                self.conn.commit()
+                self.commits.append((n, started, time.monotonic()))
+        except psycopg2.Error:
+            self.died.set()
+
+    def join(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive()
+        try:
+            self.conn.close()
+        except psycopg2.Error:
+            pass
+
+
+def _load(ep: dict) -> None:
+    conn = connect(ep)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE acked (n INTEGER PRIMARY KEY)")
+    cur.execute("CREATE TABLE big (id INTEGER, pad VARCHAR(200))")
+    cur.execute("INSERT INTO big SELECT g, repeat('x', 150) || g FROM generate_series(1, %s) g", (BIG_ROWS,))
+    conn.commit()
+    conn.close()
+
+
+def _children_named(parent: int, name: bytes) -> list[int]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and _ppid(int(pid)) == parent:
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmd and cmd[0].endswith(name):
+                out.append(int(pid))
+    return out
+
+
+def _snapshot_status(redshift, sid: str) -> str:
+    return redshift.describe_cluster_snapshots(SnapshotIdentifier=sid)["Snapshots"][0]["Status"]
+
+
+def _settled(redshift, sid: str) -> str:
+    """The snapshot's status once it is no longer `creating`."""
+    return wait_until(
+        lambda: (s := _snapshot_status(redshift, sid)) != "creating" and s,
+        f"snapshot {sid} to leave creating", timeout_s=60,
+    )
+
+
+def _check_after_the_kill(server: Server, cid: str, ep: dict, acked: set[int], killed: str) -> None:
+    """Every acknowledged row is there, the killed snapshot settled, the cluster takes writes
+    again, and a new snapshot taken while a writer commits restores exactly the rows
+    committed before its request."""
+    conn = wait_until(lambda: _try_connect(ep), "a connection after the kill", timeout_s=60)
+    cur = conn.cursor()
+    cur.execute("SELECT n FROM acked")
+    held = {r[0] for r in cur.fetchall()}
+    assert acked <= held, f"lost {len(acked - held)} acknowledged rows"
+    cur.execute("SELECT COUNT(*), SUM(id) FROM big")
+    assert cur.fetchone() == (BIG_ROWS, BIG_ROWS * (BIG_ROWS + 1) // 2)
+    # The snapshot's point in time died with the kill, so it cannot be completed as of its
+    # request: it turns `failed`, never stays `creating`, and restoring it is refused.
+    assert _settled(server.redshift, killed) == "failed"
+    with pytest.raises(server.redshift.exceptions.InvalidClusterSnapshotStateFault):
+        server.redshift.restore_from_cluster_snapshot(ClusterIdentifier=cid + "-bad", SnapshotIdentifier=killed)
+    # The big table goes so the next snapshot and its restore stay quick.
+    cur.execute("DROP TABLE big")
+    conn.commit()
+    conn.close()
+    writer = Writer(ep, first=max(held, default=0) + 1)
+    wait_until(lambda: len(writer.commits) > 30, "writes under way again", timeout_s=30)
+    asked = time.monotonic()
+    server.redshift.create_cluster_snapshot(ClusterIdentifier=cid, SnapshotIdentifier=cid + "-after")
+    answered = time.monotonic()
+    wait_until(lambda: writer.commits[-1][1] > answered + 0.2, "writes after the request", timeout_s=30)
+    writer.join()
+    assert not writer.died.is_set()
+    assert _settled(server.redshift, cid + "-after") == "available"
+    server.redshift.restore_from_cluster_snapshot(ClusterIdentifier=cid + "-r", SnapshotIdentifier=cid + "-after")
+    rconn = connect(endpoint_of(server.redshift, cid + "-r"))
+    rcur = rconn.cursor()
+    rcur.execute("SELECT n FROM acked")
+    restored = {r[0] for r in rcur.fetchall()}
+    before = held | {n for n, _, returned in writer.commits if returned < asked}
+    after = {n for n, started, _ in writer.commits if started > answered}
+    assert after
+    assert before <= restored, sorted(before - restored)[:10]
+    assert not (after & restored), sorted(after & restored)[:10]
+    rconn.close()
+
+
+def test_kill_9_of_tidemark_during_a_snapshot(tmp_path):
+    server = Server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        ep = server.cluster("snapkill")
+        _load(ep)
+        writer = Writer(ep, first=1)
+        wait_until(lambda: len(writer.commits) > 50, "writes under way", timeout_s=30)
+        server.redshift.create_cluster_snapshot(ClusterIdentifier="snapkill", SnapshotIdentifier="killed")
+        wait_until(lambda: _children_named(server.proc.pid, b"pg_dump"), "pg_dump running", timeout_s=30)
+        server.kill9()
+        writer.join()
+        assert writer.died.is_set()
+        acked = {n for n, _, _ in writer.commits}
+        server = Server(tmp_path / "data", tmp_path / "server.log")
+        ep = endpoint_of(server.redshift, "snapkill")
+        _check_after_the_kill(server, "snapkill", ep, acked, "killed")
+    finally:
+        server.stop()
+
+
+def test_kill_9_of_the_clusters_postgres_during_a_snapshot(tmp_path):
+    server = Server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        ep = server.cluster("pgkill")
+        _load(ep)
+        writer = Writer(ep, first=1)
+        wait_until(lambda: len(writer.commits) > 50, "writes under way", timeout_s=30)
+        server.redshift.create_cluster_snapshot(ClusterIdentifier="pgkill", SnapshotIdentifier="killed")
+        wait_until(lambda: _children_named(server.proc.pid, b"pg_dump"), "pg_dump running", timeout_s=30)
+        [postmaster] = postmasters_of("pgkill")
+        children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == postmaster]
+        for pid in [postmaster, *children]:
+            os.kill(pid, signal.SIGKILL)
+        wait_until(writer.died.is_set, "the writer to see the crash", timeout_s=30)
+        writer.join()
+        acked = {n for n, _, _ in writer.commits}
+        _check_after_the_kill(server, "pgkill", ep, acked, "killed")
+    finally:
+        server.stop()

@@ -236,8 +236,9 @@ CREATE AGGREGATE pg_catalog.median(smallint) (
 -- Distribution style, keys and encodings of tables created with Redshift DDL. The rewriter
 -- appends `/* tidemark:redshift {json} */` to such a CREATE TABLE (src/attrs.rs) and the event
 -- trigger below files it under the new table's OID; tables created without those clauses have
--- no row and show Redshift's defaults. Kept in pg_catalog with the rest: a physical copy of
--- the cluster carries it, a pg_dump does not (the attributes are cosmetic).
+-- no row and show Redshift's defaults. Kept in pg_catalog with the rest, out of users'
+-- listings; a pg_dump skips it, so tidemark's snapshots carry it beside the dump by table
+-- name and restores file it again (crates/tidemark/src/redshift_db/attrs.rs).
 CREATE TABLE pg_catalog.redshift_table_attrs (
   relid oid PRIMARY KEY,
   diststyle text NOT NULL,
@@ -541,24 +542,35 @@ SELECT backend_start::timestamp AS starttime,
 FROM pg_stat_activity
 WHERE backend_type = 'client backend';
 
--- STL_QUERY: each session's current or most recent statement (PostgreSQL keeps no history;
--- the Endpoint's proxy may later log into a table instead). `query` is the backend's pid
--- combined with the statement's start so that it is stable while the statement is shown.
+-- STL_QUERY: the statements the Endpoint sent, most recent last (the last 1,000, each cut to
+-- 4,000 bytes; kept in tidemark's memory, so a server restart empties it). The Endpoint
+-- writes them to tidemark_stl_query.json in the data directory just before a statement that
+-- names STL_QUERY runs; this function reads that file as the bootstrap superuser (only a
+-- superuser may call pg_read_file). `query` numbers statements per cluster as Redshift
+-- does. The Endpoint's statement hook sees only the text: who sent it, from which session
+-- and database, and when it ended are not known, and those columns are NULL.
+CREATE FUNCTION pg_catalog.tidemark_stl_query()
+RETURNS TABLE (query bigint, starttime timestamp, querytxt text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+  SELECT r.q, (to_timestamp(r.t / 1000000.0) AT TIME ZONE 'UTC')::timestamp, r.s
+  FROM json_to_recordset(coalesce(pg_read_file('tidemark_stl_query.json', 0, 16777216, true),
+                                  '[]')::json) AS r(q bigint, t bigint, s text)
+$$;
+
 CREATE VIEW pg_catalog.stl_query AS
-SELECT a.usesysid::integer AS userid,
-       (extract(epoch FROM a.query_start) * 1000)::bigint AS query,
+SELECT NULL::integer AS userid,
+       h.query::integer AS query,
        ''::char(320) AS label,
-       a.backend_xid::text::bigint AS xid,
-       a.pid,
-       a.datname::char(32) AS database,
-       a.query::char(4000) AS querytxt,
-       a.query_start::timestamp AS starttime,
-       CASE WHEN a.state = 'active' THEN NULL ELSE a.state_change::timestamp END AS endtime,
+       NULL::bigint AS xid,
+       NULL::integer AS pid,
+       NULL::char(32) AS database,
+       h.querytxt::char(4000) AS querytxt,
+       h.starttime,
+       NULL::timestamp AS endtime,
        0::integer AS aborted,
        0::integer AS insert_pristine,
        0::integer AS concurrency_scaling_status
-FROM pg_stat_activity a
-WHERE a.backend_type = 'client backend' AND a.query_start IS NOT NULL;
+FROM pg_catalog.tidemark_stl_query() h;
 
 -- STL_LOAD_ERRORS: COPY from S3 is not supported, so there are never load errors to show.
 CREATE VIEW pg_catalog.stl_load_errors AS

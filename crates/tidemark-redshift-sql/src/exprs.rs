@@ -298,7 +298,8 @@ fn nvl2(s: &Stmt<'_>, i: usize, e: &mut Edits) {
 
 /// Redshift's extra catalog columns, as `alias.column` (sqlalchemy-redshift reads them from
 /// pg_attribute, pg_class and pg_attrdef): answered by compat.sql's functions from the recorded
-/// table attributes. `pg_attrdef.adsrc` (gone since PostgreSQL 12) becomes `pg_get_expr`.
+/// table attributes. `pg_attrdef.adsrc` (gone since PostgreSQL 12) becomes `pg_get_expr`, and
+/// the older catalog columns psql's describe queries read become what they meant.
 fn catalog_column(s: &Stmt<'_>, i: usize, word: &str, e: &mut Edits) {
     let alias = s.text(i - 2, i - 1);
     let call = match word.to_ascii_lowercase().as_str() {
@@ -313,6 +314,12 @@ fn catalog_column(s: &Stmt<'_>, i: usize, word: &str, e: &mut Edits) {
         }
         "reldiststyle" => format!("pg_catalog.redshift_reldiststyle({alias}.oid)"),
         "adsrc" => format!("pg_catalog.pg_get_expr({alias}.adbin, {alias}.adrelid)"),
+        // Columns psql 15 still reads from servers older than 12 (Redshift reports 8.0.2):
+        // `\d table` asks `c.relhasoids` (tables lost OIDs in 12), `\df` asks
+        // `p.proisagg`/`p.proiswindow` (replaced by `prokind` in 11).
+        "relhasoids" => "false".to_owned(),
+        "proisagg" => format!("({alias}.prokind = 'a')"),
+        "proiswindow" => format!("({alias}.prokind = 'w')"),
         _ => return,
     };
     e.replace(s.toks[i - 2].start, s.toks[i].end, call);

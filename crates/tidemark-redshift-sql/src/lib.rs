@@ -62,6 +62,19 @@ impl SqlError {
 /// if one is found, one tokenizer pass, one parenthesis-matching pass, then passes that only
 /// look at tokens near the ones they edit).
 pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
+    rewrite_seeing(sql, &mut Seen::default())
+}
+
+/// What [`rewrite_seeing`] noticed in a text, for the caller to prepare before it runs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// An unquoted `STL_QUERY` (the Endpoint writes its statement history for the view).
+    pub stl_query: bool,
+}
+
+/// [`rewrite`], also telling what in the text the caller must prepare for (found on the way,
+/// at no cost to texts without a trigger word).
+pub fn rewrite_seeing(sql: &str, seen: &mut Seen) -> Result<Option<String>, SqlError> {
     if sql.len() > MAX_REWRITE_BYTES || !precheck::may_need_rewrite(sql) {
         return Ok(None);
     }
@@ -69,6 +82,7 @@ pub fn rewrite(sql: &str) -> Result<Option<String>, SqlError> {
     let Some(toks) = lexer::tokenize(sql) else {
         return Ok(None);
     };
+    seen.stl_query |= toks.iter().any(|t| t.is_word("STL_QUERY"));
     if !toks.iter().any(precheck::is_trigger) && !precheck::has_where_one(&toks) {
         return Ok(None);
     }

@@ -95,6 +95,10 @@ fn is_trigger_word(bytes: &[u8]) -> bool {
             // Redshift-only catalog columns (sqlalchemy-redshift's reflection)
             | b"ATTENCODINGTYPE" | b"ATTISDISTKEY" | b"ATTSORTKEYORD" | b"RELDISTSTYLE"
             | b"ADSRC"
+            // catalog columns psql reads from servers older than PostgreSQL 12 (`\d`, `\df`)
+            | b"RELHASOIDS" | b"PROISAGG" | b"PROISWINDOW"
+            // system views the Endpoint prepares (its statement history)
+            | b"STL_QUERY"
             // statements refused or reduced to no-ops
             | b"UNLOAD" | b"COPY" | b"EXTERNAL" | b"LIBRARY" | b"MODEL" | b"DATASHARE"
             | b"VACUUM" | b"COMPRESSION" | b"APPEND"

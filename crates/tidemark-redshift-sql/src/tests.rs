@@ -481,6 +481,8 @@ fn random_token_soup_never_panics() {
         "ADSRC",
         "attencodingtype",
         "reldiststyle",
+        "relhasoids",
+        "proisagg",
         "UNION",
         "LIMIT",
         "a",
@@ -539,4 +541,40 @@ fn sharp_temporary_tables() {
     );
     // `#` after an operand is PostgreSQL's XOR.
     pass("SELECT a#b, 5 # 3 FROM t");
+}
+
+#[test]
+fn stl_query_is_seen_only_as_an_unquoted_word() {
+    let seen = |sql: &str| {
+        let mut s = crate::Seen::default();
+        let out = crate::rewrite_seeing(sql, &mut s);
+        assert_eq!(out, Ok(None), "{sql:?} needs no rewrite");
+        s.stl_query
+    };
+    assert!(seen(
+        "SELECT querytxt FROM stl_query ORDER BY query DESC LIMIT 5"
+    ));
+    assert!(seen("select * from PG_CATALOG.Stl_Query"));
+    assert!(!seen("SELECT 'stl_query', \"stl_query\" FROM t"));
+    assert!(!seen("SELECT 1 FROM stl_querying"));
+}
+
+#[test]
+fn psqls_pre_12_catalog_columns() {
+    // psql 15's `\d t` against a server reporting 8.0.2 (its oldest supported queries).
+    assert_eq!(
+        rw(
+            "SELECT c.relchecks, c.relkind, c.relhastriggers, false, c.relhasoids, false as relispartition FROM pg_catalog.pg_class c WHERE c.oid = '16497';"
+        ),
+        "SELECT c.relchecks, c.relkind, c.relhastriggers, false, false, false as relispartition FROM pg_catalog.pg_class c WHERE c.oid = '16497';"
+    );
+    // `\df`
+    assert_eq!(
+        rw(
+            "SELECT CASE WHEN p.proisagg THEN 'agg' WHEN p.proiswindow THEN 'window' ELSE 'normal' END FROM pg_catalog.pg_proc p WHERE NOT p.proisagg"
+        ),
+        "SELECT CASE WHEN (p.prokind = 'a') THEN 'agg' WHEN (p.prokind = 'w') THEN 'window' ELSE 'normal' END FROM pg_catalog.pg_proc p WHERE NOT (p.prokind = 'a')"
+    );
+    // Unqualified or quoted: someone's own column, left alone.
+    pass("SELECT relhasoids, \"t\".\"proisagg\" FROM t");
 }

@@ -10,6 +10,7 @@ use tidemark_postgres::{Instance, InstanceConfig};
 use tidemark_redshift::{DbCluster, DbEndpoint, TempLogin};
 
 use super::dump::Mark;
+use super::recent::Recent;
 use super::route::ClusterRoute;
 use super::{Key, Shared, endpoint};
 
@@ -59,6 +60,8 @@ pub(crate) struct ClusterDb {
     pub marks: Mutex<HashMap<String, Mark>>,
     /// Temporary logins by user name (GetClusterCredentials*); in memory only.
     temps: Mutex<HashMap<String, TempLogin>>,
+    /// The statements the Endpoint sent, for STL_QUERY; in memory only.
+    pub recent: Recent,
 }
 
 const POISONED: &str = "a cluster database lock was poisoned";
@@ -89,6 +92,7 @@ impl ClusterDb {
             listener: Mutex::new(None),
             marks: Mutex::new(HashMap::new()),
             temps: Mutex::new(HashMap::new()),
+            recent: Recent::default(),
         })
     }
 
@@ -127,6 +131,11 @@ impl ClusterDb {
         Ok(self.shared.cluster_dir(&lock(&self.key)?.clone()))
     }
 
+    /// The PostgreSQL data directory.
+    pub fn pgdata(&self) -> Result<PathBuf, String> {
+        Ok(self.dir()?.join("pgdata"))
+    }
+
     /// Whether the database was ever made (else it is a fresh cluster's pristine one).
     pub fn materialized(&self) -> Result<bool, String> {
         Ok(self.dir()?.join(INITIALIZED).is_file())
@@ -153,7 +162,7 @@ impl ClusterDb {
         }
         let (bins, run_as, template) = self.shared.template()?;
         let dir = self.dir()?;
-        let cfg = InstanceConfig::new(dir.join("pgdata"), dir.join("run"), template);
+        let cfg = InstanceConfig::new(self.pgdata()?, dir.join("run"), template);
         let started = Instance::start_as(&bins, run_as, cfg).map_err(|e| e.to_string())?;
         if !dir.join(INITIALIZED).is_file() && !self.loading.load(Ordering::SeqCst) {
             let login = self.login();

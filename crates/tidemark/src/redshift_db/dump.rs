@@ -5,7 +5,8 @@
 //! format, uncompressed: one file per table, rows in physical order, which the vault's
 //! content-defined chunking dedupes against earlier snapshots) and puts the files in the
 //! cluster's volume, which the volume capture stores in the vault. A restore writes the
-//! files back and `pg_restore`s them into a fresh instance. A base backup was not used: it
+//! files back and `pg_restore`s them into a fresh instance. Redshift's table attributes,
+//! which `pg_dump` leaves out, travel in a file beside the dump (`attrs.rs`). A base backup was not used: it
 //! is consistent only as of its end, not as of the request. The marks live in memory: a
 //! manual snapshot whose job had not run when the server stopped fails rather than capture
 //! a later state.
@@ -106,8 +107,10 @@ impl ClusterDb {
             Mark::Held(snaps) => {
                 let major = self.shared.bins.as_ref().ok().map(|(b, _)| b.major());
                 self.with_instance(|i| {
+                    let attrs = super::attrs::read(i, &snaps)?;
                     i.dump_snapshots(snaps, &staging)
-                        .map_err(|e| bad("dumping the database", e))
+                        .map_err(|e| bad("dumping the database", e))?;
+                    super::attrs::write(&staging, &attrs)
                 })
                 .and_then(|_| {
                     write_volume(
@@ -140,8 +143,8 @@ impl ClusterDb {
         self.loading.store(true, Ordering::SeqCst);
         let restored = self.with_instance(|i| {
             i.restore_cluster(&staging)
-                .map(drop)
-                .map_err(|e| bad("restoring the database", e))
+                .map_err(|e| bad("restoring the database", e))?;
+            super::attrs::apply_all(i, &staging)
         });
         self.loading.store(false, Ordering::SeqCst);
         remove_dir(&staging)?;
@@ -217,7 +220,13 @@ impl ClusterDb {
                     &t.target_schema,
                     &t.new_table,
                 )
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+                super::attrs::apply_renamed(
+                    i,
+                    &staging,
+                    (&t.source_database, &t.source_schema, &t.source_table),
+                    (&t.target_database, &t.target_schema, &t.new_table),
+                )
             })
         } else {
             Err(format!(

@@ -10,9 +10,11 @@
 //! such. Snapshots are logical dumps taken from snapshots exported when the snapshot is
 //! requested (see `dump.rs`).
 
+mod attrs;
 mod cluster;
 mod dump;
 mod endpoint;
+mod recent;
 mod route;
 
 use std::collections::HashMap;

@@ -78,9 +78,29 @@ impl Route for ClusterRoute {
     }
 
     fn rewrite(&self, sql: &str) -> Result<Option<String>, SqlError> {
-        tidemark_redshift_sql::rewrite(sql).map_err(|e| SqlError {
+        let mut seen = tidemark_redshift_sql::Seen::default();
+        let out = tidemark_redshift_sql::rewrite_seeing(sql, &mut seen).map_err(|e| SqlError {
             sqlstate: e.sqlstate.to_string(),
             message: e.message,
-        })
+        })?;
+        if seen.stl_query
+            && let Some(db) = self.db.upgrade()
+        {
+            // The view reads the history from a file: written now, before the statement
+            // that reads it runs. A failure leaves the view showing the last one written.
+            if let Err(e) = db
+                .pgdata()
+                .and_then(|d| db.recent.publish(&d).map_err(|e| e.to_string()))
+            {
+                tracing::warn!("writing STL_QUERY's history: {e}");
+            }
+        }
+        Ok(out)
+    }
+
+    fn executed(&self, sql: &str) {
+        if let Some(db) = self.db.upgrade() {
+            db.recent.push(sql);
+        }
     }
 }
