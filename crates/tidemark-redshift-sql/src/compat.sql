@@ -559,7 +559,7 @@ $$;
 
 CREATE VIEW pg_catalog.stl_query AS
 SELECT NULL::integer AS userid,
-       h.query::integer AS query,
+       h.query,  -- bigint (Redshift's is integer): a long-running server may pass 2^31
        ''::char(320) AS label,
        NULL::bigint AS xid,
        NULL::integer AS pid,
