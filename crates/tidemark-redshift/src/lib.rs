@@ -16,6 +16,7 @@ mod describe;
 mod dir_volumes;
 mod jobs;
 mod modify;
+mod node_options;
 mod progress;
 mod region_copy;
 mod restore;
@@ -380,5 +381,20 @@ impl RedshiftApi for RedshiftService {
         input: DeleteSnapshotCopyGrantMessage,
     ) -> Result<(), OpError<DeleteSnapshotCopyGrantError>> {
         self.delete_copy_grant_impl(ctx, input)
+    }
+    fn describe_node_configuration_options(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeNodeConfigurationOptionsMessage,
+    ) -> Result<NodeConfigurationOptionsMessage, OpError<DescribeNodeConfigurationOptionsError>>
+    {
+        self.describe_node_options_impl(ctx, input)
+    }
+    fn describe_cluster_db_revisions(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeClusterDbRevisionsMessage,
+    ) -> Result<ClusterDbRevisionsMessage, OpError<DescribeClusterDbRevisionsError>> {
+        self.describe_db_revisions_impl(ctx, input)
     }
 }
