@@ -89,7 +89,8 @@ impl RedshiftService {
         rec.manifest = Some(result.manifest_id);
         catalog::put(&mut *w, SNAPSHOTS_TABLE, &key, &rec)?;
         w.commit().map_err(internal)?;
-        self.submit_expiry(scope, &rec, now)
+        self.submit_expiry(scope, &rec, now)?;
+        self.start_region_copy(scope, &rec)
     }
 
     pub(crate) fn automated_tick(
@@ -148,7 +149,9 @@ impl RedshiftService {
             catalog::scan::<SnapRec>(&*w, SNAPSHOTS_TABLE, &scope.prefix())?
                 .into_iter()
                 .filter(|s| {
+                    // Copies from another region expire by their own retention.
                     s.is_automated()
+                        && s.snap.source_region.is_none()
                         && s.snap.cluster_identifier.as_deref() == Some(cluster)
                         && s.status() == "available"
                 })
@@ -183,6 +186,9 @@ impl RedshiftService {
         else {
             return Ok(());
         };
+        if rec.is_automated() && rec.snap.source_region.is_some() {
+            return self.expire_automated_copy(&p.scope, &rec, now);
+        }
         if rec.is_automated() {
             return self.purge_automated(
                 &p.scope,

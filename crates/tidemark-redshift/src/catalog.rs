@@ -141,6 +141,10 @@ pub struct SnapRec {
     /// password, as the snapshot holds the database's users.
     #[serde(default)]
     pub src_master_md5: Option<String>,
+    /// For an automated snapshot copied from another region: its copy retention in days
+    /// (the source cluster's `ClusterSnapshotCopyStatus.RetentionPeriod`).
+    #[serde(default)]
+    pub copy_retention: Option<i32>,
 }
 
 impl SnapRec {

@@ -351,8 +351,10 @@ impl RedshiftService {
         id: &str,
     ) -> Result<bool, CommonError> {
         let snaps: Vec<SnapRec> = catalog::scan(txn, SNAPSHOTS_TABLE, &scope.prefix())?;
+        // A copy arriving from another region is not an operation on a local cluster.
         Ok(snaps.iter().any(|s| {
             s.snap.cluster_identifier.as_deref() == Some(id)
+                && s.snap.source_region.is_none()
                 && matches!(s.status(), "creating" | "final snapshot")
         }))
     }

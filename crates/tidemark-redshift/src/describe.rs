@@ -41,7 +41,8 @@ pub(crate) fn parse_snapshot_arn(arn: &str) -> Option<(String, String, String, S
     ))
 }
 
-fn provisioned_mb(node_type: &str) -> f64 {
+/// Storage per node of `node_type`, in MB.
+pub(crate) fn provisioned_mb(node_type: &str) -> f64 {
     let gb = match node_type {
         "dc2.large" => 160.0,
         "dc2.8xlarge" => 2560.0,

@@ -67,6 +67,7 @@ impl JobHandler for Handler {
                 .capture(&p.scope, p.snapshot.as_deref().unwrap_or_default(), now)
                 .map(|()| Outcome::Done),
             KIND_AUTO => svc.automated_tick(&p, now),
+            crate::region_copy::KIND_REGION_COPY => svc.run_region_copy(&job.payload, now),
             crate::table_restore::KIND_TABLE_RESTORE => svc
                 .run_table_restore(&p.scope, p.snapshot.as_deref().unwrap_or_default(), now)
                 .map(|()| Outcome::Done),
@@ -83,6 +84,7 @@ pub(crate) fn register(svc: &Arc<RedshiftService>, engine: &Engine) {
         KIND_AUTO,
         KIND_EXPIRE,
         crate::table_restore::KIND_TABLE_RESTORE,
+        crate::region_copy::KIND_REGION_COPY,
     ] {
         engine.register(
             kind,
@@ -143,7 +145,9 @@ impl RedshiftService {
         rec: &SnapRec,
         now: Timestamp,
     ) -> Result<(), CommonError> {
-        let due = if rec.is_automated() {
+        let due = if rec.is_automated() && rec.snap.source_region.is_some() {
+            crate::snapshot_copy::automated_copy_expiry(rec, now)
+        } else if rec.is_automated() {
             let cluster = rec.snap.cluster_identifier.clone().unwrap_or_default();
             let days = self
                 .load_cluster(scope, &cluster)?
@@ -347,7 +351,11 @@ impl RedshiftService {
         let snaps: Vec<SnapRec> = catalog::scan(&*w, SNAPSHOTS_TABLE, &scope.prefix())?;
         let autos: Vec<SnapRec> = snaps
             .into_iter()
-            .filter(|s| s.is_automated() && s.snap.cluster_identifier.as_deref() == Some(id))
+            .filter(|s| {
+                s.is_automated()
+                    && s.snap.source_region.is_none()
+                    && s.snap.cluster_identifier.as_deref() == Some(id)
+            })
             .collect();
         for s in &autos {
             w.delete(SNAPSHOTS_TABLE, &scope.key(s.id()))

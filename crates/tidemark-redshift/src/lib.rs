@@ -1,12 +1,14 @@
 //! Redshift for tidemark: the [`RedshiftService`] behind the generated `RedshiftApi` trait —
 //! clusters, manual and automated snapshots (real captures of each cluster's volume through
-//! [`VolumeBackup`]), retention on the virtual clock, snapshot schedules, sharing and tags.
+//! [`VolumeBackup`]), retention on the virtual clock, snapshot schedules, sharing, tags and
+//! cross-region snapshot copy with its copy grants.
 
 mod automation;
 mod batch;
 mod catalog;
 mod cluster_rules;
 mod clusters;
+mod copy_grants;
 mod credentials;
 mod database;
 mod dbhooks;
@@ -14,12 +16,15 @@ mod describe;
 mod dir_volumes;
 mod jobs;
 mod modify;
+mod node_options;
 mod progress;
+mod region_copy;
 mod restore;
 mod rules;
 mod schedule_expr;
 mod schedules;
 mod sharing;
+mod snapshot_copy;
 mod snapshots;
 mod store_volumes;
 mod table_restore;
@@ -36,6 +41,7 @@ use tidemark_model::redshift::*;
 use tidemark_store::Store;
 
 pub use catalog::{CLUSTERS_TABLE, GRANTS_TABLE, SCHEDULES_TABLE, SNAPSHOTS_TABLE, Scope};
+pub use copy_grants::COPY_GRANTS_TABLE;
 pub use database::{
     ClusterDatabase, DbCluster, DbEndpoint, DbStart, NoDatabase, TableSpec, TempLogin, md5_verifier,
 };
@@ -56,6 +62,7 @@ pub const TABLES: &[&str] = &[
     catalog::SCHEDULES_TABLE,
     catalog::SNAPSHOT_ORDER_TABLE,
     catalog::META_TABLE,
+    copy_grants::COPY_GRANTS_TABLE,
     store_volumes::VOLUMES_TABLE,
     store_volumes::BLOBS_TABLE,
     store_volumes::MANIFESTS_TABLE,
@@ -329,5 +336,65 @@ impl RedshiftApi for RedshiftService {
         input: ModifyClusterSnapshotScheduleMessage,
     ) -> Result<(), OpError<ModifyClusterSnapshotScheduleError>> {
         self.modify_cluster_schedule_impl(ctx, input)
+    }
+    fn enable_snapshot_copy(
+        &self,
+        ctx: &RequestContext,
+        input: EnableSnapshotCopyMessage,
+    ) -> Result<EnableSnapshotCopyResult, OpError<EnableSnapshotCopyError>> {
+        self.enable_snapshot_copy_impl(ctx, input)
+    }
+    fn disable_snapshot_copy(
+        &self,
+        ctx: &RequestContext,
+        input: DisableSnapshotCopyMessage,
+    ) -> Result<DisableSnapshotCopyResult, OpError<DisableSnapshotCopyError>> {
+        self.disable_snapshot_copy_impl(ctx, input)
+    }
+    fn modify_snapshot_copy_retention_period(
+        &self,
+        ctx: &RequestContext,
+        input: ModifySnapshotCopyRetentionPeriodMessage,
+    ) -> Result<
+        ModifySnapshotCopyRetentionPeriodResult,
+        OpError<ModifySnapshotCopyRetentionPeriodError>,
+    > {
+        self.modify_snapshot_copy_retention_impl(ctx, input)
+    }
+    fn create_snapshot_copy_grant(
+        &self,
+        ctx: &RequestContext,
+        input: CreateSnapshotCopyGrantMessage,
+    ) -> Result<CreateSnapshotCopyGrantResult, OpError<CreateSnapshotCopyGrantError>> {
+        self.create_copy_grant_impl(ctx, input)
+    }
+    fn describe_snapshot_copy_grants(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeSnapshotCopyGrantsMessage,
+    ) -> Result<SnapshotCopyGrantMessage, OpError<DescribeSnapshotCopyGrantsError>> {
+        self.describe_copy_grants_impl(ctx, input)
+    }
+    fn delete_snapshot_copy_grant(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteSnapshotCopyGrantMessage,
+    ) -> Result<(), OpError<DeleteSnapshotCopyGrantError>> {
+        self.delete_copy_grant_impl(ctx, input)
+    }
+    fn describe_node_configuration_options(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeNodeConfigurationOptionsMessage,
+    ) -> Result<NodeConfigurationOptionsMessage, OpError<DescribeNodeConfigurationOptionsError>>
+    {
+        self.describe_node_options_impl(ctx, input)
+    }
+    fn describe_cluster_db_revisions(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeClusterDbRevisionsMessage,
+    ) -> Result<ClusterDbRevisionsMessage, OpError<DescribeClusterDbRevisionsError>> {
+        self.describe_db_revisions_impl(ctx, input)
     }
 }

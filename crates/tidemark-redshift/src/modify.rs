@@ -137,7 +137,9 @@ impl RedshiftService {
             let snaps: Vec<SnapRec> = catalog::scan(&*txn, SNAPSHOTS_TABLE, &scope.prefix())?;
             drop(txn);
             for s in snaps.iter().filter(|s| {
-                s.is_automated() && s.snap.cluster_identifier.as_deref() == Some(final_id.as_str())
+                s.is_automated()
+                    && s.snap.source_region.is_none()
+                    && s.snap.cluster_identifier.as_deref() == Some(final_id.as_str())
             }) {
                 self.submit_expiry(&scope, s, now)?;
             }

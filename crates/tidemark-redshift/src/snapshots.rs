@@ -111,6 +111,7 @@ impl RedshiftService {
             src_maintenance_window: c.preferred_maintenance_window.clone(),
             src_cluster_type: None,
             src_master_md5: rec.master_md5.clone(),
+            copy_retention: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! CreateTags / DeleteTags / DescribeTags on clusters, snapshots and snapshot schedules (§3.15).
+//! CreateTags / DeleteTags / DescribeTags on clusters, snapshots, snapshot schedules and
+//! snapshot copy grants (§3.15).
 
 use tidemark_core::RequestContext;
 use tidemark_model::redshift::*;
@@ -9,6 +10,7 @@ use crate::catalog::{
     self, CLUSTERS_TABLE, ClusterRec, SCHEDULES_TABLE, SNAPSHOTS_TABLE, ScheduleRec, Scope,
     SnapRec, internal,
 };
+use crate::copy_grants::{COPY_GRANTS_TABLE, GrantRec};
 use crate::rules;
 
 /// A taggable resource named by an ARN in the caller's scope.
@@ -16,6 +18,7 @@ enum Resource {
     Cluster(String),
     Snapshot(String),
     Schedule(String),
+    Grant(String),
 }
 
 enum TagErr {
@@ -51,6 +54,8 @@ fn parse(scope: &Scope, arn: &str) -> Result<Resource, TagErr> {
         Ok(Resource::Snapshot(snap.to_ascii_lowercase()))
     } else if let Some(id) = rest.strip_prefix("snapshotschedule:") {
         Ok(Resource::Schedule(id.to_ascii_lowercase()))
+    } else if let Some(name) = rest.strip_prefix("snapshotcopygrant:") {
+        Ok(Resource::Grant(name.to_ascii_lowercase()))
     } else {
         Err(missing())
     }
@@ -92,6 +97,12 @@ impl RedshiftService {
                     catalog::get(&*w, SCHEDULES_TABLE, &scope.key(&id))?.ok_or_else(missing)?;
                 change(&mut rec.tags)?;
                 catalog::put(&mut *w, SCHEDULES_TABLE, &scope.key(&id), &rec)?;
+            }
+            Resource::Grant(name) => {
+                let mut rec: GrantRec =
+                    catalog::get(&*w, COPY_GRANTS_TABLE, &scope.key(&name))?.ok_or_else(missing)?;
+                change(&mut rec.tags)?;
+                catalog::put(&mut *w, COPY_GRANTS_TABLE, &scope.key(&name), &rec)?;
             }
         }
         w.commit().map_err(internal)?;
@@ -176,7 +187,14 @@ impl RedshiftService {
             .map(|t| t.to_ascii_lowercase().replace(' ', ""))
         {
             None => None,
-            Some(t) if matches!(t.as_str(), "cluster" | "snapshot" | "snapshotschedule") => Some(t),
+            Some(t)
+                if matches!(
+                    t.as_str(),
+                    "cluster" | "snapshot" | "snapshotschedule" | "snapshotcopygrant"
+                ) =>
+            {
+                Some(t)
+            }
             Some(t)
                 if [
                     "cidr/ip",
@@ -186,7 +204,6 @@ impl RedshiftService {
                     "hsmconnection",
                     "hsmcertificate",
                     "parametergroup",
-                    "snapshotcopygrant",
                 ]
                 .contains(&t.as_str()) =>
             {
@@ -221,6 +238,13 @@ impl RedshiftService {
                 scope.arn(&format!("snapshotschedule:{}", s.id)),
                 "snapshotschedule",
                 s.tags,
+            ));
+        }
+        for g in catalog::scan::<GrantRec>(&*txn, COPY_GRANTS_TABLE, &scope.prefix())? {
+            resources.push((
+                scope.arn(&format!("snapshotcopygrant:{}", g.name)),
+                "snapshotcopygrant",
+                g.tags,
             ));
         }
         if let Some(name) = &input.resource_name {
