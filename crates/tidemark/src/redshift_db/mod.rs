@@ -11,6 +11,7 @@
 //! requested (see `dump.rs`).
 
 mod cluster;
+mod data;
 mod dump;
 mod endpoint;
 mod route;
@@ -26,6 +27,7 @@ use tidemark_redshift::{
 };
 
 use cluster::{ClusterDb, Login};
+pub use data::PgData;
 
 /// Identifies a cluster: account, region, identifier.
 type Key = (String, String, String);
