@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Recreates models/dynamodb.json and models/redshift.json from a pinned botocore release.
+# Recreates models/dynamodb.json, models/redshift.json and models/redshift-data.json from a pinned
+# botocore release.
 #
 # The files are botocore's service-2.json with every `documentation`/`documentationUrl` key
 # removed, paginators-1.json's `pagination` object merged in as `x-paginators`, waiters-2.json's
-# `waiters` object as `x-waiters`, and an `x-source` key recording origin and licence. The JSON is
+# `waiters` object as `x-waiters` (redshift-data ships no waiters: none is added), and an `x-source` key recording origin and licence. The JSON is
 # written with Python's json.dump(indent=1) and no trailing newline, which is how the committed
 # files were produced, so a refresh of the same release reproduces them byte for byte.
 #
@@ -27,7 +28,7 @@ import sys
 import zipfile
 
 wheel, out_dir, version = sys.argv[1], sys.argv[2], sys.argv[3]
-SERVICES = {"dynamodb": "2012-08-10", "redshift": "2012-12-01"}
+SERVICES = {"dynamodb": "2012-08-10", "redshift": "2012-12-01", "redshift-data": "2019-12-20"}
 NOTE = ("Derived from botocore service model with all documentation/documentationUrl keys "
         "removed; paginators-1.json and waiters-2.json merged in as x-paginators and x-waiters.")
 
@@ -56,7 +57,8 @@ with zipfile.ZipFile(wheel) as zf:
         base = f"botocore/data/{service}/{api_version}/"
         model = strip_docs(load(base + "service-2.json"))
         model["x-paginators"] = load(base + "paginators-1.json")["pagination"]
-        model["x-waiters"] = load(base + "waiters-2.json")["waiters"]
+        if base + "waiters-2.json" in names or base + "waiters-2.json.gz" in names:
+            model["x-waiters"] = load(base + "waiters-2.json")["waiters"]
         model["x-source"] = {
             "package": "botocore",
             "version": version,

@@ -68,6 +68,7 @@ impl Harness {
         let services = Arc::new(Services {
             dynamodb: dynamodb.clone(),
             redshift,
+            redshift_data: Arc::new(tidemark_wire::redshift_data::NoRedshiftData),
             admin: Arc::new(NoAdmin {
                 engine: engine.clone(),
             }),

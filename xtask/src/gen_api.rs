@@ -9,10 +9,10 @@ use crate::gen_shapes::error_enum_name;
 use crate::model::{Svc, field_ident, lit};
 
 pub fn trait_name(svc: &Svc) -> &'static str {
-    if svc.name == "dynamodb" {
-        "DynamoDbApi"
-    } else {
-        "RedshiftApi"
+    match svc.name.as_str() {
+        "dynamodb" => "DynamoDbApi",
+        "redshift_data" => "RedshiftDataApi",
+        _ => "RedshiftApi",
     }
 }
 

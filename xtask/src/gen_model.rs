@@ -47,9 +47,14 @@ pub fn generate(svc: &Svc) -> String {
     let meta = &svc.json["metadata"];
     let upper = svc.name.to_uppercase();
     let _ = writeln!(o, "//! Static model tables for `{}`.\n", svc.name);
+    // Acceptors appear only in waiters, which redshift-data has none of.
+    let has_waiters = svc.json["x-waiters"]
+        .as_object()
+        .is_some_and(|w| !w.is_empty());
     let _ = writeln!(
         o,
-        "use crate::schema::{{Acceptor, ErrorInfo, Member, Operation, Paginator, Protocol, ServiceModel, Shape, ShapeKind, Waiter}};\n"
+        "use crate::schema::{{{}ErrorInfo, Member, Operation, Paginator, Protocol, ServiceModel, Shape, ShapeKind, Waiter}};\n",
+        if has_waiters { "Acceptor, " } else { "" }
     );
     let protocol = if svc.is_json {
         "Protocol::Json"
@@ -63,7 +68,8 @@ pub fn generate(svc: &Svc) -> String {
     let _ = writeln!(
         o,
         "pub static {upper}: ServiceModel = ServiceModel {{ name: {}, signing_name: {}, api_version: {}, protocol: {protocol}, target_prefix: {}, xml_namespace: {}, shapes: &SHAPES, operations: &OPERATIONS, paginators: &PAGINATORS, waiters: &WAITERS }};\n",
-        lit(&svc.name),
+        // The service's own name (`redshift-data`), not the module name (`redshift_data`).
+        lit(&svc.name.replace('_', "-")),
         lit(signing),
         lit(meta["apiVersion"].as_str().unwrap_or("")),
         opt_str(&meta["targetPrefix"]),

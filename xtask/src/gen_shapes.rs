@@ -36,9 +36,18 @@ pub fn generate_shapes(svc: &Svc) -> String {
         "//! Typed input, output and exception structures for `{}`.\n",
         svc.name
     );
+    // Only models with map shapes use IndexMap (redshift-data has none).
+    let has_maps = svc.json["shapes"]
+        .as_object()
+        .is_some_and(|m| m.values().any(|s| s["type"] == "map"));
     let _ = writeln!(
         o,
-        "use indexmap::IndexMap;\nuse serde::{{Deserialize, Serialize}};\n"
+        "{}use serde::{{Deserialize, Serialize}};\n",
+        if has_maps {
+            "use indexmap::IndexMap;\n"
+        } else {
+            ""
+        }
     );
     for name in svc.structures() {
         let _ = writeln!(

@@ -7,7 +7,7 @@ use heck::ToSnakeCase;
 use serde_json::Value;
 
 pub struct Svc {
-    /// File stem / module name: `dynamodb` or `redshift`.
+    /// Module name: `dynamodb`, `redshift` or `redshift_data` (the model file stem with `_` for `-`).
     pub name: String,
     pub json: Value,
     /// Shape names in byte order; index = ShapeId.

@@ -7,6 +7,8 @@ use thiserror::Error;
 pub enum Service {
     DynamoDb,
     Redshift,
+    /// The Redshift Data API (`redshift-data`), an awsJson1_1 service.
+    RedshiftData,
 }
 
 impl Service {
@@ -15,6 +17,7 @@ impl Service {
         match self {
             Self::DynamoDb => "dynamodb",
             Self::Redshift => "redshift",
+            Self::RedshiftData => "redshift-data",
         }
     }
 }
@@ -68,9 +71,11 @@ pub enum AuthError {
 impl AuthError {
     /// `(code, HTTP status, message)` as `service` reports this failure. DynamoDB codes are
     /// the full `namespace#Name` used in its `__type` field; every DynamoDB auth error is 400.
+    /// The Data API is an awsJson service behind the same front end and answers with the same
+    /// codes and statuses (SDKs drop the namespace before `#`).
     pub fn wire(&self, service: Service) -> (&'static str, u16, String) {
         match service {
-            Service::DynamoDb => {
+            Service::DynamoDb | Service::RedshiftData => {
                 let code = match self {
                     Self::MissingAuthentication => {
                         "com.amazon.coral.service#MissingAuthenticationTokenException"

@@ -2,7 +2,7 @@
 //! shapes, per-operation error enums, service traits with dispatchers, and the validator.
 //!
 //! Shapes are addressed by [`ShapeId`], an index into [`ServiceModel::shapes`]. Generated
-//! items live under [`dynamodb`] and [`redshift`].
+//! items live under [`dynamodb`], [`redshift`] and [`redshift_data`].
 
 pub mod dispatch;
 pub mod errors;
@@ -38,12 +38,23 @@ pub mod redshift {
     pub use crate::generated::redshift_shapes::*;
 }
 
-/// The model JSON a service's code was generated from (`dynamodb` or `redshift`); empty for
+/// The Redshift Data API (awsJson1_1): shapes, errors, [`redshift_data::RedshiftDataApi`],
+/// [`redshift_data::dispatch_redshift_data`] and the model table
+/// [`redshift_data::REDSHIFT_DATA`].
+pub mod redshift_data {
+    pub use crate::generated::redshift_data_api::*;
+    pub use crate::generated::redshift_data_errors::*;
+    pub use crate::generated::redshift_data_model::REDSHIFT_DATA;
+    pub use crate::generated::redshift_data_shapes::*;
+}
+
+/// The model JSON a service's code was generated from (`dynamodb`, `redshift` or `redshift-data`); empty for
 /// any other name.
 pub fn raw_model_json(service: &str) -> &'static str {
     match service {
         "dynamodb" => include_str!("../../../models/dynamodb.json"),
         "redshift" => include_str!("../../../models/redshift.json"),
+        "redshift-data" => include_str!("../../../models/redshift-data.json"),
         _ => "",
     }
 }

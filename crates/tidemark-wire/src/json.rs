@@ -78,7 +78,7 @@ impl JsonError {
         )
     }
 
-    fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         let mut obj = Map::new();
         obj.insert("__type".into(), Value::String(self.type_name.clone()));
         let has_message = self.extra.contains_key("message") || self.extra.contains_key("Message");

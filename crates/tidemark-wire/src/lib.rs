@@ -1,5 +1,5 @@
 //! The HTTP shell of tidemark: the only crate that knows HTTP. It authenticates requests,
-//! decodes them by the model (awsJson1_0 or awsQuery), calls the service traits generated
+//! decodes them by the model (awsJson1_0, awsJson1_1 or awsQuery), calls the service traits generated
 //! from the model, and renders results and errors exactly as AWS does.
 
 pub mod admin;
@@ -7,6 +7,7 @@ pub mod aws_query;
 pub mod json;
 pub mod listener;
 pub mod query;
+pub mod redshift_data;
 pub mod server;
 mod timeouts;
 pub mod tls;

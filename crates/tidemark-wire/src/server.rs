@@ -1,5 +1,6 @@
 //! The one HTTP shell: reads a request, authenticates it, hands it to the protocol of its
-//! service (awsJson for DynamoDB, awsQuery for Redshift) or to the admin API, and never
+//! service (awsJson for DynamoDB and the Redshift Data API, awsQuery for Redshift) or to the
+//! admin API, and never
 //! panics or answers HTML.
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use tidemark_auth::{AuthMode, RequestParts, Service};
 use tidemark_core::{RequestContext, wall_now};
 use tidemark_model::dynamodb::DynamoDbApi;
 use tidemark_model::redshift::RedshiftApi;
+use tidemark_model::redshift_data::RedshiftDataApi;
 
 use crate::admin::{self, Admin};
 use crate::aws_query::{self, QueryError};
@@ -35,6 +37,8 @@ pub const DEFAULT_MAX_BODY: usize = 17 * 1024 * 1024;
 pub struct Services {
     pub dynamodb: Arc<dyn DynamoDbApi>,
     pub redshift: Arc<dyn RedshiftApi>,
+    /// The Redshift Data API (`crate::redshift_data::NoRedshiftData` when not served).
+    pub redshift_data: Arc<dyn RedshiftDataApi>,
     pub admin: Arc<dyn Admin>,
     pub auth: AuthMode,
     pub max_body: usize,
@@ -67,7 +71,9 @@ pub fn app(services: Arc<Services>) -> axum::Router {
 async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
-    let is_dynamodb = parts.headers.contains_key("x-amz-target");
+    // An `X-Amz-Target` means awsJson: the Data API's prefix, else DynamoDB.
+    let is_data_api = crate::redshift_data::is_target(&parts);
+    let is_dynamodb = parts.headers.contains_key("x-amz-target") && !is_data_api;
     let request_id = if is_dynamodb {
         tidemark_core::ids::dynamodb_request_id()
     } else {
@@ -81,7 +87,12 @@ async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response
         Ok(b) => b,
         Err(_) => {
             let too_large = declared.is_none_or(|n| n > services.max_body);
-            return body_error(is_dynamodb, too_large, &request_id, services.max_body);
+            return body_error(
+                is_dynamodb || is_data_api,
+                too_large,
+                &request_id,
+                services.max_body,
+            );
         }
     };
     if path.starts_with("/_tidemark/") || path == "/moto-api/reset" {
@@ -102,7 +113,9 @@ async fn handle(State(services): State<Arc<Services>>, req: Request) -> Response
         };
         return admin::handle(services.admin.clone(), call).await;
     }
-    if is_dynamodb {
+    if is_data_api {
+        crate::redshift_data::handle(&services, &parts, body, request_id).await
+    } else if is_dynamodb {
         dynamodb(&services, &parts, body, request_id).await
     } else {
         redshift(&services, &parts, body, request_id).await
@@ -159,7 +172,7 @@ pub(crate) fn header_list(parts: &Parts) -> Vec<(String, String)> {
 }
 
 /// Authenticates; the error is `(code, http status, message)` for the given service.
-fn authenticate(
+pub(crate) fn authenticate(
     services: &Services,
     parts: &Parts,
     body: &[u8],

@@ -300,6 +300,8 @@ pub struct AdminContext {
     pub redshift: Arc<tidemark_redshift::RedshiftService>,
     /// The PostgreSQL databases behind the clusters' Endpoints.
     pub databases: Arc<crate::redshift_db::PgClusters>,
+    /// The Data API's statements and sessions.
+    pub redshift_data: Arc<tidemark_redshift_data::RedshiftDataService>,
     /// The data directory; `None` with `--in-memory`.
     pub data_dir: Option<PathBuf>,
     /// Where backup export and import may read and write (`--exchange-dir`).
@@ -343,6 +345,8 @@ impl Admin for AppAdmin {
         }
         txn.commit().map_err(|e| e.to_string())?;
         self.ctx.engine.reset().map_err(|e| e.to_string())?;
+        // Before the databases stop: sessions close their connections first.
+        self.ctx.redshift_data.reset();
         self.ctx.databases.reset()?;
         // Cluster volumes live beside the store; their clusters are gone now.
         if let Some(dir) = &self.ctx.data_dir {
@@ -429,6 +433,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or_else(tidemark_core::default_data_dir)
             .join("exchange")
     }));
+    let data_clock = engine.clone();
+    let redshift_data = tidemark_redshift_data::RedshiftDataService::new(
+        crate::redshift_db::PgData::new(databases.clone(), redshift.clone()),
+        Box::new(move || data_clock.now()),
+    );
     let admin = Arc::new(AppAdmin {
         ctx: AdminContext {
             engine: engine.clone(),
@@ -436,6 +445,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             dynamodb: dynamodb.clone(),
             redshift: redshift.clone(),
             databases: databases.clone(),
+            redshift_data: redshift_data.clone(),
             data_dir,
             exchange,
         },
@@ -443,6 +453,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let services = Arc::new(Services {
         dynamodb,
         redshift,
+        redshift_data,
         admin,
         auth,
         max_body: tidemark_wire::DEFAULT_MAX_BODY,

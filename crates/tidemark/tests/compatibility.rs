@@ -1,4 +1,4 @@
-//! Keeps `docs/compatibility.md` true: every operation of both models is listed once, and
+//! Keeps `docs/compatibility.md` true: every operation of the three models is listed once, and
 //! its status agrees with the code (an operation is "supported" or "partial: …" exactly
 //! when the service answers it with something other than NotImplemented).
 //!
@@ -12,6 +12,8 @@ use tidemark_core::{AccountId, RequestContext};
 use tidemark_jobs::Engine;
 use tidemark_model::dynamodb::{DYNAMODB, implements_dynamodb};
 use tidemark_model::redshift::{REDSHIFT, implements_redshift};
+use tidemark_model::redshift_data::{REDSHIFT_DATA, implements_redshift_data};
+use tidemark_redshift_data::{ConnectError, RedshiftDataService, SqlBackend, SqlSession, Target};
 use tidemark_store::{MemStore, Store};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/compatibility.md");
@@ -41,7 +43,8 @@ fn implemented() -> BTreeMap<(String, String), bool> {
     let store: Arc<dyn Store> = Arc::new(MemStore::new());
     let engine = Arc::new(Engine::open(store.clone()).expect("engine opens"));
     let ddb = tidemark_dynamodb::DynamoDbService::new(store.clone(), engine.clone());
-    let rs = tidemark_redshift::RedshiftService::new(store, engine);
+    let rs = tidemark_redshift::RedshiftService::new(store, engine.clone());
+    let data = RedshiftDataService::new(Arc::new(NoClusters), Box::new(move || engine.now()));
     let ctx = RequestContext::new(AccountId::default_account(), "us-east-1", "compat");
     let mut out = BTreeMap::new();
     for op in DYNAMODB.operations {
@@ -56,7 +59,26 @@ fn implemented() -> BTreeMap<(String, String), bool> {
             implements_redshift(&*rs, &ctx, op.name),
         );
     }
+    for op in REDSHIFT_DATA.operations {
+        out.insert(
+            ("Redshift Data API".into(), op.name.into()),
+            implements_redshift_data(&*data, &ctx, op.name),
+        );
+    }
     out
+}
+
+/// A Data API backend without clusters: the probe only asks whether each operation has a
+/// handler.
+struct NoClusters;
+
+impl SqlBackend for NoClusters {
+    fn check(&self, _: &str, _: &str, cluster: &str) -> Result<(), ConnectError> {
+        Err(ConnectError::NoCluster(cluster.to_owned()))
+    }
+    fn connect(&self, t: &Target) -> Result<Box<dyn SqlSession>, ConnectError> {
+        Err(ConnectError::NoCluster(t.cluster.clone()))
+    }
 }
 
 fn status_ok(status: &str, implemented: bool) -> bool {
@@ -72,12 +94,13 @@ fn render(
     doc: &BTreeMap<(String, String), String>,
 ) -> String {
     let mut out = String::from(
-        "# Compatibility\n\nEvery operation of the two AWS models, with its status in tidemark: `supported`, \
+        "# Compatibility\n\nEvery operation of the three AWS models, with its status in tidemark: `supported`, \
          `partial: <what is missing>`, or `not supported` (answers a well-formed AWS error naming the \
-         operation: DynamoDB `UnknownOperationException`, Redshift `InvalidAction`). \
+         operation: DynamoDB and the Redshift Data API `UnknownOperationException`, Redshift \
+         `InvalidAction`). \
          `crates/tidemark/tests/compatibility.rs` checks this table against the code.\n",
     );
-    for service in ["DynamoDB", "Redshift"] {
+    for service in ["DynamoDB", "Redshift", "Redshift Data API"] {
         out.push_str(&format!(
             "\n## {service}\n\n| operation | status |\n|---|---|\n"
         ));

@@ -150,10 +150,17 @@ impl ClusterDb {
         let mut inst = match self.instance.try_write() {
             Ok(guard) => guard,
             // A dump or restore is reading the instance: it is running, so is its socket.
-            Err(TryLockError::WouldBlock) => match lock(&self.socket)?.clone() {
-                Some(socket) => return Ok(socket),
-                None => self.instance.write().map_err(|_| POISONED)?,
-            },
+            Err(TryLockError::WouldBlock) => {
+                // The socket's guard must end before waiting for `instance`: whoever holds
+                // `instance` takes the socket lock to publish the socket (a guard in the
+                // match scrutinee would live through the wait and deadlock two first
+                // connections).
+                let running = lock(&self.socket)?.clone();
+                match running {
+                    Some(socket) => return Ok(socket),
+                    None => self.instance.write().map_err(|_| POISONED)?,
+                }
+            }
             Err(TryLockError::Poisoned(_)) => return Err(POISONED.into()),
         };
         if let Some(i) = inst.as_mut() {

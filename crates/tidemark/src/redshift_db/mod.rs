@@ -12,6 +12,7 @@
 
 mod attrs;
 mod cluster;
+mod data;
 mod dump;
 mod endpoint;
 mod recent;
@@ -28,6 +29,7 @@ use tidemark_redshift::{
 };
 
 use cluster::{ClusterDb, Login};
+pub use data::PgData;
 
 /// Identifies a cluster: account, region, identifier.
 type Key = (String, String, String);
