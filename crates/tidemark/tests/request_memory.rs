@@ -83,6 +83,7 @@ fn concurrent_large_bodies_share_the_decode_budget() {
     });
 
     let grown = peak_mib(&server).saturating_sub(idle);
+    eprintln!("peak grew by {grown} MiB");
     assert!(grown < 320, "peak grew by {grown} MiB");
     let mut stored = 0;
     for (status, body) in &answers {
