@@ -29,6 +29,14 @@ fn direct_struct_reach(svc: &Svc, from: &str, target: &str, seen: &mut BTreeSet<
     false
 }
 
+/// Shapes with a hand-written type instead of a generated struct: DynamoDB's `AttributeValue`
+/// is a compact enum (`tidemark-model/src/attribute_value.rs`) because a request's decode
+/// memory is mostly attribute values and the struct of ten `Option`s cost 232 bytes each.
+fn hand_written(svc: &Svc, shape: &str) -> Option<&'static str> {
+    (svc.name == "dynamodb" && shape == "AttributeValue")
+        .then_some("crate::attribute_value::AttributeValue")
+}
+
 pub fn generate_shapes(svc: &Svc) -> String {
     let mut o = String::new();
     let _ = writeln!(
@@ -50,6 +58,10 @@ pub fn generate_shapes(svc: &Svc) -> String {
         }
     );
     for name in svc.structures() {
+        if let Some(path) = hand_written(svc, name) {
+            let _ = writeln!(o, "pub use {path};\n");
+            continue;
+        }
         let _ = writeln!(
             o,
             "#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]\npub struct {} {{",

@@ -4,6 +4,7 @@
 //! Shapes are addressed by [`ShapeId`], an index into [`ServiceModel::shapes`]. Generated
 //! items live under [`dynamodb`], [`redshift`] and [`redshift_data`].
 
+mod attribute_value;
 pub mod dispatch;
 pub mod errors;
 mod generated;
@@ -23,6 +24,7 @@ pub use validate::{Rule, Violation, coral_message, validate};
 /// DynamoDB (awsJson1_0): shapes, errors, [`dynamodb::DynamoDbApi`], [`dynamodb::dispatch_dynamodb`]
 /// and the model table [`dynamodb::DYNAMODB`].
 pub mod dynamodb {
+    pub use crate::attribute_value::AttributeValueMembers;
     pub use crate::generated::dynamodb_api::*;
     pub use crate::generated::dynamodb_errors::*;
     pub use crate::generated::dynamodb_model::DYNAMODB;

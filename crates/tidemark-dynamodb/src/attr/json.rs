@@ -68,6 +68,48 @@ fn has_duplicates<T: Eq + Hash>(v: &[T]) -> bool {
     !v.iter().all(|x| seen.insert(x))
 }
 
+/// A string set's checks, in DynamoDB's order: empty, then duplicates.
+pub(crate) fn string_set(ss: Vec<String>) -> Result<AttributeValue, AttrError> {
+    if ss.is_empty() {
+        return Err(AttrError::EmptyStringSet);
+    }
+    if has_duplicates(&ss) {
+        return Err(AttrError::DuplicateStrings(list_str(
+            ss.iter().map(String::as_str),
+        )));
+    }
+    Ok(AttributeValue::Ss(ss))
+}
+
+/// A number set's checks: empty, each number, then duplicates (numerically).
+pub(crate) fn number_set(ns: &[String]) -> Result<AttributeValue, AttrError> {
+    if ns.is_empty() {
+        return Err(AttrError::EmptyNumberSet);
+    }
+    let nums = ns
+        .iter()
+        .map(|s| Number::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if has_duplicates(&nums) {
+        return Err(AttrError::DuplicateNumbers);
+    }
+    Ok(AttributeValue::Ns(nums))
+}
+
+/// A binary set's checks: empty, then duplicates (shown as base64).
+pub(crate) fn binary_set(bytes: Vec<Vec<u8>>) -> Result<AttributeValue, AttrError> {
+    if bytes.is_empty() {
+        return Err(AttrError::EmptyBinarySet);
+    }
+    if has_duplicates(&bytes) {
+        let shown: Vec<String> = bytes.iter().map(|b| STANDARD.encode(b)).collect();
+        return Err(AttrError::DuplicateBinaries(list_str(
+            shown.iter().map(String::as_str),
+        )));
+    }
+    Ok(AttributeValue::Bs(bytes))
+}
+
 impl RawAttributeValue {
     /// Validates in dynalite's order: contents of each present type first, then the
     /// exactly-one-type rule.
@@ -76,7 +118,7 @@ impl RawAttributeValue {
     }
 
     /// `depth`: how many maps/lists enclose this value; the value itself is level `depth + 1`.
-    fn validate_at(self, depth: usize) -> Result<AttributeValue, AttrError> {
+    pub(crate) fn validate_at(self, depth: usize) -> Result<AttributeValue, AttrError> {
         if depth >= MAX_NESTING_DEPTH {
             return Err(AttrError::NestingTooDeep);
         }
@@ -103,41 +145,13 @@ impl RawAttributeValue {
             out = Some(AttributeValue::N(Number::parse(&n)?));
         }
         if let Some(ss) = self.ss {
-            if ss.is_empty() {
-                return Err(AttrError::EmptyStringSet);
-            }
-            if has_duplicates(&ss) {
-                return Err(AttrError::DuplicateStrings(list_str(
-                    ss.iter().map(String::as_str),
-                )));
-            }
-            out = Some(AttributeValue::Ss(ss));
+            out = Some(string_set(ss)?);
         }
         if let Some(ns) = self.ns {
-            if ns.is_empty() {
-                return Err(AttrError::EmptyNumberSet);
-            }
-            let nums = ns
-                .iter()
-                .map(|s| Number::parse(s))
-                .collect::<Result<Vec<_>, _>>()?;
-            if has_duplicates(&nums) {
-                return Err(AttrError::DuplicateNumbers);
-            }
-            out = Some(AttributeValue::Ns(nums));
+            out = Some(number_set(&ns)?);
         }
         if let Some(bs) = self.bs {
-            if bs.is_empty() {
-                return Err(AttrError::EmptyBinarySet);
-            }
-            let bytes: Vec<Vec<u8>> = bs.into_iter().map(|b| b.0).collect();
-            if has_duplicates(&bytes) {
-                let shown: Vec<String> = bytes.iter().map(|b| STANDARD.encode(b)).collect();
-                return Err(AttrError::DuplicateBinaries(list_str(
-                    shown.iter().map(String::as_str),
-                )));
-            }
-            out = Some(AttributeValue::Bs(bytes));
+            out = Some(binary_set(bs.into_iter().map(|b| b.0).collect())?);
         }
         if let Some(m) = self.m {
             let map = m

@@ -12,6 +12,7 @@ mod tests;
 
 pub use error::{AttrError, KeyError, NumberError};
 pub use json::{Base64Bytes, MAX_NESTING_DEPTH, RawAttributeValue, item_from_raw, parse_item_json};
+pub(crate) use json::{binary_set, number_set, string_set};
 pub use key::{MAX_ITEM_BYTES, encode_key_part, item_size, value_size};
 pub use number::{MAX_DIGITS, MAX_EXPONENT, MIN_EXPONENT, Number};
 pub use schema::{KeyAttr, KeySchema, MAX_HASH_KEY_BYTES, MAX_RANGE_KEY_BYTES};

@@ -42,29 +42,7 @@ pub struct AttributeDefinition {
     pub attribute_type: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AttributeValue {
-    #[serde(rename = "S", skip_serializing_if = "Option::is_none", default)]
-    pub s: Option<String>,
-    #[serde(rename = "N", skip_serializing_if = "Option::is_none", default)]
-    pub n: Option<String>,
-    #[serde(rename = "B", skip_serializing_if = "Option::is_none", default)]
-    pub b: Option<crate::Blob>,
-    #[serde(rename = "SS", skip_serializing_if = "Option::is_none", default)]
-    pub ss: Option<Vec<String>>,
-    #[serde(rename = "NS", skip_serializing_if = "Option::is_none", default)]
-    pub ns: Option<Vec<String>>,
-    #[serde(rename = "BS", skip_serializing_if = "Option::is_none", default)]
-    pub bs: Option<Vec<crate::Blob>>,
-    #[serde(rename = "M", skip_serializing_if = "Option::is_none", default)]
-    pub m: Option<IndexMap<String, AttributeValue>>,
-    #[serde(rename = "L", skip_serializing_if = "Option::is_none", default)]
-    pub l: Option<Vec<AttributeValue>>,
-    #[serde(rename = "NULL", skip_serializing_if = "Option::is_none", default)]
-    pub null: Option<bool>,
-    #[serde(rename = "BOOL", skip_serializing_if = "Option::is_none", default)]
-    pub bool: Option<bool>,
-}
+pub use crate::attribute_value::AttributeValue;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttributeValueUpdate {

@@ -17,10 +17,11 @@ use serde_json::{Map, Number, Value};
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// Estimated bytes of decoded memory per structural token (`{`, `[`, `,`, `:` outside
-/// strings). Measured: a PutItem of 1.2M `{"S":"x"}` list elements (3 tokens, 10 bytes each)
-/// peaked at ~700 bytes of RSS per element (the typed input's attribute values are ~250
-/// bytes each, in vectors grown by doubling), so ~256 per token.
-const BYTES_PER_TOKEN: usize = 256;
+/// strings). Measured (docs/reliability.md, "Bounded memory per request"): the checked JSON
+/// tree is now the peak, ~310 bytes per `{"S":"x"}` list element (3 tokens) and ~380 per
+/// `"k":{"NULL":true}` map entry (4 tokens); the typed input after it costs less (32-byte
+/// model values, then the service's own). So ~128 per token, with margin.
+const BYTES_PER_TOKEN: usize = 128;
 
 /// An upper estimate of the memory decoding `body` takes: its length plus a fixed cost per
 /// structural token. O(n), no allocation: runs before anything is built, so the request can
