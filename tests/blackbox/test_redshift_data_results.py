@@ -54,8 +54,11 @@ def test_a_row_over_64_kb_fails_the_statement_with_awss_message(redshift, rsd):
     with pytest.raises(ClientError) as e:
         rsd.get_statement_result(Id=d["Id"])
     assert e.value.response["Error"]["Code"] == "ValidationException"
-    # 64 KB of text in a row is allowed, and the session's connection is still good after
-    # the cancelled statement.
+    # A 20 MB row is dropped on the socket before the driver would hold it, with the same
+    # answer.
+    d = run(rsd, cid, "SELECT repeat('x', 20000000) AS huge")
+    assert d["Status"] == "FAILED" and d["Error"] == ROW_TOO_LARGE
+    # 64 KB of text in a row is allowed.
     d = ok(rsd, cid, "SELECT repeat('y', 65536) AS wide")
     records, _, _ = all_records(rsd, d["Id"])
     assert records == [[{"stringValue": "y" * 65536}]]
@@ -118,5 +121,11 @@ def test_statements_and_results_answer_after_a_restart(tmp_path):
         assert d["Status"] == "FAILED" and "tidemark stopped while it was running" in d["Error"]
         listed = {s["Id"]: s["Status"] for s in api.list_statements()["Statements"]}
         assert listed == {done["Id"]: "FINISHED", slow: "FAILED"}
+        # A clean stop keeps them as well.
+        server.stop()
+        server = Server(data, log)
+        api = client(server)
+        again, _, _ = all_records(api, done["Id"])
+        assert again == before
     finally:
         server.stop()

@@ -267,10 +267,12 @@ impl Journal {
             .filter_map(|x| x.result.as_ref()?.file_name())
             .collect();
         kept.insert(FILE.into());
+        // Result files of statements no record names (expired, reset, never finished).
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
-            if !kept.contains(&entry.file_name()) {
-                std::fs::remove_file(entry.path())?;
+            let stale = entry.file_type()?.is_file() && !kept.contains(&entry.file_name());
+            if stale && let Err(e) = std::fs::remove_file(entry.path()) {
+                tracing::warn!("removing {}: {e}", entry.path().display());
             }
         }
         let mut j = Journal {

@@ -162,6 +162,9 @@ impl RedshiftDataService {
             Err(_) => return,
         };
         // Files are removed and connections closed outside the lock.
+        for s in old.stmts.values() {
+            s.discard_results();
+        }
         drop(old);
     }
 }

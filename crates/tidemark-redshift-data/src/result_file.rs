@@ -1,7 +1,9 @@
 //! A statement's rows on disk: written row by row while the statement runs (checking AWS's
 //! size limits as they come), cut into pages as they are written, and read back one page at
-//! a time. The file is removed when the last holder of its [`ResultFile`] lets go (the
-//! statement expired, the account was reset) or when an unfinished write is abandoned.
+//! a time. The file is removed when its statement is forgotten (expiry, reset: the state
+//! marks it [`ResultFile::discard`] and the last holder of the `Arc` removes it, so a page
+//! being read is finished first) or when an unfinished write is abandoned; not when the
+//! server stops, so the journal's records find their rows after a restart.
 //!
 //! Layout: each row is its values in column order, each value a little-endian `u32` byte
 //! length (`u32::MAX` for SQL NULL) followed by its UTF-8 text. The page index (each
@@ -12,6 +14,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tidemark_model::redshift_data::{ColumnMetadata, Field};
 
@@ -119,6 +122,7 @@ impl ResultWriter {
             size: self.size,
             end: self.offset,
             pages: std::mem::take(&mut self.pages),
+            discarded: AtomicBool::new(false),
         })
     }
 
@@ -252,11 +256,15 @@ pub struct ResultFile {
     size: u64,
     end: u64,
     pages: Vec<PageStart>,
+    /// Set when the statement is forgotten: the file goes with the last holder.
+    discarded: AtomicBool,
 }
 
 impl Drop for ResultFile {
     fn drop(&mut self) {
-        if let Some(p) = self.path.take() {
+        if let Some(p) = self.path.take()
+            && self.discarded.load(Ordering::SeqCst)
+        {
             remove(&p);
         }
     }
@@ -306,7 +314,13 @@ impl ResultFile {
             size,
             end,
             pages,
+            discarded: AtomicBool::new(false),
         }
+    }
+
+    /// Marks the file for removal once nothing holds it (its statement is forgotten).
+    pub fn discard(&self) {
+        self.discarded.store(true, Ordering::SeqCst);
     }
 
     /// The file's name in the results directory (`None` without rows).
@@ -573,6 +587,7 @@ mod tests {
         // Exactly at the limit is allowed.
         let rs = write(&dir, Format::Json, small, &col, &many[..10]).unwrap();
         assert_eq!(rs.size(), 1000);
+        rs.discard();
         drop(rs);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
@@ -589,6 +604,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // Kept when merely dropped (the server stopping), removed once discarded.
+        let path = rs.path.clone();
+        drop(rs);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let rs = ResultFile::restore(path, vec![], Format::Json, 1, 1, 5, vec![]);
+        rs.discard();
         drop(rs);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         // No rows: no file at all, and an empty first page.

@@ -86,6 +86,15 @@ pub struct Stmt {
     pub cancel_requested: bool,
 }
 
+impl Stmt {
+    /// Marks the statement's result files for removal (it is being forgotten).
+    pub fn discard_results(&self) {
+        for f in self.subs.iter().filter_map(|x| x.result.as_ref()) {
+            f.discard();
+        }
+    }
+}
+
 /// A connection kept between statements (`SessionKeepAliveSeconds`).
 pub struct Session {
     pub id: String,
@@ -181,6 +190,7 @@ impl State {
             }
             self.by_time.pop_first();
             if let Some(s) = self.stmts.remove(&id) {
+                s.discard_results();
                 self.by_owner
                     .remove(&(s.account.clone(), s.region.clone(), t, id.clone()));
                 if let Some(tok) = s.client_token {

@@ -328,8 +328,11 @@ fn record(
     let Ok(mut st) = inner.state.lock() else {
         return;
     };
-    // A statement forgotten meanwhile (reset) drops its file here.
+    // A statement forgotten meanwhile (reset): its file goes now.
     let Some(s) = st.stmts.get_mut(id) else {
+        if let Some(f) = file {
+            f.discard();
+        }
         return;
     };
     let sub = &mut s.subs[n];

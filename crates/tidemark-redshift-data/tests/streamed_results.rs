@@ -88,7 +88,11 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temporary directory");
+    reopen(tempfile::tempdir().expect("temporary directory"))
+}
+
+/// A service over `dir`, as a server restarted on the same data directory makes it.
+fn reopen(dir: tempfile::TempDir) -> Fixture {
     let clock = Arc::new(AtomicI64::new(1_800_000_000));
     let now = clock.clone();
     let svc = RedshiftDataService::with_results_dir(
@@ -307,4 +311,61 @@ fn a_token_that_is_not_a_page_start_is_refused() {
             GetStatementResultError::ValidationException(_)
         ))
     ));
+}
+
+#[test]
+fn records_and_results_answer_after_a_restart() {
+    let _alone = ALONE.lock();
+    let f = fixture();
+    let (id, d) = f.run("SELECT 5000 1000");
+    let (failed, _) = f.run("SELECT 1 70000");
+    let mut pages = Vec::new();
+    let mut token = None;
+    loop {
+        let p = f.page(&id, token.take());
+        token = p.next_token.clone();
+        pages.push(p);
+        if token.is_none() {
+            break;
+        }
+    }
+    // A stray file (a statement that never finished) goes at the restart.
+    std::fs::write(f.dir.path().join("stray-0.rows"), b"x").expect("write");
+    let Fixture { svc, dir, .. } = f;
+    drop(svc);
+    let f = reopen(dir);
+    assert_eq!(f.files().len(), 1);
+    let again = f.describe(&id).expect("kept");
+    assert_eq!(
+        (
+            again.status,
+            again.result_rows,
+            again.result_size,
+            again.redshift_query_id
+        ),
+        (d.status, d.result_rows, d.result_size, d.redshift_query_id)
+    );
+    let mut token = None;
+    for want in &pages {
+        let p = f.page(&id, token.take());
+        assert_eq!(p.records, want.records);
+        assert_eq!(p.column_metadata, want.column_metadata);
+        token = p.next_token;
+    }
+    assert!(token.is_none());
+    let e = f.describe(&failed).expect("kept");
+    assert_eq!(
+        e.error.as_deref(),
+        Some("Packet for query is too large: a row exceeds 64 KB")
+    );
+    // New statements number their queries after the restored ones.
+    let (_, next) = f.run("SELECT 1 1");
+    assert!(next.redshift_query_id > d.redshift_query_id);
+    // The reset forgets them for the next restart too.
+    f.svc.reset();
+    let Fixture { svc, dir, .. } = f;
+    drop(svc);
+    let f = reopen(dir);
+    assert!(f.describe(&id).is_none());
+    assert!(f.files().is_empty());
 }
