@@ -28,6 +28,8 @@ use crate::results::{
 const LIMIT_SQLSTATE: &str = "54000";
 /// The length that marks SQL NULL.
 const NULL_LEN: u32 = u32::MAX;
+/// The most bytes of file one page may take (see `read_page`).
+const MAX_PAGE_FILE_BYTES: usize = 8 * PAGE_BYTES;
 /// Bytes the writer gathers before each write to the file.
 const WRITE_BUFFER: usize = 256 * 1024;
 
@@ -357,12 +359,19 @@ impl ResultFile {
         };
         let corrupt =
             |what: &str| DataError::Internal(format!("result file {} {what}", path.display()));
-        let len = usize::try_from(until - here.offset).map_err(|_| corrupt("too large"))?;
+        // A page is about PAGE_BYTES of JSON or CSV, which never takes more than 4 bytes of
+        // file per byte (the length word of an empty value against its comma): anything
+        // larger is a damaged index, refused rather than allocated.
+        let len = usize::try_from(until.saturating_sub(here.offset))
+            .ok()
+            .filter(|n| *n <= MAX_PAGE_FILE_BYTES)
+            .ok_or_else(|| corrupt("has a damaged page index"))?;
         let mut buf = vec![0u8; len];
         File::open(path)
             .and_then(|f| f.read_exact_at(&mut buf, here.offset))
             .map_err(|e| DataError::Internal(format!("reading {}: {e}", path.display())))?;
-        let mut rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        // Sized from the file, not from the (trusted only so far) row count.
+        let mut rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(len + 1));
         let mut at = 0usize;
         for _ in 0..count {
             let mut row = Vec::with_capacity(self.columns.len());
@@ -590,6 +599,28 @@ mod tests {
         rs.discard();
         drop(rs);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_damaged_index_is_an_error_not_an_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        std::fs::write(&path, [1, 0, 0, 0, b'x']).unwrap();
+        let cols = vec![column("v", ValueKind::String)];
+        let start = vec![PageStart { row: 0, offset: 0 }];
+        let huge = ResultFile::restore(
+            Some(path.clone()),
+            cols.clone(),
+            Format::Json,
+            u64::MAX,
+            1,
+            u64::MAX,
+            start.clone(),
+        );
+        assert!(matches!(huge.page(0), Err(DataError::Internal(_))));
+        // More rows claimed than the bytes hold: truncated, not read past the end.
+        let short = ResultFile::restore(Some(path), cols, Format::Json, 2, 1, 5, start);
+        assert!(matches!(short.page(0), Err(DataError::Internal(_))));
     }
 
     #[test]
