@@ -40,13 +40,34 @@ pub struct Limits {
     pub row: usize,
     /// Text bytes of the whole result.
     pub result: usize,
+    /// Free bytes that results leave on their disk; `None`: [`keep_free`] of its size.
+    pub keep_free: Option<u64>,
 }
 
 impl Limits {
     pub const AWS: Limits = Limits {
         row: MAX_ROW_BYTES,
         result: MAX_RESULT_BYTES,
+        keep_free: None,
     };
+}
+
+/// What results leave free on a disk of `total` bytes: 1% of it, at least 1 GiB, so that
+/// the store and the clusters' databases beside them can still write.
+pub fn keep_free(total: u64) -> u64 {
+    (total / 100).max(1 << 30)
+}
+
+/// A writer checks the free space again after writing this much.
+const CHECK_EVERY: u64 = 16 * 1024 * 1024;
+
+/// Free bytes on the filesystem holding `dir`, and what to leave of them; `None` when the
+/// filesystem does not say.
+fn free_space(dir: &std::path::Path, keep: Option<u64>) -> Option<(u64, u64)> {
+    let st = rustix::fs::statvfs(dir).ok()?;
+    let free = st.f_bavail.saturating_mul(st.f_frsize);
+    let total = st.f_blocks.saturating_mul(st.f_frsize);
+    Some((free, keep.unwrap_or_else(|| keep_free(total))))
 }
 
 /// How the statement's result is fetched, which decides where its pages are cut.
@@ -85,6 +106,8 @@ pub struct ResultWriter {
     page_rows: u64,
     /// One encoded row, reused.
     buf: Vec<u8>,
+    /// The offset up to which the disk was found to have room.
+    room_until: u64,
 }
 
 impl ResultWriter {
@@ -103,7 +126,30 @@ impl ResultWriter {
             page_fill: 0,
             page_rows: 0,
             buf: Vec::new(),
+            room_until: 0,
         }
+    }
+
+    /// Fails the statement rather than take the disk's last free bytes; checked every
+    /// [`CHECK_EVERY`] bytes, so concurrent writers may overshoot by that much each.
+    fn check_room(&mut self, path: &std::path::Path) -> Result<(), SqlFailure> {
+        let next = self.offset + self.buf.len() as u64;
+        if next <= self.room_until {
+            return Ok(());
+        }
+        let dir = path.parent().unwrap_or(std::path::Path::new("/"));
+        if let Some((free, keep)) = free_space(dir, self.limits.keep_free)
+            && free < keep.saturating_add(CHECK_EVERY)
+        {
+            return Err(store_failure(std::io::Error::other(format!(
+                "the disk holding {} keeps its last {} MiB free and has {} MiB",
+                dir.display(),
+                keep >> 20,
+                free >> 20
+            ))));
+        }
+        self.room_until = next + CHECK_EVERY;
+        Ok(())
     }
 
     /// Closes the file and hands it, with its index, to the statement's record.
@@ -129,16 +175,17 @@ impl ResultWriter {
     }
 
     fn write(&mut self) -> Result<(), SqlFailure> {
+        let Some(path) = self.path.clone() else {
+            return Err(store_failure(std::io::Error::other("writer finished")));
+        };
+        self.check_room(&path)?;
         if self.file.is_none() {
-            let Some(path) = &self.path else {
-                return Err(store_failure(std::io::Error::other("writer finished")));
-            };
             // Only the server's user may read results (they hold users' data).
             let f = File::options()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(path)
+                .open(&path)
                 .map_err(store_failure)?;
             self.created = true;
             self.file = Some(BufWriter::with_capacity(WRITE_BUFFER, f));
@@ -582,6 +629,7 @@ mod tests {
         let small = Limits {
             row: 100,
             result: 1000,
+            keep_free: None,
         };
         let col = [column("v", ValueKind::String)];
         let wide = vec![vec![Some("x".repeat(101))]];
@@ -599,6 +647,21 @@ mod tests {
         rs.discard();
         drop(rs);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn results_leave_the_disks_last_bytes_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let full = Limits {
+            keep_free: Some(u64::MAX),
+            ..Limits::AWS
+        };
+        let col = [column("v", ValueKind::String)];
+        let e = write(&dir, Format::Json, full, &col, &[vec![Some("x".into())]]).unwrap_err();
+        assert!(e.message.contains("keeps its last"), "{}", e.message);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(keep_free(400 << 30), 4 << 30);
+        assert_eq!(keep_free(40 << 30), 1 << 30);
     }
 
     #[test]
