@@ -2,10 +2,11 @@
 //! database of a cluster, run one statement, cancel it. The binary implements it over each
 //! cluster's PostgreSQL; tests implement it in memory.
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Which database a statement runs in, and as whom.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Target {
     pub account: String,
     pub region: String,
@@ -29,7 +30,7 @@ pub enum ConnectError {
 }
 
 /// How a value is carried in the `Field` union (AWS's mapping by type).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ValueKind {
     /// int2/int4/int8 (and oid): `longValue`.
     Long,
@@ -44,7 +45,7 @@ pub enum ValueKind {
 }
 
 /// One result column, with the catalog facts `ColumnMetadata` reports.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// PostgreSQL's type name (`int4`, `varchar`, `numeric`, `timestamptz`…), as Redshift's.
@@ -83,6 +84,26 @@ pub struct SqlFailure {
     pub message: String,
 }
 
+/// What a statement streamed into a [`RowSink`] reports once it ends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// `Some` when the statement returns rows (even zero of them).
+    pub columns: Option<Vec<Column>>,
+    /// Rows inserted, updated, deleted or copied, when the statement reports a count.
+    pub affected: Option<u64>,
+}
+
+/// Where a statement's rows go while the statement runs, one row at a time, so that no
+/// result is ever held whole in memory.
+pub trait RowSink {
+    /// Called once, before any row, when the statement returns rows.
+    fn columns(&mut self, columns: &[Column]) -> Result<(), SqlFailure>;
+    /// One row, each value as PostgreSQL's text form (`None` is SQL NULL). An error stops
+    /// the statement: the backend cancels it, reads nothing more into memory, and the error
+    /// becomes the statement's failure.
+    fn row(&mut self, values: &[Option<&str>]) -> Result<(), SqlFailure>;
+}
+
 /// Cancels whatever the session is running (PostgreSQL's cancel request); callable from any
 /// thread while `run` blocks.
 pub type CancelHandle = Box<dyn Fn() + Send + Sync>;
@@ -92,8 +113,27 @@ pub trait SqlSession: Send {
     /// The backend's process id (`RedshiftPid`).
     fn pid(&self) -> i64;
     /// Runs one statement; `sql` is Redshift SQL with parameters already bound.
+    /// Runs one statement and collects its rows: for small internal queries (`BEGIN`, the
+    /// catalog); users' statements go through [`SqlSession::run_into`].
     fn run(&mut self, sql: &str) -> Result<Outcome, SqlFailure>;
-    /// A way to cancel the statement `run` is executing.
+    /// Runs one statement, handing its rows to `sink` as they arrive. The default collects
+    /// them with [`SqlSession::run`] first, which suits in-memory test backends only; the
+    /// PostgreSQL backend streams them.
+    fn run_into(&mut self, sql: &str, sink: &mut dyn RowSink) -> Result<Summary, SqlFailure> {
+        let o = self.run(sql)?;
+        if let Some(c) = &o.columns {
+            sink.columns(c)?;
+            for r in &o.rows {
+                let values: Vec<Option<&str>> = r.iter().map(Option::as_deref).collect();
+                sink.row(&values)?;
+            }
+        }
+        Ok(Summary {
+            columns: o.columns,
+            affected: o.affected,
+        })
+    }
+    /// A way to cancel the statement `run` or `run_into` is executing.
     fn cancel_handle(&self) -> CancelHandle;
 }
 

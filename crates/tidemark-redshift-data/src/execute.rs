@@ -353,6 +353,7 @@ fn submit(inner: &Arc<Inner>, ctx: &RequestContext, r: Request) -> Result<Submit
         cancel: None,
         cancel_requested: false,
     });
+    st.persist(&id);
     drop(st);
     worker::submit(inner, key, id.clone());
     Ok(Submitted {

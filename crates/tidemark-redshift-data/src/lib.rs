@@ -1,16 +1,20 @@
 //! The Redshift Data API (`redshift-data`): statements submitted over HTTP run
 //! asynchronously on the clusters' real databases through the [`SqlBackend`] seam; their
-//! status, results and sessions are kept in memory for 24 hours of virtual time.
+//! status and sessions are kept in memory and their rows in files, streamed there while the
+//! statement runs, for 24 hours of virtual time.
 
 mod backend;
 mod error;
 mod execute;
+mod journal;
 mod params;
+mod result_file;
 mod results;
 mod state;
 mod statements;
 mod worker;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
@@ -18,13 +22,30 @@ use tidemark_model::redshift_data::*;
 use tidemark_model::{OpError, RequestContext};
 
 pub use backend::{
-    CancelHandle, Column, ConnectError, Outcome, SqlBackend, SqlFailure, SqlSession, Target,
-    ValueKind,
+    CancelHandle, Column, ConnectError, Outcome, RowSink, SqlBackend, SqlFailure, SqlSession,
+    Summary, Target, ValueKind,
 };
 pub use error::DataError;
 pub use params::{ParamError, bind, quote_literal};
+pub use result_file::{RESULT_TOO_LARGE, ROW_TOO_LARGE};
+pub use results::{MAX_RESULT_BYTES, MAX_ROW_BYTES};
 
+use result_file::Limits;
 use state::State;
+
+/// Where results are written: a directory of the data dir, or a private temporary one.
+pub(crate) struct ResultsDir {
+    pub path: PathBuf,
+    /// Removed (with every file in it) when the service goes, for a temporary directory.
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl ResultsDir {
+    /// The file of part `n` of statement `id`.
+    pub fn file(&self, id: &str, n: usize) -> PathBuf {
+        self.path.join(format!("{id}-{n}.rows"))
+    }
+}
 
 /// What the workers share with the request handlers.
 pub(crate) struct Inner {
@@ -32,6 +53,8 @@ pub(crate) struct Inner {
     /// The virtual clock's now.
     pub now: Box<dyn Fn() -> Timestamp + Send + Sync>,
     pub state: Mutex<State>,
+    pub results: ResultsDir,
+    pub limits: Limits,
 }
 
 impl Inner {
@@ -52,26 +75,108 @@ pub struct RedshiftDataService {
 }
 
 impl RedshiftDataService {
+    /// A service whose results live in a private temporary directory, removed with it (for
+    /// `--in-memory` and tests). Should none be creatable, statements that return rows fail
+    /// with the reason and the rest works.
     pub fn new(
         backend: Arc<dyn SqlBackend>,
         now: Box<dyn Fn() -> Timestamp + Send + Sync>,
+    ) -> Arc<Self> {
+        let results = match temp_results() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("no directory for Data API results: {e}");
+                ResultsDir {
+                    path: std::env::temp_dir().join("tidemark-redshift-data-unavailable"),
+                    _temp: None,
+                }
+            }
+        };
+        Self::build(backend, now, results)
+    }
+
+    /// A service that keeps its statements' records and results under `dir` (the data
+    /// directory's `redshift-data/`), so that they answer after a restart for their 24
+    /// hours; statements that were running when the server stopped are FAILED.
+    pub fn with_results_dir(
+        backend: Arc<dyn SqlBackend>,
+        now: Box<dyn Fn() -> Timestamp + Send + Sync>,
+        dir: &Path,
+    ) -> std::io::Result<Arc<Self>> {
+        std::fs::create_dir_all(dir)?;
+        let (journal, stmts) = journal::Journal::open(dir)?;
+        let svc = Self::build(
+            backend,
+            now,
+            ResultsDir {
+                path: dir.to_owned(),
+                _temp: None,
+            },
+        );
+        if let Ok(mut st) = svc.inner.state.lock() {
+            for s in stmts {
+                st.insert(s);
+            }
+            st.next_query_id = st
+                .stmts
+                .values()
+                .flat_map(|s| &s.subs)
+                .map(|x| x.query_id)
+                .max()
+                .unwrap_or(0);
+            st.journal = Some(journal);
+        }
+        Ok(svc)
+    }
+
+    fn build(
+        backend: Arc<dyn SqlBackend>,
+        now: Box<dyn Fn() -> Timestamp + Send + Sync>,
+        results: ResultsDir,
     ) -> Arc<Self> {
         Arc::new(Self {
             inner: Arc::new(Inner {
                 backend,
                 now,
                 state: Mutex::new(State::default()),
+                results,
+                limits: Limits::AWS,
             }),
         })
     }
 
     /// Forgets every statement and session (admin reset); running statements finish into
-    /// nothing.
+    /// nothing. Result files go with their statements.
     pub fn reset(&self) {
-        if let Ok(mut st) = self.inner.state.lock() {
-            *st = State::default();
+        let old = match self.inner.state.lock() {
+            Ok(mut st) => {
+                let mut old = std::mem::take(&mut *st);
+                st.journal = old.journal.take();
+                if let Some(j) = &mut st.journal
+                    && let Err(e) = j.rewrite(std::iter::empty())
+                {
+                    tracing::warn!("emptying the Data API journal: {e}");
+                }
+                old
+            }
+            Err(_) => return,
+        };
+        // Files are removed and connections closed outside the lock.
+        for s in old.stmts.values() {
+            s.discard_results();
         }
+        drop(old);
     }
+}
+
+fn temp_results() -> std::io::Result<ResultsDir> {
+    let t = tempfile::Builder::new()
+        .prefix("tidemark-redshift-data-")
+        .tempdir_in(std::env::temp_dir())?;
+    Ok(ResultsDir {
+        path: t.path().to_owned(),
+        _temp: Some(t),
+    })
 }
 
 fn ts(t: Timestamp) -> Option<tidemark_model::Timestamp> {

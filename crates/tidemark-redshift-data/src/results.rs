@@ -1,5 +1,6 @@
-//! Result sets as the Data API returns them: rows of the `Field` union with AWS's type
-//! mapping, `ColumnMetadata`, and pages cut by size with an opaque `NextToken`.
+//! Result values as the Data API returns them: the `Field` union with AWS's type mapping,
+//! `ColumnMetadata`, CSV fields, AWS's size limits and the `NextToken` of a page (the pages
+//! themselves are cut and read in `result_file.rs`).
 
 use tidemark_model::redshift_data::{ColumnMetadata, Field};
 
@@ -14,86 +15,8 @@ pub const MAX_ROW_BYTES: usize = 64 * 1024;
 /// AWS's limit on a whole result ("Database response exceeded size limit").
 pub const MAX_RESULT_BYTES: usize = 500 * 1024 * 1024;
 
-/// A finished statement's rows, kept until the statement expires.
-#[derive(Debug, Default)]
-pub struct ResultSet {
-    pub columns: Vec<Column>,
-    pub rows: Vec<Vec<Option<String>>>,
-}
-
-impl ResultSet {
-    /// Text bytes of all values (`ResultSize`).
-    pub fn size(&self) -> i64 {
-        let n: usize = self
-            .rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|v| v.as_ref().map_or(0, String::len))
-                    .sum::<usize>()
-            })
-            .sum();
-        i64::try_from(n).unwrap_or(i64::MAX)
-    }
-
-    pub fn metadata(&self) -> Vec<ColumnMetadata> {
-        self.columns.iter().map(metadata).collect()
-    }
-
-    /// The page starting at row `start`: its records and the next page's first row.
-    pub fn page(&self, start: usize) -> (Vec<Vec<Field>>, Option<usize>) {
-        let mut out = Vec::new();
-        let mut bytes = 0;
-        let mut i = start;
-        while i < self.rows.len() {
-            let row = &self.rows[i];
-            // Braces, key names and separators: about 20 bytes per value beyond its text.
-            let cost: usize = row
-                .iter()
-                .map(|v| 20 + v.as_ref().map_or(0, String::len))
-                .sum();
-            if !out.is_empty() && bytes + cost > PAGE_BYTES {
-                return (out, Some(i));
-            }
-            bytes += cost;
-            out.push(
-                row.iter()
-                    .zip(&self.columns)
-                    .map(|(v, c)| field(v.as_deref(), c.kind))
-                    .collect(),
-            );
-            i += 1;
-        }
-        (out, None)
-    }
-
-    /// The page starting at row `start` as CSV (a header line first on the first page), for
-    /// GetStatementResultV2.
-    pub fn csv_page(&self, start: usize) -> (String, Option<usize>) {
-        let mut out = String::new();
-        if start == 0 {
-            let names: Vec<String> = self.columns.iter().map(|c| csv_value(&c.name)).collect();
-            out.push_str(&names.join(","));
-            out.push('\n');
-        }
-        let mut i = start;
-        while i < self.rows.len() {
-            if out.len() > PAGE_BYTES && i > start {
-                return (out, Some(i));
-            }
-            let vals: Vec<String> = self.rows[i]
-                .iter()
-                .map(|v| v.as_deref().map(csv_value).unwrap_or_default())
-                .collect();
-            out.push_str(&vals.join(","));
-            out.push('\n');
-            i += 1;
-        }
-        (out, None)
-    }
-}
-
-fn csv_value(v: &str) -> String {
+/// A value as a CSV field: quoted when it holds a comma, quote or line break.
+pub fn csv_value(v: &str) -> String {
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
@@ -101,20 +24,13 @@ fn csv_value(v: &str) -> String {
     }
 }
 
-/// Checks the AWS size limits on a result before it is kept.
-pub fn check_limits(rows: &[Vec<Option<String>>]) -> Result<(), String> {
-    let mut total = 0usize;
-    for r in rows {
-        let n: usize = r.iter().map(|v| v.as_ref().map_or(0, String::len)).sum();
-        if n > MAX_ROW_BYTES {
-            return Err("Packet for query is too large: a row exceeds 64 KB".into());
-        }
-        total += n;
-        if total > MAX_RESULT_BYTES {
-            return Err("Database response exceeded size limit of 500 MB".into());
-        }
+/// The length of [`csv_value`]`(v)`, without building it.
+pub fn csv_len(v: &str) -> usize {
+    if v.contains([',', '"', '\n', '\r']) {
+        v.len() + 2 + v.matches('"').count()
+    } else {
+        v.len()
     }
-    Ok(())
 }
 
 /// One value in the `Field` union. A value of a number or boolean type that does not parse
@@ -179,7 +95,7 @@ fn decode_hex_bytea(v: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn metadata(c: &Column) -> ColumnMetadata {
+pub fn metadata(c: &Column) -> ColumnMetadata {
     ColumnMetadata {
         is_case_sensitive: Some(c.case_sensitive),
         is_currency: Some(c.currency),
@@ -199,11 +115,11 @@ fn metadata(c: &Column) -> ColumnMetadata {
 
 /// `NextToken` for a page: the statement id and first row, so a token from another
 /// statement is refused.
-pub fn encode_token(id: &str, row: usize) -> String {
+pub fn encode_token(id: &str, row: u64) -> String {
     format!("{id}/{row}")
 }
 
-pub fn decode_token(id: &str, token: &str) -> Result<usize, DataError> {
+pub fn decode_token(id: &str, token: &str) -> Result<u64, DataError> {
     token
         .strip_prefix(id)
         .and_then(|t| t.strip_prefix('/'))
@@ -245,31 +161,6 @@ mod tests {
     }
 
     #[test]
-    fn pages_cut_by_size_and_cover_every_row_once() {
-        let rs = ResultSet {
-            columns: vec![Column {
-                name: "v".into(),
-                kind: Some(ValueKind::String),
-                ..Column::default()
-            }],
-            rows: (0..3000)
-                .map(|i| vec![Some(format!("{i:01000}"))])
-                .collect(),
-        };
-        let (mut seen, mut next) = (0, Some(0));
-        let mut pages = 0;
-        while let Some(start) = next {
-            let (recs, n) = rs.page(start);
-            assert!(!recs.is_empty());
-            seen += recs.len();
-            next = n;
-            pages += 1;
-        }
-        assert_eq!(seen, 3000);
-        assert!(pages >= 3, "{pages} pages");
-    }
-
-    #[test]
     fn tokens_belong_to_their_statement() {
         let t = encode_token("a", 5);
         assert_eq!(decode_token("a", &t).unwrap(), 5);
@@ -277,14 +168,9 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_what_needs_it() {
-        let rs = ResultSet {
-            columns: vec![Column {
-                name: "a".into(),
-                ..Column::default()
-            }],
-            rows: vec![vec![Some("x,\"y\"".into())], vec![None]],
-        };
-        assert_eq!(rs.csv_page(0).0, "a\n\"x,\"\"y\"\"\"\n\n");
+    fn csv_len_is_the_quoted_length() {
+        for v in ["plain", "a,b", "say \"hi\"", "two\nlines", ""] {
+            assert_eq!(csv_len(v), csv_value(v).len(), "{v}");
+        }
     }
 }

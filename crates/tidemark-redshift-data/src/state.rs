@@ -1,5 +1,5 @@
-//! What the service remembers: statements (with their results) for 24 hours of virtual
-//! time, client tokens, sessions, and each cluster's queue of statements waiting for a
+//! What the service remembers: statements (their results are files, see `result_file.rs`)
+//! for 24 hours of virtual time, client tokens, sessions, and each cluster's queue of statements waiting for a
 //! worker. Everything sits behind one mutex that is never held while SQL runs.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -9,7 +9,8 @@ use jiff::Timestamp;
 use tidemark_model::redshift_data::SqlParameter;
 
 use crate::backend::{CancelHandle, SqlSession, Target};
-use crate::results::ResultSet;
+use crate::journal::Journal;
+use crate::result_file::ResultFile;
 
 /// Results and statements are kept this long (AWS: "the result is kept for 24 hours").
 pub const RETENTION_SECONDS: i64 = 24 * 3600;
@@ -56,7 +57,8 @@ pub struct Sub {
     pub result_rows: i64,
     pub result_size: i64,
     pub query_id: i64,
-    pub result: Option<Arc<ResultSet>>,
+    /// The rows on disk; the file goes when the last `Arc` does (expiry, reset).
+    pub result: Option<Arc<ResultFile>>,
 }
 
 pub struct Stmt {
@@ -82,6 +84,15 @@ pub struct Stmt {
     pub subs: Vec<Sub>,
     pub cancel: Option<Arc<CancelHandle>>,
     pub cancel_requested: bool,
+}
+
+impl Stmt {
+    /// Marks the statement's result files for removal (it is being forgotten).
+    pub fn discard_results(&self) {
+        for f in self.subs.iter().filter_map(|x| x.result.as_ref()) {
+            f.discard();
+        }
+    }
 }
 
 /// A connection kept between statements (`SessionKeepAliveSeconds`).
@@ -133,6 +144,8 @@ pub struct State {
     pub sessions: HashMap<String, Session>,
     pub queues: HashMap<ClusterKey, Queue>,
     pub next_query_id: i64,
+    /// The records on disk (`None` with `--in-memory`).
+    pub journal: Option<Journal>,
 }
 
 impl State {
@@ -177,6 +190,7 @@ impl State {
             }
             self.by_time.pop_first();
             if let Some(s) = self.stmts.remove(&id) {
+                s.discard_results();
                 self.by_owner
                     .remove(&(s.account.clone(), s.region.clone(), t, id.clone()));
                 if let Some(tok) = s.client_token {
@@ -186,6 +200,14 @@ impl State {
         }
         self.sessions
             .retain(|_, s| s.current.is_some() || s.ttl() > now);
+    }
+
+    /// Writes statement `id`'s record to the journal (at submission and final status).
+    pub fn persist(&mut self, id: &str) {
+        let State { stmts, journal, .. } = self;
+        if let (Some(j), Some(s)) = (journal.as_mut(), stmts.get(id)) {
+            j.write(s, stmts.values(), stmts.len());
+        }
     }
 
     pub fn next_query_id(&mut self) -> i64 {

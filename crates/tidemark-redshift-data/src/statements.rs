@@ -140,7 +140,7 @@ fn result_set(
     ctx: &RequestContext,
     id: &str,
     format: &str,
-) -> Result<std::sync::Arc<crate::results::ResultSet>, DataError> {
+) -> Result<std::sync::Arc<crate::result_file::ResultFile>, DataError> {
     let (s, sub) = part(st, ctx, id)?;
     let Some(sub) = sub else {
         return Err(DataError::Validation(
@@ -185,11 +185,12 @@ pub fn result(
         Some(t) => decode_token(&id, t)?,
         None => 0,
     };
-    let (records, next) = rs.page(start);
+    // Read outside the state lock: the `Arc` keeps the file until the read is done.
+    let (records, next) = rs.page(start)?;
     Ok(GetStatementResultResponse {
         records: Some(records),
         column_metadata: Some(rs.metadata()),
-        total_num_rows: Some(i64::try_from(rs.rows.len()).unwrap_or(i64::MAX)),
+        total_num_rows: Some(i64::try_from(rs.rows()).unwrap_or(i64::MAX)),
         next_token: next.map(|n| encode_token(&id, n)),
     })
 }
@@ -208,13 +209,13 @@ pub fn result_v2(
         Some(t) => decode_token(&id, t)?,
         None => 0,
     };
-    let (csv, next) = rs.csv_page(start);
+    let (csv, next) = rs.csv_page(start)?;
     Ok(GetStatementResultV2Response {
         records: Some(vec![QueryRecords {
             csv_records: Some(csv),
         }]),
         column_metadata: Some(rs.metadata()),
-        total_num_rows: Some(i64::try_from(rs.rows.len()).unwrap_or(i64::MAX)),
+        total_num_rows: Some(i64::try_from(rs.rows()).unwrap_or(i64::MAX)),
         result_format: Some("CSV".into()),
         next_token: next.map(|n| encode_token(&id, n)),
     })
@@ -333,6 +334,7 @@ pub fn cancel(
                     sub.status = Status::Aborted;
                     sub.updated = now;
                 }
+                st.persist(base);
                 None
             }
             _ => s.cancel.clone(),

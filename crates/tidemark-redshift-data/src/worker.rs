@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::Inner;
-use crate::backend::{ConnectError, Outcome, SqlFailure, SqlSession};
-use crate::results::{ResultSet, check_limits};
+use crate::backend::{ConnectError, SqlSession};
+use crate::result_file::{Format, ResultFile, ResultWriter};
 use crate::state::{ClusterKey, Status};
 
 /// Statements of one cluster that run at once; the others wait in SUBMITTED. Each holds a
@@ -92,7 +92,7 @@ fn set_status(inner: &Inner, id: &str, status: Status) -> bool {
 
 fn run(inner: &Arc<Inner>, id: &str) {
     let begun = Instant::now();
-    let (target, session_id, sqls, transaction) = {
+    let (target, session_id, sqls, transaction, format) = {
         let Ok(mut st) = inner.state.lock() else {
             return;
         };
@@ -106,11 +106,16 @@ fn run(inner: &Arc<Inner>, id: &str) {
         s.status = Status::Picked;
         s.updated = now;
         let sqls: Vec<String> = s.subs.iter().map(|x| x.bound.clone()).collect();
+        let format = match s.result_format.as_deref() {
+            Some("CSV") => Format::Csv,
+            _ => Format::Json,
+        };
         (
             s.target.clone(),
             s.session_id.clone(),
             sqls,
             s.batch && s.transaction,
+            format,
         )
     };
     // The session's connection if it has one, else a new login.
@@ -155,7 +160,7 @@ fn run(inner: &Arc<Inner>, id: &str) {
         }
     }
     if set_status(inner, id, Status::Started) {
-        run_subs(inner, id, conn.as_mut(), &sqls, transaction);
+        run_subs(inner, id, conn.as_mut(), &sqls, transaction, format);
     }
     let now = (inner.now)();
     let Ok(mut st) = inner.state.lock() else {
@@ -169,6 +174,7 @@ fn run(inner: &Arc<Inner>, id: &str) {
             s.status = overall(s.subs.iter().map(|x| x.status));
         }
         s.error = s.subs.iter().find_map(|x| x.error.clone());
+        st.persist(id);
     }
     match session_id.and_then(|sid| st.sessions.get_mut(&sid)) {
         Some(sess) => {
@@ -214,6 +220,7 @@ fn finish_failed_login(
             sub.error = Some(message.clone());
             sub.updated = now;
         }
+        st.persist(id);
     }
     // A session whose login failed has nothing to keep.
     if let Some(sid) = session {
@@ -227,13 +234,14 @@ fn run_subs(
     conn: &mut dyn SqlSession,
     sqls: &[String],
     transaction: bool,
+    format: Format,
 ) {
     if transaction && let Err(e) = conn.run("BEGIN") {
         mark_rest(inner, id, 0, Status::Failed, Some(e.message));
         return;
     }
     for (n, sql) in sqls.iter().enumerate() {
-        let query_id = {
+        {
             let Ok(mut st) = inner.state.lock() else {
                 return;
             };
@@ -254,20 +262,22 @@ fn run_subs(
                 }
                 None => return,
             }
-            qid
-        };
+        }
         let t0 = Instant::now();
-        let result = conn.run(sql).and_then(|o| {
-            check_limits(&o.rows).map_err(|m| SqlFailure {
-                sqlstate: "54000".into(),
-                message: m,
-            })?;
-            Ok(o)
+        // The rows go to disk as they arrive; the writer stops the statement at AWS's
+        // limits, and a failed statement's partial file goes with the writer.
+        let mut writer = ResultWriter::new(inner.results.file(id, n), format, inner.limits);
+        let result = conn.run_into(sql, &mut writer).and_then(|summary| {
+            let file = match summary.columns {
+                Some(columns) => Some(writer.finish(columns)?),
+                None => None,
+            };
+            Ok((file, summary.affected))
         });
         let elapsed = i64::try_from(t0.elapsed().as_nanos()).unwrap_or(i64::MAX);
         let failed = match result {
-            Ok(outcome) => {
-                record(inner, id, n, query_id, elapsed, outcome);
+            Ok((file, affected)) => {
+                record(inner, id, n, elapsed, file, affected);
                 None
             }
             Err(e) => Some(e),
@@ -306,32 +316,37 @@ fn abort_rest(inner: &Inner, id: &str, from: usize, conn: &mut dyn SqlSession, t
     mark_rest(inner, id, from, Status::Aborted, None);
 }
 
-fn record(inner: &Inner, id: &str, n: usize, _qid: i64, elapsed: i64, o: Outcome) {
+fn record(
+    inner: &Inner,
+    id: &str,
+    n: usize,
+    elapsed: i64,
+    file: Option<ResultFile>,
+    affected: Option<u64>,
+) {
     let now = (inner.now)();
     let Ok(mut st) = inner.state.lock() else {
         return;
     };
+    // A statement forgotten meanwhile (reset): its file goes now.
     let Some(s) = st.stmts.get_mut(id) else {
+        if let Some(f) = file {
+            f.discard();
+        }
         return;
     };
     let sub = &mut s.subs[n];
     sub.status = Status::Finished;
     sub.updated = now;
     sub.duration_ns = elapsed;
-    match o.columns {
-        Some(columns) => {
-            let rs = ResultSet {
-                columns,
-                rows: o.rows,
-            };
-            sub.result_rows = i64::try_from(rs.rows.len()).unwrap_or(i64::MAX);
-            sub.result_size = rs.size();
-            sub.result = Some(Arc::new(rs));
+    match file {
+        Some(f) => {
+            sub.result_rows = i64::try_from(f.rows()).unwrap_or(i64::MAX);
+            sub.result_size = i64::try_from(f.size()).unwrap_or(i64::MAX);
+            sub.result = Some(Arc::new(f));
         }
         None => {
-            sub.result_rows = o
-                .affected
-                .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+            sub.result_rows = affected.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
             sub.result_size = 0;
         }
     }

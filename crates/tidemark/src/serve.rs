@@ -434,10 +434,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .join("exchange")
     }));
     let data_clock = engine.clone();
-    let redshift_data = tidemark_redshift_data::RedshiftDataService::new(
-        crate::redshift_db::PgData::new(databases.clone(), redshift.clone()),
-        Box::new(move || data_clock.now()),
-    );
+    let data_backend = crate::redshift_db::PgData::new(databases.clone(), redshift.clone());
+    // The Data API's statements and result files live in the data directory (and so answer
+    // after a restart), or in a private temporary directory with --in-memory.
+    let redshift_data = match &data_dir {
+        Some(dir) => {
+            let results = dir.join("redshift-data");
+            tidemark_redshift_data::RedshiftDataService::with_results_dir(
+                data_backend,
+                Box::new(move || data_clock.now()),
+                &results,
+            )
+            .with_context(|| format!("opening the Data API's results in {}", results.display()))?
+        }
+        None => tidemark_redshift_data::RedshiftDataService::new(
+            data_backend,
+            Box::new(move || data_clock.now()),
+        ),
+    };
     let admin = Arc::new(AppAdmin {
         ctx: AdminContext {
             engine: engine.clone(),
