@@ -185,3 +185,42 @@ def test_put_item_empty_set(ddb, table):
     assert err["Message"] == (
         "One or more parameter values were invalid: An string set  may not be empty"
     )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"UpdateExpression": "REMOVE a, b.c"},
+        {"UpdateExpression": "DELETE s :v", "ExpressionAttributeValues": {":v": {"SS": ["x"]}}},
+        {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+        {"AttributeUpdates": {"s": {"Action": "DELETE", "Value": {"SS": ["x"]}}}},
+    ],
+    ids=["remove", "delete-members", "legacy-delete", "legacy-delete-members"],
+)
+def test_update_item_that_only_deletes_does_not_create_the_item(ddb, table, kwargs):
+    """UpdateItem whose actions only remove (REMOVE, DELETE) on an item that does not exist
+    writes nothing: DynamoDB does not create a key-only item (issue #18; alternator
+    scylladb#5862 observed the same on DynamoDB), though it still answers 200, ALL_NEW has no
+    Attributes and the write is charged."""
+    key = {"pk": {"S": "ghost"}, "sk": {"N": "1"}}
+    out = ddb.update_item(
+        TableName=table, Key=key, ReturnValues="ALL_NEW", ReturnConsumedCapacity="TOTAL", **kwargs
+    )
+    assert "Attributes" not in out
+    assert out["ConsumedCapacity"]["CapacityUnits"] == 1.0
+    assert "Item" not in ddb.get_item(TableName=table, Key=key, ConsistentRead=True)
+    assert ddb.scan(TableName=table)["Count"] == 0
+
+
+def test_update_item_with_no_actions_or_a_set_creates_the_item(ddb, table):
+    """The counterpart: an update with no actions creates the key-only item, and one that also
+    SETs something creates it with that attribute (DynamoDB's upsert)."""
+    k1 = {"pk": {"S": "bare"}, "sk": {"N": "1"}}
+    ddb.update_item(TableName=table, Key=k1)
+    assert ddb.get_item(TableName=table, Key=k1)["Item"] == k1
+    k2 = {"pk": {"S": "mixed"}, "sk": {"N": "1"}}
+    ddb.update_item(
+        TableName=table, Key=k2, UpdateExpression="SET x = :x REMOVE a",
+        ExpressionAttributeValues={":x": {"S": "1"}},
+    )
+    assert ddb.get_item(TableName=table, Key=k2)["Item"] == {**k2, "x": {"S": "1"}}

@@ -100,6 +100,13 @@ pub fn write_item(
         }
         Change::Put(item) => Some(item),
         Change::Delete => None,
+        Change::Update(u) if old.is_none() && u.only_deletes() => {
+            // REMOVE/DELETE alone on a missing item: nothing to delete, and DynamoDB does not
+            // create the item (an update with no actions at all does create it). Errors the
+            // actions would raise still surface.
+            u.apply_to_missing_item()?;
+            None
+        }
         Change::Update(u) => {
             let mut item = match &old {
                 Some(o) => u.apply(o)?,

@@ -110,6 +110,13 @@ fn local_directory_backend() {
 #[test]
 fn s3_backend() {
     let Ok(endpoint) = std::env::var("TIDEMARK_TEST_S3_ENDPOINT") else {
+        // Outside CI a developer may run the suite without the test server; in CI a missing
+        // server must fail the run, not pass it silently (issue #20).
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true but TIDEMARK_TEST_S3_ENDPOINT is not set: scripts/s3-test-server.sh failed"
+        );
         println!("skipped: TIDEMARK_TEST_S3_ENDPOINT not set (see scripts/s3-test-server.sh)");
         return;
     };

@@ -247,6 +247,17 @@ impl UpdateExpr {
         apply_actions(&self.actions, &Item::new(), true, self.legacy)
     }
 
+    /// True when the update has actions and every one of them removes something (REMOVE, or
+    /// DELETE of set members; the legacy DELETE action too): on a missing item DynamoDB then
+    /// writes nothing (alternator issue #5862 records the same observation).
+    pub fn only_deletes(&self) -> bool {
+        !self.actions.is_empty()
+            && self
+                .actions
+                .iter()
+                .all(|a| matches!(a, UpdateAction::Remove(_) | UpdateAction::Delete(..)))
+    }
+
     /// `One or more parameter values were invalid: Cannot update attribute <k>. This attribute
     /// is part of the key` when any action targets a key attribute.
     pub fn check_key_attributes(&self, keys: &[&str]) -> Result<(), ExprError> {
