@@ -85,56 +85,51 @@ pub fn invalid_choice(arg: &str, value: &str, choices: &[String]) -> CliError {
     CliError::Usage(format!("argument {arg}: {}", msg.join("\n")))
 }
 
+/// Runs one service command; `g` and `rest` come from the main parser
+/// ([`globals::parse_main`]), `rest` holding the operation and its arguments.
 pub fn run_service(
     service: &str,
-    argv: &[String],
+    g: Globals,
+    rest: &[String],
     printer: &mut dyn Printer,
 ) -> Result<i32, CliError> {
-    let (g, rest) = globals::extract(argv)?;
-    if g.version {
-        printer.out(&format!("{}\n", crate::version_line()));
-        return Ok(0);
-    }
-    let model = Model::load(service)?;
-    let Some(cli_op) = rest.first() else {
-        return Err(CliError::Usage(
-            "the following arguments are required: operation".into(),
-        ));
+    // awscli `globalargs._resolve_query` runs on the top-level arguments, before the
+    // operation is even looked up; compile errors are prefixed with the value.
+    let query = match &g.query {
+        Some(q) => Some(
+            crate::jmespath::Expression::compile(q)
+                .map_err(|e| CliError::Failure(format!("Bad value for --query {q}: {e}")))?,
+        ),
+        None => None,
     };
+    let model = Model::load(service)?;
+    let mut choices: Vec<String> = model
+        .operation_names()
+        .map(|n| xform_name(n, '-'))
+        .collect();
+    choices.sort();
+    if model.waiters().is_some_and(|w| !w.is_empty()) {
+        choices.push("wait".into());
+    }
+    choices.push("help".into());
+    let (cli_op, rest) = globals::parse_service(rest, &choices)?;
     match cli_op.as_str() {
         "help" => {
             printer.out(&help::service_help(&model));
             return Ok(0);
         }
-        "wait" => return waiter::run(&model, &g, &rest[1..], printer),
+        "wait" => return waiter::run(&model, &g, &rest, printer),
         _ => {}
     }
-    let Some((op_name, op)) = model.operation_by_cli_name(cli_op) else {
-        let mut choices: Vec<String> = model
-            .operation_names()
-            .map(|n| xform_name(n, '-'))
-            .collect();
-        choices.sort();
-        if model.waiters().is_some_and(|w| !w.is_empty()) {
-            choices.push("wait".into());
-        }
-        choices.push("help".into());
-        return Err(invalid_choice("operation", cli_op, &choices));
+    let Some((op_name, op)) = model.operation_by_cli_name(&cli_op) else {
+        return Err(invalid_choice("operation", &cli_op, &choices));
     };
     let mut table = args::arg_table(&model, &op_name, op);
-    let parsed = args::parse(&mut table, &rest[1..])?;
+    let parsed = args::parse(&mut table, &rest)?;
     if parsed.help {
         printer.out(&help::operation_help(&model, &op_name, &table));
         return Ok(0);
     }
-    let query = match &g.query {
-        Some(q) => Some(jpx_core::compile(q).map_err(|e| {
-            CliError::Failure(format!(
-                "Bad value for --query {q}: Invalid jmespath expression: {e}"
-            ))
-        })?),
-        None => None,
-    };
     let call = params::build(&model, &op_name, &parsed)?;
     let paginator = model.paginator(&op_name);
     let paginate_on = paginator.is_some() && !g.no_paginate && !call.manual_paging;
