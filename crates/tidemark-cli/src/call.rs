@@ -183,15 +183,26 @@ pub fn run_service(
         let sk = shape
             .map(|s| skeleton::generate_with_time(&model, s, true, time))
             .unwrap_or(Value::Object(Map::new()));
-        // Stubber.add_response validates the fake response against the output shape first.
-        if let (Some(out_shape), Value::Object(m)) = (
-            model
-                .operation(&op_name)
-                .and_then(|o| model.output_shape(o)),
-            &sk,
-        ) {
-            validate::validate_shape(&model, out_shape, m).map_err(CliError::Failure)?;
-        }
+        // Stubber.add_response validates the fake response against the output shape first;
+        // where aws's sample breaks the model's limits (aws fails there), print a fitted one.
+        let out_shape = model
+            .operation(&op_name)
+            .and_then(|o| model.output_shape(o));
+        let fits = |v: &Value| match (out_shape, v) {
+            (Some(s), Value::Object(m)) => validate::validate_shape(&model, s, m),
+            _ => Ok(()),
+        };
+        let sk = match fits(&sk) {
+            Ok(()) => sk,
+            Err(first) => {
+                let fitted = shape
+                    .map(|s| skeleton::generate_fitted(&model, s, time))
+                    .unwrap_or(Value::Object(Map::new()));
+                // The fitted sample is built to pass; if it did not, aws's error stands.
+                fits(&fitted).map_err(|_| CliError::Failure(first))?;
+                fitted
+            }
+        };
         validate::validate(&model, &op_name, &call.params).map_err(CliError::Failure)?;
         emit(printer, &out_ctx, Response::Single(sk))?;
         return Ok(0);
