@@ -27,7 +27,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-MODELS = {name: json.loads((REPO / f"models/{name}.json").read_text()) for name in ("dynamodb", "redshift")}
+MODELS = {name: json.loads((REPO / f"models/{name}.json").read_text()) for name in ("dynamodb", "redshift", "redshift-data")}
 
 
 def _service_model(name: str):
@@ -168,7 +168,7 @@ def _tidemark(binaries, cli_env, args: list[str]) -> subprocess.CompletedProcess
 def test_every_operation_is_covered() -> None:
     ops = _ops()
     assert len(ops) > 150
-    assert {s for s, _ in ops} == {"dynamodb", "redshift"}
+    assert {s for s, _ in ops} == {"dynamodb", "redshift", "redshift-data"}
 
 
 @pytest.mark.parametrize(("service", "op_name"), _ops(), ids=[f"{s}:{o}" for s, o in _ops()])

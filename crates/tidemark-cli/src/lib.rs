@@ -1,7 +1,8 @@
-//! tidemark-cli: an aws-CLI-v1-compatible client for DynamoDB and Redshift, generated at run
-//! time from the botocore models, plus the `clock` admin commands.
+//! tidemark-cli: an aws-CLI-v1-compatible client for DynamoDB, Redshift and the Redshift Data
+//! API, generated at run time from the botocore models, plus the `clock` admin commands.
 //!
-//! Entry point: [`run`] (`args[0]` is `dynamodb`, `redshift` or `clock`). Flow and exit codes
+//! Entry point: [`run`] (`args[0]` is `clock`, `completion`, `__complete`, or a command line
+//! for a service with global options anywhere, see [`is_client_invocation`]). Flow and exit codes
 //! follow awscli v1 `awscli/clidriver.py`: usage errors exit 2, all other failures 255.
 
 pub mod admin;

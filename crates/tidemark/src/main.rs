@@ -29,6 +29,8 @@ enum Command {
     Dynamodb,
     /// aws CLI v1-compatible Redshift client (`tidemark redshift <op> …`).
     Redshift,
+    /// aws CLI v1-compatible Redshift Data API client (`tidemark redshift-data <op> …`).
+    RedshiftData,
     /// Show or move the virtual clock of a running server (`show|set|advance|freeze|unfreeze`).
     Clock,
     /// Print a shell completion script (`bash` or `zsh`).
@@ -55,7 +57,11 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Backup(cmd) => backup_cmd::run(cmd),
         // Dispatched before clap parses; listed only so `--help` shows them.
-        Command::Dynamodb | Command::Redshift | Command::Clock | Command::Completion => {
+        Command::Dynamodb
+        | Command::Redshift
+        | Command::RedshiftData
+        | Command::Clock
+        | Command::Completion => {
             return std::process::ExitCode::from(2);
         }
         Command::Vault(cmd) => {

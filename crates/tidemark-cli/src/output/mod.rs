@@ -102,7 +102,9 @@ pub fn emit(
             } else {
                 80
             };
-            printer.out(&table::format_table(ctx.op_name, &data, ctx.color, width));
+            let text = table::try_format_table(ctx.op_name, &data, ctx.color, width)
+                .map_err(CliError::Failure)?;
+            printer.out(&text);
         }
         "yaml" => {
             // v2 `YAMLFormatter`: like json, an empty response prints nothing.
