@@ -45,7 +45,10 @@ def _time_once(argv: list[str], env: dict[str, str]) -> float:
     tidemark_only=True,
 )
 def cli_invocation(target: Target, settings: Settings) -> dict:
-    binary = Path(target.argv_template[0])
+    # The client measured is the server's own binary (`tidemark dynamodb …`), unless
+    # TIDEMARK_BENCH_CLI_BIN names another build of the client (e.g. the release `tmcli`
+    # example, which runs the same `tidemark_cli::run`).
+    binary = Path(os.environ.get("TIDEMARK_BENCH_CLI_BIN") or target.argv_template[0])
     aws = Path(sys.executable).parent / "aws"
     proc, port, _ = start_and_wait(target)
     try:
