@@ -32,7 +32,8 @@ def _time_once(argv: list[str], env: dict[str, str]) -> float:
     "CLI wall time per invocation (tidemark CLI vs aws CLI v1)",
     "ms",
     "`dynamodb list-tables --endpoint-url …` as a whole process, spawn to exit, the two "
-    "clients alternating against one tidemark server (release build).",
+    "clients alternating against one tidemark server. The tidemark client is a release build "
+    "(the server's binary, or the `tmcli` example named by TIDEMARK_BENCH_CLI_BIN).",
     [
         Metric("tidemark_median", "tidemark CLI median", unit="ms", higher_is_better=False),
         Metric("aws_median", "aws CLI v1 median", unit="ms", higher_is_better=False),
