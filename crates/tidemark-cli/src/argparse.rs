@@ -33,6 +33,9 @@ pub struct Opt {
     /// (tidemark's extensions keep aws's error text).
     pub also_accepts: Vec<String>,
     pub required: bool,
+    /// argparse `type=`: `int` or `float` values are converted while parsing, and a value
+    /// Python cannot convert is argparse's `invalid int value: '…'` (exit 2).
+    pub py_type: Option<&'static str>,
     /// argparse's `version` action: stops parsing at once (it prints and exits).
     pub immediate: bool,
 }
@@ -45,6 +48,7 @@ impl Opt {
             choices: None,
             also_accepts: Vec::new(),
             required: false,
+            py_type: None,
             immediate: false,
         }
     }
@@ -302,6 +306,20 @@ pub fn parse_known_args(
             start += 1 + n;
         }
         if opt.nargs != Nargs::Zero {
+            for v in &values {
+                let ok = match opt.py_type {
+                    Some("int") => crate::pyfmt::py_int(v).is_some(),
+                    Some(_) => crate::pyfmt::py_float(v).is_some(),
+                    None => true,
+                };
+                if !ok {
+                    let t = opt.py_type.unwrap_or_default();
+                    return Err(arg_error(
+                        &opt.name,
+                        &format!("invalid {t} value: {}", crate::pyfmt::str_repr(v)),
+                    ));
+                }
+            }
             for v in values.iter().filter(|v| !opt.also_accepts.contains(v)) {
                 check_choice(&opt.name, v, &opt.choices)?;
             }

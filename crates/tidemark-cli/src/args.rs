@@ -36,6 +36,9 @@ pub struct Arg {
     pub name: String,
     pub kind: ArgKind,
     pub required: bool,
+    /// The `type=` awscli gives argparse (`CLIArgument.TYPE_MAP`): `int` for `long`, `float`
+    /// for `float`/`double` members; argparse converts (and refuses) the value while parsing.
+    pub py_type: Option<&'static str>,
 }
 
 /// Values given on the command line, in argument-table order.
@@ -76,6 +79,7 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                         value: true,
                     },
                     required: is_req,
+                    py_type: None,
                 });
                 table.push(Arg {
                     name: format!("no-{cli}"),
@@ -84,6 +88,7 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                         value: false,
                     },
                     required: false,
+                    py_type: None,
                 });
             } else {
                 let list = shape_type(shape) == "list";
@@ -95,6 +100,11 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                         list,
                     },
                     required: is_req,
+                    py_type: match shape_type(shape) {
+                        "long" => Some("int"),
+                        "float" | "double" => Some("float"),
+                        _ => None,
+                    },
                 });
             }
         }
@@ -103,11 +113,13 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
         name: "cli-input-json".into(),
         kind: ArgKind::CliInputJson,
         required: false,
+        py_type: None,
     });
     table.push(Arg {
         name: "generate-cli-skeleton".into(),
         kind: ArgKind::GenerateSkeleton,
         required: false,
+        py_type: None,
     });
     if let Some(p) = model.paginator(op_name) {
         // add_paging_argument replaces an existing argument of the same name.
@@ -117,6 +129,7 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                 name: name.into(),
                 kind,
                 required: false,
+                py_type: None,
             });
         };
         add(&mut table, "starting-token", ArgKind::StartingToken);
@@ -139,6 +152,7 @@ fn to_opt(a: &Arg) -> Opt {
     };
     let mut o = Opt::new(format!("--{}", a.name), nargs);
     o.required = a.required;
+    o.py_type = a.py_type;
     if a.kind == ArgKind::GenerateSkeleton {
         o.choices = Some(vec!["input".into(), "output".into()]);
     }
