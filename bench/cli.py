@@ -32,7 +32,8 @@ def _time_once(argv: list[str], env: dict[str, str]) -> float:
     "CLI wall time per invocation (tidemark CLI vs aws CLI v1)",
     "ms",
     "`dynamodb list-tables --endpoint-url …` as a whole process, spawn to exit, the two "
-    "clients alternating against one tidemark server (release build).",
+    "clients alternating against one tidemark server. The tidemark client is a release build "
+    "(the server's binary, or the `tmcli` example named by TIDEMARK_BENCH_CLI_BIN).",
     [
         Metric("tidemark_median", "tidemark CLI median", unit="ms", higher_is_better=False),
         Metric("aws_median", "aws CLI v1 median", unit="ms", higher_is_better=False),
@@ -45,7 +46,10 @@ def _time_once(argv: list[str], env: dict[str, str]) -> float:
     tidemark_only=True,
 )
 def cli_invocation(target: Target, settings: Settings) -> dict:
-    binary = Path(target.argv_template[0])
+    # The client measured is the server's own binary (`tidemark dynamodb …`), unless
+    # TIDEMARK_BENCH_CLI_BIN names another build of the client (e.g. the release `tmcli`
+    # example, which runs the same `tidemark_cli::run`).
+    binary = Path(os.environ.get("TIDEMARK_BENCH_CLI_BIN") or target.argv_template[0])
     aws = Path(sys.executable).parent / "aws"
     proc, port, _ = start_and_wait(target)
     try:

@@ -55,7 +55,13 @@ def test_same_as_aws(server, args, binaries, cli_env, moto_endpoint, tidemark_en
         endpoint = "http://127.0.0.1:9"
     results = {}
     for who in ("aws", "tidemark"):
-        argv = shlex.split(args.replace("{who}", who[0])) + ["--endpoint-url", endpoint]
+        # `{endpoint}` places --endpoint-url's value where the line says (before the service,
+        # say); otherwise `--endpoint-url <url>` is appended after everything.
+        line = args.replace("{who}", who[0])
+        if "{endpoint}" in line:
+            argv = shlex.split(line.replace("{endpoint}", endpoint))
+        else:
+            argv = shlex.split(line) + ["--endpoint-url", endpoint]
         results[who] = run(binaries[who], argv, cli_env)
     a, t = results["aws"], results["tidemark"]
     assert t.stdout.decode() == a.stdout.decode()

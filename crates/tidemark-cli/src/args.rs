@@ -1,11 +1,12 @@
 //! Operation arguments: the argument table built from the model (awscli v1
 //! `awscli/clidriver.py` `ServiceOperation`, `awscli/arguments.py`, the pagination arguments of
 //! `awscli/customizations/paginate.py`, `--cli-input-json` / `--generate-cli-skeleton` of
-//! `awscli/customizations/cliinputjson.py` and `generatecliskeleton.py`), and an
-//! argparse-compatible parser for them.
+//! `awscli/customizations/cliinputjson.py` and `generatecliskeleton.py`), parsed by the
+//! argparse model in [`crate::argparse`].
 
 use serde_json::Value;
 
+use crate::argparse::{self, Nargs, Opt, Positional};
 use crate::error::CliError;
 use crate::model::{Model, members, required, shape_type, xform_name};
 
@@ -35,6 +36,9 @@ pub struct Arg {
     pub name: String,
     pub kind: ArgKind,
     pub required: bool,
+    /// The `type=` awscli gives argparse (`CLIArgument.TYPE_MAP`): `int` for `long`, `float`
+    /// for `float`/`double` members; argparse converts (and refuses) the value while parsing.
+    pub py_type: Option<&'static str>,
 }
 
 /// Values given on the command line, in argument-table order.
@@ -75,6 +79,7 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                         value: true,
                     },
                     required: is_req,
+                    py_type: None,
                 });
                 table.push(Arg {
                     name: format!("no-{cli}"),
@@ -83,6 +88,7 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                         value: false,
                     },
                     required: false,
+                    py_type: None,
                 });
             } else {
                 let list = shape_type(shape) == "list";
@@ -94,6 +100,11 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                         list,
                     },
                     required: is_req,
+                    py_type: match shape_type(shape) {
+                        "long" => Some("int"),
+                        "float" | "double" => Some("float"),
+                        _ => None,
+                    },
                 });
             }
         }
@@ -102,11 +113,13 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
         name: "cli-input-json".into(),
         kind: ArgKind::CliInputJson,
         required: false,
+        py_type: None,
     });
     table.push(Arg {
         name: "generate-cli-skeleton".into(),
         kind: ArgKind::GenerateSkeleton,
         required: false,
+        py_type: None,
     });
     if let Some(p) = model.paginator(op_name) {
         // add_paging_argument replaces an existing argument of the same name.
@@ -116,6 +129,7 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
                 name: name.into(),
                 kind,
                 required: false,
+                py_type: None,
             });
         };
         add(&mut table, "starting-token", ArgKind::StartingToken);
@@ -127,8 +141,28 @@ pub fn arg_table(model: &Model, op_name: &str, op: &Value) -> Vec<Arg> {
     table
 }
 
-/// Parses operation arguments like argparse's `parse_known_args`, then raises awscli's errors:
-/// missing required arguments (exit 2) before unknown options (exit 255).
+/// argparse's view of one argument-table entry (`awscli/arguments.py` `add_to_parser`).
+fn to_opt(a: &Arg) -> Opt {
+    let nargs = match &a.kind {
+        // ListArgument uses nargs='*'.
+        ArgKind::Member { list: true, .. } => Nargs::Any,
+        ArgKind::Bool { .. } => Nargs::Zero,
+        ArgKind::GenerateSkeleton => Nargs::Optional,
+        _ => Nargs::One,
+    };
+    let mut o = Opt::new(format!("--{}", a.name), nargs);
+    o.required = a.required;
+    o.py_type = a.py_type;
+    if a.kind == ArgKind::GenerateSkeleton {
+        o.choices = Some(vec!["input".into(), "output".into()]);
+    }
+    o
+}
+
+/// Parses operation arguments like awscli's operation parser (`ArgTableArgParser` plus the
+/// `help` positional, through [`argparse::parse_known_args`]), then raises awscli's errors:
+/// argparse's own (exit 2, missing required arguments among them) before unknown options
+/// (exit 255).
 pub fn parse(table: &mut [Arg], args: &[String]) -> Result<Parsed, CliError> {
     // override_required_args: --cli-input-json, or --generate-cli-skeleton not followed by
     // `output`, make every argument optional.
@@ -141,97 +175,37 @@ pub fn parse(table: &mut [Arg], args: &[String]) -> Result<Parsed, CliError> {
         }
     }
     let mut parsed = Parsed::default();
-    let mut unknown: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let raw = &args[i];
-        i += 1;
-        if raw == "help" && args.len() == 1 {
-            parsed.help = true;
-            continue;
-        }
-        if !raw.starts_with("--") {
-            unknown.push(raw.clone());
-            continue;
-        }
-        let (name, inline) = match raw[2..].split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (raw[2..].to_string(), None),
+    // ArgTableArgParser.parse_known_args: a lone `help` skips argparse entirely.
+    if args.len() == 1 && args[0] == "help" {
+        parsed.help = true;
+        return Ok(parsed);
+    }
+    let opts: Vec<Opt> = table.iter().map(to_opt).collect();
+    let help = Positional {
+        name: "help".into(),
+        nargs: Nargs::Optional,
+        choices: None,
+    };
+    let known = argparse::parse_known_args(&opts, Some(&help), args)?;
+    for (idx, values) in known.opts {
+        let arg = table[idx].clone();
+        let values = if arg.kind == ArgKind::GenerateSkeleton && values.is_empty() {
+            // const='input'
+            vec!["input".to_string()]
+        } else {
+            values
         };
-        let Some(arg) = table.iter().find(|a| a.name == name).cloned() else {
-            unknown.push(raw.clone());
-            continue;
-        };
-        let mut values = Vec::new();
-        match &arg.kind {
-            ArgKind::Bool { .. } => {
-                if let Some(v) = inline {
-                    return Err(CliError::Usage(format!(
-                        "argument --{name}: ignored explicit argument '{v}'"
-                    )));
-                }
-            }
-            ArgKind::Member { list: true, .. } => {
-                if let Some(v) = inline {
-                    values.push(v);
-                }
-                while i < args.len() && !args[i].starts_with("--") {
-                    values.push(args[i].clone());
-                    i += 1;
-                }
-                if values.is_empty() {
-                    return Err(CliError::Usage(format!(
-                        "argument --{name}: expected at least one argument"
-                    )));
-                }
-            }
-            ArgKind::GenerateSkeleton => {
-                let v = match inline {
-                    Some(v) => Some(v),
-                    None if i < args.len() && !args[i].starts_with("--") => {
-                        i += 1;
-                        Some(args[i - 1].clone())
-                    }
-                    None => None,
-                };
-                let v = v.unwrap_or_else(|| "input".to_string());
-                if v != "input" && v != "output" {
-                    return Err(CliError::Usage(format!(
-                        "argument --generate-cli-skeleton: Invalid choice, valid choices are:\n\n{:<40} | {:<40}",
-                        "input", "output"
-                    )));
-                }
-                values.push(v);
-            }
-            _ => match inline {
-                Some(v) => values.push(v),
-                None if i < args.len() && !args[i].starts_with("--") => {
-                    values.push(args[i].clone());
-                    i += 1;
-                }
-                None => {
-                    return Err(CliError::Usage(format!(
-                        "argument --{name}: expected one argument"
-                    )));
-                }
-            },
-        }
         // argparse keeps the last occurrence.
         parsed.values.retain(|(a, _)| a.name != arg.name);
         parsed.values.push((arg, values));
     }
-    let missing: Vec<String> = table
-        .iter()
-        .filter(|a| a.required && !parsed.values.iter().any(|(p, _)| p.name == a.name))
-        .map(|a| format!("--{}", a.name))
-        .collect();
-    if !missing.is_empty() && !parsed.help {
-        return Err(CliError::Usage(format!(
-            "the following arguments are required: {}",
-            missing.join(", ")
-        )));
+    let mut unknown = known.extras;
+    match known.positional.as_deref() {
+        Some("help") => parsed.help = true,
+        Some(other) => unknown.push(other.to_string()),
+        None => {}
     }
-    if !unknown.is_empty() {
+    if !unknown.is_empty() && !parsed.help {
         return Err(CliError::UnknownOptions(unknown.join(", ")));
     }
     // Keep argument-table order, which decides parameter order in the request.

@@ -85,56 +85,51 @@ pub fn invalid_choice(arg: &str, value: &str, choices: &[String]) -> CliError {
     CliError::Usage(format!("argument {arg}: {}", msg.join("\n")))
 }
 
+/// Runs one service command; `g` and `rest` come from the main parser
+/// ([`globals::parse_main`]), `rest` holding the operation and its arguments.
 pub fn run_service(
     service: &str,
-    argv: &[String],
+    g: Globals,
+    rest: &[String],
     printer: &mut dyn Printer,
 ) -> Result<i32, CliError> {
-    let (g, rest) = globals::extract(argv)?;
-    if g.version {
-        printer.out(&format!("{}\n", crate::version_line()));
-        return Ok(0);
-    }
-    let model = Model::load(service)?;
-    let Some(cli_op) = rest.first() else {
-        return Err(CliError::Usage(
-            "the following arguments are required: operation".into(),
-        ));
+    // awscli `globalargs._resolve_query` runs on the top-level arguments, before the
+    // operation is even looked up; compile errors are prefixed with the value.
+    let query = match &g.query {
+        Some(q) => Some(
+            crate::jmespath::Expression::compile(q)
+                .map_err(|e| CliError::Failure(format!("Bad value for --query {q}: {e}")))?,
+        ),
+        None => None,
     };
+    let model = Model::load(service)?;
+    let mut choices: Vec<String> = model
+        .operation_names()
+        .map(|n| xform_name(n, '-'))
+        .collect();
+    choices.sort();
+    if model.waiters().is_some_and(|w| !w.is_empty()) {
+        choices.push("wait".into());
+    }
+    choices.push("help".into());
+    let (cli_op, rest) = globals::parse_service(rest, &choices)?;
     match cli_op.as_str() {
         "help" => {
             printer.out(&help::service_help(&model));
             return Ok(0);
         }
-        "wait" => return waiter::run(&model, &g, &rest[1..], printer),
+        "wait" => return waiter::run(&model, &g, &rest, printer),
         _ => {}
     }
-    let Some((op_name, op)) = model.operation_by_cli_name(cli_op) else {
-        let mut choices: Vec<String> = model
-            .operation_names()
-            .map(|n| xform_name(n, '-'))
-            .collect();
-        choices.sort();
-        if model.waiters().is_some_and(|w| !w.is_empty()) {
-            choices.push("wait".into());
-        }
-        choices.push("help".into());
-        return Err(invalid_choice("operation", cli_op, &choices));
+    let Some((op_name, op)) = model.operation_by_cli_name(&cli_op) else {
+        return Err(invalid_choice("operation", &cli_op, &choices));
     };
     let mut table = args::arg_table(&model, &op_name, op);
-    let parsed = args::parse(&mut table, &rest[1..])?;
+    let parsed = args::parse(&mut table, &rest)?;
     if parsed.help {
         printer.out(&help::operation_help(&model, &op_name, &table));
         return Ok(0);
     }
-    let query = match &g.query {
-        Some(q) => Some(jpx_core::compile(q).map_err(|e| {
-            CliError::Failure(format!(
-                "Bad value for --query {q}: Invalid jmespath expression: {e}"
-            ))
-        })?),
-        None => None,
-    };
     let call = params::build(&model, &op_name, &parsed)?;
     let paginator = model.paginator(&op_name);
     let paginate_on = paginator.is_some() && !g.no_paginate && !call.manual_paging;
@@ -188,15 +183,26 @@ pub fn run_service(
         let sk = shape
             .map(|s| skeleton::generate_with_time(&model, s, true, time))
             .unwrap_or(Value::Object(Map::new()));
-        // Stubber.add_response validates the fake response against the output shape first.
-        if let (Some(out_shape), Value::Object(m)) = (
-            model
-                .operation(&op_name)
-                .and_then(|o| model.output_shape(o)),
-            &sk,
-        ) {
-            validate::validate_shape(&model, out_shape, m).map_err(CliError::Failure)?;
-        }
+        // Stubber.add_response validates the fake response against the output shape first;
+        // where aws's sample breaks the model's limits (aws fails there), print a fitted one.
+        let out_shape = model
+            .operation(&op_name)
+            .and_then(|o| model.output_shape(o));
+        let fits = |v: &Value| match (out_shape, v) {
+            (Some(s), Value::Object(m)) => validate::validate_shape(&model, s, m),
+            _ => Ok(()),
+        };
+        let sk = match fits(&sk) {
+            Ok(()) => sk,
+            Err(first) => {
+                let fitted = shape
+                    .map(|s| skeleton::generate_fitted(&model, s, time))
+                    .unwrap_or(Value::Object(Map::new()));
+                // The fitted sample is built to pass; if it did not, aws's error stands.
+                fits(&fitted).map_err(|_| CliError::Failure(first))?;
+                fitted
+            }
+        };
         validate::validate(&model, &op_name, &call.params).map_err(CliError::Failure)?;
         emit(printer, &out_ctx, Response::Single(sk))?;
         return Ok(0);

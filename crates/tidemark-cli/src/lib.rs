@@ -1,10 +1,12 @@
-//! tidemark-cli: an aws-CLI-v1-compatible client for DynamoDB and Redshift, generated at run
-//! time from the botocore models, plus the `clock` admin commands.
+//! tidemark-cli: an aws-CLI-v1-compatible client for DynamoDB, Redshift and the Redshift Data
+//! API, generated at run time from the botocore models, plus the `clock` admin commands.
 //!
-//! Entry point: [`run`] (`args[0]` is `dynamodb`, `redshift` or `clock`). Flow and exit codes
+//! Entry point: [`run`] (`args[0]` is `clock`, `completion`, `__complete`, or a command line
+//! for a service with global options anywhere, see [`is_client_invocation`]). Flow and exit codes
 //! follow awscli v1 `awscli/clidriver.py`: usage errors exit 2, all other failures 255.
 
 pub mod admin;
+pub mod argparse;
 pub mod args;
 mod call;
 pub mod clock;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod globals;
 pub mod help;
 pub mod http;
+pub mod jmespath;
 pub mod model;
 pub mod output;
 pub mod paginate;
@@ -66,13 +69,30 @@ pub fn run_with(args: Vec<OsString>, printer: &mut dyn Printer) -> i32 {
     }
 }
 
-fn dispatch(args: &[String], printer: &mut dyn Printer) -> Result<i32, CliError> {
-    let Some(first) = args.first() else {
-        return Err(CliError::Usage(
-            "the following arguments are required: command".into(),
-        ));
+/// Whether `args` (without the program name) is a client command line: one that starts
+/// with a client command or with one of aws's global options (`tidemark --output text
+/// dynamodb …`). The `tidemark` binary routes these here before its own parser.
+pub fn is_client_invocation(args: &[OsString]) -> bool {
+    let Some(first) = args.first().and_then(|a| a.to_str()) else {
+        return false;
     };
-    match first.as_str() {
+    if ["clock", "completion", "__complete"].contains(&first) || model::SERVICES.contains(&first) {
+        return true;
+    }
+    // A global option, exact, abbreviated or with `=value` (argparse accepts all three);
+    // `--version` and `--help` stay with the binary's own parser.
+    let name = first.split_once('=').map_or(first, |(n, _)| n);
+    name.len() > 2
+        && name.starts_with("--")
+        && name != "--version"
+        && globals::GLOBAL_OPTIONS
+            .iter()
+            .any(|g| *g != "--version" && g.starts_with(name))
+}
+
+fn dispatch(args: &[String], printer: &mut dyn Printer) -> Result<i32, CliError> {
+    let first = args.first().map(String::as_str).unwrap_or_default();
+    match first {
         "clock" => clock::run(&args[1..], printer),
         // `complete -C 'tidemark __complete' tidemark` (see completion.rs).
         "__complete" => {
@@ -100,14 +120,14 @@ fn dispatch(args: &[String], printer: &mut dyn Printer) -> Result<i32, CliError>
                 "usage: tidemark completion bash|zsh".into(),
             )),
         },
-        "--version" => {
-            printer.out(&format!("{}\n", version_line()));
-            Ok(0)
+        _ => {
+            let services: Vec<String> = model::SERVICES.iter().map(|s| s.to_string()).collect();
+            let main = globals::parse_main(args, &services)?;
+            if main.globals.version {
+                printer.out(&format!("{}\n", version_line()));
+                return Ok(0);
+            }
+            call::run_service(&main.command, main.globals, &main.rest, printer)
         }
-        s if model::SERVICES.contains(&s) => call::run_service(s, &args[1..], printer),
-        other => Err(CliError::Usage(format!(
-            "argument command: Invalid choice, valid choices are:\n\n{:<40} | {:<40}\nclock                                   \n\nInvalid choice: '{other}'",
-            "dynamodb", "redshift"
-        ))),
     }
 }

@@ -12,8 +12,17 @@ use serde_json::{Map, Value};
 
 use crate::error::CliError;
 
-const DYNAMODB_JSON: &str = include_str!("../../../models/dynamodb.json");
-const REDSHIFT_JSON: &str = include_str!("../../../models/redshift.json");
+/// Every service the client serves: its command name (botocore's service name) and its
+/// embedded model. Adding a service to the client is adding its line here; arguments,
+/// protocol, signing, output, paginators and waiters all come from the model.
+const MODELS: &[(&str, &str)] = &[
+    ("dynamodb", include_str!("../../../models/dynamodb.json")),
+    ("redshift", include_str!("../../../models/redshift.json")),
+    (
+        "redshift-data",
+        include_str!("../../../models/redshift-data.json"),
+    ),
+];
 
 /// The model file split at the top level; bodies stay unparsed (borrowed from the embedded
 /// text) until a command needs them, which keeps start-up under a millisecond.
@@ -41,16 +50,46 @@ pub struct Model {
     waiters: std::sync::OnceLock<Value>,
 }
 
-/// Services this CLI knows, in `aws` order.
-pub const SERVICES: &[&str] = &["dynamodb", "redshift"];
+/// botocore's `paginators-1.sdk-extras.json` (merged into the paginator model by botocore's
+/// loader; the `x-paginators` of `models/*.json` come from `paginators-1.json` alone). Only
+/// redshift-data has one: its result pages keep `ColumnMetadata` and `TotalNumRows` in the
+/// full result. Remove once `scripts/refresh-models.sh` merges the extras itself.
+const PAGINATOR_EXTRAS: &[(&str, &str, &[&str])] = &[
+    (
+        "redshift-data",
+        "GetStatementResult",
+        &["ColumnMetadata", "TotalNumRows"],
+    ),
+    (
+        "redshift-data",
+        "GetStatementResultV2",
+        &["ColumnMetadata", "TotalNumRows", "ResultFormat"],
+    ),
+    ("redshift-data", "DescribeTable", &["TableName"]),
+];
+
+fn merge_sdk_extras(service: &str, paginators: &mut Value) {
+    for (svc, op, keys) in PAGINATOR_EXTRAS {
+        if *svc != service {
+            continue;
+        }
+        if let Some(Value::Object(p)) = paginators.get_mut(*op) {
+            p.entry("non_aggregate_keys")
+                .or_insert_with(|| Value::from(keys.to_vec()));
+        }
+    }
+}
+
+/// Services this CLI knows, in `aws` order (the names of [`MODELS`]).
+pub const SERVICES: &[&str] = &["dynamodb", "redshift", "redshift-data"];
 
 impl Model {
-    /// Loads the embedded model of `service` (`dynamodb` or `redshift`).
+    /// Loads the embedded model of `service` (one of [`SERVICES`]).
     pub fn load(service: &str) -> Result<Model, CliError> {
-        let text: &'static str = match service {
-            "dynamodb" => DYNAMODB_JSON,
-            "redshift" => REDSHIFT_JSON,
-            other => return Err(CliError::Internal(format!("no model for service {other}"))),
+        let Some(&(_, text)) = MODELS.iter().find(|(name, _)| *name == service) else {
+            return Err(CliError::Internal(format!(
+                "no model for service {service}"
+            )));
         };
         let raw: RawModel = serde_json::from_str(text)
             .map_err(|e| CliError::Internal(format!("embedded model is not valid: {e}")))?;
@@ -113,10 +152,13 @@ impl Model {
 
     pub fn paginator(&self, op: &str) -> Option<&Value> {
         let all = self.paginators.get_or_init(|| {
-            self.raw
+            let mut all = self
+                .raw
                 .paginators
                 .and_then(|r| serde_json::from_str(r.get()).ok())
-                .unwrap_or(Value::Null)
+                .unwrap_or(Value::Null);
+            merge_sdk_extras(&self.service, &mut all);
+            all
         });
         all.get(op)
     }
@@ -214,6 +256,25 @@ pub fn xform_name(name: &str, sep: char) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn redshift_data_results_keep_their_metadata() {
+        let m = super::Model::load("redshift-data").expect("model");
+        let p = m.paginator("GetStatementResult").expect("paginator");
+        assert_eq!(
+            p["non_aggregate_keys"],
+            serde_json::json!(["ColumnMetadata", "TotalNumRows"])
+        );
+    }
+
+    #[test]
+    fn services_and_models_agree() {
+        let names: Vec<&str> = super::MODELS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, super::SERVICES);
+        for s in super::SERVICES {
+            assert!(super::Model::load(s).is_ok(), "{s}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -145,6 +145,10 @@ fn unpack_member(
     raw: &[String],
     list: bool,
 ) -> Result<Value, CliError> {
+    // A list argument given with no values (argparse nargs='*') is an empty list.
+    if list && raw.is_empty() {
+        return Ok(Value::Array(Vec::new()));
+    }
     // load-cli-arg: paramfiles are resolved for single string values only.
     let loaded: Option<Value> = if !list || raw.len() == 1 {
         load_value(cli, &raw[0])?

@@ -68,6 +68,22 @@ fn check(model: &Model, shape: &Value, v: &Value, name: &str, errors: &mut Vec<S
             if obj.contains_key(crate::params::BLOB_MARKER) {
                 return type_error(errors, name, v, "<class 'dict'>");
             }
+            // botocore `_validate_structure`: a tagged union holds exactly one member.
+            if shape.get("union").and_then(Value::as_bool) == Some(true) {
+                let loc = if name.is_empty() { "input" } else { name };
+                let names: Vec<&str> = members(shape).map(|(n, _)| n.as_str()).collect();
+                if obj.is_empty() {
+                    errors.push(format!(
+                        "Must set one of the following keys for tagged unionstructure {loc}: {}.",
+                        names.join(", ")
+                    ));
+                } else if obj.len() > 1 {
+                    errors.push(format!(
+                        "Invalid number of parameters set for tagged union structure {loc}. Can only set one of the following keys: {}.",
+                        names.join(", ")
+                    ));
+                }
+            }
             for r in required(shape) {
                 if !obj.contains_key(r) {
                     let loc = if name.is_empty() {

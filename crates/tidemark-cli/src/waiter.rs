@@ -15,7 +15,7 @@ use crate::params;
 use crate::printer::Printer;
 
 fn matches_path(result: &Value, argument: &str, expected: &Value, kind: &str) -> bool {
-    let Ok(expr) = jpx_core::compile(argument) else {
+    let Ok(expr) = crate::jmespath::Expression::compile(argument) else {
         return false;
     };
     let Ok(found) = expr.search(result) else {

@@ -29,6 +29,8 @@ enum Command {
     Dynamodb,
     /// aws CLI v1-compatible Redshift client (`tidemark redshift <op> …`).
     Redshift,
+    /// aws CLI v1-compatible Redshift Data API client (`tidemark redshift-data <op> …`).
+    RedshiftData,
     /// Show or move the virtual clock of a running server (`show|set|advance|freeze|unfreeze`).
     Clock,
     /// Print a shell completion script (`bash` or `zsh`).
@@ -41,15 +43,13 @@ enum Command {
     Backup(backup_cmd::BackupCommand),
 }
 
-/// Subcommands handled by the aws-compatible client, before clap: they keep aws CLI v1's own
-/// usage and error text, and start in milliseconds.
-const CLIENT_COMMANDS: &[&str] = &["dynamodb", "redshift", "clock", "completion", "__complete"];
-
 fn main() -> std::process::ExitCode {
-    if let Some(first) = std::env::args_os().nth(1)
-        && first.to_str().is_some_and(|f| CLIENT_COMMANDS.contains(&f))
-    {
-        let code = tidemark_cli::run(std::env::args_os().skip(1).collect());
+    // Service commands (and aws's global options before them) go to the aws-compatible
+    // client before clap: they keep aws CLI v1's own usage and error text, and start in
+    // milliseconds.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if tidemark_cli::is_client_invocation(&args) {
+        let code = tidemark_cli::run(args);
         return std::process::ExitCode::from(u8::try_from(code).unwrap_or(255));
     }
     let cli = Cli::parse();
@@ -57,7 +57,11 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Backup(cmd) => backup_cmd::run(cmd),
         // Dispatched before clap parses; listed only so `--help` shows them.
-        Command::Dynamodb | Command::Redshift | Command::Clock | Command::Completion => {
+        Command::Dynamodb
+        | Command::Redshift
+        | Command::RedshiftData
+        | Command::Clock
+        | Command::Completion => {
             return std::process::ExitCode::from(2);
         }
         Command::Vault(cmd) => {

@@ -25,7 +25,7 @@ pub enum Response {
 
 pub struct OutputCtx<'a> {
     pub output: String,
-    pub query: Option<&'a jpx_core::Expression<'static>>,
+    pub query: Option<&'a crate::jmespath::Expression>,
     pub color: bool,
     pub op_name: &'a str,
 }
@@ -46,8 +46,10 @@ pub fn emit(
     if ctx.output == "text"
         && let Response::Paged(cfg, paged) = &response
     {
-        let mut out = String::new();
+        // Each page is printed before the next is queried: a query that fails on a later
+        // page (e.g. on the trailing NextToken) leaves the earlier pages printed, as in aws.
         for (i, page) in paged.pages.iter().enumerate() {
+            let mut out = String::new();
             let mut current = if i == 0 {
                 Value::Object(paged.non_aggregate.clone())
             } else {
@@ -58,12 +60,14 @@ pub fn emit(
                 paginate::set_path(&mut current, rk, data);
             }
             text::format_text(&apply_query(ctx, current)?, &mut out);
+            printer.out(&out);
         }
         if let Some(t) = &paged.resume_token {
+            let mut out = String::new();
             let v = serde_json::json!({"NextToken": {"NextToken": t}});
             text::format_text(&apply_query(ctx, v)?, &mut out);
+            printer.out(&out);
         }
-        printer.out(&out);
         return Ok(());
     }
     if ctx.output == "yaml-stream" {
@@ -98,7 +102,9 @@ pub fn emit(
             } else {
                 80
             };
-            printer.out(&table::format_table(ctx.op_name, &data, ctx.color, width));
+            let text = table::try_format_table(ctx.op_name, &data, ctx.color, width)
+                .map_err(CliError::Failure)?;
+            printer.out(&text);
         }
         "yaml" => {
             // v2 `YAMLFormatter`: like json, an empty response prints nothing.

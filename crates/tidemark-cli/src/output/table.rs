@@ -19,6 +19,8 @@ struct Section {
     rows: Vec<Vec<String>>,
     indent: usize,
     max_widths: Vec<usize>,
+    /// awscli `Section._num_cols`: set by the first header or row; later rows must match.
+    num_cols: Option<usize>,
 }
 
 impl Section {
@@ -89,6 +91,9 @@ pub struct Table {
     sections: Vec<Section>,
     color: bool,
     terminal_width: usize,
+    /// The `ValueError` awscli raises for a row of the wrong width (the first one wins; aws
+    /// then prints no table at all).
+    error: Option<String>,
 }
 
 fn center_text(text: &str, length: usize, left: &str, right: &str, text_length: usize) -> String {
@@ -119,6 +124,7 @@ impl Table {
             sections: Vec::new(),
             color,
             terminal_width,
+            error: None,
         }
     }
 
@@ -141,11 +147,23 @@ impl Table {
     fn add_row_header(&mut self, headers: Vec<String>) {
         let s = self.cur();
         s.update_max_widths(&headers);
+        s.num_cols.get_or_insert(headers.len());
         s.headers = headers;
     }
 
     fn add_row(&mut self, row: Vec<String>) {
         let s = self.cur();
+        let want = *s.num_cols.get_or_insert(row.len());
+        if want != row.len() {
+            // e.g. a list of lists of dicts whose lists carry different keys (redshift-data
+            // Records with a NULL in one row): aws fails the whole table.
+            let msg = format!(
+                "Row should have {want} elements, instead it has {}",
+                row.len()
+            );
+            self.error.get_or_insert(msg);
+            return;
+        }
         s.update_max_widths(&row);
         s.rows.push(row);
     }
@@ -411,13 +429,27 @@ fn group_scalar_keys(v: &Value) -> (Vec<String>, Vec<String>) {
 }
 
 /// Renders `data` under `title` (the operation name) as awscli's table formatter does.
-pub fn format_table(title: &str, data: &Value, color: bool, terminal_width: usize) -> String {
+/// The table for `data`, or the error awscli's table formatter raises for it.
+pub fn try_format_table(
+    title: &str,
+    data: &Value,
+    color: bool,
+    terminal_width: usize,
+) -> Result<String, String> {
     let mut t = Table::new(color, terminal_width);
     let mut out = String::new();
     if t.build(Some(title), data, 0) {
+        if let Some(e) = t.error.take() {
+            return Err(e);
+        }
         t.render(&mut out);
     }
-    out
+    Ok(out)
+}
+
+/// [`try_format_table`], with an error rendered as nothing (tests of well-formed tables).
+pub fn format_table(title: &str, data: &Value, color: bool, terminal_width: usize) -> String {
+    try_format_table(title, data, color, terminal_width).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -462,5 +494,15 @@ mod tests {
 +----------------+-------------+
 ";
         assert_eq!(format_table("ListBackups", &v, false, 80), want);
+    }
+
+    /// awscli's `Section.add_row` refuses a row narrower than the section's first one.
+    #[test]
+    fn ragged_rows_fail_like_awscli() {
+        let v = json!({"Records": [[{"a": 1}, {"b": 2}], [{"a": 3}]]});
+        assert_eq!(
+            try_format_table("T", &v, false, 80),
+            Err("Row should have 2 elements, instead it has 1".into())
+        );
     }
 }
