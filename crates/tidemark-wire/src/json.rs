@@ -210,8 +210,8 @@ pub fn route<'a>(
     }
 }
 
-/// Parses the request body: one JSON object, built with exact capacities
-/// ([`decode::LeanValue`]). Anything the lean builder rejects is parsed again by
+/// Parses a Redshift Data API request body (DynamoDB's go through [`parse_document`]): one
+/// JSON object, built with exact capacities ([`decode::LeanValue`]). Anything the lean builder rejects is parsed again by
 /// serde_json's own `Value`, so malformed bodies get exactly serde_json's messages.
 pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
     if body.iter().all(u8::is_ascii_whitespace) {
