@@ -37,6 +37,10 @@ pub trait JsonView<'a>: Copy + 'a {
     /// The value as a `serde_json::Value`.
     fn to_value(self) -> Value;
 
+    fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
     fn is_null(self) -> bool {
         self.kind() == Kind::Null
     }
