@@ -7,6 +7,9 @@
 # Per-function differences: callgrind_annotate --inclusive=no OUT.1 for two builds.
 set -euo pipefail
 BIN=$1; N=${2:-1000}; PORT=${3:-18911}
+# `serve` re-executes itself to set this when it is unset (tidemark-wire/src/allocator.rs),
+# which would leave valgrind behind; set here, it runs as is.
+export MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-0}
 OUT=$(mktemp -d)/callgrind.out
 PY=${PYTHON:-python3}
 valgrind --tool=callgrind --callgrind-out-file="$OUT" "$BIN" serve --in-memory \

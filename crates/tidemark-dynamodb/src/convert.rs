@@ -32,7 +32,7 @@ fn value_at(v: m::AttributeValue, depth: usize) -> Result<attr::AttributeValue, 
         M::Ss(ss) => attr::string_set(ss)?,
         M::Ns(ns) => attr::number_set(&ns)?,
         M::Bs(bs) => attr::binary_set(bs.into_iter().map(|b| b.0).collect())?,
-        M::M(map) => A::M(map_at(*map, depth)?),
+        M::M(map) => A::M(Box::new(map_at(*map, depth)?)),
         M::L(list) => A::L(list_at(list, depth)?),
         // `{"NULL": false}` is stored as NULL, as in `RawAttributeValue::validate_at`.
         M::Null(_) => A::Null,
@@ -102,7 +102,7 @@ fn members_at(
         out = Some(attr::binary_set(bs.into_iter().map(|b| b.0).collect())?);
     }
     if let Some(map) = v.m {
-        out = Some(A::M(map_at(map, depth)?));
+        out = Some(A::M(Box::new(map_at(map, depth)?)));
     }
     if let Some(list) = v.l {
         out = Some(A::L(list_at(list, depth)?));
@@ -161,7 +161,7 @@ pub fn value_to_model(v: &attr::AttributeValue) -> m::AttributeValue {
         A::Ss(v) => M::Ss(v.clone()),
         A::Ns(v) => M::Ns(v.iter().map(ToString::to_string).collect()),
         A::Bs(v) => M::Bs(v.iter().map(|b| Blob(b.clone())).collect()),
-        A::M(m) => M::M(Box::new(item_to_model(m.clone()))),
+        A::M(m) => M::M(Box::new(item_to_model((**m).clone()))),
         A::L(l) => M::L(l.iter().map(value_to_model).collect()),
         A::Null => M::Null(true),
         A::Bool(b) => M::Bool(*b),
@@ -177,7 +177,7 @@ pub fn value_into_model(v: attr::AttributeValue) -> m::AttributeValue {
         A::B(b) => M::B(Blob(b)),
         A::Ss(v) => M::Ss(v),
         A::Bs(v) => M::Bs(v.into_iter().map(Blob).collect()),
-        A::M(m) => M::M(Box::new(item_to_model(m))),
+        A::M(m) => M::M(Box::new(item_to_model(*m))),
         A::L(l) => M::L(l.into_iter().map(value_into_model).collect()),
         other => value_to_model(&other),
     }

@@ -14,7 +14,7 @@ mod backup;
 mod batch;
 mod capacity;
 mod catalog;
-mod convert;
+pub mod convert;
 mod describe;
 mod error;
 pub mod expr;

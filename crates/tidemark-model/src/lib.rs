@@ -8,6 +8,7 @@ mod attribute_value;
 pub mod dispatch;
 pub mod errors;
 mod generated;
+pub mod json_tree;
 pub mod pattern;
 pub mod schema;
 pub mod typecheck;

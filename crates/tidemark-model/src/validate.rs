@@ -13,8 +13,7 @@
 //! max length, enum (the reference's empty `BackupName` gives pattern, then length).
 //! String length counts UTF-16 code units, as Coral (Java `String.length()`) does.
 
-use serde_json::Value;
-
+use crate::json_tree::{JsonView, Kind, StrView};
 use crate::pattern;
 use crate::schema::{ServiceModel, ShapeId, ShapeKind};
 
@@ -105,9 +104,14 @@ pub fn coral_message(v: &[Violation]) -> String {
     )
 }
 
-/// Checks `value` against the constraints of `shape` (a structure, normally an operation
-/// input). Type mismatches are not reported here (see [`crate::typecheck`]).
-pub fn validate(model: &ServiceModel, shape: ShapeId, value: &Value) -> Vec<Violation> {
+/// Checks `value` (a `&serde_json::Value` or a compact tree's node) against the constraints
+/// of `shape` (a structure, normally an operation input). Type mismatches are not reported
+/// here (see [`crate::typecheck`]).
+pub fn validate<'a>(
+    model: &ServiceModel,
+    shape: ShapeId,
+    value: impl JsonView<'a>,
+) -> Vec<Violation> {
     let mut out = Vec::new();
     let mut w = Walker {
         model,
@@ -209,17 +213,19 @@ impl Walker<'_> {
         });
     }
 
-    fn structure_members(&mut self, shape: ShapeId, value: &Value, path: &Path<'_>) {
+    fn structure_members<'v>(&mut self, shape: ShapeId, value: impl JsonView<'v>, path: &Path<'_>) {
         let ShapeKind::Structure {
             members, required, ..
         } = &self.model.shape(shape).kind
         else {
             return;
         };
-        let Some(obj) = value.as_object() else { return };
+        if value.kind() != Kind::Object {
+            return;
+        }
         for m in *members {
             let mpath = path.member(m.name);
-            match obj.get(m.name).filter(|v| !v.is_null()) {
+            match value.get(m.name).filter(|v| !v.is_null()) {
                 None if required.contains(&m.name) => self.push(&mpath, None, Rule::Required),
                 None => {}
                 Some(v) => self.value(m.shape, v, &mpath),
@@ -227,7 +233,7 @@ impl Walker<'_> {
         }
     }
 
-    fn value(&mut self, shape: ShapeId, v: &Value, path: &Path<'_>) {
+    fn value<'v>(&mut self, shape: ShapeId, v: impl JsonView<'v>, path: &Path<'_>) {
         let model = self.model;
         let rendered = || render(model, shape, v);
         let broken = direct_violations(model, shape, v);
@@ -240,17 +246,19 @@ impl Walker<'_> {
         match &self.model.shape(shape).kind {
             ShapeKind::Structure { .. } => self.structure_members(shape, v, path),
             ShapeKind::List { member, .. } => {
-                for (i, item) in v.as_array().into_iter().flatten().enumerate() {
+                for (i, item) in v.items().enumerate() {
                     if !item.is_null() {
                         self.value(*member, item, &path.element(Step::Index(i + 1)));
                     }
                 }
             }
             ShapeKind::Map { key, value, .. } => {
-                let Some(obj) = v.as_object() else { return };
-                let key_bad = obj.keys().any(|k| {
-                    !direct_violations(self.model, *key, &Value::String(k.clone())).is_empty()
-                });
+                if v.kind() != Kind::Object {
+                    return;
+                }
+                let key_bad = v
+                    .members()
+                    .any(|(k, _)| !direct_violations(self.model, *key, StrView(k)).is_empty());
                 if key_bad {
                     self.push(
                         path,
@@ -258,9 +266,9 @@ impl Walker<'_> {
                         Rule::MapKey(all_rules(self.model, *key)),
                     );
                 }
-                let value_bad = obj
-                    .values()
-                    .any(|x| !x.is_null() && !direct_violations(self.model, *value, x).is_empty());
+                let value_bad = v.members().any(|(_, x)| {
+                    !x.is_null() && !direct_violations(self.model, *value, x).is_empty()
+                });
                 if value_bad {
                     self.push(
                         path,
@@ -269,7 +277,7 @@ impl Walker<'_> {
                     );
                 }
                 // Deeper constraints (inside structure or list values) report per entry.
-                for (k, x) in obj {
+                for (k, x) in v.members() {
                     if !x.is_null() {
                         self.nested_only(*value, x, &path.element(Step::Key(k)));
                     }
@@ -281,11 +289,11 @@ impl Walker<'_> {
 
     /// Like [`Self::value`] but without the value's own direct constraints (already reported
     /// in aggregate by the enclosing map).
-    fn nested_only(&mut self, shape: ShapeId, v: &Value, path: &Path<'_>) {
+    fn nested_only<'v>(&mut self, shape: ShapeId, v: impl JsonView<'v>, path: &Path<'_>) {
         match &self.model.shape(shape).kind {
             ShapeKind::Structure { .. } => self.structure_members(shape, v, path),
             ShapeKind::List { member, .. } => {
-                for (i, item) in v.as_array().into_iter().flatten().enumerate() {
+                for (i, item) in v.items().enumerate() {
                     if !item.is_null() {
                         self.value(*member, item, &path.element(Step::Index(i + 1)));
                     }
@@ -303,7 +311,7 @@ fn utf16_len(s: &str) -> i64 {
 }
 
 /// The constraints of `shape` itself that `v` breaks, in reporting order.
-fn direct_violations(model: &ServiceModel, shape: ShapeId, v: &Value) -> Vec<Rule> {
+fn direct_violations<'v>(model: &ServiceModel, shape: ShapeId, v: impl JsonView<'v>) -> Vec<Rule> {
     let mut rules = Vec::new();
     let length = |min: Option<i64>, max: Option<i64>, len: i64, rules: &mut Vec<Rule>| {
         if let Some(n) = min.filter(|n| len < *n) {
@@ -331,13 +339,13 @@ fn direct_violations(model: &ServiceModel, shape: ShapeId, v: &Value) -> Vec<Rul
             }
         }
         ShapeKind::List { min, max, .. } => {
-            if let Some(a) = v.as_array() {
-                length(*min, *max, a.len() as i64, &mut rules);
+            if v.kind() == Kind::Array {
+                length(*min, *max, v.len() as i64, &mut rules);
             }
         }
         ShapeKind::Map { min, max, .. } => {
-            if let Some(o) = v.as_object() {
-                length(*min, *max, o.len() as i64, &mut rules);
+            if v.kind() == Kind::Object {
+                length(*min, *max, v.len() as i64, &mut rules);
             }
         }
         ShapeKind::Blob { min, max } => {
@@ -418,30 +426,29 @@ fn all_rules(model: &ServiceModel, shape: ShapeId) -> Vec<Rule> {
 
 /// Renders a value the way Coral's Java `toString` does: strings bare, lists `[a, b]`, maps
 /// `{k=v}`, structures `Name(member=value, other=null)` (lowerCamel member names).
-pub fn render(model: &ServiceModel, shape: ShapeId, v: &Value) -> String {
+pub fn render<'a>(model: &ServiceModel, shape: ShapeId, v: impl JsonView<'a>) -> String {
     let s = model.shape(shape);
-    match (&s.kind, v) {
-        (_, Value::Null) => "null".to_owned(),
-        (_, Value::String(x)) => x.clone(),
-        (_, Value::Number(n)) => n.to_string(),
-        (_, Value::Bool(b)) => b.to_string(),
-        (ShapeKind::List { member, .. }, Value::Array(items)) => {
-            let parts: Vec<String> = items.iter().map(|i| render(model, *member, i)).collect();
+    match (&s.kind, v.kind()) {
+        (_, Kind::Null) => "null".to_owned(),
+        (_, Kind::String) => v.as_str().unwrap_or_default().to_owned(),
+        (_, Kind::Number) => v.as_number().map(|n| n.to_string()).unwrap_or_default(),
+        (ShapeKind::List { member, .. }, Kind::Array) => {
+            let parts: Vec<String> = v.items().map(|i| render(model, *member, i)).collect();
             format!("[{}]", parts.join(", "))
         }
-        (ShapeKind::Map { value, .. }, Value::Object(o)) => {
-            let parts: Vec<String> = o
-                .iter()
+        (ShapeKind::Map { value, .. }, Kind::Object) => {
+            let parts: Vec<String> = v
+                .members()
                 .map(|(k, x)| format!("{k}={}", render(model, *value, x)))
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
-        (ShapeKind::Structure { members, .. }, Value::Object(o)) => {
+        (ShapeKind::Structure { members, .. }, Kind::Object) => {
             let parts: Vec<String> = members
                 .iter()
                 .map(|m| {
                     let name = Path::Root.member(m.name).coral();
-                    let val = o
+                    let val = v
                         .get(m.name)
                         .map_or_else(|| "null".to_owned(), |x| render(model, m.shape, x));
                     format!("{name}={val}")
@@ -449,7 +456,8 @@ pub fn render(model: &ServiceModel, shape: ShapeId, v: &Value) -> String {
                 .collect();
             format!("{}({})", s.name, parts.join(", "))
         }
-        (_, other) => other.to_string(),
+        // Booleans, and containers where the shape expects another type, print as JSON.
+        _ => v.to_value().to_string(),
     }
 }
 

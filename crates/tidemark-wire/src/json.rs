@@ -6,7 +6,8 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tidemark_core::RequestContext;
-use tidemark_model::dispatch::with_body;
+use tidemark_model::dispatch::{Document, with_document};
+use tidemark_model::json_tree::Refusal;
 use tidemark_model::{CommonError, DispatchError, Encoded, coral_message};
 
 use crate::server::{Services, body_response};
@@ -209,8 +210,8 @@ pub fn route<'a>(
     }
 }
 
-/// Parses the request body: one JSON object, built with exact capacities
-/// ([`decode::LeanValue`]). Anything the lean builder rejects is parsed again by
+/// Parses a Redshift Data API request body (DynamoDB's go through [`parse_document`]): one
+/// JSON object, built with exact capacities ([`decode::LeanValue`]). Anything the lean builder rejects is parsed again by
 /// serde_json's own `Value`, so malformed bodies get exactly serde_json's messages.
 pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -229,6 +230,33 @@ pub fn parse_body(body: &[u8]) -> Result<Value, JsonError> {
         Err(e) => Err(JsonError::serialization(format!(
             "Malformed JSON body: {e}"
         ))),
+    }
+}
+
+/// Parses a DynamoDB request body into its compact checked tree
+/// ([`tidemark_model::json_tree`]); no `serde_json::Value` of the body is built. A body the
+/// tree refuses is read again by serde_json only for its exact message (the tree accepts
+/// exactly what serde_json accepts).
+pub fn parse_document(body: Bytes) -> Result<Document, JsonError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(JsonError::serialization(
+            "Request body is empty: expected a JSON object",
+        ));
+    }
+    let not_object = || JsonError::serialization("Request body must be a JSON object");
+    match Document::parse(body.clone()) {
+        Ok(doc) => Ok(doc),
+        Err(Refusal::NotObject) => Err(not_object()),
+        Err(Refusal::Malformed) => match serde_json::from_slice::<Value>(&body) {
+            Err(e) => Err(JsonError::serialization(format!(
+                "Malformed JSON body: {e}"
+            ))),
+            Ok(Value::Object(_)) => {
+                tracing::error!(bytes = body.len(), "checked tree refused a JSON object");
+                Err(JsonError::internal())
+            }
+            Ok(_) => Err(not_object()),
+        },
     }
 }
 
@@ -255,25 +283,24 @@ const ITEM_WRITES: &[&str] = &[
 
 /// Runs the operation: short snapshot reads inline, item writes on the writer thread,
 /// everything else on a blocking thread. Query and Scan pages may come back as JSON text
-/// (`dispatch_dynamodb_reply`). `body` is the text `input` was parsed from: the typed input
-/// is decoded from it (`tidemark_model::dispatch::with_body`), after `input` is checked.
+/// (`dispatch_dynamodb_reply`). The input is checked on `doc`'s compact tree, then decoded
+/// from its text (`tidemark_model::dispatch::with_document`).
 pub async fn call(
     services: &Services,
     ctx: RequestContext,
     op: &str,
-    input: Value,
-    body: Bytes,
+    doc: Document,
 ) -> Result<Encoded, JsonError> {
     let api = services.dynamodb.clone();
     let rid = ctx.request_id.clone();
-    if INLINE_READS.contains(&op) && body.len() < LARGE_BODY {
-        return with_body(body, || {
-            tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, op, input)
+    if INLINE_READS.contains(&op) && doc.text().len() < LARGE_BODY {
+        return with_document(doc, || {
+            tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, op, Value::Null)
         })
         .map_err(|e| from_dispatch(e, &rid));
     }
     if ITEM_WRITES.contains(&op) {
-        return match writer::submit(api, ctx, op, input, body).await {
+        return match writer::submit(api, ctx, op, doc).await {
             Some(r) => r.map(Encoded::Value).map_err(|e| from_dispatch(e, &rid)),
             None => {
                 tracing::error!(request_id = %rid, "write failed: panic or lost durability");
@@ -285,8 +312,8 @@ pub async fn call(
     // Scan, which come here when their body is large and answer as they do inline.
     let op = op.to_owned();
     match tokio::task::spawn_blocking(move || {
-        with_body(body, || {
-            tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, &op, input)
+        with_document(doc, || {
+            tidemark_model::dynamodb::dispatch_dynamodb_reply(&*api, &ctx, &op, Value::Null)
         })
     })
     .await
@@ -361,6 +388,38 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.type_name.ends_with("#SerializationException"));
+    }
+
+    /// DynamoDB bodies: the same messages as `parse_body` (serde_json's for malformed
+    /// text), and a document for every JSON object.
+    #[test]
+    fn documents_answer_like_parse_body() {
+        let message = |body: &'static [u8]| {
+            parse_document(Bytes::from_static(body))
+                .err()
+                .and_then(|e| e.message)
+        };
+        for body in [
+            &b"{not json"[..],
+            b"",
+            b"  ",
+            b"[1]",
+            b"\"s\"",
+            b"{\"a\":1}x",
+            b"{\"a\":1e400}",
+        ] {
+            let want = parse_body(body).err().and_then(|e| e.message);
+            assert!(want.is_some(), "{body:?}");
+            assert_eq!(message(body), want, "{body:?}");
+        }
+        assert_eq!(
+            message(b"{\"a\":}").as_deref(),
+            Some("Malformed JSON body: expected value at line 1 column 6")
+        );
+        let Ok(doc) = parse_document(Bytes::from_static(b" {\"TableName\":\"t\"} ")) else {
+            panic!("a JSON object is a document");
+        };
+        assert_eq!(doc.text(), b" {\"TableName\":\"t\"} ");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! from the model, and renders results and errors exactly as AWS does.
 
 pub mod admin;
+mod allocator;
 pub mod aws_query;
 pub mod json;
 pub mod listener;
@@ -14,6 +15,7 @@ pub mod tls;
 pub mod xml;
 
 pub use admin::{Admin, AdminCall, ClockChange, ClockView};
+pub use allocator::apply_allocator_env;
 pub use axum::http::StatusCode;
 pub use listener::{ConnectionLimits, serve};
 pub use server::{DEFAULT_MAX_BODY, Services, app};

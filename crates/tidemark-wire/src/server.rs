@@ -221,15 +221,14 @@ async fn dynamodb(services: &Services, parts: &Parts, body: Bytes, rid: String) 
         return json::respond(Err(JsonError::unavailable()), &rid);
     };
     let parsed = if body.len() < json::LARGE_BODY {
-        json::parse_body(&body)
+        json::parse_document(body)
     } else {
-        let text = body.clone();
-        tokio::task::spawn_blocking(move || json::parse_body(&text))
+        tokio::task::spawn_blocking(move || json::parse_document(body))
             .await
             .unwrap_or_else(|_| Err(JsonError::internal()))
     };
     let result = match parsed {
-        Ok(input) => json::call(services, ctx, &op, input, body).await,
+        Ok(doc) => json::call(services, ctx, &op, doc).await,
         Err(e) => Err(e),
     };
     json::respond(result, &rid)

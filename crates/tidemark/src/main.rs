@@ -54,7 +54,12 @@ fn main() -> std::process::ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => {
+            // Before anything starts: this may restart the process with the allocator's
+            // settings (tidemark-wire/src/allocator.rs).
+            tidemark_wire::apply_allocator_env();
+            serve::run(args)
+        }
         Command::Backup(cmd) => backup_cmd::run(cmd),
         // Dispatched before clap parses; listed only so `--help` shows them.
         Command::Dynamodb

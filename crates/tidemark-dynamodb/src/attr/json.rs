@@ -158,7 +158,7 @@ impl RawAttributeValue {
                 .into_iter()
                 .map(|(k, v)| v.validate_at(depth + 1).map(|v| (k, v)))
                 .collect::<Result<Item, _>>()?;
-            out = Some(AttributeValue::M(map));
+            out = Some(AttributeValue::M(Box::new(map)));
         }
         if let Some(l) = self.l {
             let list = l

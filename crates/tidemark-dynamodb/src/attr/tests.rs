@@ -361,3 +361,32 @@ proptest! {
         prop_assert_eq!(diff.to_string(), (i128::from(a) - i128::from(b)).to_string());
     }
 }
+
+/// Values are 32 bytes (the number's mantissa is split so that it aligns to 8; the map is
+/// boxed), and numbers keep every digit at the extremes of DynamoDB's range.
+#[test]
+fn values_stay_small_and_numbers_exact() {
+    assert_eq!(std::mem::size_of::<Number>(), 24);
+    assert_eq!(std::mem::size_of::<AttributeValue>(), 32);
+    for text in [
+        "0",
+        "-1",
+        "1",
+        "99999999999999999999999999999999999999",
+        "-99999999999999999999999999999999999999",
+        "18446744073709551616",
+        "-18446744073709551617",
+        "9.9999999999999999999999999999999999999E+125",
+        "-1E-130",
+    ] {
+        let v = n(text);
+        assert_eq!(n(&v.to_string()), v, "{text}");
+        assert_eq!(v.is_negative(), text.starts_with('-'), "{text}");
+    }
+    assert!(n("-18446744073709551617") < n("-18446744073709551616"));
+    assert!(n("18446744073709551616") > n("18446744073709551615"));
+    assert_eq!(
+        format!("{:?}", n("-5")),
+        "Number { mantissa: -5, exponent: 0 }"
+    );
+}

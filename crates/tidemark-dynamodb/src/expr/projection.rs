@@ -85,7 +85,7 @@ fn project(v: &AttributeValue, node: &Node) -> Option<AttributeValue> {
                 .iter()
                 .filter_map(|(k, n)| Some((k.clone(), project(m.get(k)?, n)?)))
                 .collect();
-            (!out.is_empty()).then_some(AttributeValue::M(out))
+            (!out.is_empty()).then(|| AttributeValue::M(Box::new(out)))
         }
         (Node::Elems(children), AttributeValue::L(l)) => {
             let out: Vec<AttributeValue> = children

@@ -374,7 +374,7 @@ fn arb_value() -> impl Strategy<Value = AttributeValue> {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(AttributeValue::L),
             proptest::collection::btree_map("[a-z]{1,4}", inner, 0..4)
-                .prop_map(|m| AttributeValue::M(m.into_iter().collect::<Item>())),
+                .prop_map(|m| AttributeValue::M(Box::new(m.into_iter().collect::<Item>()))),
         ]
     })
 }

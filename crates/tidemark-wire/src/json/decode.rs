@@ -1,11 +1,11 @@
 //! Request-body decoding with bounded memory: an allocation-free pre-scan that estimates
-//! what decoding a body will cost, and a JSON tree builder that sizes every map exactly.
+//! what decoding a body will cost, and, for the Redshift Data API's small bodies, a JSON
+//! tree builder that sizes every map exactly. DynamoDB bodies are checked on the compact
+//! tree of `tidemark_model::json_tree` instead (`super::parse_document`).
 //!
 //! serde_json's own `Value` visitor grows each object's `IndexMap` by insertion, so a
 //! one-member object such as `{"NULL":true}` reserves room for three entries (~340 bytes of
-//! buckets for ~110 bytes used). DynamoDB bodies are mostly such objects, so that slack was
-//! the largest single share of a big request's peak memory (docs/reliability.md, "Bounded
-//! memory per request").
+//! buckets for ~110 bytes used).
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -17,11 +17,12 @@ use serde_json::{Map, Number, Value};
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// Estimated bytes of decoded memory per structural token (`{`, `[`, `,`, `:` outside
-/// strings). Measured (docs/reliability.md, "Bounded memory per request"): the checked JSON
-/// tree is now the peak, ~310 bytes per `{"S":"x"}` list element (3 tokens) and ~380 per
-/// `"k":{"NULL":true}` map entry (4 tokens); the typed input after it costs less (32-byte
-/// model values, then the service's own). So ~128 per token, with margin.
-const BYTES_PER_TOKEN: usize = 128;
+/// strings). Measured (docs/reliability.md, "Bounded memory per request", stage by stage):
+/// the peak is now the typed input plus the service's own value, ~75 bytes per
+/// `{"NULL":true}` list element (3 tokens, 25 per token), ~63 per `{"S":"x"}` (21 per
+/// token) and ~120 per `"k":{"NULL":true}` map entry (4 tokens, 30 per token); the compact
+/// checked tree before them costs 12 bytes per value or key. So 48 per token, with margin.
+const BYTES_PER_TOKEN: usize = 48;
 
 /// An upper estimate of the memory decoding `body` takes: its length plus a fixed cost per
 /// structural token. O(n), no allocation: runs before anything is built, so the request can

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use tidemark_core::RequestContext;
 use tidemark_model::DispatchError;
-use tidemark_model::dispatch::with_body;
+use tidemark_model::dispatch::{Document, with_document};
 use tidemark_model::dynamodb::{DynamoDbApi, PreparedDynamoDbApi, prepare_dynamodb};
 use tidemark_store::{PendingDurability, defer_durability};
 use tokio::sync::oneshot;
@@ -72,20 +72,19 @@ pub(super) async fn submit(
     api: Arc<dyn DynamoDbApi>,
     ctx: RequestContext,
     op: &str,
-    input: Value,
-    body: bytes::Bytes,
+    doc: Document,
 ) -> Option<Result<Value, DispatchError>> {
-    if body.len() >= super::LARGE_BODY {
+    if doc.text().len() >= super::LARGE_BODY {
         let op = op.to_owned();
         return tokio::task::spawn_blocking(move || {
-            let call = with_body(body, || prepare_dynamodb(&op, input))?;
+            let call = with_document(doc, || prepare_dynamodb(&op, Value::Null))?;
             call(&*api, &ctx)
         })
         .await
         .inspect_err(|e| tracing::error!(error = %e, "large write panicked"))
         .ok();
     }
-    let call = match with_body(body, || prepare_dynamodb(op, input)) {
+    let call = match with_document(doc, || prepare_dynamodb(op, Value::Null)) {
         Ok(call) => call,
         Err(e) => return Some(Err(e)),
     };
@@ -198,6 +197,20 @@ fn run_flushes(done: &Receiver<Done>, held: &AtomicUsize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tests' requests as the server sends them: `body` is `input`'s text, parsed into
+    /// its document.
+    async fn submit(
+        api: Arc<dyn DynamoDbApi>,
+        ctx: RequestContext,
+        op: &str,
+        input: Value,
+        body: bytes::Bytes,
+    ) -> Option<Result<Value, DispatchError>> {
+        assert_eq!(serde_json::from_slice::<Value>(&body).ok(), Some(input));
+        let doc = Document::parse(body).expect("test bodies are JSON objects");
+        super::submit(api, ctx, op, doc).await
+    }
 
     /// Item writes run on the one writer thread, several at once all get their answers, and
     /// a panicking handler answers an internal error without stopping the writer.
