@@ -1,12 +1,18 @@
 //! The Redshift Data API (`redshift-data`): statements submitted over HTTP run
 //! asynchronously on the clusters' real databases through the [`SqlBackend`] seam; their
-//! status, results and sessions are kept in memory for 24 hours of virtual time.
+//! status, results and sessions are kept in memory for 24 hours of virtual time. The
+//! catalog operations read the cluster's catalog synchronously; `SecretArn` names a secret
+//! registered with tidemark ([`Secrets`]).
 
+mod auth;
 mod backend;
+mod catalog;
+mod columns;
 mod error;
 mod execute;
 mod params;
 mod results;
+mod secrets;
 mod state;
 mod statements;
 mod worker;
@@ -18,11 +24,13 @@ use tidemark_model::redshift_data::*;
 use tidemark_model::{OpError, RequestContext};
 
 pub use backend::{
-    CancelHandle, Column, ConnectError, Outcome, SqlBackend, SqlFailure, SqlSession, Target,
-    ValueKind,
+    CancelHandle, Column, ConnectError, Outcome, Password, SqlBackend, SqlFailure, SqlSession,
+    Target, ValueKind,
 };
+pub use columns::{Origin, column};
 pub use error::DataError;
 pub use params::{ParamError, bind, quote_literal};
+pub use secrets::{FILE_NAME as SECRETS_FILE, SecretError, Secrets};
 
 use state::State;
 
@@ -32,6 +40,8 @@ pub(crate) struct Inner {
     /// The virtual clock's now.
     pub now: Box<dyn Fn() -> Timestamp + Send + Sync>,
     pub state: Mutex<State>,
+    /// The secrets `SecretArn` may name.
+    pub secrets: Secrets,
 }
 
 impl Inner {
@@ -61,15 +71,29 @@ impl RedshiftDataService {
                 backend,
                 now,
                 state: Mutex::new(State::default()),
+                secrets: Secrets::default(),
             }),
         })
     }
 
-    /// Forgets every statement and session (admin reset); running statements finish into
-    /// nothing.
+    /// The registered secrets (the admin route's way in).
+    pub fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
+    /// Keeps the secrets in `path` (in the data directory), loading those it holds.
+    pub fn open_secrets(&self, path: &std::path::Path) -> Result<(), SecretError> {
+        self.inner.secrets.open(path)
+    }
+
+    /// Forgets every statement, session and secret (admin reset); running statements finish
+    /// into nothing.
     pub fn reset(&self) {
         if let Ok(mut st) = self.inner.state.lock() {
             *st = State::default();
+        }
+        if let Err(e) = self.inner.secrets.clear() {
+            tracing::error!("resetting the Data API's secrets: {e}");
         }
     }
 }
@@ -133,6 +157,38 @@ impl RedshiftDataApi for RedshiftDataService {
         input: CancelStatementRequest,
     ) -> Result<CancelStatementResponse, OpError<CancelStatementError>> {
         Ok(statements::cancel(&self.inner, ctx, input)?)
+    }
+
+    fn list_databases(
+        &self,
+        ctx: &RequestContext,
+        input: ListDatabasesRequest,
+    ) -> Result<ListDatabasesResponse, OpError<ListDatabasesError>> {
+        Ok(catalog::databases(&self.inner, ctx, input)?)
+    }
+
+    fn list_schemas(
+        &self,
+        ctx: &RequestContext,
+        input: ListSchemasRequest,
+    ) -> Result<ListSchemasResponse, OpError<ListSchemasError>> {
+        Ok(catalog::schemas(&self.inner, ctx, input)?)
+    }
+
+    fn list_tables(
+        &self,
+        ctx: &RequestContext,
+        input: ListTablesRequest,
+    ) -> Result<ListTablesResponse, OpError<ListTablesError>> {
+        Ok(catalog::tables(&self.inner, ctx, input)?)
+    }
+
+    fn describe_table(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeTableRequest,
+    ) -> Result<DescribeTableResponse, OpError<DescribeTableError>> {
+        Ok(catalog::describe(&self.inner, ctx, input)?)
     }
 
     fn list_sessions(
