@@ -150,7 +150,9 @@ def render_section(bench: dict, png_name: str | None = None) -> list[str]:
     """One benchmark's `## title` section (lines), with its own plot when `png_name` is given."""
     targets = _targets(bench)
     peer = _peer(bench)
-    tms = [t for t in targets if t != peer]
+    # Ratio columns for tidemark's columns only (a benchmark may show both moto and
+    # PostgreSQL beside tidemark; PostgreSQL ÷ moto would say nothing).
+    tms = [t for t in targets if t != peer and t.startswith("tidemark")]
     out = [f"## {bench['title']}", "", f"How measured: {bench['description']}", ""]
     if sep := bench.get("measured_separately"):
         out += [

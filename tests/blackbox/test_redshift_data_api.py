@@ -12,9 +12,10 @@ import time
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from test_redshift_sql_clients import USER, make_cluster, restore, snapshot
+from test_redshift_sql_clients import PASSWORD, USER, make_cluster, restore, snapshot
 from tm_helpers import REGION, SECRET_KEY
 
 DB = "dev"
@@ -290,3 +291,256 @@ def test_aws_cli_execute_describe_get_result(redshift, aws_cli):
     body = json.loads(res.stdout)
     assert body["Records"] == [[{"longValue": 7}, {"stringValue": "x"}]]
     assert [m["name"] for m in body["ColumnMetadata"]] == ["seven", "ex"]
+
+
+OTHER_ACCOUNT = "210987654321"
+
+
+def other_account(endpoint: str):
+    return boto3.client(
+        "redshift-data", endpoint_url=endpoint, region_name=REGION,
+        aws_access_key_id=OTHER_ACCOUNT, aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+def error_of(call, **kw) -> dict:
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    return e.value.response["Error"]
+
+
+def catalog_fixture(rsd, cid: str) -> None:
+    """Two schemas whose names differ in one character (so `_` in a pattern matters), a table,
+    a view and a table whose name holds an underscore."""
+    ok(rsd, cid, "CREATE SCHEMA sales")
+    ok(rsd, cid, "CREATE SCHEMA salt")
+    ok(rsd, cid, "CREATE TABLE sales.orders (id INT NOT NULL, amount DECIMAL(10, 2) DEFAULT 0, "
+                              "note VARCHAR(20), placed TIMESTAMP)")
+    ok(rsd, cid, "CREATE VIEW sales.big_orders AS SELECT * FROM sales.orders WHERE amount > 100")
+    ok(rsd, cid, "CREATE TABLE sales.order_lines (order_id INT, qty SMALLINT)")
+    ok(rsd, cid, "CREATE TABLE salt.grains (n BIGINT)")
+
+
+def test_catalog_listings_read_the_real_catalog(redshift, rsd):
+    """ListDatabases/ListSchemas/ListTables/DescribeTable answer from the cluster's catalog
+    with `%`/`_` LIKE patterns and Redshift's table types (redshift-sql.md §5)."""
+    cid = "data-catalog"
+    make_cluster(redshift, cid)
+    catalog_fixture(rsd, cid)
+    ok(rsd, cid, "CREATE DATABASE analytics")
+    base = {"ClusterIdentifier": cid, "DbUser": USER, "Database": DB}
+    # tidemark's own maintenance database is not the cluster's.
+    assert rsd.list_databases(**base)["Databases"] == ["analytics", "dev"]
+
+    assert rsd.list_schemas(SchemaPattern="sal%", **base)["Schemas"] == ["sales", "salt"]
+    assert rsd.list_schemas(SchemaPattern="sal_s", **base)["Schemas"] == ["sales"]
+    every = rsd.list_schemas(**base)["Schemas"]
+    assert {"public", "pg_catalog", "information_schema", "sales", "salt"} <= set(every)
+    assert not [s for s in every if s.startswith(("pg_toast", "pg_temp_"))]
+    # A schema created in another database is not in this one's catalog.
+    assert rsd.list_schemas(ClusterIdentifier=cid, DbUser=USER, Database="analytics",
+                            SchemaPattern="sal%")["Schemas"] == []
+
+    tables = rsd.list_tables(SchemaPattern="sales", **base)["Tables"]
+    assert tables == [
+        {"name": "big_orders", "schema": "sales", "type": "VIEW"},
+        {"name": "order_lines", "schema": "sales", "type": "TABLE"},
+        {"name": "orders", "schema": "sales", "type": "TABLE"},
+    ]
+    assert rsd.list_tables(TablePattern="order_", **base)["Tables"] == [
+        {"name": "orders", "schema": "sales", "type": "TABLE"}]
+    assert [t["name"] for t in rsd.list_tables(SchemaPattern="sal%", TablePattern="%order%", **base)["Tables"]] == [
+        "big_orders", "order_lines", "orders"]
+    system = rsd.list_tables(SchemaPattern="information_schema", TablePattern="sql_features", **base)["Tables"]
+    assert system == [{"name": "sql_features", "schema": "information_schema", "type": "SYSTEM TABLE"}]
+    views = rsd.list_tables(SchemaPattern="information_schema", TablePattern="tables", **base)["Tables"]
+    assert views == [{"name": "tables", "schema": "information_schema", "type": "SYSTEM VIEW"}]
+
+    cols = rsd.describe_table(Schema="sales", Table="orders", **base)
+    assert cols["TableName"] == "orders" and "NextToken" not in cols
+    meta = {c["name"]: c for c in cols["ColumnList"]}
+    assert [c["name"] for c in cols["ColumnList"]] == ["id", "amount", "note", "placed"]
+    assert [c["typeName"] for c in cols["ColumnList"]] == ["int4", "numeric", "varchar", "timestamp"]
+    assert meta["id"]["nullable"] == 0 and meta["note"]["nullable"] == 1
+    assert (meta["amount"]["precision"], meta["amount"]["scale"]) == (10, 2)
+    assert meta["amount"]["columnDefault"] == "0"
+    assert meta["note"]["length"] == 20 and meta["note"]["isCaseSensitive"] is True
+    assert meta["id"]["isSigned"] is True
+    assert {(c["schemaName"], c["tableName"]) for c in cols["ColumnList"]} == {("sales", "orders")}
+    # The same metadata a query of the table reports.
+    d = ok(rsd, cid, "SELECT * FROM sales.orders")
+    from_query = rsd.get_statement_result(Id=d["Id"])["ColumnMetadata"]
+    assert [{k: c[k] for k in ("name", "typeName", "precision", "scale", "nullable", "length")}
+            for c in from_query] == [
+        {k: c[k] for k in ("name", "typeName", "precision", "scale", "nullable", "length")}
+        for c in cols["ColumnList"]]
+    # A view's columns; an unknown table has none.
+    assert [c["name"] for c in rsd.describe_table(Schema="sales", Table="big_orders", **base)["ColumnList"]] == [
+        "id", "amount", "note", "placed"]
+    assert rsd.describe_table(Schema="sales", Table="nope", **base)["ColumnList"] == []
+    # Without Schema, the table of that name in every schema.
+    assert [c["tableName"] for c in rsd.describe_table(Table="grains", **base)["ColumnList"]] == ["grains"]
+
+
+def test_catalog_paging_follows_next_token_and_refuses_bad_ones(redshift, rsd):
+    """MaxResults pages (0-1000) with NextToken until it is absent; boto3's paginators work;
+    a forged token or out-of-range MaxResults is a ValidationException."""
+    cid = "data-catalog-pages"
+    make_cluster(redshift, cid)
+    ok(rsd, cid, "CREATE SCHEMA paged")
+    for k in range(7):
+        ok(rsd, cid, f"CREATE TABLE paged.t{k} (a INT, b INT, c INT)")
+    base = {"ClusterIdentifier": cid, "DbUser": USER, "Database": DB}
+    names, token, pages = [], None, 0
+    while True:
+        page = rsd.list_tables(SchemaPattern="paged", MaxResults=3, **base, **({"NextToken": token} if token else {}))
+        assert len(page["Tables"]) <= 3
+        names += [t["name"] for t in page["Tables"]]
+        pages += 1
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert names == [f"t{k}" for k in range(7)] and pages == 3
+    paginated = [t["name"] for p in rsd.get_paginator("list_tables").paginate(
+        SchemaPattern="paged", PaginationConfig={"PageSize": 2}, **base) for t in p["Tables"]]
+    assert paginated == names
+    cols = [c["name"] for p in rsd.get_paginator("describe_table").paginate(
+        Schema="paged", Table="t0", PaginationConfig={"PageSize": 1}, **base) for c in p["ColumnList"]]
+    assert cols == ["a", "b", "c"]
+    schemas = [s for p in rsd.get_paginator("list_schemas").paginate(
+        PaginationConfig={"PageSize": 1}, **base) for s in p["Schemas"]]
+    assert schemas == rsd.list_schemas(**base)["Schemas"]
+
+    unchecked = boto3.client(
+        "redshift-data", endpoint_url=rsd.meta.endpoint_url, region_name=REGION,
+        config=Config(retries={"total_max_attempts": 1}, parameter_validation=False),
+    )
+    err = error_of(rsd.list_tables, NextToken="forged", **base)
+    assert err["Code"] == "ValidationException"
+    schema_token = rsd.list_schemas(MaxResults=1, **base)["NextToken"]
+    assert error_of(rsd.list_tables, NextToken=schema_token, **base)["Code"] == "ValidationException"
+    assert error_of(unchecked.list_tables, MaxResults=1001, **base)["Code"] == "ValidationException"
+    assert error_of(unchecked.list_schemas, ClusterIdentifier=cid, DbUser=USER)["Code"] == "ValidationException"
+
+
+def test_catalog_of_another_account_is_out_of_reach(redshift, rsd, endpoint):
+    """A second account names the same cluster and sees nothing: AWS's answer for a cluster
+    not in the caller's account."""
+    cid = "data-catalog-private"
+    make_cluster(redshift, cid)
+    catalog_fixture(rsd, cid)
+    other = other_account(endpoint)
+    base = {"ClusterIdentifier": cid, "DbUser": USER, "Database": DB}
+    for call in (other.list_databases, other.list_schemas, other.list_tables, other.describe_table):
+        err = error_of(call, **base)
+        assert (err["Code"], err["Message"]) == ("ValidationException",
+                                                 "Redshift endpoint doesn't exist in this region.")
+
+
+def register_secret(endpoint: str, name: str, value: dict | str, **extra) -> str:
+    body = {"Name": name, "SecretString": value if isinstance(value, str) else json.dumps(value), **extra}
+    resp = requests.post(endpoint + "/_tidemark/redshift-data/secrets", json=body, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["ARN"]
+
+
+def test_secret_arn_runs_as_the_secrets_user_after_checking_its_password(redshift, rsd, endpoint):
+    """SecretArn (name or ARN) runs statements and catalog reads as the secret's user once
+    its password matches the cluster's login; a wrong password fails the statement as
+    PostgreSQL does; unknown or incomplete secrets are ValidationExceptions."""
+    cid = "data-secret"
+    make_cluster(redshift, cid)
+    arn = register_secret(endpoint, "rs/admin", {"username": USER, "password": PASSWORD,
+                                                 "engine": "redshift", "dbClusterIdentifier": cid})
+    assert arn.startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rs/admin-")
+    listed = requests.get(endpoint + "/_tidemark/redshift-data/secrets", timeout=10).json()
+    assert listed == {"Secrets": [{"Name": "rs/admin", "ARN": arn}]}
+
+    out = rsd.execute_statement(ClusterIdentifier=cid, Database=DB, SecretArn=arn,
+                                Sql="SELECT current_user::varchar")
+    assert out["SecretArn"] == arn and "DbUser" not in out
+    d = wait_done(rsd, out["Id"])
+    assert d["Status"] == "FINISHED", d.get("Error")
+    assert rsd.get_statement_result(Id=d["Id"])["Records"] == [[{"stringValue": USER}]]
+    # By name too, and for the catalog reads.
+    ok_by_name = wait_done(rsd, rsd.execute_statement(ClusterIdentifier=cid, Database=DB, SecretArn="rs/admin",
+                                                      Sql="CREATE TABLE via_secret (a INT)")["Id"])
+    assert ok_by_name["Status"] == "FINISHED", ok_by_name.get("Error")
+    assert rsd.list_tables(ClusterIdentifier=cid, Database=DB, SecretArn=arn, TablePattern="via_secret")[
+        "Tables"] == [{"name": "via_secret", "schema": "public", "type": "TABLE"}]
+
+    wrong = register_secret(endpoint, "rs/wrong", {"username": USER, "password": "not-it"})
+    d = wait_done(rsd, rsd.execute_statement(ClusterIdentifier=cid, Database=DB, SecretArn=wrong,
+                                             Sql="DROP TABLE via_secret")["Id"])
+    assert d["Status"] == "FAILED"
+    assert d["Error"] == f'FATAL: password authentication failed for user "{USER}"'
+    assert rsd.list_tables(ClusterIdentifier=cid, Database=DB, DbUser=USER, TablePattern="via_secret")["Tables"]
+    err = error_of(rsd.list_databases, ClusterIdentifier=cid, Database=DB, SecretArn=wrong)
+    assert err["Code"] == "DatabaseConnectionException" and "password authentication failed" in err["Message"]
+
+    err = error_of(rsd.execute_statement, ClusterIdentifier=cid, Database=DB, Sql="SELECT 1",
+                   SecretArn="arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf")
+    assert err["Code"] == "ValidationException"
+    no_password = register_secret(endpoint, "rs/half", {"username": USER})
+    err = error_of(rsd.execute_statement, ClusterIdentifier=cid, Database=DB, Sql="SELECT 1", SecretArn=no_password)
+    assert (err["Code"], err["Message"]) == ("ValidationException", "username and password in secret cannot be empty")
+    elsewhere = register_secret(endpoint, "rs/other-cluster", {"username": USER, "password": PASSWORD,
+                                                               "dbClusterIdentifier": "another"})
+    err = error_of(rsd.execute_statement, ClusterIdentifier=cid, Database=DB, Sql="SELECT 1", SecretArn=elsewhere)
+    assert err["Code"] == "ValidationException"
+    err = error_of(rsd.execute_statement, ClusterIdentifier=cid, Database=DB, Sql="SELECT 1",
+                   SecretArn=arn, DbUser=USER)
+    assert err["Code"] == "ValidationException"
+    # Another account cannot use this account's secret, even by its full ARN.
+    err = error_of(other_account(endpoint).execute_statement, ClusterIdentifier=cid, Database=DB,
+                   Sql="SELECT 1", SecretArn=arn)
+    assert err["Code"] == "ValidationException"
+
+    resp = requests.delete(endpoint + "/_tidemark/redshift-data/secrets", params={"secret": arn}, timeout=10)
+    assert resp.status_code == 200 and resp.json() == {"Deleted": arn}
+    err = error_of(rsd.execute_statement, ClusterIdentifier=cid, Database=DB, Sql="SELECT 1", SecretArn=arn)
+    assert err["Code"] == "ValidationException"
+    bad = requests.post(endpoint + "/_tidemark/redshift-data/secrets", json={"Name": "has space",
+                                                                           "SecretString": "{}"}, timeout=10)
+    assert bad.status_code == 400
+
+
+def test_workgroup_names_a_serverless_workgroup_that_does_not_exist(redshift, rsd):
+    """tidemark serves no Redshift Serverless: every workgroup is one that does not exist, and
+    the answer is AWS's for that, on every operation that takes WorkgroupName."""
+    for call, extra in ((rsd.execute_statement, {"Sql": "SELECT 1"}),
+                        (rsd.batch_execute_statement, {"Sqls": ["SELECT 1"]}),
+                        (rsd.list_databases, {}), (rsd.list_schemas, {}), (rsd.list_tables, {}),
+                        (rsd.describe_table, {"Table": "t"})):
+        err = error_of(call, WorkgroupName="wg-nope", Database=DB, **extra)
+        assert (err["Code"], err["Message"]) == ("ValidationException",
+                                                 "Redshift endpoint doesn't exist in this region.")
+    assert rsd.list_statements()["Statements"] == []
+
+
+def test_aws_cli_catalog_and_secret_arn(redshift, aws_cli, endpoint, rsd):
+    """The aws CLI v1's list-databases, list-schemas, list-tables and describe-table, with
+    --secret-arn, print what the API answers."""
+    cid = "data-cli-catalog"
+    make_cluster(redshift, cid)
+    catalog_fixture(rsd, cid)
+    arn = register_secret(endpoint, "cli/admin", {"username": USER, "password": PASSWORD})
+    auth = ["--cluster-identifier", cid, "--database", DB, "--secret-arn", arn]
+
+    def cli(*args: str) -> dict:
+        out = aws_cli("redshift-data", *args, *auth)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    assert cli("list-databases")["Databases"] == ["dev"]
+    assert cli("list-schemas", "--schema-pattern", "sal_s")["Schemas"] == ["sales"]
+    assert [t["name"] for t in cli("list-tables", "--schema-pattern", "sales", "--table-pattern", "order%")[
+        "Tables"]] == ["order_lines", "orders"]
+    cols = cli("describe-table", "--schema", "sales", "--table", "order_lines")
+    assert cols["TableName"] == "order_lines"
+    assert [(c["name"], c["typeName"]) for c in cols["ColumnList"]] == [("order_id", "int4"), ("qty", "int2")]
+    # The CLI follows NextToken itself: a page size of 1 still lists every schema.
+    paged = aws_cli("redshift-data", "list-tables", "--schema-pattern", "sales", "--page-size", "1", *auth)
+    assert paged.returncode == 0, paged.stderr
+    assert [t["name"] for t in json.loads(paged.stdout)["Tables"]] == ["big_orders", "order_lines", "orders"]

@@ -13,6 +13,23 @@ pub struct Target {
     pub cluster: String,
     pub database: String,
     pub user: String,
+    /// The password from the request's secret (`SecretArn`): the backend checks it against
+    /// the cluster's login before connecting. `None` for `DbUser`, which AWS trusts on the
+    /// strength of the caller's IAM permission (`redshift:GetClusterCredentials`). Never
+    /// written to the statements' journal: a statement read back after a restart has finished
+    /// (or failed) and needs no login.
+    #[serde(skip)]
+    pub password: Option<Password>,
+}
+
+/// A password that never appears in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
 }
 
 /// Why no session could be opened before any SQL ran.
@@ -24,7 +41,8 @@ pub enum ConnectError {
     /// The cluster exists but takes no connections (its status is given).
     #[error("cluster {cluster} is not available (status {status})")]
     Unavailable { cluster: String, status: String },
-    /// The database refused the login (no such user or database): PostgreSQL's message.
+    /// The database refused the login (no such user or database, a wrong password):
+    /// PostgreSQL's message.
     #[error("{0}")]
     Refused(String),
 }
@@ -142,6 +160,8 @@ pub trait SqlBackend: Send + Sync {
     /// Checks that the cluster exists and takes connections, without connecting (the API
     /// answers this synchronously; the login itself happens when the statement runs).
     fn check(&self, account: &str, region: &str, cluster: &str) -> Result<(), ConnectError>;
-    /// Opens a session.
+    /// Opens a session. With `target.password` the password is checked first, against the
+    /// same logins the cluster's Endpoint accepts; a wrong one is `Refused` with PostgreSQL's
+    /// `password authentication failed` message.
     fn connect(&self, target: &Target) -> Result<Box<dyn SqlSession>, ConnectError>;
 }

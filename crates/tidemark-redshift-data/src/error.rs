@@ -23,6 +23,10 @@ pub enum DataError {
     /// internal error.
     #[error("{0}")]
     Connection(String),
+    /// `QueryTimeoutException` (400) where the operation models it (the catalog reads);
+    /// otherwise an internal error.
+    #[error("{0}")]
+    QueryTimeout(String),
     /// Logged, answered as `InternalServerException` without detail.
     #[error("{0}")]
     Internal(String),
@@ -38,8 +42,8 @@ impl DataError {
 }
 
 /// Implements `From<DataError>` for an operation's `OpError`; `$conn` says whether the
-/// operation models `DatabaseConnectionException`, `$active` whether it models the two
-/// "exceeded" exceptions.
+/// operation models `DatabaseConnectionException` and `QueryTimeoutException`, `$active`
+/// whether it models the two "exceeded" exceptions.
 macro_rules! convert {
     ($err:ident, conn: $conn:tt, active: $active:tt) => {
         impl From<DataError> for OpError<$err> {
@@ -57,6 +61,7 @@ macro_rules! convert {
                     DataError::ActiveStatements(m) => convert!(@active $active, $err, m, active_statements_exceeded_exception),
                     DataError::ActiveSessions(m) => convert!(@active $active, $err, m, active_sessions_exceeded_exception),
                     DataError::Connection(m) => convert!(@conn $conn, $err, m),
+                    DataError::QueryTimeout(m) => convert!(@timeout $conn, $err, m),
                     DataError::Internal(m) => OpError::Common(CommonError::Internal(m)),
                 }
             }
@@ -72,6 +77,12 @@ macro_rules! convert {
         OpError::Modeled($err::database_connection_exception($m))
     };
     (@conn false, $err:ident, $m:ident) => {
+        OpError::Common(CommonError::Internal($m))
+    };
+    (@timeout true, $err:ident, $m:ident) => {
+        OpError::Modeled($err::query_timeout_exception($m))
+    };
+    (@timeout false, $err:ident, $m:ident) => {
         OpError::Common(CommonError::Internal($m))
     };
 }

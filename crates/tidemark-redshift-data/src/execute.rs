@@ -6,11 +6,11 @@ use std::sync::Arc;
 use tidemark_model::RequestContext;
 use tidemark_model::redshift_data::*;
 
-use crate::backend::{ConnectError, Target};
+use crate::backend::Target;
 use crate::error::DataError;
 use crate::params::bind;
 use crate::state::{Session, Status, Stmt, Sub};
-use crate::{Inner, ts, worker};
+use crate::{Inner, auth, ts, worker};
 
 /// AWS's limit on a statement's text ("Cannot process query string larger than 100kB").
 pub const MAX_SQL_BYTES: usize = 100 * 1024;
@@ -134,13 +134,13 @@ fn resolve_target(
     ctx: &RequestContext,
     r: &Request,
 ) -> Result<(Target, Option<String>), DataError> {
-    if r.workgroup.is_some() {
-        return Err(invalid(
-            "tidemark serves provisioned clusters only: give ClusterIdentifier, not WorkgroupName",
-        ));
-    }
     if let Some(sid) = &r.session_id {
-        if r.cluster.is_some() || r.database.is_some() || r.db_user.is_some() {
+        if r.cluster.is_some()
+            || r.workgroup.is_some()
+            || r.database.is_some()
+            || r.db_user.is_some()
+            || r.secret_arn.is_some()
+        {
             return Err(invalid(
                 "ClusterIdentifier, Database, DbUser and SecretArn cannot be given with SessionId",
             ));
@@ -156,52 +156,22 @@ fn resolve_target(
             })?;
         return Ok((sess.target.clone(), None));
     }
-    let cluster = r
-        .cluster
-        .clone()
-        .ok_or_else(|| invalid("Either ClusterIdentifier or WorkgroupName must be specified"))?;
-    let database = r
-        .database
-        .clone()
-        .ok_or_else(|| invalid("Database must be specified"))?;
-    if r.secret_arn.is_some() && r.db_user.is_some() {
-        return Err(invalid("DbUser and SecretArn cannot both be specified"));
-    }
-    let user = match (&r.db_user, &r.secret_arn) {
-        (Some(u), None) => u.clone(),
-        (None, Some(arn)) => {
-            return Err(invalid(format!(
-                "tidemark cannot read the secret {arn}: it does not serve Secrets Manager; use DbUser"
-            )));
-        }
-        _ => {
-            return Err(invalid(
-                "Either DbUser or SecretArn must be specified for a cluster",
-            ));
-        }
+    let given = auth::Given {
+        cluster: r.cluster.as_deref(),
+        workgroup: r.workgroup.as_deref(),
+        db_user: r.db_user.as_deref(),
+        secret_arn: r.secret_arn.as_deref(),
     };
-    inner
-        .backend
-        .check(ctx.account.as_str(), &ctx.region, &cluster)
-        .map_err(|e| match e {
-            ConnectError::NoCluster(_) => {
-                invalid("Redshift endpoint doesn't exist in this region.")
-            }
-            ConnectError::Unavailable { cluster, status } => invalid(format!(
-                "Cluster {cluster} is not available: its status is {status}"
-            )),
-            ConnectError::Refused(m) => DataError::Connection(m),
-        })?;
-    Ok((
-        Target {
-            account: ctx.account.as_str().to_owned(),
-            region: ctx.region.clone(),
-            cluster,
-            database,
-            user,
-        },
-        r.secret_arn.clone(),
-    ))
+    if given.cluster.is_some() && r.database.is_none() {
+        return Err(invalid("Database must be specified"));
+    }
+    let target = auth::target(
+        inner,
+        ctx,
+        &given,
+        r.database.as_deref().unwrap_or_default(),
+    )?;
+    Ok((target, r.secret_arn.clone()))
 }
 
 fn submit(inner: &Arc<Inner>, ctx: &RequestContext, r: Request) -> Result<Submitted, DataError> {

@@ -1,15 +1,20 @@
 //! The Redshift Data API (`redshift-data`): statements submitted over HTTP run
 //! asynchronously on the clusters' real databases through the [`SqlBackend`] seam; their
 //! status and sessions are kept in memory and their rows in files, streamed there while the
-//! statement runs, for 24 hours of virtual time.
+//! statement runs, for 24 hours of virtual time. The catalog operations read the cluster's
+//! catalog synchronously; `SecretArn` names a secret registered with tidemark ([`Secrets`]).
 
+mod auth;
 mod backend;
+mod catalog;
+mod columns;
 mod error;
 mod execute;
 mod journal;
 mod params;
 mod result_file;
 mod results;
+mod secrets;
 mod state;
 mod statements;
 mod worker;
@@ -22,13 +27,15 @@ use tidemark_model::redshift_data::*;
 use tidemark_model::{OpError, RequestContext};
 
 pub use backend::{
-    CancelHandle, Column, ConnectError, Outcome, RowSink, SqlBackend, SqlFailure, SqlSession,
-    Summary, Target, ValueKind,
+    CancelHandle, Column, ConnectError, Outcome, Password, RowSink, SqlBackend, SqlFailure,
+    SqlSession, Summary, Target, ValueKind,
 };
+pub use columns::{Origin, column};
 pub use error::DataError;
 pub use params::{ParamError, bind, quote_literal};
 pub use result_file::{RESULT_TOO_LARGE, ROW_TOO_LARGE};
 pub use results::{MAX_RESULT_BYTES, MAX_ROW_BYTES};
+pub use secrets::{FILE_NAME as SECRETS_FILE, SecretError, Secrets};
 
 use result_file::Limits;
 use state::State;
@@ -55,6 +62,8 @@ pub(crate) struct Inner {
     pub state: Mutex<State>,
     pub results: ResultsDir,
     pub limits: Limits,
+    /// The secrets `SecretArn` may name.
+    pub secrets: Secrets,
 }
 
 impl Inner {
@@ -141,12 +150,23 @@ impl RedshiftDataService {
                 state: Mutex::new(State::default()),
                 results,
                 limits: Limits::AWS,
+                secrets: Secrets::default(),
             }),
         })
     }
 
-    /// Forgets every statement and session (admin reset); running statements finish into
-    /// nothing. Result files go with their statements.
+    /// The registered secrets (the admin route's way in).
+    pub fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
+    /// Keeps the secrets in `path` (in the data directory), loading those it holds.
+    pub fn open_secrets(&self, path: &std::path::Path) -> Result<(), SecretError> {
+        self.inner.secrets.open(path)
+    }
+
+    /// Forgets every statement, session and secret (admin reset); running statements finish
+    /// into nothing. Result files go with their statements.
     pub fn reset(&self) {
         let old = match self.inner.state.lock() {
             Ok(mut st) => {
@@ -164,6 +184,9 @@ impl RedshiftDataService {
         // Files are removed and connections closed outside the lock.
         for s in old.stmts.values() {
             s.discard_results();
+        }
+        if let Err(e) = self.inner.secrets.clear() {
+            tracing::error!("resetting the Data API's secrets: {e}");
         }
         drop(old);
     }
@@ -238,6 +261,38 @@ impl RedshiftDataApi for RedshiftDataService {
         input: CancelStatementRequest,
     ) -> Result<CancelStatementResponse, OpError<CancelStatementError>> {
         Ok(statements::cancel(&self.inner, ctx, input)?)
+    }
+
+    fn list_databases(
+        &self,
+        ctx: &RequestContext,
+        input: ListDatabasesRequest,
+    ) -> Result<ListDatabasesResponse, OpError<ListDatabasesError>> {
+        Ok(catalog::databases(&self.inner, ctx, input)?)
+    }
+
+    fn list_schemas(
+        &self,
+        ctx: &RequestContext,
+        input: ListSchemasRequest,
+    ) -> Result<ListSchemasResponse, OpError<ListSchemasError>> {
+        Ok(catalog::schemas(&self.inner, ctx, input)?)
+    }
+
+    fn list_tables(
+        &self,
+        ctx: &RequestContext,
+        input: ListTablesRequest,
+    ) -> Result<ListTablesResponse, OpError<ListTablesError>> {
+        Ok(catalog::tables(&self.inner, ctx, input)?)
+    }
+
+    fn describe_table(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeTableRequest,
+    ) -> Result<DescribeTableResponse, OpError<DescribeTableError>> {
+        Ok(catalog::describe(&self.inner, ctx, input)?)
     }
 
     fn list_sessions(

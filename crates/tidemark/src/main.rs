@@ -5,6 +5,7 @@ mod backup_admin;
 mod backup_cmd;
 mod confine;
 mod redshift_admin;
+mod redshift_data_admin;
 mod redshift_db;
 mod serve;
 

@@ -55,7 +55,7 @@ fn decode(s: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| format!("{s:?} is not UTF-8"))
 }
 
-fn param(query: &str, key: &str) -> Result<Option<String>, String> {
+pub(crate) fn param(query: &str, key: &str) -> Result<Option<String>, String> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if decode(k)? == key {

@@ -292,7 +292,8 @@ fn open_vault(args: &ServeArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Re
     Vault::open(backend, opts).with_context(|| format!("opening vault {url}"))
 }
 
-/// What the service-specific admin routes (`backup_admin`, `redshift_admin`) may use.
+/// What the service-specific admin routes (`backup_admin`, `redshift_admin`,
+/// `redshift_data_admin`) may use.
 pub struct AdminContext {
     pub engine: Arc<Engine>,
     pub store: Arc<dyn Store>,
@@ -366,6 +367,7 @@ impl Admin for AppAdmin {
     ) -> Option<Result<(tidemark_wire::StatusCode, serde_json::Value), String>> {
         crate::backup_admin::route(&self.ctx, call)
             .or_else(|| crate::redshift_admin::route(&self.ctx, call))
+            .or_else(|| crate::redshift_data_admin::route(&self.ctx, call))
     }
 }
 
@@ -452,6 +454,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Box::new(move || data_clock.now()),
         ),
     };
+    if let Some(dir) = &data_dir {
+        let file = dir.join(tidemark_redshift_data::SECRETS_FILE);
+        redshift_data
+            .open_secrets(&file)
+            .with_context(|| format!("loading the Data API's secrets from {}", file.display()))?;
+    }
     let admin = Arc::new(AppAdmin {
         ctx: AdminContext {
             engine: engine.clone(),

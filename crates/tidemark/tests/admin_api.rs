@@ -226,6 +226,38 @@ async fn strict_admin_routes_answer_only_the_admin_credential() {
     );
     assert_eq!(v["bytes"], 4);
 
+    // The Data API's secrets (SecretArn) hold passwords: only the admin registers or lists
+    // them.
+    let secret = json!({
+        "Name": "rs/admin",
+        "SecretString": r#"{"username":"admin","password":"Passw0rd1"}"#,
+        "Account": "111111111111",
+    })
+    .to_string();
+    let v = route(
+        &server,
+        "POST",
+        "/_tidemark/redshift-data/secrets",
+        secret.as_bytes(),
+        200,
+    );
+    let secret_arn = v["ARN"].as_str().expect("ARN").to_owned();
+    assert!(
+        secret_arn.starts_with("arn:aws:secretsmanager:us-east-1:111111111111:secret:rs/admin-"),
+        "{secret_arn}"
+    );
+    let v = route(
+        &server,
+        "GET",
+        "/_tidemark/redshift-data/secrets?account=111111111111",
+        b"",
+        200,
+    );
+    assert_eq!(
+        v,
+        json!({"Secrets": [{"Name": "rs/admin", "ARN": secret_arn}]})
+    );
+
     route(&server, "POST", "/_tidemark/reset", b"", 200);
     let tables = ddb.list_tables().send().await.expect("ListTables");
     assert!(tables.table_names().is_empty(), "the admin's reset wiped");

@@ -32,8 +32,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tidemark_redshift::{RedshiftService, Scope};
 use tidemark_redshift_data::{
-    CancelHandle, Column, ConnectError, MAX_ROW_BYTES, Outcome, ROW_TOO_LARGE, RowSink, SqlBackend,
-    SqlFailure, SqlSession, Summary, Target, ValueKind,
+    CancelHandle, Column, ConnectError, MAX_ROW_BYTES, Origin, Outcome, ROW_TOO_LARGE, RowSink,
+    SqlBackend, SqlFailure, SqlSession, Summary, Target,
 };
 use tokio::net::UnixStream;
 use tokio::runtime::Runtime;
@@ -43,6 +43,7 @@ use tokio_postgres::{CancelToken, Client, Config, NoTls, SimpleQueryMessage};
 
 use row_guard::{Guard, Guarded};
 
+use super::cluster::ClusterDb;
 use super::{PgClusters, key};
 
 /// A login that takes longer than this is reported as failed.
@@ -94,6 +95,10 @@ impl SqlBackend for PgData {
             .clusters
             .get(&key(&scope, &t.cluster))
             .ok_or_else(|| ConnectError::NoCluster(t.cluster.clone()))?;
+        let role = match &t.password {
+            Some(p) => check_password(&db, &t.user, &p.0)?,
+            None => t.user.clone(),
+        };
         let socket = db.ensure_instance().map_err(ConnectError::Refused)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -101,7 +106,7 @@ impl SqlBackend for PgData {
             .map_err(|e| ConnectError::Refused(format!("starting a Data API session: {e}")))?;
         let mut config = Config::new();
         config
-            .user(&t.user)
+            .user(&role)
             .dbname(&t.database)
             .application_name("redshift-data")
             // A local socket: no SSL request, so the guard sees only tagged messages.
@@ -145,6 +150,24 @@ impl SqlBackend for PgData {
             guard,
             socket,
         }))
+    }
+}
+
+/// The role a secret's `user` and `password` log in as, checked against the logins the
+/// cluster's Endpoint accepts (`route.rs`): the master user with its password, or a live
+/// GetClusterCredentials user with its generated one. Anything else fails as PostgreSQL's
+/// md5 authentication fails, with the same message.
+fn check_password(db: &ClusterDb, user: &str, password: &str) -> Result<String, ConnectError> {
+    let given = tidemark_redshift::md5_verifier(user, password);
+    let login = db.login();
+    if !login.md5.is_empty() && user == login.user && given == login.md5 {
+        return Ok(user.to_owned());
+    }
+    match db.temporary(user) {
+        Some(temp) if temp.password_md5 == given => Ok(temp.role),
+        _ => Err(ConnectError::Refused(format!(
+            "FATAL: password authentication failed for user \"{user}\""
+        ))),
     }
 }
 
@@ -408,57 +431,23 @@ struct Attr {
     default: Option<String>,
 }
 
+/// The mapping DescribeTable uses too (`tidemark_redshift_data::column`), so a result's
+/// columns and the table's are reported alike.
 fn column(name: &str, ty: &Type, attr: Option<&Attr>) -> Column {
-    let typmod = attr.map_or(-1, |a| a.typmod);
-    let kind = match *ty {
-        Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => ValueKind::Long,
-        Type::FLOAT4 | Type::FLOAT8 => ValueKind::Double,
-        Type::BOOL => ValueKind::Boolean,
-        Type::BYTEA => ValueKind::Blob,
-        _ => ValueKind::String,
-    };
-    let (precision, scale) = match *ty {
-        Type::INT2 => (5, 0),
-        Type::INT4 => (10, 0),
-        Type::INT8 => (19, 0),
-        Type::FLOAT4 => (8, 8),
-        Type::FLOAT8 => (17, 17),
-        Type::BOOL => (1, 0),
-        Type::DATE => (13, 0),
-        Type::TIMESTAMP => (29, 6),
-        Type::TIMESTAMPTZ => (35, 6),
-        Type::NUMERIC if typmod >= 4 => (((typmod - 4) >> 16) & 0xffff, (typmod - 4) & 0xffff),
-        Type::VARCHAR | Type::BPCHAR if typmod >= 4 => (typmod - 4, 0),
-        Type::VARCHAR | Type::TEXT => (65535, 0),
-        _ => (0, 0),
-    };
-    let stringy = matches!(
-        *ty,
-        Type::VARCHAR | Type::BPCHAR | Type::TEXT | Type::NAME | Type::CHAR
-    );
-    Column {
-        name: name.to_owned(),
-        type_name: ty.name().to_owned(),
-        kind: Some(kind),
-        precision,
-        scale,
-        length: if stringy { precision } else { 0 },
-        nullable: attr.map_or(1, |a| if a.notnull { 0 } else { 1 }),
-        signed: matches!(
-            *ty,
-            Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC
-        ),
-        case_sensitive: stringy,
-        currency: false,
-        schema: attr.map(|a| a.schema.clone()).unwrap_or_default(),
-        table: attr.map(|a| a.table.clone()).unwrap_or_default(),
-        default: attr.and_then(|a| a.default.clone()),
-    }
+    let origin = attr.map(|a| Origin {
+        typmod: a.typmod,
+        not_null: a.notnull,
+        schema: a.schema.clone(),
+        table: a.table.clone(),
+        default: a.default.clone(),
+    });
+    tidemark_redshift_data::column(name, ty.oid(), ty.name(), origin.as_ref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tidemark_redshift_data::ValueKind;
 
     #[test]
     fn only_dml_and_copy_report_row_counts() {
