@@ -8,11 +8,14 @@
 # written with Python's json.dump(indent=1) and no trailing newline, which is how the committed
 # files were produced, so a refresh of the same release reproduces them byte for byte.
 #
-# Usage: scripts/refresh-models.sh            (needs python3 and pip; network access to PyPI)
+# Usage: scripts/refresh-models.sh [VERSION]  (needs python3 and pip; network access to PyPI)
+# VERSION defaults to the release the committed models come from (below); giving a newer one
+# refreshes to it: then also move the pins in tests/blackbox/requirements.txt (boto3,
+# botocore) and the version in models/README.md and README.md, run the codegen and commit.
 # After a refresh run `cargo xtask codegen` and commit both the models and the generated code.
 set -euo pipefail
 
-BOTOCORE_VERSION="1.44.5"
+BOTOCORE_VERSION="${1:-1.44.18}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

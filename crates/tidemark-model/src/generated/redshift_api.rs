@@ -1215,6 +1215,17 @@ pub trait RedshiftApi: Send + Sync {
         )))
     }
 
+    fn modify_account_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: ModifyAccountAttributesMessage,
+    ) -> Result<ModifyAccountAttributesResult, OpError<ModifyAccountAttributesError>> {
+        let _ = (ctx, input);
+        Err(OpError::Common(CommonError::NotImplemented(
+            "ModifyAccountAttributes",
+        )))
+    }
+
     fn modify_aqua_configuration(
         &self,
         ctx: &RequestContext,
@@ -1663,14 +1674,14 @@ pub fn prepare_redshift(
             }))
         }
         "AddPartner" => {
-            let input: PartnerIntegrationInputMessage = decode_input(&REDSHIFT, 460, input)?;
+            let input: PartnerIntegrationInputMessage = decode_input(&REDSHIFT, 468, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.add_partner(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "AssociateDataShareConsumer" => {
-            let input: AssociateDataShareConsumerMessage = decode_input(&REDSHIFT, 13, input)?;
+            let input: AssociateDataShareConsumerMessage = decode_input(&REDSHIFT, 16, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.associate_data_share_consumer(ctx, input)?;
                 encode_output(&out)
@@ -1678,427 +1689,427 @@ pub fn prepare_redshift(
         }
         "AuthorizeClusterSecurityGroupIngress" => {
             let input: AuthorizeClusterSecurityGroupIngressMessage =
-                decode_input(&REDSHIFT, 31, input)?;
+                decode_input(&REDSHIFT, 34, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.authorize_cluster_security_group_ingress(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "AuthorizeDataShare" => {
-            let input: AuthorizeDataShareMessage = decode_input(&REDSHIFT, 33, input)?;
+            let input: AuthorizeDataShareMessage = decode_input(&REDSHIFT, 36, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.authorize_data_share(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "AuthorizeEndpointAccess" => {
-            let input: AuthorizeEndpointAccessMessage = decode_input(&REDSHIFT, 34, input)?;
+            let input: AuthorizeEndpointAccessMessage = decode_input(&REDSHIFT, 37, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.authorize_endpoint_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "AuthorizeSnapshotAccess" => {
-            let input: AuthorizeSnapshotAccessMessage = decode_input(&REDSHIFT, 35, input)?;
+            let input: AuthorizeSnapshotAccessMessage = decode_input(&REDSHIFT, 38, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.authorize_snapshot_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "BatchDeleteClusterSnapshots" => {
-            let input: BatchDeleteClusterSnapshotsRequest = decode_input(&REDSHIFT, 42, input)?;
+            let input: BatchDeleteClusterSnapshotsRequest = decode_input(&REDSHIFT, 45, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.batch_delete_cluster_snapshots(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "BatchModifyClusterSnapshots" => {
-            let input: BatchModifyClusterSnapshotsMessage = decode_input(&REDSHIFT, 46, input)?;
+            let input: BatchModifyClusterSnapshotsMessage = decode_input(&REDSHIFT, 49, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.batch_modify_cluster_snapshots(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CancelResize" => {
-            let input: CancelResizeMessage = decode_input(&REDSHIFT, 53, input)?;
+            let input: CancelResizeMessage = decode_input(&REDSHIFT, 56, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.cancel_resize(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CopyClusterSnapshot" => {
-            let input: CopyClusterSnapshotMessage = decode_input(&REDSHIFT, 112, input)?;
+            let input: CopyClusterSnapshotMessage = decode_input(&REDSHIFT, 115, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.copy_cluster_snapshot(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateAuthenticationProfile" => {
-            let input: CreateAuthenticationProfileMessage = decode_input(&REDSHIFT, 115, input)?;
+            let input: CreateAuthenticationProfileMessage = decode_input(&REDSHIFT, 118, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_authentication_profile(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateCluster" => {
-            let input: CreateClusterMessage = decode_input(&REDSHIFT, 117, input)?;
+            let input: CreateClusterMessage = decode_input(&REDSHIFT, 120, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_cluster(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateClusterParameterGroup" => {
-            let input: CreateClusterParameterGroupMessage = decode_input(&REDSHIFT, 118, input)?;
+            let input: CreateClusterParameterGroupMessage = decode_input(&REDSHIFT, 121, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_cluster_parameter_group(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateClusterSecurityGroup" => {
-            let input: CreateClusterSecurityGroupMessage = decode_input(&REDSHIFT, 121, input)?;
+            let input: CreateClusterSecurityGroupMessage = decode_input(&REDSHIFT, 124, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_cluster_security_group(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateClusterSnapshot" => {
-            let input: CreateClusterSnapshotMessage = decode_input(&REDSHIFT, 123, input)?;
+            let input: CreateClusterSnapshotMessage = decode_input(&REDSHIFT, 126, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_cluster_snapshot(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateClusterSubnetGroup" => {
-            let input: CreateClusterSubnetGroupMessage = decode_input(&REDSHIFT, 125, input)?;
+            let input: CreateClusterSubnetGroupMessage = decode_input(&REDSHIFT, 128, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_cluster_subnet_group(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateCustomDomainAssociation" => {
-            let input: CreateCustomDomainAssociationMessage = decode_input(&REDSHIFT, 127, input)?;
+            let input: CreateCustomDomainAssociationMessage = decode_input(&REDSHIFT, 130, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_custom_domain_association(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateEndpointAccess" => {
-            let input: CreateEndpointAccessMessage = decode_input(&REDSHIFT, 129, input)?;
+            let input: CreateEndpointAccessMessage = decode_input(&REDSHIFT, 132, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_endpoint_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateEventSubscription" => {
-            let input: CreateEventSubscriptionMessage = decode_input(&REDSHIFT, 130, input)?;
+            let input: CreateEventSubscriptionMessage = decode_input(&REDSHIFT, 133, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_event_subscription(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateHsmClientCertificate" => {
-            let input: CreateHsmClientCertificateMessage = decode_input(&REDSHIFT, 132, input)?;
+            let input: CreateHsmClientCertificateMessage = decode_input(&REDSHIFT, 135, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_hsm_client_certificate(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateHsmConfiguration" => {
-            let input: CreateHsmConfigurationMessage = decode_input(&REDSHIFT, 134, input)?;
+            let input: CreateHsmConfigurationMessage = decode_input(&REDSHIFT, 137, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_hsm_configuration(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateIntegration" => {
-            let input: CreateIntegrationMessage = decode_input(&REDSHIFT, 136, input)?;
+            let input: CreateIntegrationMessage = decode_input(&REDSHIFT, 139, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_integration(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateQev2IdcApplication" => {
-            let input: CreateQev2IdcApplicationMessage = decode_input(&REDSHIFT, 137, input)?;
+            let input: CreateQev2IdcApplicationMessage = decode_input(&REDSHIFT, 140, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_qev2_idc_application(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateRedshiftIdcApplication" => {
-            let input: CreateRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 139, input)?;
+            let input: CreateRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 142, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_redshift_idc_application(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateScheduledAction" => {
-            let input: CreateScheduledActionMessage = decode_input(&REDSHIFT, 141, input)?;
+            let input: CreateScheduledActionMessage = decode_input(&REDSHIFT, 144, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_scheduled_action(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateSnapshotCopyGrant" => {
-            let input: CreateSnapshotCopyGrantMessage = decode_input(&REDSHIFT, 142, input)?;
+            let input: CreateSnapshotCopyGrantMessage = decode_input(&REDSHIFT, 145, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_snapshot_copy_grant(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateSnapshotSchedule" => {
-            let input: CreateSnapshotScheduleMessage = decode_input(&REDSHIFT, 144, input)?;
+            let input: CreateSnapshotScheduleMessage = decode_input(&REDSHIFT, 147, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_snapshot_schedule(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "CreateTags" => {
-            let input: CreateTagsMessage = decode_input(&REDSHIFT, 145, input)?;
+            let input: CreateTagsMessage = decode_input(&REDSHIFT, 148, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.create_tags(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "CreateUsageLimit" => {
-            let input: CreateUsageLimitMessage = decode_input(&REDSHIFT, 146, input)?;
+            let input: CreateUsageLimitMessage = decode_input(&REDSHIFT, 149, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.create_usage_limit(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeauthorizeDataShare" => {
-            let input: DeauthorizeDataShareMessage = decode_input(&REDSHIFT, 163, input)?;
+            let input: DeauthorizeDataShareMessage = decode_input(&REDSHIFT, 166, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.deauthorize_data_share(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeleteAuthenticationProfile" => {
-            let input: DeleteAuthenticationProfileMessage = decode_input(&REDSHIFT, 167, input)?;
+            let input: DeleteAuthenticationProfileMessage = decode_input(&REDSHIFT, 170, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.delete_authentication_profile(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeleteCluster" => {
-            let input: DeleteClusterMessage = decode_input(&REDSHIFT, 169, input)?;
+            let input: DeleteClusterMessage = decode_input(&REDSHIFT, 172, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.delete_cluster(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeleteClusterParameterGroup" => {
-            let input: DeleteClusterParameterGroupMessage = decode_input(&REDSHIFT, 170, input)?;
+            let input: DeleteClusterParameterGroupMessage = decode_input(&REDSHIFT, 173, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_cluster_parameter_group(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteClusterSecurityGroup" => {
-            let input: DeleteClusterSecurityGroupMessage = decode_input(&REDSHIFT, 172, input)?;
+            let input: DeleteClusterSecurityGroupMessage = decode_input(&REDSHIFT, 175, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_cluster_security_group(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteClusterSnapshot" => {
-            let input: DeleteClusterSnapshotMessage = decode_input(&REDSHIFT, 173, input)?;
+            let input: DeleteClusterSnapshotMessage = decode_input(&REDSHIFT, 176, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.delete_cluster_snapshot(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeleteClusterSubnetGroup" => {
-            let input: DeleteClusterSubnetGroupMessage = decode_input(&REDSHIFT, 176, input)?;
+            let input: DeleteClusterSubnetGroupMessage = decode_input(&REDSHIFT, 179, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_cluster_subnet_group(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteCustomDomainAssociation" => {
-            let input: DeleteCustomDomainAssociationMessage = decode_input(&REDSHIFT, 177, input)?;
+            let input: DeleteCustomDomainAssociationMessage = decode_input(&REDSHIFT, 180, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_custom_domain_association(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteEndpointAccess" => {
-            let input: DeleteEndpointAccessMessage = decode_input(&REDSHIFT, 178, input)?;
+            let input: DeleteEndpointAccessMessage = decode_input(&REDSHIFT, 181, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.delete_endpoint_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeleteEventSubscription" => {
-            let input: DeleteEventSubscriptionMessage = decode_input(&REDSHIFT, 179, input)?;
+            let input: DeleteEventSubscriptionMessage = decode_input(&REDSHIFT, 182, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_event_subscription(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteHsmClientCertificate" => {
-            let input: DeleteHsmClientCertificateMessage = decode_input(&REDSHIFT, 180, input)?;
+            let input: DeleteHsmClientCertificateMessage = decode_input(&REDSHIFT, 183, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_hsm_client_certificate(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteHsmConfiguration" => {
-            let input: DeleteHsmConfigurationMessage = decode_input(&REDSHIFT, 181, input)?;
+            let input: DeleteHsmConfigurationMessage = decode_input(&REDSHIFT, 184, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_hsm_configuration(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteIntegration" => {
-            let input: DeleteIntegrationMessage = decode_input(&REDSHIFT, 182, input)?;
+            let input: DeleteIntegrationMessage = decode_input(&REDSHIFT, 185, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.delete_integration(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeletePartner" => {
-            let input: PartnerIntegrationInputMessage = decode_input(&REDSHIFT, 460, input)?;
+            let input: PartnerIntegrationInputMessage = decode_input(&REDSHIFT, 468, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.delete_partner(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DeleteQev2IdcApplication" => {
-            let input: DeleteQev2IdcApplicationMessage = decode_input(&REDSHIFT, 183, input)?;
+            let input: DeleteQev2IdcApplicationMessage = decode_input(&REDSHIFT, 186, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_qev2_idc_application(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteRedshiftIdcApplication" => {
-            let input: DeleteRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 184, input)?;
+            let input: DeleteRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 187, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_redshift_idc_application(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteResourcePolicy" => {
-            let input: DeleteResourcePolicyMessage = decode_input(&REDSHIFT, 185, input)?;
+            let input: DeleteResourcePolicyMessage = decode_input(&REDSHIFT, 188, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_resource_policy(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteScheduledAction" => {
-            let input: DeleteScheduledActionMessage = decode_input(&REDSHIFT, 186, input)?;
+            let input: DeleteScheduledActionMessage = decode_input(&REDSHIFT, 189, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_scheduled_action(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteSnapshotCopyGrant" => {
-            let input: DeleteSnapshotCopyGrantMessage = decode_input(&REDSHIFT, 187, input)?;
+            let input: DeleteSnapshotCopyGrantMessage = decode_input(&REDSHIFT, 190, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_snapshot_copy_grant(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteSnapshotSchedule" => {
-            let input: DeleteSnapshotScheduleMessage = decode_input(&REDSHIFT, 188, input)?;
+            let input: DeleteSnapshotScheduleMessage = decode_input(&REDSHIFT, 191, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_snapshot_schedule(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteTags" => {
-            let input: DeleteTagsMessage = decode_input(&REDSHIFT, 189, input)?;
+            let input: DeleteTagsMessage = decode_input(&REDSHIFT, 192, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_tags(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeleteUsageLimit" => {
-            let input: DeleteUsageLimitMessage = decode_input(&REDSHIFT, 190, input)?;
+            let input: DeleteUsageLimitMessage = decode_input(&REDSHIFT, 193, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.delete_usage_limit(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "DeregisterNamespace" => {
-            let input: DeregisterNamespaceInputMessage = decode_input(&REDSHIFT, 194, input)?;
+            let input: DeregisterNamespaceInputMessage = decode_input(&REDSHIFT, 197, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.deregister_namespace(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeAccountAttributes" => {
-            let input: DescribeAccountAttributesMessage = decode_input(&REDSHIFT, 196, input)?;
+            let input: DescribeAccountAttributesMessage = decode_input(&REDSHIFT, 199, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_account_attributes(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeAuthenticationProfiles" => {
-            let input: DescribeAuthenticationProfilesMessage = decode_input(&REDSHIFT, 197, input)?;
+            let input: DescribeAuthenticationProfilesMessage = decode_input(&REDSHIFT, 200, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_authentication_profiles(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterDbRevisions" => {
-            let input: DescribeClusterDbRevisionsMessage = decode_input(&REDSHIFT, 199, input)?;
+            let input: DescribeClusterDbRevisionsMessage = decode_input(&REDSHIFT, 202, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_db_revisions(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterParameterGroups" => {
-            let input: DescribeClusterParameterGroupsMessage = decode_input(&REDSHIFT, 200, input)?;
+            let input: DescribeClusterParameterGroupsMessage = decode_input(&REDSHIFT, 203, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_parameter_groups(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterParameters" => {
-            let input: DescribeClusterParametersMessage = decode_input(&REDSHIFT, 201, input)?;
+            let input: DescribeClusterParametersMessage = decode_input(&REDSHIFT, 204, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_parameters(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterSecurityGroups" => {
-            let input: DescribeClusterSecurityGroupsMessage = decode_input(&REDSHIFT, 202, input)?;
+            let input: DescribeClusterSecurityGroupsMessage = decode_input(&REDSHIFT, 205, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_security_groups(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterSnapshots" => {
-            let input: DescribeClusterSnapshotsMessage = decode_input(&REDSHIFT, 203, input)?;
+            let input: DescribeClusterSnapshotsMessage = decode_input(&REDSHIFT, 206, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_snapshots(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterSubnetGroups" => {
-            let input: DescribeClusterSubnetGroupsMessage = decode_input(&REDSHIFT, 204, input)?;
+            let input: DescribeClusterSubnetGroupsMessage = decode_input(&REDSHIFT, 207, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_subnet_groups(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterTracks" => {
-            let input: DescribeClusterTracksMessage = decode_input(&REDSHIFT, 205, input)?;
+            let input: DescribeClusterTracksMessage = decode_input(&REDSHIFT, 208, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_tracks(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusterVersions" => {
-            let input: DescribeClusterVersionsMessage = decode_input(&REDSHIFT, 206, input)?;
+            let input: DescribeClusterVersionsMessage = decode_input(&REDSHIFT, 209, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_cluster_versions(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeClusters" => {
-            let input: DescribeClustersMessage = decode_input(&REDSHIFT, 207, input)?;
+            let input: DescribeClustersMessage = decode_input(&REDSHIFT, 210, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_clusters(ctx, input)?;
                 encode_output(&out)
@@ -2106,28 +2117,28 @@ pub fn prepare_redshift(
         }
         "DescribeCustomDomainAssociations" => {
             let input: DescribeCustomDomainAssociationsMessage =
-                decode_input(&REDSHIFT, 208, input)?;
+                decode_input(&REDSHIFT, 211, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_custom_domain_associations(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeDataShares" => {
-            let input: DescribeDataSharesMessage = decode_input(&REDSHIFT, 213, input)?;
+            let input: DescribeDataSharesMessage = decode_input(&REDSHIFT, 216, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_data_shares(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeDataSharesForConsumer" => {
-            let input: DescribeDataSharesForConsumerMessage = decode_input(&REDSHIFT, 209, input)?;
+            let input: DescribeDataSharesForConsumerMessage = decode_input(&REDSHIFT, 212, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_data_shares_for_consumer(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeDataSharesForProducer" => {
-            let input: DescribeDataSharesForProducerMessage = decode_input(&REDSHIFT, 211, input)?;
+            let input: DescribeDataSharesForProducerMessage = decode_input(&REDSHIFT, 214, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_data_shares_for_producer(ctx, input)?;
                 encode_output(&out)
@@ -2135,77 +2146,77 @@ pub fn prepare_redshift(
         }
         "DescribeDefaultClusterParameters" => {
             let input: DescribeDefaultClusterParametersMessage =
-                decode_input(&REDSHIFT, 215, input)?;
+                decode_input(&REDSHIFT, 218, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_default_cluster_parameters(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeEndpointAccess" => {
-            let input: DescribeEndpointAccessMessage = decode_input(&REDSHIFT, 217, input)?;
+            let input: DescribeEndpointAccessMessage = decode_input(&REDSHIFT, 220, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_endpoint_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeEndpointAuthorization" => {
-            let input: DescribeEndpointAuthorizationMessage = decode_input(&REDSHIFT, 218, input)?;
+            let input: DescribeEndpointAuthorizationMessage = decode_input(&REDSHIFT, 221, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_endpoint_authorization(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeEventCategories" => {
-            let input: DescribeEventCategoriesMessage = decode_input(&REDSHIFT, 219, input)?;
+            let input: DescribeEventCategoriesMessage = decode_input(&REDSHIFT, 222, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_event_categories(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeEventSubscriptions" => {
-            let input: DescribeEventSubscriptionsMessage = decode_input(&REDSHIFT, 220, input)?;
+            let input: DescribeEventSubscriptionsMessage = decode_input(&REDSHIFT, 223, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_event_subscriptions(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeEvents" => {
-            let input: DescribeEventsMessage = decode_input(&REDSHIFT, 221, input)?;
+            let input: DescribeEventsMessage = decode_input(&REDSHIFT, 224, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_events(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeHsmClientCertificates" => {
-            let input: DescribeHsmClientCertificatesMessage = decode_input(&REDSHIFT, 222, input)?;
+            let input: DescribeHsmClientCertificatesMessage = decode_input(&REDSHIFT, 225, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_hsm_client_certificates(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeHsmConfigurations" => {
-            let input: DescribeHsmConfigurationsMessage = decode_input(&REDSHIFT, 223, input)?;
+            let input: DescribeHsmConfigurationsMessage = decode_input(&REDSHIFT, 226, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_hsm_configurations(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeInboundIntegrations" => {
-            let input: DescribeInboundIntegrationsMessage = decode_input(&REDSHIFT, 224, input)?;
+            let input: DescribeInboundIntegrationsMessage = decode_input(&REDSHIFT, 227, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_inbound_integrations(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeIntegrations" => {
-            let input: DescribeIntegrationsMessage = decode_input(&REDSHIFT, 229, input)?;
+            let input: DescribeIntegrationsMessage = decode_input(&REDSHIFT, 232, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_integrations(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeLoggingStatus" => {
-            let input: DescribeLoggingStatusMessage = decode_input(&REDSHIFT, 230, input)?;
+            let input: DescribeLoggingStatusMessage = decode_input(&REDSHIFT, 233, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_logging_status(ctx, input)?;
                 encode_output(&out)
@@ -2213,7 +2224,7 @@ pub fn prepare_redshift(
         }
         "DescribeNodeConfigurationOptions" => {
             let input: DescribeNodeConfigurationOptionsMessage =
-                decode_input(&REDSHIFT, 231, input)?;
+                decode_input(&REDSHIFT, 234, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_node_configuration_options(ctx, input)?;
                 encode_output(&out)
@@ -2221,21 +2232,21 @@ pub fn prepare_redshift(
         }
         "DescribeOrderableClusterOptions" => {
             let input: DescribeOrderableClusterOptionsMessage =
-                decode_input(&REDSHIFT, 232, input)?;
+                decode_input(&REDSHIFT, 235, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_orderable_cluster_options(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribePartners" => {
-            let input: DescribePartnersInputMessage = decode_input(&REDSHIFT, 233, input)?;
+            let input: DescribePartnersInputMessage = decode_input(&REDSHIFT, 236, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_partners(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeQev2IdcApplications" => {
-            let input: DescribeQev2IdcApplicationsMessage = decode_input(&REDSHIFT, 235, input)?;
+            let input: DescribeQev2IdcApplicationsMessage = decode_input(&REDSHIFT, 238, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_qev2_idc_applications(ctx, input)?;
                 encode_output(&out)
@@ -2243,7 +2254,7 @@ pub fn prepare_redshift(
         }
         "DescribeRedshiftIdcApplications" => {
             let input: DescribeRedshiftIdcApplicationsMessage =
-                decode_input(&REDSHIFT, 237, input)?;
+                decode_input(&REDSHIFT, 240, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_redshift_idc_applications(ctx, input)?;
                 encode_output(&out)
@@ -2251,49 +2262,49 @@ pub fn prepare_redshift(
         }
         "DescribeReservedNodeExchangeStatus" => {
             let input: DescribeReservedNodeExchangeStatusInputMessage =
-                decode_input(&REDSHIFT, 239, input)?;
+                decode_input(&REDSHIFT, 242, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_reserved_node_exchange_status(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeReservedNodeOfferings" => {
-            let input: DescribeReservedNodeOfferingsMessage = decode_input(&REDSHIFT, 241, input)?;
+            let input: DescribeReservedNodeOfferingsMessage = decode_input(&REDSHIFT, 244, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_reserved_node_offerings(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeReservedNodes" => {
-            let input: DescribeReservedNodesMessage = decode_input(&REDSHIFT, 242, input)?;
+            let input: DescribeReservedNodesMessage = decode_input(&REDSHIFT, 245, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_reserved_nodes(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeResize" => {
-            let input: DescribeResizeMessage = decode_input(&REDSHIFT, 243, input)?;
+            let input: DescribeResizeMessage = decode_input(&REDSHIFT, 246, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_resize(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeScheduledActions" => {
-            let input: DescribeScheduledActionsMessage = decode_input(&REDSHIFT, 244, input)?;
+            let input: DescribeScheduledActionsMessage = decode_input(&REDSHIFT, 247, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_scheduled_actions(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeSnapshotCopyGrants" => {
-            let input: DescribeSnapshotCopyGrantsMessage = decode_input(&REDSHIFT, 245, input)?;
+            let input: DescribeSnapshotCopyGrantsMessage = decode_input(&REDSHIFT, 248, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_snapshot_copy_grants(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeSnapshotSchedules" => {
-            let input: DescribeSnapshotSchedulesMessage = decode_input(&REDSHIFT, 246, input)?;
+            let input: DescribeSnapshotSchedulesMessage = decode_input(&REDSHIFT, 249, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_snapshot_schedules(ctx, input)?;
                 encode_output(&out)
@@ -2307,84 +2318,84 @@ pub fn prepare_redshift(
             }))
         }
         "DescribeTableRestoreStatus" => {
-            let input: DescribeTableRestoreStatusMessage = decode_input(&REDSHIFT, 248, input)?;
+            let input: DescribeTableRestoreStatusMessage = decode_input(&REDSHIFT, 251, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_table_restore_status(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeTags" => {
-            let input: DescribeTagsMessage = decode_input(&REDSHIFT, 249, input)?;
+            let input: DescribeTagsMessage = decode_input(&REDSHIFT, 252, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_tags(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DescribeUsageLimits" => {
-            let input: DescribeUsageLimitsMessage = decode_input(&REDSHIFT, 250, input)?;
+            let input: DescribeUsageLimitsMessage = decode_input(&REDSHIFT, 253, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.describe_usage_limits(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DisableLogging" => {
-            let input: DisableLoggingMessage = decode_input(&REDSHIFT, 252, input)?;
+            let input: DisableLoggingMessage = decode_input(&REDSHIFT, 255, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.disable_logging(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DisableSnapshotCopy" => {
-            let input: DisableSnapshotCopyMessage = decode_input(&REDSHIFT, 253, input)?;
+            let input: DisableSnapshotCopyMessage = decode_input(&REDSHIFT, 256, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.disable_snapshot_copy(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "DisassociateDataShareConsumer" => {
-            let input: DisassociateDataShareConsumerMessage = decode_input(&REDSHIFT, 255, input)?;
+            let input: DisassociateDataShareConsumerMessage = decode_input(&REDSHIFT, 258, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.disassociate_data_share_consumer(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "EnableLogging" => {
-            let input: EnableLoggingMessage = decode_input(&REDSHIFT, 262, input)?;
+            let input: EnableLoggingMessage = decode_input(&REDSHIFT, 265, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.enable_logging(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "EnableSnapshotCopy" => {
-            let input: EnableSnapshotCopyMessage = decode_input(&REDSHIFT, 263, input)?;
+            let input: EnableSnapshotCopyMessage = decode_input(&REDSHIFT, 266, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.enable_snapshot_copy(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "FailoverPrimaryCompute" => {
-            let input: FailoverPrimaryComputeInputMessage = decode_input(&REDSHIFT, 293, input)?;
+            let input: FailoverPrimaryComputeInputMessage = decode_input(&REDSHIFT, 296, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.failover_primary_compute(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "GetClusterCredentials" => {
-            let input: GetClusterCredentialsMessage = decode_input(&REDSHIFT, 295, input)?;
+            let input: GetClusterCredentialsMessage = decode_input(&REDSHIFT, 298, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.get_cluster_credentials(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "GetClusterCredentialsWithIAM" => {
-            let input: GetClusterCredentialsWithIAMMessage = decode_input(&REDSHIFT, 296, input)?;
+            let input: GetClusterCredentialsWithIAMMessage = decode_input(&REDSHIFT, 299, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.get_cluster_credentials_with_iam(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "GetIdentityCenterAuthToken" => {
-            let input: GetIdentityCenterAuthTokenRequest = decode_input(&REDSHIFT, 297, input)?;
+            let input: GetIdentityCenterAuthTokenRequest = decode_input(&REDSHIFT, 300, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.get_identity_center_auth_token(ctx, input)?;
                 encode_output(&out)
@@ -2392,7 +2403,7 @@ pub fn prepare_redshift(
         }
         "GetReservedNodeExchangeConfigurationOptions" => {
             let input: GetReservedNodeExchangeConfigurationOptionsInputMessage =
-                decode_input(&REDSHIFT, 299, input)?;
+                decode_input(&REDSHIFT, 302, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.get_reserved_node_exchange_configuration_options(ctx, input)?;
                 encode_output(&out)
@@ -2400,147 +2411,154 @@ pub fn prepare_redshift(
         }
         "GetReservedNodeExchangeOfferings" => {
             let input: GetReservedNodeExchangeOfferingsInputMessage =
-                decode_input(&REDSHIFT, 301, input)?;
+                decode_input(&REDSHIFT, 304, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.get_reserved_node_exchange_offerings(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "GetResourcePolicy" => {
-            let input: GetResourcePolicyMessage = decode_input(&REDSHIFT, 303, input)?;
+            let input: GetResourcePolicyMessage = decode_input(&REDSHIFT, 306, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.get_resource_policy(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ListRecommendations" => {
-            let input: ListRecommendationsMessage = decode_input(&REDSHIFT, 391, input)?;
+            let input: ListRecommendationsMessage = decode_input(&REDSHIFT, 397, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.list_recommendations(ctx, input)?;
                 encode_output(&out)
             }))
         }
+        "ModifyAccountAttributes" => {
+            let input: ModifyAccountAttributesMessage = decode_input(&REDSHIFT, 407, input)?;
+            Ok(Box::new(move |api, ctx| {
+                let out = api.modify_account_attributes(ctx, input)?;
+                encode_output(&out)
+            }))
+        }
         "ModifyAquaConfiguration" => {
-            let input: ModifyAquaInputMessage = decode_input(&REDSHIFT, 401, input)?;
+            let input: ModifyAquaInputMessage = decode_input(&REDSHIFT, 409, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_aqua_configuration(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyAuthenticationProfile" => {
-            let input: ModifyAuthenticationProfileMessage = decode_input(&REDSHIFT, 403, input)?;
+            let input: ModifyAuthenticationProfileMessage = decode_input(&REDSHIFT, 411, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_authentication_profile(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyCluster" => {
-            let input: ModifyClusterMessage = decode_input(&REDSHIFT, 411, input)?;
+            let input: ModifyClusterMessage = decode_input(&REDSHIFT, 419, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_cluster(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyClusterDbRevision" => {
-            let input: ModifyClusterDbRevisionMessage = decode_input(&REDSHIFT, 405, input)?;
+            let input: ModifyClusterDbRevisionMessage = decode_input(&REDSHIFT, 413, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_cluster_db_revision(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyClusterIamRoles" => {
-            let input: ModifyClusterIamRolesMessage = decode_input(&REDSHIFT, 407, input)?;
+            let input: ModifyClusterIamRolesMessage = decode_input(&REDSHIFT, 415, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_cluster_iam_roles(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyClusterMaintenance" => {
-            let input: ModifyClusterMaintenanceMessage = decode_input(&REDSHIFT, 409, input)?;
+            let input: ModifyClusterMaintenanceMessage = decode_input(&REDSHIFT, 417, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_cluster_maintenance(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyClusterParameterGroup" => {
-            let input: ModifyClusterParameterGroupMessage = decode_input(&REDSHIFT, 412, input)?;
+            let input: ModifyClusterParameterGroupMessage = decode_input(&REDSHIFT, 420, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_cluster_parameter_group(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyClusterSnapshot" => {
-            let input: ModifyClusterSnapshotMessage = decode_input(&REDSHIFT, 414, input)?;
+            let input: ModifyClusterSnapshotMessage = decode_input(&REDSHIFT, 422, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_cluster_snapshot(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyClusterSnapshotSchedule" => {
-            let input: ModifyClusterSnapshotScheduleMessage = decode_input(&REDSHIFT, 416, input)?;
+            let input: ModifyClusterSnapshotScheduleMessage = decode_input(&REDSHIFT, 424, input)?;
             Ok(Box::new(move |api, ctx| {
                 api.modify_cluster_snapshot_schedule(ctx, input)?;
                 Ok(serde_json::Value::Object(serde_json::Map::new()))
             }))
         }
         "ModifyClusterSubnetGroup" => {
-            let input: ModifyClusterSubnetGroupMessage = decode_input(&REDSHIFT, 417, input)?;
+            let input: ModifyClusterSubnetGroupMessage = decode_input(&REDSHIFT, 425, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_cluster_subnet_group(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyCustomDomainAssociation" => {
-            let input: ModifyCustomDomainAssociationMessage = decode_input(&REDSHIFT, 419, input)?;
+            let input: ModifyCustomDomainAssociationMessage = decode_input(&REDSHIFT, 427, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_custom_domain_association(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyEndpointAccess" => {
-            let input: ModifyEndpointAccessMessage = decode_input(&REDSHIFT, 421, input)?;
+            let input: ModifyEndpointAccessMessage = decode_input(&REDSHIFT, 429, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_endpoint_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyEventSubscription" => {
-            let input: ModifyEventSubscriptionMessage = decode_input(&REDSHIFT, 422, input)?;
+            let input: ModifyEventSubscriptionMessage = decode_input(&REDSHIFT, 430, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_event_subscription(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyIntegration" => {
-            let input: ModifyIntegrationMessage = decode_input(&REDSHIFT, 424, input)?;
+            let input: ModifyIntegrationMessage = decode_input(&REDSHIFT, 432, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_integration(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyLakehouseConfiguration" => {
-            let input: ModifyLakehouseConfigurationMessage = decode_input(&REDSHIFT, 425, input)?;
+            let input: ModifyLakehouseConfigurationMessage = decode_input(&REDSHIFT, 433, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_lakehouse_configuration(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyQev2IdcApplication" => {
-            let input: ModifyQev2IdcApplicationMessage = decode_input(&REDSHIFT, 426, input)?;
+            let input: ModifyQev2IdcApplicationMessage = decode_input(&REDSHIFT, 434, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_qev2_idc_application(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyRedshiftIdcApplication" => {
-            let input: ModifyRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 428, input)?;
+            let input: ModifyRedshiftIdcApplicationMessage = decode_input(&REDSHIFT, 436, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_redshift_idc_application(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyScheduledAction" => {
-            let input: ModifyScheduledActionMessage = decode_input(&REDSHIFT, 430, input)?;
+            let input: ModifyScheduledActionMessage = decode_input(&REDSHIFT, 438, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_scheduled_action(ctx, input)?;
                 encode_output(&out)
@@ -2548,84 +2566,84 @@ pub fn prepare_redshift(
         }
         "ModifySnapshotCopyRetentionPeriod" => {
             let input: ModifySnapshotCopyRetentionPeriodMessage =
-                decode_input(&REDSHIFT, 431, input)?;
+                decode_input(&REDSHIFT, 439, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_snapshot_copy_retention_period(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifySnapshotSchedule" => {
-            let input: ModifySnapshotScheduleMessage = decode_input(&REDSHIFT, 433, input)?;
+            let input: ModifySnapshotScheduleMessage = decode_input(&REDSHIFT, 441, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_snapshot_schedule(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ModifyUsageLimit" => {
-            let input: ModifyUsageLimitMessage = decode_input(&REDSHIFT, 434, input)?;
+            let input: ModifyUsageLimitMessage = decode_input(&REDSHIFT, 442, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.modify_usage_limit(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "PauseCluster" => {
-            let input: PauseClusterMessage = decode_input(&REDSHIFT, 466, input)?;
+            let input: PauseClusterMessage = decode_input(&REDSHIFT, 474, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.pause_cluster(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "PurchaseReservedNodeOffering" => {
-            let input: PurchaseReservedNodeOfferingMessage = decode_input(&REDSHIFT, 471, input)?;
+            let input: PurchaseReservedNodeOfferingMessage = decode_input(&REDSHIFT, 479, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.purchase_reserved_node_offering(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "PutResourcePolicy" => {
-            let input: PutResourcePolicyMessage = decode_input(&REDSHIFT, 473, input)?;
+            let input: PutResourcePolicyMessage = decode_input(&REDSHIFT, 481, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.put_resource_policy(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "RebootCluster" => {
-            let input: RebootClusterMessage = decode_input(&REDSHIFT, 481, input)?;
+            let input: RebootClusterMessage = decode_input(&REDSHIFT, 489, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.reboot_cluster(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "RegisterNamespace" => {
-            let input: RegisterNamespaceInputMessage = decode_input(&REDSHIFT, 501, input)?;
+            let input: RegisterNamespaceInputMessage = decode_input(&REDSHIFT, 509, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.register_namespace(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "RejectDataShare" => {
-            let input: RejectDataShareMessage = decode_input(&REDSHIFT, 503, input)?;
+            let input: RejectDataShareMessage = decode_input(&REDSHIFT, 511, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.reject_data_share(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ResetClusterParameterGroup" => {
-            let input: ResetClusterParameterGroupMessage = decode_input(&REDSHIFT, 523, input)?;
+            let input: ResetClusterParameterGroupMessage = decode_input(&REDSHIFT, 531, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.reset_cluster_parameter_group(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ResizeCluster" => {
-            let input: ResizeClusterMessage = decode_input(&REDSHIFT, 524, input)?;
+            let input: ResizeClusterMessage = decode_input(&REDSHIFT, 532, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.resize_cluster(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "RestoreFromClusterSnapshot" => {
-            let input: RestoreFromClusterSnapshotMessage = decode_input(&REDSHIFT, 532, input)?;
+            let input: RestoreFromClusterSnapshotMessage = decode_input(&REDSHIFT, 540, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.restore_from_cluster_snapshot(ctx, input)?;
                 encode_output(&out)
@@ -2633,14 +2651,14 @@ pub fn prepare_redshift(
         }
         "RestoreTableFromClusterSnapshot" => {
             let input: RestoreTableFromClusterSnapshotMessage =
-                decode_input(&REDSHIFT, 535, input)?;
+                decode_input(&REDSHIFT, 543, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.restore_table_from_cluster_snapshot(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "ResumeCluster" => {
-            let input: ResumeClusterMessage = decode_input(&REDSHIFT, 537, input)?;
+            let input: ResumeClusterMessage = decode_input(&REDSHIFT, 545, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.resume_cluster(ctx, input)?;
                 encode_output(&out)
@@ -2648,35 +2666,35 @@ pub fn prepare_redshift(
         }
         "RevokeClusterSecurityGroupIngress" => {
             let input: RevokeClusterSecurityGroupIngressMessage =
-                decode_input(&REDSHIFT, 541, input)?;
+                decode_input(&REDSHIFT, 549, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.revoke_cluster_security_group_ingress(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "RevokeEndpointAccess" => {
-            let input: RevokeEndpointAccessMessage = decode_input(&REDSHIFT, 543, input)?;
+            let input: RevokeEndpointAccessMessage = decode_input(&REDSHIFT, 551, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.revoke_endpoint_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "RevokeSnapshotAccess" => {
-            let input: RevokeSnapshotAccessMessage = decode_input(&REDSHIFT, 544, input)?;
+            let input: RevokeSnapshotAccessMessage = decode_input(&REDSHIFT, 552, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.revoke_snapshot_access(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "RotateEncryptionKey" => {
-            let input: RotateEncryptionKeyMessage = decode_input(&REDSHIFT, 546, input)?;
+            let input: RotateEncryptionKeyMessage = decode_input(&REDSHIFT, 554, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.rotate_encryption_key(ctx, input)?;
                 encode_output(&out)
             }))
         }
         "UpdatePartnerStatus" => {
-            let input: UpdatePartnerStatusInputMessage = decode_input(&REDSHIFT, 645, input)?;
+            let input: UpdatePartnerStatusInputMessage = decode_input(&REDSHIFT, 656, input)?;
             Ok(Box::new(move |api, ctx| {
                 let out = api.update_partner_status(ctx, input)?;
                 encode_output(&out)
@@ -3121,6 +3139,10 @@ pub fn implements_redshift(api: &dyn RedshiftApi, ctx: &RequestContext, operatio
         ),
         "ListRecommendations" => !matches!(
             api.list_recommendations(ctx, Default::default()),
+            Err(OpError::Common(CommonError::NotImplemented(_)))
+        ),
+        "ModifyAccountAttributes" => !matches!(
+            api.modify_account_attributes(ctx, Default::default()),
             Err(OpError::Common(CommonError::NotImplemented(_)))
         ),
         "ModifyAquaConfiguration" => !matches!(

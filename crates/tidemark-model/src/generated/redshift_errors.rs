@@ -7957,6 +7957,52 @@ impl From<ListRecommendationsError> for OpError<ListRecommendationsError> {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub enum ModifyAccountAttributesError {
+    UnsupportedOperationFault(UnsupportedOperationFault),
+    UnauthorizedOperation(UnauthorizedOperation),
+}
+
+impl ModifyAccountAttributesError {
+    pub fn unsupported_operation_fault(message: impl Into<String>) -> Self {
+        Self::UnsupportedOperationFault(UnsupportedOperationFault {
+            message: Some(message.into()),
+        })
+    }
+    pub fn unauthorized_operation(message: impl Into<String>) -> Self {
+        Self::UnauthorizedOperation(UnauthorizedOperation {
+            message: Some(message.into()),
+        })
+    }
+}
+
+impl ModeledError for ModifyAccountAttributesError {
+    fn shape_name(&self) -> &'static str {
+        match self {
+            Self::UnsupportedOperationFault(_) => UnsupportedOperationFault::SHAPE,
+            Self::UnauthorizedOperation(_) => UnauthorizedOperation::SHAPE,
+        }
+    }
+    fn info(&self) -> ErrorInfo {
+        match self {
+            Self::UnsupportedOperationFault(_) => UnsupportedOperationFault::INFO,
+            Self::UnauthorizedOperation(_) => UnauthorizedOperation::INFO,
+        }
+    }
+    fn body(&self) -> serde_json::Value {
+        match self {
+            Self::UnsupportedOperationFault(x) => crate::errors::to_body(x),
+            Self::UnauthorizedOperation(x) => crate::errors::to_body(x),
+        }
+    }
+}
+
+impl From<ModifyAccountAttributesError> for OpError<ModifyAccountAttributesError> {
+    fn from(e: ModifyAccountAttributesError) -> Self {
+        OpError::Modeled(e)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum ModifyAquaConfigurationError {
     ClusterNotFoundFault(ClusterNotFoundFault),
     InvalidClusterStateFault(InvalidClusterStateFault),

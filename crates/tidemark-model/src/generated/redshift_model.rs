@@ -19,7 +19,7 @@ pub static REDSHIFT: ServiceModel = ServiceModel {
     waiters: &WAITERS,
 };
 
-static SHAPES: [Shape; 664] = [
+static SHAPES: [Shape; 675] = [
     // 0
     Shape {
         name: "AcceptReservedNodeExchangeInputMessage",
@@ -27,13 +27,13 @@ static SHAPES: [Shape; 664] = [
             members: &[
                 Member {
                     name: "ReservedNodeId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetReservedNodeOfferingId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -49,7 +49,7 @@ static SHAPES: [Shape; 664] = [
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ExchangedReservedNode",
-                shape: 504,
+                shape: 512,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -93,13 +93,13 @@ static SHAPES: [Shape; 664] = [
             members: &[
                 Member {
                     name: "AttributeName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AttributeValues",
-                    shape: 19,
+                    shape: 22,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -113,12 +113,20 @@ static SHAPES: [Shape; 664] = [
     Shape {
         name: "AccountAttributeList",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "AccountAttributes",
-                shape: 17,
-                location_name: None,
-                idempotency_token: false,
-            }],
+            members: &[
+                Member {
+                    name: "AccountAttributes",
+                    shape: 20,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IdentityConfiguration",
+                    shape: 6,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
             required: &[],
             union: false,
         },
@@ -126,18 +134,18 @@ static SHAPES: [Shape; 664] = [
     },
     // 6
     Shape {
-        name: "AccountWithRestoreAccess",
+        name: "AccountIdentityConfiguration",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "AccountId",
-                    shape: 608,
+                    name: "IdentityFederation",
+                    shape: 7,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "AccountAlias",
-                    shape: 608,
+                    name: "SystemRolesFederation",
+                    shape: 8,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -149,16 +157,69 @@ static SHAPES: [Shape; 664] = [
     },
     // 7
     Shape {
+        name: "AccountIdentityFederation",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Mode",
+                shape: 327,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &["Mode"],
+            union: false,
+        },
+        error: None,
+    },
+    // 8
+    Shape {
+        name: "AccountSystemRolesFederation",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Roles",
+                shape: 631,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 9
+    Shape {
+        name: "AccountWithRestoreAccess",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "AccountId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AccountAlias",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 10
+    Shape {
         name: "AccountsWithRestoreAccessList",
         kind: ShapeKind::List {
-            member: 6,
+            member: 9,
             member_location_name: Some("AccountWithRestoreAccess"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 8
+    // 11
     Shape {
         name: "ActionType",
         kind: ShapeKind::String {
@@ -170,7 +231,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 9
+    // 12
     Shape {
         name: "ApplicationType",
         kind: ShapeKind::String {
@@ -182,20 +243,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 10
+    // 13
     Shape {
         name: "AquaConfiguration",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "AquaStatus",
-                    shape: 12,
+                    shape: 15,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AquaConfigurationStatus",
-                    shape: 11,
+                    shape: 14,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -205,7 +266,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 11
+    // 14
     Shape {
         name: "AquaConfigurationStatus",
         kind: ShapeKind::String {
@@ -217,7 +278,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 12
+    // 15
     Shape {
         name: "AquaStatus",
         kind: ShapeKind::String {
@@ -229,38 +290,38 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 13
+    // 16
     Shape {
         name: "AssociateDataShareConsumerMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DataShareArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AssociateEntireAccount",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerRegion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowWrites",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -270,37 +331,37 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 14
+    // 17
     Shape {
         name: "AssociatedClusterList",
         kind: ShapeKind::List {
-            member: 59,
+            member: 62,
             member_location_name: Some("ClusterAssociatedToSchedule"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 15
+    // 18
     Shape {
         name: "Association",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "CustomDomainCertificateArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertificateExpiryDate",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CertificateAssociations",
-                    shape: 56,
+                    shape: 59,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -310,18 +371,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 16
+    // 19
     Shape {
         name: "AssociationList",
         kind: ShapeKind::List {
-            member: 15,
+            member: 18,
             member_location_name: Some("Association"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 17
+    // 20
     Shape {
         name: "AttributeList",
         kind: ShapeKind::List {
@@ -332,35 +393,35 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 18
+    // 21
     Shape {
         name: "AttributeNameList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("AttributeName"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 19
+    // 22
     Shape {
         name: "AttributeValueList",
         kind: ShapeKind::List {
-            member: 20,
+            member: 23,
             member_location_name: Some("AttributeValueTarget"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 20
+    // 23
     Shape {
         name: "AttributeValueTarget",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AttributeValue",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -369,20 +430,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 21
+    // 24
     Shape {
         name: "AuthenticationProfile",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "AuthenticationProfileName",
-                    shape: 24,
+                    shape: 27,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AuthenticationProfileContent",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -392,7 +453,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 22
+    // 25
     Shape {
         name: "AuthenticationProfileAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -406,18 +467,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 23
+    // 26
     Shape {
         name: "AuthenticationProfileList",
         kind: ShapeKind::List {
-            member: 21,
+            member: 24,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 24
+    // 27
     Shape {
         name: "AuthenticationProfileNameString",
         kind: ShapeKind::String {
@@ -429,7 +490,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 25
+    // 28
     Shape {
         name: "AuthenticationProfileNotFoundFault",
         kind: ShapeKind::Structure {
@@ -443,7 +504,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 26
+    // 29
     Shape {
         name: "AuthenticationProfileQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -457,7 +518,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 27
+    // 30
     Shape {
         name: "AuthorizationAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -471,7 +532,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 28
+    // 31
     Shape {
         name: "AuthorizationNotFoundFault",
         kind: ShapeKind::Structure {
@@ -485,7 +546,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 29
+    // 32
     Shape {
         name: "AuthorizationQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -499,7 +560,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 30
+    // 33
     Shape {
         name: "AuthorizationStatus",
         kind: ShapeKind::String {
@@ -511,32 +572,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 31
+    // 34
     Shape {
         name: "AuthorizeClusterSecurityGroupIngressMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterSecurityGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CIDRIP",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EC2SecurityGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EC2SecurityGroupOwnerId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -546,13 +607,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 32
+    // 35
     Shape {
         name: "AuthorizeClusterSecurityGroupIngressResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterSecurityGroup",
-                shape: 85,
+                shape: 88,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -561,26 +622,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 33
+    // 36
     Shape {
         name: "AuthorizeDataShareMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DataShareArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowWrites",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -590,26 +651,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 34
+    // 37
     Shape {
         name: "AuthorizeEndpointAccessMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Account",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcIds",
-                    shape: 659,
+                    shape: 670,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -619,32 +680,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 35
+    // 38
     Shape {
         name: "AuthorizeSnapshotAccessMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AccountWithRestoreAccess",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -654,13 +715,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 36
+    // 39
     Shape {
         name: "AuthorizeSnapshotAccessResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Snapshot",
-                shape: 580,
+                shape: 588,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -669,31 +730,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 37
+    // 40
     Shape {
         name: "AuthorizedAudienceList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 38
+    // 41
     Shape {
         name: "AuthorizedTokenIssuer",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "TrustedTokenIssuerArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AuthorizedAudiencesList",
-                    shape: 37,
+                    shape: 40,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -703,80 +764,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 39
+    // 42
     Shape {
         name: "AuthorizedTokenIssuerList",
         kind: ShapeKind::List {
-            member: 38,
+            member: 41,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 40
+    // 43
     Shape {
         name: "AvailabilityZone",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Name",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SupportedPlatforms",
-                    shape: 621,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 41
-    Shape {
-        name: "AvailabilityZoneList",
-        kind: ShapeKind::List {
-            member: 40,
-            member_location_name: Some("AvailabilityZone"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 42
-    Shape {
-        name: "BatchDeleteClusterSnapshotsRequest",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "Identifiers",
-                shape: 174,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &["Identifiers"],
-            union: false,
-        },
-        error: None,
-    },
-    // 43
-    Shape {
-        name: "BatchDeleteClusterSnapshotsResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "Resources",
-                    shape: 592,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Errors",
-                    shape: 48,
+                    shape: 629,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -787,6 +799,55 @@ static SHAPES: [Shape; 664] = [
         error: None,
     },
     // 44
+    Shape {
+        name: "AvailabilityZoneList",
+        kind: ShapeKind::List {
+            member: 43,
+            member_location_name: Some("AvailabilityZone"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 45
+    Shape {
+        name: "BatchDeleteClusterSnapshotsRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Identifiers",
+                shape: 177,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &["Identifiers"],
+            union: false,
+        },
+        error: None,
+    },
+    // 46
+    Shape {
+        name: "BatchDeleteClusterSnapshotsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "Resources",
+                    shape: 600,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Errors",
+                    shape: 51,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 47
     Shape {
         name: "BatchDeleteRequestSizeExceededFault",
         kind: ShapeKind::Structure {
@@ -800,7 +861,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 45
+    // 48
     Shape {
         name: "BatchModifyClusterSnapshotsLimitExceededFault",
         kind: ShapeKind::Structure {
@@ -814,26 +875,26 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 46
+    // 49
     Shape {
         name: "BatchModifyClusterSnapshotsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SnapshotIdentifierList",
-                    shape: 592,
+                    shape: 600,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Force",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -843,20 +904,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 47
+    // 50
     Shape {
         name: "BatchModifyClusterSnapshotsOutputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Resources",
-                    shape: 592,
+                    shape: 600,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Errors",
-                    shape: 49,
+                    shape: 52,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -866,41 +927,41 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 48
+    // 51
     Shape {
         name: "BatchSnapshotOperationErrorList",
         kind: ShapeKind::List {
-            member: 591,
+            member: 599,
             member_location_name: Some("SnapshotErrorMessage"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 49
+    // 52
     Shape {
         name: "BatchSnapshotOperationErrors",
         kind: ShapeKind::List {
-            member: 591,
+            member: 599,
             member_location_name: Some("SnapshotErrorMessage"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 50
+    // 53
     Shape {
         name: "Boolean",
         kind: ShapeKind::Boolean,
         error: None,
     },
-    // 51
+    // 54
     Shape {
         name: "BooleanOptional",
         kind: ShapeKind::Boolean,
         error: None,
     },
-    // 52
+    // 55
     Shape {
         name: "BucketNotFoundFault",
         kind: ShapeKind::Structure {
@@ -914,13 +975,13 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 53
+    // 56
     Shape {
         name: "CancelResizeMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -929,7 +990,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 54
+    // 57
     Shape {
         name: "CatalogNameString",
         kind: ShapeKind::String {
@@ -941,20 +1002,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 55
+    // 58
     Shape {
         name: "CertificateAssociation",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "CustomDomainName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -964,403 +1025,409 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 56
+    // 59
     Shape {
         name: "CertificateAssociationList",
         kind: ShapeKind::List {
-            member: 55,
+            member: 58,
             member_location_name: Some("CertificateAssociation"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 57
+    // 60
     Shape {
         name: "Cluster",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IdentityConfiguration",
+                    shape: 325,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterAvailabilityStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ModifyStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MasterUsername",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DBName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Endpoint",
-                    shape: 266,
+                    shape: 269,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterCreateTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AutomatedSnapshotRetentionPeriod",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ManualSnapshotRetentionPeriod",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterSecurityGroups",
-                    shape: 88,
+                    shape: 91,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcSecurityGroups",
-                    shape: 662,
+                    shape: 673,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterParameterGroups",
-                    shape: 80,
+                    shape: 83,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterSubnetGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AvailabilityZone",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PreferredMaintenanceWindow",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PendingModifiedValues",
-                    shape: 469,
+                    shape: 477,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterVersion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowVersionUpgrade",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NumberOfNodes",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PubliclyAccessible",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Encrypted",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RestoreStatus",
-                    shape: 534,
+                    shape: 542,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DataTransferProgress",
-                    shape: 161,
+                    shape: 164,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmStatus",
-                    shape: 317,
+                    shape: 320,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterSnapshotCopyStatus",
-                    shape: 95,
+                    shape: 98,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterPublicKey",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterNodes",
-                    shape: 70,
+                    shape: 73,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ElasticIpStatus",
-                    shape: 260,
+                    shape: 263,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterRevisionNumber",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "KmsKeyId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EnhancedVpcRouting",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IamRoles",
-                    shape: 66,
+                    shape: 69,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PendingActions",
-                    shape: 468,
+                    shape: 476,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaintenanceTrackName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ElasticResizeNumberOfNodeOptions",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DeferredMaintenanceWindows",
-                    shape: 166,
+                    shape: 169,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotScheduleIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotScheduleState",
-                    shape: 558,
+                    shape: 566,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ExpectedNextSnapshotScheduleTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ExpectedNextSnapshotScheduleTimeStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NextMaintenanceWindowStartTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResizeInfo",
-                    shape: 526,
+                    shape: 534,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AvailabilityZoneRelocationStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterNamespaceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TotalStorageCapacityInMegaBytes",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AquaConfiguration",
-                    shape: 10,
+                    shape: 13,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DefaultIamRoleArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeExchangeStatus",
-                    shape: 511,
+                    shape: 519,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertificateArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertificateExpiryDate",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MasterPasswordSecretArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MasterPasswordSecretKmsKeyId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IpAddressType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MultiAZ",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MultiAZSecondary",
-                    shape: 574,
+                    shape: 582,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LakehouseRegistrationStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CatalogArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ExtraComputeForAutomaticOptimization",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LoggingPublishStatus",
-                    shape: 395,
+                    shape: 401,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1370,7 +1437,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 58
+    // 61
     Shape {
         name: "ClusterAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -1384,20 +1451,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 59
+    // 62
     Shape {
         name: "ClusterAssociatedToSchedule",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ScheduleAssociationState",
-                    shape: 558,
+                    shape: 566,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1407,95 +1474,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 60
+    // 63
     Shape {
         name: "ClusterCredentials",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DbUser",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DbPassword",
-                    shape: 575,
+                    shape: 583,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Expiration",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 61
-    Shape {
-        name: "ClusterDbRevision",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "CurrentDatabaseRevision",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DatabaseRevisionReleaseDate",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "RevisionTargets",
-                    shape: 540,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 62
-    Shape {
-        name: "ClusterDbRevisionsList",
-        kind: ShapeKind::List {
-            member: 61,
-            member_location_name: Some("ClusterDbRevision"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 63
-    Shape {
-        name: "ClusterDbRevisionsMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterDbRevisions",
-                    shape: 62,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1507,30 +1505,30 @@ static SHAPES: [Shape; 664] = [
     },
     // 64
     Shape {
-        name: "ClusterExtendedCredentials",
+        name: "ClusterDbRevision",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "DbUser",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "DbPassword",
-                    shape: 575,
+                    name: "CurrentDatabaseRevision",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "Expiration",
-                    shape: 622,
+                    name: "DatabaseRevisionReleaseDate",
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "NextRefreshTime",
-                    shape: 622,
+                    name: "RevisionTargets",
+                    shape: 548,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1542,18 +1540,29 @@ static SHAPES: [Shape; 664] = [
     },
     // 65
     Shape {
-        name: "ClusterIamRole",
+        name: "ClusterDbRevisionsList",
+        kind: ShapeKind::List {
+            member: 64,
+            member_location_name: Some("ClusterDbRevision"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 66
+    Shape {
+        name: "ClusterDbRevisionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "IamRoleArn",
-                    shape: 608,
+                    name: "Marker",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ApplyStatus",
-                    shape: 608,
+                    name: "ClusterDbRevisions",
+                    shape: 65,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1563,59 +1572,117 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 66
+    // 67
+    Shape {
+        name: "ClusterExtendedCredentials",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "DbUser",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DbPassword",
+                    shape: 583,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Expiration",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NextRefreshTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 68
+    Shape {
+        name: "ClusterIamRole",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "IamRoleArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ApplyStatus",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 69
     Shape {
         name: "ClusterIamRoleList",
         kind: ShapeKind::List {
-            member: 65,
+            member: 68,
             member_location_name: Some("ClusterIamRole"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 67
+    // 70
     Shape {
         name: "ClusterIdentifierList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("ClusterIdentifier"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 68
+    // 71
     Shape {
         name: "ClusterList",
         kind: ShapeKind::List {
-            member: 57,
+            member: 60,
             member_location_name: Some("Cluster"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 69
+    // 72
     Shape {
         name: "ClusterNode",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "NodeRole",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PrivateIPAddress",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PublicIPAddress",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1625,18 +1692,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 70
+    // 73
     Shape {
         name: "ClusterNodesList",
         kind: ShapeKind::List {
-            member: 69,
+            member: 72,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 71
+    // 74
     Shape {
         name: "ClusterNotFoundFault",
         kind: ShapeKind::Structure {
@@ -1650,7 +1717,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 72
+    // 75
     Shape {
         name: "ClusterOnLatestRevisionFault",
         kind: ShapeKind::Structure {
@@ -1664,32 +1731,32 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 73
+    // 76
     Shape {
         name: "ClusterParameterGroup",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ParameterGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ParameterGroupFamily",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1699,7 +1766,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 74
+    // 77
     Shape {
         name: "ClusterParameterGroupAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -1713,20 +1780,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 75
+    // 78
     Shape {
         name: "ClusterParameterGroupDetails",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Parameters",
-                    shape: 454,
+                    shape: 462,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1736,20 +1803,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 76
+    // 79
     Shape {
         name: "ClusterParameterGroupNameMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ParameterGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ParameterGroupStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1759,7 +1826,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 77
+    // 80
     Shape {
         name: "ClusterParameterGroupNotFoundFault",
         kind: ShapeKind::Structure {
@@ -1773,7 +1840,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 78
+    // 81
     Shape {
         name: "ClusterParameterGroupQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -1787,89 +1854,26 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 79
+    // 82
     Shape {
         name: "ClusterParameterGroupStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ParameterGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ParameterApplyStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterParameterStatusList",
-                    shape: 83,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 80
-    Shape {
-        name: "ClusterParameterGroupStatusList",
-        kind: ShapeKind::List {
-            member: 79,
-            member_location_name: Some("ClusterParameterGroup"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 81
-    Shape {
-        name: "ClusterParameterGroupsMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ParameterGroups",
-                    shape: 453,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 82
-    Shape {
-        name: "ClusterParameterStatus",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ParameterName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ParameterApplyStatus",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ParameterApplyErrorDescription",
-                    shape: 608,
+                    shape: 86,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1881,16 +1885,79 @@ static SHAPES: [Shape; 664] = [
     },
     // 83
     Shape {
-        name: "ClusterParameterStatusList",
+        name: "ClusterParameterGroupStatusList",
         kind: ShapeKind::List {
             member: 82,
-            member_location_name: None,
+            member_location_name: Some("ClusterParameterGroup"),
             min: None,
             max: None,
         },
         error: None,
     },
     // 84
+    Shape {
+        name: "ClusterParameterGroupsMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ParameterGroups",
+                    shape: 461,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 85
+    Shape {
+        name: "ClusterParameterStatus",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ParameterName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ParameterApplyStatus",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ParameterApplyErrorDescription",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 86
+    Shape {
+        name: "ClusterParameterStatusList",
+        kind: ShapeKind::List {
+            member: 85,
+            member_location_name: None,
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 87
     Shape {
         name: "ClusterQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -1904,38 +1971,38 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 85
+    // 88
     Shape {
         name: "ClusterSecurityGroup",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterSecurityGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EC2SecurityGroups",
-                    shape: 259,
+                    shape: 262,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IPRanges",
-                    shape: 319,
+                    shape: 322,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1945,7 +2012,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 86
+    // 89
     Shape {
         name: "ClusterSecurityGroupAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -1959,20 +2026,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 87
+    // 90
     Shape {
         name: "ClusterSecurityGroupMembership",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterSecurityGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -1982,31 +2049,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 88
+    // 91
     Shape {
         name: "ClusterSecurityGroupMembershipList",
         kind: ShapeKind::List {
-            member: 87,
+            member: 90,
             member_location_name: Some("ClusterSecurityGroup"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 89
+    // 92
     Shape {
         name: "ClusterSecurityGroupMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterSecurityGroups",
-                    shape: 93,
+                    shape: 96,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2016,18 +2083,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 90
+    // 93
     Shape {
         name: "ClusterSecurityGroupNameList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("ClusterSecurityGroupName"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 91
+    // 94
     Shape {
         name: "ClusterSecurityGroupNotFoundFault",
         kind: ShapeKind::Structure {
@@ -2041,7 +2108,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 92
+    // 95
     Shape {
         name: "ClusterSecurityGroupQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -2055,18 +2122,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 93
+    // 96
     Shape {
         name: "ClusterSecurityGroups",
         kind: ShapeKind::List {
-            member: 85,
+            member: 88,
             member_location_name: Some("ClusterSecurityGroup"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 94
+    // 97
     Shape {
         name: "ClusterSnapshotAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -2080,32 +2147,32 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 95
+    // 98
     Shape {
         name: "ClusterSnapshotCopyStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DestinationRegion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RetentionPeriod",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ManualSnapshotRetentionPeriod",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotCopyGrantName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2115,7 +2182,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 96
+    // 99
     Shape {
         name: "ClusterSnapshotNotFoundFault",
         kind: ShapeKind::Structure {
@@ -2129,7 +2196,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 97
+    // 100
     Shape {
         name: "ClusterSnapshotQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -2143,50 +2210,50 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 98
+    // 101
     Shape {
         name: "ClusterSubnetGroup",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterSubnetGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SubnetGroupStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Subnets",
-                    shape: 612,
+                    shape: 620,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SupportedClusterIpAddressTypes",
-                    shape: 656,
+                    shape: 667,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2196,7 +2263,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 99
+    // 102
     Shape {
         name: "ClusterSubnetGroupAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -2210,20 +2277,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 100
+    // 103
     Shape {
         name: "ClusterSubnetGroupMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterSubnetGroups",
-                    shape: 103,
+                    shape: 106,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2233,7 +2300,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 101
+    // 104
     Shape {
         name: "ClusterSubnetGroupNotFoundFault",
         kind: ShapeKind::Structure {
@@ -2247,7 +2314,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 102
+    // 105
     Shape {
         name: "ClusterSubnetGroupQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -2261,18 +2328,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 103
+    // 106
     Shape {
         name: "ClusterSubnetGroups",
         kind: ShapeKind::List {
-            member: 98,
+            member: 101,
             member_location_name: Some("ClusterSubnetGroup"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 104
+    // 107
     Shape {
         name: "ClusterSubnetQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -2286,83 +2353,26 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 105
+    // 108
     Shape {
         name: "ClusterVersion",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterVersion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterParameterGroupFamily",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 106
-    Shape {
-        name: "ClusterVersionList",
-        kind: ShapeKind::List {
-            member: 105,
-            member_location_name: Some("ClusterVersion"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 107
-    Shape {
-        name: "ClusterVersionsMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterVersions",
-                    shape: 106,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 108
-    Shape {
-        name: "ClustersMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Clusters",
-                    shape: 68,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2373,6 +2383,63 @@ static SHAPES: [Shape; 664] = [
         error: None,
     },
     // 109
+    Shape {
+        name: "ClusterVersionList",
+        kind: ShapeKind::List {
+            member: 108,
+            member_location_name: Some("ClusterVersion"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 110
+    Shape {
+        name: "ClusterVersionsMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterVersions",
+                    shape: 109,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 111
+    Shape {
+        name: "ClustersMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Clusters",
+                    shape: 71,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 112
     Shape {
         name: "ConflictPolicyUpdateFault",
         kind: ShapeKind::Structure {
@@ -2386,13 +2453,13 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 110
+    // 113
     Shape {
         name: "Connect",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Authorization",
-                shape: 577,
+                shape: 585,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -2401,43 +2468,43 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 111
+    // 114
     Shape {
         name: "ConsumerIdentifierList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: None,
             min: Some(1),
             max: Some(1),
         },
         error: None,
     },
-    // 112
+    // 115
     Shape {
         name: "CopyClusterSnapshotMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SourceSnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceSnapshotClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetSnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2447,13 +2514,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 113
+    // 116
     Shape {
         name: "CopyClusterSnapshotResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Snapshot",
-                shape: 580,
+                shape: 588,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -2462,7 +2529,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 114
+    // 117
     Shape {
         name: "CopyToRegionDisabledFault",
         kind: ShapeKind::Structure {
@@ -2476,20 +2543,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 115
+    // 118
     Shape {
         name: "CreateAuthenticationProfileMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "AuthenticationProfileName",
-                    shape: 24,
+                    shape: 27,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AuthenticationProfileContent",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2499,20 +2566,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 116
+    // 119
     Shape {
         name: "CreateAuthenticationProfileResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "AuthenticationProfileName",
-                    shape: 24,
+                    shape: 27,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AuthenticationProfileContent",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2522,254 +2589,260 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 117
+    // 120
     Shape {
         name: "CreateClusterMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DBName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MasterUsername",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MasterUserPassword",
-                    shape: 575,
+                    shape: 583,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterSecurityGroups",
-                    shape: 90,
+                    shape: 93,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcSecurityGroupIds",
-                    shape: 660,
+                    shape: 671,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterSubnetGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AvailabilityZone",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PreferredMaintenanceWindow",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterParameterGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AutomatedSnapshotRetentionPeriod",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Port",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterVersion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowVersionUpgrade",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NumberOfNodes",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "PubliclyAccessible",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Encrypted",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "HsmClientCertificateIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "HsmConfigurationIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ElasticIp",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Tags",
-                    shape: 632,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "KmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EnhancedVpcRouting",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AdditionalInfo",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IamRoles",
-                    shape: 320,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaintenanceTrackName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotScheduleIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AvailabilityZoneRelocation",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AquaConfigurationStatus",
-                    shape: 11,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DefaultIamRoleArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "LoadSampleData",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManageMasterPassword",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MasterPasswordSecretKmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IpAddressType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MultiAZ",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "RedshiftIdcApplicationArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "CatalogName",
                     shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
+                    name: "NumberOfNodes",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PubliclyAccessible",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Encrypted",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "HsmClientCertificateIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "HsmConfigurationIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ElasticIp",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Tags",
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "KmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EnhancedVpcRouting",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AdditionalInfo",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IamRoles",
+                    shape: 323,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaintenanceTrackName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotScheduleIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AvailabilityZoneRelocation",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AquaConfigurationStatus",
+                    shape: 14,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DefaultIamRoleArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "LoadSampleData",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManageMasterPassword",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MasterPasswordSecretKmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IpAddressType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MultiAZ",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "RedshiftIdcApplicationArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "CatalogName",
+                    shape: 57,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
                     name: "ExtraComputeForAutomaticOptimization",
-                    shape: 51,
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IdentityConfiguration",
+                    shape: 325,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2779,32 +2852,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 118
+    // 121
     Shape {
         name: "CreateClusterParameterGroupMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ParameterGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ParameterGroupFamily",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2814,72 +2887,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 119
+    // 122
     Shape {
         name: "CreateClusterParameterGroupResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterParameterGroup",
-                shape: 73,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 120
-    Shape {
-        name: "CreateClusterResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "Cluster",
-                shape: 57,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 121
-    Shape {
-        name: "CreateClusterSecurityGroupMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterSecurityGroupName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Description",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Tags",
-                    shape: 632,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ClusterSecurityGroupName", "Description"],
-            union: false,
-        },
-        error: None,
-    },
-    // 122
-    Shape {
-        name: "CreateClusterSecurityGroupResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "ClusterSecurityGroup",
-                shape: 85,
+                shape: 76,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -2890,30 +2904,89 @@ static SHAPES: [Shape; 664] = [
     },
     // 123
     Shape {
-        name: "CreateClusterSnapshotMessage",
+        name: "CreateClusterResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Cluster",
+                shape: 60,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 124
+    Shape {
+        name: "CreateClusterSecurityGroupMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "SnapshotIdentifier",
-                    shape: 608,
+                    name: "ClusterSecurityGroupName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
+                    name: "Description",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ClusterSecurityGroupName", "Description"],
+            union: false,
+        },
+        error: None,
+    },
+    // 125
+    Shape {
+        name: "CreateClusterSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "ClusterSecurityGroup",
+                shape: 88,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 126
+    Shape {
+        name: "CreateClusterSnapshotMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "SnapshotIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManualSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Tags",
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2923,13 +2996,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 124
+    // 127
     Shape {
         name: "CreateClusterSnapshotResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Snapshot",
-                shape: 580,
+                shape: 588,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -2938,32 +3011,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 125
+    // 128
     Shape {
         name: "CreateClusterSubnetGroupMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterSubnetGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SubnetIds",
-                    shape: 611,
+                    shape: 619,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -2973,13 +3046,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 126
+    // 129
     Shape {
         name: "CreateClusterSubnetGroupResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterSubnetGroup",
-                shape: 98,
+                shape: 101,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -2988,26 +3061,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 127
+    // 130
     Shape {
         name: "CreateCustomDomainAssociationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "CustomDomainName",
-                    shape: 151,
+                    shape: 154,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertificateArn",
-                    shape: 150,
+                    shape: 153,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3021,32 +3094,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 128
+    // 131
     Shape {
         name: "CreateCustomDomainAssociationResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "CustomDomainName",
-                    shape: 151,
+                    shape: 154,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertificateArn",
-                    shape: 150,
+                    shape: 153,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertExpiryTime",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3056,38 +3129,38 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 129
+    // 132
     Shape {
         name: "CreateEndpointAccessMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResourceOwner",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EndpointName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SubnetGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcSecurityGroupIds",
-                    shape: 660,
+                    shape: 671,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3097,56 +3170,56 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 130
+    // 133
     Shape {
         name: "CreateEventSubscriptionMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SubscriptionName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnsTopicArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceIds",
-                    shape: 605,
+                    shape: 613,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EventCategories",
-                    shape: 281,
+                    shape: 284,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Severity",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Enabled",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3156,13 +3229,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 131
+    // 134
     Shape {
         name: "CreateEventSubscriptionResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "EventSubscription",
-                shape: 288,
+                shape: 291,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -3171,20 +3244,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 132
+    // 135
     Shape {
         name: "CreateHsmClientCertificateMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "HsmClientCertificateIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3194,13 +3267,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 133
+    // 136
     Shape {
         name: "CreateHsmClientCertificateResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "HsmClientCertificate",
-                shape: 305,
+                shape: 308,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -3209,50 +3282,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 134
+    // 137
     Shape {
         name: "CreateHsmConfigurationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "HsmConfigurationIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmIpAddress",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmPartitionName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmPartitionPassword",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmServerPublicCertificate",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3269,116 +3342,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 135
+    // 138
     Shape {
         name: "CreateHsmConfigurationResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "HsmConfiguration",
-                shape: 311,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 136
-    Shape {
-        name: "CreateIntegrationMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "SourceArn",
-                    shape: 604,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TargetArn",
-                    shape: 637,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IntegrationName",
-                    shape: 346,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "KMSKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagList",
-                    shape: 632,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AdditionalEncryptionContext",
-                    shape: 265,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Description",
-                    shape: 342,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["SourceArn", "TargetArn", "IntegrationName"],
-            union: false,
-        },
-        error: None,
-    },
-    // 137
-    Shape {
-        name: "CreateQev2IdcApplicationMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "IdcInstanceArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Qev2IdcApplicationName",
-                    shape: 478,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IdcDisplayName",
-                    shape: 321,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Tags",
-                    shape: 632,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["IdcInstanceArn", "Qev2IdcApplicationName", "IdcDisplayName"],
-            union: false,
-        },
-        error: None,
-    },
-    // 138
-    Shape {
-        name: "CreateQev2IdcApplicationResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "Qev2IdcApplication",
-                shape: 475,
+                shape: 314,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -3389,66 +3359,169 @@ static SHAPES: [Shape; 664] = [
     },
     // 139
     Shape {
-        name: "CreateRedshiftIdcApplicationMessage",
+        name: "CreateIntegrationMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "SourceArn",
+                    shape: 612,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TargetArn",
+                    shape: 648,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IntegrationName",
+                    shape: 352,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "KMSKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagList",
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AdditionalEncryptionContext",
+                    shape: 268,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Description",
+                    shape: 348,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["SourceArn", "TargetArn", "IntegrationName"],
+            union: false,
+        },
+        error: None,
+    },
+    // 140
+    Shape {
+        name: "CreateQev2IdcApplicationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "IdcInstanceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "RedshiftIdcApplicationName",
-                    shape: 493,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IdentityNamespace",
-                    shape: 322,
+                    name: "Qev2IdcApplicationName",
+                    shape: 486,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcDisplayName",
-                    shape: 321,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IamRoleArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AuthorizedTokenIssuerList",
-                    shape: 39,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ServiceIntegrations",
-                    shape: 578,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ApplicationType",
-                    shape: 9,
+                    shape: 324,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["IdcInstanceArn", "Qev2IdcApplicationName", "IdcDisplayName"],
+            union: false,
+        },
+        error: None,
+    },
+    // 141
+    Shape {
+        name: "CreateQev2IdcApplicationResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Qev2IdcApplication",
+                shape: 483,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 142
+    Shape {
+        name: "CreateRedshiftIdcApplicationMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "IdcInstanceArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "RedshiftIdcApplicationName",
+                    shape: 501,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IdentityNamespace",
+                    shape: 328,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IdcDisplayName",
+                    shape: 324,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IamRoleArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AuthorizedTokenIssuerList",
+                    shape: 42,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ServiceIntegrations",
+                    shape: 586,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ApplicationType",
+                    shape: 12,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Tags",
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SsoTagKeys",
-                    shape: 630,
+                    shape: 641,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3463,116 +3536,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 140
+    // 143
     Shape {
         name: "CreateRedshiftIdcApplicationResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "RedshiftIdcApplication",
-                shape: 490,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 141
-    Shape {
-        name: "CreateScheduledActionMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ScheduledActionName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TargetAction",
-                    shape: 569,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Schedule",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IamRole",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ScheduledActionDescription",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "StartTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EndTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Enable",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ScheduledActionName", "TargetAction", "Schedule", "IamRole"],
-            union: false,
-        },
-        error: None,
-    },
-    // 142
-    Shape {
-        name: "CreateSnapshotCopyGrantMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "SnapshotCopyGrantName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "KmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Tags",
-                    shape: 632,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["SnapshotCopyGrantName"],
-            union: false,
-        },
-        error: None,
-    },
-    // 143
-    Shape {
-        name: "CreateSnapshotCopyGrantResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "SnapshotCopyGrant",
-                shape: 585,
+                shape: 498,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -3583,42 +3553,145 @@ static SHAPES: [Shape; 664] = [
     },
     // 144
     Shape {
-        name: "CreateSnapshotScheduleMessage",
+        name: "CreateScheduledActionMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ScheduleDefinitions",
-                    shape: 556,
+                    name: "ScheduledActionName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ScheduleIdentifier",
-                    shape: 608,
+                    name: "TargetAction",
+                    shape: 577,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ScheduleDescription",
-                    shape: 608,
+                    name: "Schedule",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IamRole",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ScheduledActionDescription",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "StartTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EndTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Enable",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ScheduledActionName", "TargetAction", "Schedule", "IamRole"],
+            union: false,
+        },
+        error: None,
+    },
+    // 145
+    Shape {
+        name: "CreateSnapshotCopyGrantMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "SnapshotCopyGrantName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "KmsKeyId",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["SnapshotCopyGrantName"],
+            union: false,
+        },
+        error: None,
+    },
+    // 146
+    Shape {
+        name: "CreateSnapshotCopyGrantResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "SnapshotCopyGrant",
+                shape: 593,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 147
+    Shape {
+        name: "CreateSnapshotScheduleMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ScheduleDefinitions",
+                    shape: 564,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ScheduleIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ScheduleDescription",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Tags",
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DryRun",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NextInvocations",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3628,20 +3701,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 145
+    // 148
     Shape {
         name: "CreateTagsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ResourceName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3651,50 +3724,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 146
+    // 149
     Shape {
         name: "CreateUsageLimitMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "FeatureType",
-                    shape: 650,
+                    shape: 661,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LimitType",
-                    shape: 651,
+                    shape: 662,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Amount",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Period",
-                    shape: 654,
+                    shape: 665,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "BreachAction",
-                    shape: 649,
+                    shape: 660,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3704,7 +3777,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 147
+    // 150
     Shape {
         name: "CustomCnameAssociationFault",
         kind: ShapeKind::Structure {
@@ -3718,7 +3791,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 148
+    // 151
     Shape {
         name: "CustomDomainAssociationNotFoundFault",
         kind: ShapeKind::Structure {
@@ -3732,20 +3805,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 149
+    // 152
     Shape {
         name: "CustomDomainAssociationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Associations",
-                    shape: 16,
+                    shape: 19,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3755,7 +3828,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 150
+    // 153
     Shape {
         name: "CustomDomainCertificateArnString",
         kind: ShapeKind::String {
@@ -3769,7 +3842,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 151
+    // 154
     Shape {
         name: "CustomDomainNameString",
         kind: ShapeKind::String {
@@ -3783,20 +3856,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 152
+    // 155
     Shape {
         name: "CustomerStorageMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "TotalBackupSizeInMegaBytes",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TotalProvisionedStorageInMegaBytes",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3806,44 +3879,44 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 153
+    // 156
     Shape {
         name: "DataShare",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DataShareArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ProducerArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowPubliclyAccessibleConsumers",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DataShareAssociations",
-                    shape: 155,
+                    shape: 158,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ManagedBy",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DataShareType",
-                    shape: 160,
+                    shape: 163,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3853,50 +3926,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 154
+    // 157
     Shape {
         name: "DataShareAssociation",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ConsumerIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 157,
+                    shape: 160,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerRegion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CreatedDate",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "StatusChangeDate",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ProducerAllowedWrites",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerAcceptedWrites",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -3906,29 +3979,29 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 155
+    // 158
     Shape {
         name: "DataShareAssociationList",
         kind: ShapeKind::List {
-            member: 154,
+            member: 157,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 156
+    // 159
     Shape {
         name: "DataShareList",
         kind: ShapeKind::List {
-            member: 153,
+            member: 156,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 157
+    // 160
     Shape {
         name: "DataShareStatus",
         kind: ShapeKind::String {
@@ -3947,7 +4020,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 158
+    // 161
     Shape {
         name: "DataShareStatusForConsumer",
         kind: ShapeKind::String {
@@ -3959,7 +4032,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 159
+    // 162
     Shape {
         name: "DataShareStatusForProducer",
         kind: ShapeKind::String {
@@ -3977,7 +4050,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 160
+    // 163
     Shape {
         name: "DataShareType",
         kind: ShapeKind::String {
@@ -3989,107 +4062,44 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 161
+    // 164
     Shape {
         name: "DataTransferProgress",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CurrentRateInMegaBytesPerSecond",
-                    shape: 257,
+                    shape: 260,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TotalDataInMegaBytes",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DataTransferredInMegaBytes",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EstimatedTimeToCompletionInSeconds",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ElapsedTimeInSeconds",
-                    shape: 398,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 162
-    Shape {
-        name: "DbGroupList",
-        kind: ShapeKind::List {
-            member: 608,
-            member_location_name: Some("DbGroup"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 163
-    Shape {
-        name: "DeauthorizeDataShareMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "DataShareArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ConsumerIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["DataShareArn", "ConsumerIdentifier"],
-            union: false,
-        },
-        error: None,
-    },
-    // 164
-    Shape {
-        name: "DefaultClusterParameters",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ParameterGroupFamily",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Parameters",
-                    shape: 454,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4101,24 +4111,58 @@ static SHAPES: [Shape; 664] = [
     },
     // 165
     Shape {
-        name: "DeferredMaintenanceWindow",
+        name: "DbGroupList",
+        kind: ShapeKind::List {
+            member: 616,
+            member_location_name: Some("DbGroup"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 166
+    Shape {
+        name: "DeauthorizeDataShareMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "DeferMaintenanceIdentifier",
-                    shape: 608,
+                    name: "DataShareArn",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "DeferMaintenanceStartTime",
-                    shape: 622,
+                    name: "ConsumerIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["DataShareArn", "ConsumerIdentifier"],
+            union: false,
+        },
+        error: None,
+    },
+    // 167
+    Shape {
+        name: "DefaultClusterParameters",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ParameterGroupFamily",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "DeferMaintenanceEndTime",
-                    shape: 622,
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Parameters",
+                    shape: 462,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4128,24 +4172,53 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 166
+    // 168
+    Shape {
+        name: "DeferredMaintenanceWindow",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "DeferMaintenanceIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DeferMaintenanceStartTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DeferMaintenanceEndTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 169
     Shape {
         name: "DeferredMaintenanceWindowsList",
         kind: ShapeKind::List {
-            member: 165,
+            member: 168,
             member_location_name: Some("DeferredMaintenanceWindow"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 167
+    // 170
     Shape {
         name: "DeleteAuthenticationProfileMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AuthenticationProfileName",
-                shape: 24,
+                shape: 27,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4154,78 +4227,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 168
+    // 171
     Shape {
         name: "DeleteAuthenticationProfileResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AuthenticationProfileName",
-                shape: 24,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 169
-    Shape {
-        name: "DeleteClusterMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SkipFinalClusterSnapshot",
-                    shape: 50,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "FinalClusterSnapshotIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "FinalClusterSnapshotRetentionPeriod",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ClusterIdentifier"],
-            union: false,
-        },
-        error: None,
-    },
-    // 170
-    Shape {
-        name: "DeleteClusterParameterGroupMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "ParameterGroupName",
-                shape: 608,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &["ParameterGroupName"],
-            union: false,
-        },
-        error: None,
-    },
-    // 171
-    Shape {
-        name: "DeleteClusterResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "Cluster",
-                shape: 57,
+                shape: 27,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4236,11 +4244,76 @@ static SHAPES: [Shape; 664] = [
     },
     // 172
     Shape {
+        name: "DeleteClusterMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SkipFinalClusterSnapshot",
+                    shape: 53,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "FinalClusterSnapshotIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "FinalClusterSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ClusterIdentifier"],
+            union: false,
+        },
+        error: None,
+    },
+    // 173
+    Shape {
+        name: "DeleteClusterParameterGroupMessage",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "ParameterGroupName",
+                shape: 616,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &["ParameterGroupName"],
+            union: false,
+        },
+        error: None,
+    },
+    // 174
+    Shape {
+        name: "DeleteClusterResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Cluster",
+                shape: 60,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 175
+    Shape {
         name: "DeleteClusterSecurityGroupMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterSecurityGroupName",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4249,20 +4322,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 173
+    // 176
     Shape {
         name: "DeleteClusterSnapshotMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4272,24 +4345,24 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 174
+    // 177
     Shape {
         name: "DeleteClusterSnapshotMessageList",
         kind: ShapeKind::List {
-            member: 173,
+            member: 176,
             member_location_name: Some("DeleteClusterSnapshotMessage"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 175
+    // 178
     Shape {
         name: "DeleteClusterSnapshotResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Snapshot",
-                shape: 580,
+                shape: 588,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4298,13 +4371,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 176
+    // 179
     Shape {
         name: "DeleteClusterSubnetGroupMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterSubnetGroupName",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4313,20 +4386,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 177
+    // 180
     Shape {
         name: "DeleteCustomDomainAssociationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainName",
-                    shape: 151,
+                    shape: 154,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4336,13 +4409,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 178
+    // 181
     Shape {
         name: "DeleteEndpointAccessMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "EndpointName",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4351,13 +4424,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 179
+    // 182
     Shape {
         name: "DeleteEventSubscriptionMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "SubscriptionName",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4366,13 +4439,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 180
+    // 183
     Shape {
         name: "DeleteHsmClientCertificateMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "HsmClientCertificateIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4381,13 +4454,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 181
+    // 184
     Shape {
         name: "DeleteHsmConfigurationMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "HsmConfigurationIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4396,13 +4469,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 182
+    // 185
     Shape {
         name: "DeleteIntegrationMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "IntegrationArn",
-                shape: 339,
+                shape: 345,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4411,13 +4484,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 183
+    // 186
     Shape {
         name: "DeleteQev2IdcApplicationMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Qev2IdcApplicationArn",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4426,13 +4499,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 184
+    // 187
     Shape {
         name: "DeleteRedshiftIdcApplicationMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "RedshiftIdcApplicationArn",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4441,13 +4514,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 185
+    // 188
     Shape {
         name: "DeleteResourcePolicyMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ResourceArn",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4456,13 +4529,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 186
+    // 189
     Shape {
         name: "DeleteScheduledActionMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ScheduledActionName",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4471,13 +4544,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 187
+    // 190
     Shape {
         name: "DeleteSnapshotCopyGrantMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "SnapshotCopyGrantName",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4486,13 +4559,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 188
+    // 191
     Shape {
         name: "DeleteSnapshotScheduleMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ScheduleIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4501,20 +4574,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 189
+    // 192
     Shape {
         name: "DeleteTagsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ResourceName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 630,
+                    shape: 641,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4524,13 +4597,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 190
+    // 193
     Shape {
         name: "DeleteUsageLimitMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "UsageLimitId",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4539,7 +4612,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 191
+    // 194
     Shape {
         name: "DependentServiceAccessDeniedFault",
         kind: ShapeKind::Structure {
@@ -4553,7 +4626,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 192
+    // 195
     Shape {
         name: "DependentServiceRequestThrottlingFault",
         kind: ShapeKind::Structure {
@@ -4567,7 +4640,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 193
+    // 196
     Shape {
         name: "DependentServiceUnavailableFault",
         kind: ShapeKind::Structure {
@@ -4581,20 +4654,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 194
+    // 197
     Shape {
         name: "DeregisterNamespaceInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "NamespaceIdentifier",
-                    shape: 435,
+                    shape: 443,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerIdentifiers",
-                    shape: 111,
+                    shape: 114,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4604,58 +4677,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 195
+    // 198
     Shape {
         name: "DeregisterNamespaceOutputMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Status",
-                shape: 436,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 196
-    Shape {
-        name: "DescribeAccountAttributesMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "AttributeNames",
-                shape: 18,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 197
-    Shape {
-        name: "DescribeAuthenticationProfilesMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "AuthenticationProfileName",
-                shape: 24,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 198
-    Shape {
-        name: "DescribeAuthenticationProfilesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "AuthenticationProfiles",
-                shape: 23,
+                shape: 444,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -4666,28 +4694,14 @@ static SHAPES: [Shape; 664] = [
     },
     // 199
     Shape {
-        name: "DescribeClusterDbRevisionsMessage",
+        name: "DescribeAccountAttributesMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
+            members: &[Member {
+                name: "AttributeNames",
+                shape: 21,
+                location_name: None,
+                idempotency_token: false,
+            }],
             required: &[],
             union: false,
         },
@@ -4695,40 +4709,14 @@ static SHAPES: [Shape; 664] = [
     },
     // 200
     Shape {
-        name: "DescribeClusterParameterGroupsMessage",
+        name: "DescribeAuthenticationProfilesMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ParameterGroupName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
+            members: &[Member {
+                name: "AuthenticationProfileName",
+                shape: 27,
+                location_name: None,
+                idempotency_token: false,
+            }],
             required: &[],
             union: false,
         },
@@ -4736,71 +4724,39 @@ static SHAPES: [Shape; 664] = [
     },
     // 201
     Shape {
-        name: "DescribeClusterParametersMessage",
+        name: "DescribeAuthenticationProfilesResult",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ParameterGroupName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Source",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ParameterGroupName"],
+            members: &[Member {
+                name: "AuthenticationProfiles",
+                shape: 26,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
             union: false,
         },
         error: None,
     },
     // 202
     Shape {
-        name: "DescribeClusterSecurityGroupsMessage",
+        name: "DescribeClusterDbRevisionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterSecurityGroupName",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4812,84 +4768,36 @@ static SHAPES: [Shape; 664] = [
     },
     // 203
     Shape {
-        name: "DescribeClusterSnapshotsMessage",
+        name: "DescribeClusterParameterGroupsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "StartTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EndTime",
-                    shape: 622,
+                    name: "ParameterGroupName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "OwnerAccount",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 630,
+                    shape: 641,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagValues",
-                    shape: 633,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterExists",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SortingEntities",
-                    shape: 602,
+                    shape: 644,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4901,65 +4809,71 @@ static SHAPES: [Shape; 664] = [
     },
     // 204
     Shape {
-        name: "DescribeClusterSubnetGroupsMessage",
+        name: "DescribeClusterParametersMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterSubnetGroupName",
-                    shape: 608,
+                    name: "ParameterGroupName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Source",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
             ],
-            required: &[],
+            required: &["ParameterGroupName"],
             union: false,
         },
         error: None,
     },
     // 205
     Shape {
-        name: "DescribeClusterTracksMessage",
+        name: "DescribeClusterSecurityGroupsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "MaintenanceTrackName",
-                    shape: 608,
+                    name: "ClusterSecurityGroupName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -4971,30 +4885,84 @@ static SHAPES: [Shape; 664] = [
     },
     // 206
     Shape {
-        name: "DescribeClusterVersionsMessage",
+        name: "DescribeClusterSnapshotsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterVersion",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ClusterParameterGroupFamily",
-                    shape: 608,
+                    name: "SnapshotIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "StartTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EndTime",
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "OwnerAccount",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterExists",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SortingEntities",
+                    shape: 610,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5006,36 +4974,36 @@ static SHAPES: [Shape; 664] = [
     },
     // 207
     Shape {
-        name: "DescribeClustersMessage",
+        name: "DescribeClusterSubnetGroupsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
+                    name: "ClusterSubnetGroupName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 630,
+                    shape: 641,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagValues",
-                    shape: 633,
+                    shape: 644,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5047,30 +5015,24 @@ static SHAPES: [Shape; 664] = [
     },
     // 208
     Shape {
-        name: "DescribeCustomDomainAssociationsMessage",
+        name: "DescribeClusterTracksMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "CustomDomainName",
-                    shape: 151,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "CustomDomainCertificateArn",
-                    shape: 150,
+                    name: "MaintenanceTrackName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5082,30 +5044,30 @@ static SHAPES: [Shape; 664] = [
     },
     // 209
     Shape {
-        name: "DescribeDataSharesForConsumerMessage",
+        name: "DescribeClusterVersionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ConsumerArn",
-                    shape: 608,
+                    name: "ClusterVersion",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "Status",
-                    shape: 158,
+                    name: "ClusterParameterGroupFamily",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5117,18 +5079,36 @@ static SHAPES: [Shape; 664] = [
     },
     // 210
     Shape {
-        name: "DescribeDataSharesForConsumerResult",
+        name: "DescribeClustersMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "DataShares",
-                    shape: 156,
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5140,30 +5120,30 @@ static SHAPES: [Shape; 664] = [
     },
     // 211
     Shape {
-        name: "DescribeDataSharesForProducerMessage",
+        name: "DescribeCustomDomainAssociationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ProducerArn",
-                    shape: 608,
+                    name: "CustomDomainName",
+                    shape: 154,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "Status",
-                    shape: 159,
+                    name: "CustomDomainCertificateArn",
+                    shape: 153,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5175,18 +5155,30 @@ static SHAPES: [Shape; 664] = [
     },
     // 212
     Shape {
-        name: "DescribeDataSharesForProducerResult",
+        name: "DescribeDataSharesForConsumerMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "DataShares",
-                    shape: 156,
+                    name: "ConsumerArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Status",
+                    shape: 161,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5198,24 +5190,18 @@ static SHAPES: [Shape; 664] = [
     },
     // 213
     Shape {
-        name: "DescribeDataSharesMessage",
+        name: "DescribeDataSharesForConsumerResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "DataShareArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
+                    name: "DataShares",
+                    shape: 159,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5227,18 +5213,30 @@ static SHAPES: [Shape; 664] = [
     },
     // 214
     Shape {
-        name: "DescribeDataSharesResult",
+        name: "DescribeDataSharesForProducerMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "DataShares",
-                    shape: 156,
+                    name: "ProducerArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Status",
+                    shape: 162,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5250,43 +5248,51 @@ static SHAPES: [Shape; 664] = [
     },
     // 215
     Shape {
-        name: "DescribeDefaultClusterParametersMessage",
+        name: "DescribeDataSharesForProducerResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ParameterGroupFamily",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
+                    name: "DataShares",
+                    shape: 159,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
             ],
-            required: &["ParameterGroupFamily"],
+            required: &[],
             union: false,
         },
         error: None,
     },
     // 216
     Shape {
-        name: "DescribeDefaultClusterParametersResult",
+        name: "DescribeDataSharesMessage",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "DefaultClusterParameters",
-                shape: 164,
-                location_name: None,
-                idempotency_token: false,
-            }],
+            members: &[
+                Member {
+                    name: "DataShareArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
             required: &[],
             union: false,
         },
@@ -5294,42 +5300,18 @@ static SHAPES: [Shape; 664] = [
     },
     // 217
     Shape {
-        name: "DescribeEndpointAccessMessage",
+        name: "DescribeDataSharesResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ResourceOwner",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EndpointName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "VpcId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
+                    name: "DataShares",
+                    shape: 159,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5341,52 +5323,40 @@ static SHAPES: [Shape; 664] = [
     },
     // 218
     Shape {
-        name: "DescribeEndpointAuthorizationMessage",
+        name: "DescribeDefaultClusterParametersMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Account",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Grantee",
-                    shape: 51,
+                    name: "ParameterGroupFamily",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
             ],
-            required: &[],
+            required: &["ParameterGroupFamily"],
             union: false,
         },
         error: None,
     },
     // 219
     Shape {
-        name: "DescribeEventCategoriesMessage",
+        name: "DescribeDefaultClusterParametersResult",
         kind: ShapeKind::Structure {
             members: &[Member {
-                name: "SourceType",
-                shape: 608,
+                name: "DefaultClusterParameters",
+                shape: 167,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -5397,36 +5367,42 @@ static SHAPES: [Shape; 664] = [
     },
     // 220
     Shape {
-        name: "DescribeEventSubscriptionsMessage",
+        name: "DescribeEndpointAccessMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "SubscriptionName",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ResourceOwner",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EndpointName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "VpcId",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5438,48 +5414,36 @@ static SHAPES: [Shape; 664] = [
     },
     // 221
     Shape {
-        name: "DescribeEventsMessage",
+        name: "DescribeEndpointAuthorizationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "SourceIdentifier",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "SourceType",
-                    shape: 607,
+                    name: "Account",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "StartTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EndTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Duration",
-                    shape: 336,
+                    name: "Grantee",
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5491,40 +5455,14 @@ static SHAPES: [Shape; 664] = [
     },
     // 222
     Shape {
-        name: "DescribeHsmClientCertificatesMessage",
+        name: "DescribeEventCategoriesMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "HsmClientCertificateIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
+            members: &[Member {
+                name: "SourceType",
+                shape: 616,
+                location_name: None,
+                idempotency_token: false,
+            }],
             required: &[],
             union: false,
         },
@@ -5532,36 +5470,36 @@ static SHAPES: [Shape; 664] = [
     },
     // 223
     Shape {
-        name: "DescribeHsmConfigurationsMessage",
+        name: "DescribeEventSubscriptionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "HsmConfigurationIdentifier",
-                    shape: 608,
+                    name: "SubscriptionName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 630,
+                    shape: 641,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagValues",
-                    shape: 633,
+                    shape: 644,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5573,30 +5511,48 @@ static SHAPES: [Shape; 664] = [
     },
     // 224
     Shape {
-        name: "DescribeInboundIntegrationsMessage",
+        name: "DescribeEventsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "IntegrationArn",
-                    shape: 329,
+                    name: "SourceIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "TargetArn",
-                    shape: 637,
+                    name: "SourceType",
+                    shape: 615,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "StartTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EndTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Duration",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5608,18 +5564,135 @@ static SHAPES: [Shape; 664] = [
     },
     // 225
     Shape {
+        name: "DescribeHsmClientCertificatesMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "HsmClientCertificateIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 226
+    Shape {
+        name: "DescribeHsmConfigurationsMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "HsmConfigurationIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 227
+    Shape {
+        name: "DescribeInboundIntegrationsMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "IntegrationArn",
+                    shape: 335,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TargetArn",
+                    shape: 648,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 228
+    Shape {
         name: "DescribeIntegrationsFilter",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Name",
-                    shape: 227,
+                    shape: 230,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Values",
-                    shape: 228,
+                    shape: 231,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5629,18 +5702,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 226
+    // 229
     Shape {
         name: "DescribeIntegrationsFilterList",
         kind: ShapeKind::List {
-            member: 225,
+            member: 228,
             member_location_name: Some("DescribeIntegrationsFilter"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 227
+    // 230
     Shape {
         name: "DescribeIntegrationsFilterName",
         kind: ShapeKind::String {
@@ -5652,152 +5725,43 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 228
+    // 231
     Shape {
         name: "DescribeIntegrationsFilterValueList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("Value"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 229
+    // 232
     Shape {
         name: "DescribeIntegrationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "IntegrationArn",
-                    shape: 339,
+                    shape: 345,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Filters",
-                    shape: 226,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 230
-    Shape {
-        name: "DescribeLoggingStatusMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "ClusterIdentifier",
-                shape: 608,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &["ClusterIdentifier"],
-            union: false,
-        },
-        error: None,
-    },
-    // 231
-    Shape {
-        name: "DescribeNodeConfigurationOptionsMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ActionType",
-                    shape: 8,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "OwnerAccount",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Filters",
-                    shape: 442,
-                    location_name: Some("Filter"),
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ActionType"],
-            union: false,
-        },
-        error: None,
-    },
-    // 232
-    Shape {
-        name: "DescribeOrderableClusterOptionsMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterVersion",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NodeType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
+                    shape: 229,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5809,74 +5773,104 @@ static SHAPES: [Shape; 664] = [
     },
     // 233
     Shape {
-        name: "DescribePartnersInputMessage",
+        name: "DescribeLoggingStatusMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "AccountId",
-                    shape: 455,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 456,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DatabaseName",
-                    shape: 457,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "PartnerName",
-                    shape: 462,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["AccountId", "ClusterIdentifier"],
+            members: &[Member {
+                name: "ClusterIdentifier",
+                shape: 616,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &["ClusterIdentifier"],
             union: false,
         },
         error: None,
     },
     // 234
     Shape {
-        name: "DescribePartnersOutputMessage",
+        name: "DescribeNodeConfigurationOptionsMessage",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "PartnerIntegrationInfoList",
-                shape: 459,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
+            members: &[
+                Member {
+                    name: "ActionType",
+                    shape: 11,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "OwnerAccount",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Filters",
+                    shape: 450,
+                    location_name: Some("Filter"),
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ActionType"],
             union: false,
         },
         error: None,
     },
     // 235
     Shape {
-        name: "DescribeQev2IdcApplicationsMessage",
+        name: "DescribeOrderableClusterOptionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "Qev2IdcApplicationArn",
-                    shape: 608,
+                    name: "ClusterVersion",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NodeType",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5888,51 +5882,49 @@ static SHAPES: [Shape; 664] = [
     },
     // 236
     Shape {
-        name: "DescribeQev2IdcApplicationsResult",
+        name: "DescribePartnersInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "Qev2IdcApplications",
-                    shape: 477,
+                    name: "AccountId",
+                    shape: 463,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "Marker",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 464,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DatabaseName",
+                    shape: 465,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PartnerName",
+                    shape: 470,
                     location_name: None,
                     idempotency_token: false,
                 },
             ],
-            required: &[],
+            required: &["AccountId", "ClusterIdentifier"],
             union: false,
         },
         error: None,
     },
     // 237
     Shape {
-        name: "DescribeRedshiftIdcApplicationsMessage",
+        name: "DescribePartnersOutputMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "RedshiftIdcApplicationArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
+            members: &[Member {
+                name: "PartnerIntegrationInfoList",
+                shape: 467,
+                location_name: None,
+                idempotency_token: false,
+            }],
             required: &[],
             union: false,
         },
@@ -5940,18 +5932,24 @@ static SHAPES: [Shape; 664] = [
     },
     // 238
     Shape {
-        name: "DescribeRedshiftIdcApplicationsResult",
+        name: "DescribeQev2IdcApplicationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "RedshiftIdcApplications",
-                    shape: 492,
+                    name: "Qev2IdcApplicationArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5963,30 +5961,18 @@ static SHAPES: [Shape; 664] = [
     },
     // 239
     Shape {
-        name: "DescribeReservedNodeExchangeStatusInputMessage",
+        name: "DescribeQev2IdcApplicationsResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ReservedNodeId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ReservedNodeExchangeRequestId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
+                    name: "Qev2IdcApplications",
+                    shape: 485,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -5998,18 +5984,24 @@ static SHAPES: [Shape; 664] = [
     },
     // 240
     Shape {
-        name: "DescribeReservedNodeExchangeStatusOutputMessage",
+        name: "DescribeRedshiftIdcApplicationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ReservedNodeExchangeStatusDetails",
-                    shape: 512,
+                    name: "RedshiftIdcApplicationArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6021,24 +6013,18 @@ static SHAPES: [Shape; 664] = [
     },
     // 241
     Shape {
-        name: "DescribeReservedNodeOfferingsMessage",
+        name: "DescribeRedshiftIdcApplicationsResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ReservedNodeOfferingId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
+                    name: "RedshiftIdcApplications",
+                    shape: 500,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6050,24 +6036,30 @@ static SHAPES: [Shape; 664] = [
     },
     // 242
     Shape {
-        name: "DescribeReservedNodesMessage",
+        name: "DescribeReservedNodeExchangeStatusInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ReservedNodeId",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ReservedNodeExchangeRequestId",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6079,69 +6071,47 @@ static SHAPES: [Shape; 664] = [
     },
     // 243
     Shape {
-        name: "DescribeResizeMessage",
+        name: "DescribeReservedNodeExchangeStatusOutputMessage",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "ClusterIdentifier",
-                shape: 608,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &["ClusterIdentifier"],
+            members: &[
+                Member {
+                    name: "ReservedNodeExchangeStatusDetails",
+                    shape: 520,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
             union: false,
         },
         error: None,
     },
     // 244
     Shape {
-        name: "DescribeScheduledActionsMessage",
+        name: "DescribeReservedNodeOfferingsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ScheduledActionName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TargetActionType",
-                    shape: 571,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "StartTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EndTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Active",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Filters",
-                    shape: 562,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
+                    name: "ReservedNodeOfferingId",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6153,36 +6123,24 @@ static SHAPES: [Shape; 664] = [
     },
     // 245
     Shape {
-        name: "DescribeSnapshotCopyGrantsMessage",
+        name: "DescribeReservedNodesMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "SnapshotCopyGrantName",
-                    shape: 608,
+                    name: "ReservedNodeId",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6194,65 +6152,69 @@ static SHAPES: [Shape; 664] = [
     },
     // 246
     Shape {
-        name: "DescribeSnapshotSchedulesMessage",
+        name: "DescribeResizeMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ScheduleIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
+            members: &[Member {
+                name: "ClusterIdentifier",
+                shape: 616,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &["ClusterIdentifier"],
             union: false,
         },
         error: None,
     },
     // 247
     Shape {
-        name: "DescribeSnapshotSchedulesOutputMessage",
+        name: "DescribeScheduledActionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "SnapshotSchedules",
-                    shape: 597,
+                    name: "ScheduledActionName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TargetActionType",
+                    shape: 579,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "StartTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EndTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Active",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Filters",
+                    shape: 570,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6264,30 +6226,36 @@ static SHAPES: [Shape; 664] = [
     },
     // 248
     Shape {
-        name: "DescribeTableRestoreStatusMessage",
+        name: "DescribeSnapshotCopyGrantsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TableRestoreRequestId",
-                    shape: 608,
+                    name: "SnapshotCopyGrantName",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6299,42 +6267,42 @@ static SHAPES: [Shape; 664] = [
     },
     // 249
     Shape {
-        name: "DescribeTagsMessage",
+        name: "DescribeSnapshotSchedulesMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ResourceName",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ResourceType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
+                    name: "ScheduleIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagKeys",
-                    shape: 630,
+                    shape: 641,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TagValues",
-                    shape: 633,
+                    shape: 644,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6346,48 +6314,18 @@ static SHAPES: [Shape; 664] = [
     },
     // 250
     Shape {
-        name: "DescribeUsageLimitsMessage",
+        name: "DescribeSnapshotSchedulesOutputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "UsageLimitId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "FeatureType",
-                    shape: 650,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaxRecords",
-                    shape: 336,
+                    name: "SnapshotSchedules",
+                    shape: 605,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagKeys",
-                    shape: 630,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TagValues",
-                    shape: 633,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6399,6 +6337,141 @@ static SHAPES: [Shape; 664] = [
     },
     // 251
     Shape {
+        name: "DescribeTableRestoreStatusMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TableRestoreRequestId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 252
+    Shape {
+        name: "DescribeTagsMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ResourceName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ResourceType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 253
+    Shape {
+        name: "DescribeUsageLimitsMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "UsageLimitId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "FeatureType",
+                    shape: 661,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaxRecords",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagKeys",
+                    shape: 641,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TagValues",
+                    shape: 644,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 254
+    Shape {
         name: "Description",
         kind: ShapeKind::String {
             min: Some(1),
@@ -6409,26 +6482,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 252
+    // 255
     Shape {
         name: "DisableLoggingMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LogDestinationType",
-                    shape: 393,
+                    shape: 399,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LogExports",
-                    shape: 394,
+                    shape: 400,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6438,13 +6511,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 253
+    // 256
     Shape {
         name: "DisableSnapshotCopyMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -6453,13 +6526,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 254
+    // 257
     Shape {
         name: "DisableSnapshotCopyResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -6468,32 +6541,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 255
+    // 258
     Shape {
         name: "DisassociateDataShareConsumerMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DataShareArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DisassociateEntireAccount",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerRegion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6503,7 +6576,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 256
+    // 259
     Shape {
         name: "Double",
         kind: ShapeKind::Double {
@@ -6512,7 +6585,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 257
+    // 260
     Shape {
         name: "DoubleOptional",
         kind: ShapeKind::Double {
@@ -6521,32 +6594,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 258
+    // 261
     Shape {
         name: "EC2SecurityGroup",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EC2SecurityGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EC2SecurityGroupOwnerId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6556,31 +6629,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 259
+    // 262
     Shape {
         name: "EC2SecurityGroupList",
         kind: ShapeKind::List {
-            member: 258,
+            member: 261,
             member_location_name: Some("EC2SecurityGroup"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 260
+    // 263
     Shape {
         name: "ElasticIpStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ElasticIp",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6590,61 +6663,61 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 261
+    // 264
     Shape {
         name: "EligibleTracksToUpdateList",
         kind: ShapeKind::List {
-            member: 646,
+            member: 657,
             member_location_name: Some("UpdateTarget"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 262
+    // 265
     Shape {
         name: "EnableLoggingMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "BucketName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "S3KeyPrefix",
-                    shape: 550,
+                    shape: 558,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LogDestinationType",
-                    shape: 393,
+                    shape: 399,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LogExports",
-                    shape: 394,
+                    shape: 400,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "S3TableKmsKeyId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "S3TableGranularity",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6654,38 +6727,38 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 263
+    // 266
     Shape {
         name: "EnableSnapshotCopyMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DestinationRegion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RetentionPeriod",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotCopyGrantName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6695,13 +6768,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 264
+    // 267
     Shape {
         name: "EnableSnapshotCopyResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -6710,37 +6783,37 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 265
+    // 268
     Shape {
         name: "EncryptionContextMap",
         kind: ShapeKind::Map {
-            key: 608,
-            value: 608,
+            key: 616,
+            value: 616,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 266
+    // 269
     Shape {
         name: "Endpoint",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Address",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Port",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcEndpoints",
-                    shape: 658,
+                    shape: 669,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6750,68 +6823,68 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 267
+    // 270
     Shape {
         name: "EndpointAccess",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResourceOwner",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SubnetGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EndpointStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EndpointName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EndpointCreateTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Port",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Address",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcSecurityGroups",
-                    shape: 662,
+                    shape: 673,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcEndpoint",
-                    shape: 657,
+                    shape: 668,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6821,20 +6894,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 268
+    // 271
     Shape {
         name: "EndpointAccessList",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "EndpointAccessList",
-                    shape: 269,
+                    shape: 272,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6844,18 +6917,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 269
+    // 272
     Shape {
         name: "EndpointAccesses",
         kind: ShapeKind::List {
-            member: 267,
+            member: 270,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 270
+    // 273
     Shape {
         name: "EndpointAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -6869,62 +6942,62 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 271
+    // 274
     Shape {
         name: "EndpointAuthorization",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Grantor",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Grantee",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AuthorizeTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 30,
+                    shape: 33,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowedAllVPCs",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowedVPCs",
-                    shape: 659,
+                    shape: 670,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EndpointCount",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6934,7 +7007,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 272
+    // 275
     Shape {
         name: "EndpointAuthorizationAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -6948,20 +7021,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 273
+    // 276
     Shape {
         name: "EndpointAuthorizationList",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "EndpointAuthorizationList",
-                    shape: 275,
+                    shape: 278,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -6971,7 +7044,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 274
+    // 277
     Shape {
         name: "EndpointAuthorizationNotFoundFault",
         kind: ShapeKind::Structure {
@@ -6985,18 +7058,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 275
+    // 278
     Shape {
         name: "EndpointAuthorizations",
         kind: ShapeKind::List {
-            member: 271,
+            member: 274,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 276
+    // 279
     Shape {
         name: "EndpointAuthorizationsPerClusterLimitExceededFault",
         kind: ShapeKind::Structure {
@@ -7010,7 +7083,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 277
+    // 280
     Shape {
         name: "EndpointNotFoundFault",
         kind: ShapeKind::Structure {
@@ -7024,7 +7097,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 278
+    // 281
     Shape {
         name: "EndpointsPerAuthorizationLimitExceededFault",
         kind: ShapeKind::Structure {
@@ -7038,7 +7111,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 279
+    // 282
     Shape {
         name: "EndpointsPerClusterLimitExceededFault",
         kind: ShapeKind::Structure {
@@ -7052,50 +7125,50 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 280
+    // 283
     Shape {
         name: "Event",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SourceIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceType",
-                    shape: 607,
+                    shape: 615,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Message",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EventCategories",
-                    shape: 281,
+                    shape: 284,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Severity",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Date",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EventId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7105,92 +7178,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 281
+    // 284
     Shape {
         name: "EventCategoriesList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("EventCategory"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 282
+    // 285
     Shape {
         name: "EventCategoriesMap",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SourceType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Events",
-                    shape: 286,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 283
-    Shape {
-        name: "EventCategoriesMapList",
-        kind: ShapeKind::List {
-            member: 282,
-            member_location_name: Some("EventCategoriesMap"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 284
-    Shape {
-        name: "EventCategoriesMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "EventCategoriesMapList",
-                shape: 283,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 285
-    Shape {
-        name: "EventInfoMap",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "EventId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EventCategories",
-                    shape: 281,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EventDescription",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Severity",
-                    shape: 608,
+                    shape: 289,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7202,10 +7214,10 @@ static SHAPES: [Shape; 664] = [
     },
     // 286
     Shape {
-        name: "EventInfoMapList",
+        name: "EventCategoriesMapList",
         kind: ShapeKind::List {
             member: 285,
-            member_location_name: Some("EventInfoMap"),
+            member_location_name: Some("EventCategoriesMap"),
             min: None,
             max: None,
         },
@@ -7213,83 +7225,45 @@ static SHAPES: [Shape; 664] = [
     },
     // 287
     Shape {
-        name: "EventList",
-        kind: ShapeKind::List {
-            member: 280,
-            member_location_name: Some("Event"),
-            min: None,
-            max: None,
+        name: "EventCategoriesMessage",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "EventCategoriesMapList",
+                shape: 286,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
         },
         error: None,
     },
     // 288
     Shape {
-        name: "EventSubscription",
+        name: "EventInfoMap",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "CustomerAwsId",
-                    shape: 608,
+                    name: "EventId",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "CustSubscriptionId",
-                    shape: 608,
+                    name: "EventCategories",
+                    shape: 284,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "SnsTopicArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Status",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SubscriptionCreationTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SourceType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SourceIdsList",
-                    shape: 605,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EventCategoriesList",
-                    shape: 281,
+                    name: "EventDescription",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Severity",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Enabled",
-                    shape: 50,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Tags",
-                    shape: 632,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7300,6 +7274,105 @@ static SHAPES: [Shape; 664] = [
         error: None,
     },
     // 289
+    Shape {
+        name: "EventInfoMapList",
+        kind: ShapeKind::List {
+            member: 288,
+            member_location_name: Some("EventInfoMap"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 290
+    Shape {
+        name: "EventList",
+        kind: ShapeKind::List {
+            member: 283,
+            member_location_name: Some("Event"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 291
+    Shape {
+        name: "EventSubscription",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "CustomerAwsId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "CustSubscriptionId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnsTopicArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Status",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SubscriptionCreationTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SourceType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SourceIdsList",
+                    shape: 613,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EventCategoriesList",
+                    shape: 284,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Severity",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Enabled",
+                    shape: 53,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Tags",
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 292
     Shape {
         name: "EventSubscriptionQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -7313,30 +7386,53 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 290
+    // 293
     Shape {
         name: "EventSubscriptionsList",
         kind: ShapeKind::List {
-            member: 288,
+            member: 291,
             member_location_name: Some("EventSubscription"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 291
+    // 294
     Shape {
         name: "EventSubscriptionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EventSubscriptionsList",
+                    shape: 293,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 295
+    Shape {
+        name: "EventsMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "Marker",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Events",
                     shape: 290,
                     location_name: None,
                     idempotency_token: false,
@@ -7347,36 +7443,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 292
-    Shape {
-        name: "EventsMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Events",
-                    shape: 287,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 293
+    // 296
     Shape {
         name: "FailoverPrimaryComputeInputMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -7385,13 +7458,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 294
+    // 297
     Shape {
         name: "FailoverPrimaryComputeResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -7400,50 +7473,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 295
+    // 298
     Shape {
         name: "GetClusterCredentialsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DbUser",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DbName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DurationSeconds",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AutoCreate",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DbGroups",
-                    shape: 162,
+                    shape: 165,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7453,32 +7526,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 296
+    // 299
     Shape {
         name: "GetClusterCredentialsWithIAMMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DbName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DurationSeconds",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7488,13 +7561,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 297
+    // 300
     Shape {
         name: "GetIdentityCenterAuthTokenRequest",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIds",
-                shape: 67,
+                shape: 70,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -7503,20 +7576,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 298
+    // 301
     Shape {
         name: "GetIdentityCenterAuthTokenResponse",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Token",
-                    shape: 575,
+                    shape: 583,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ExpirationTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7526,38 +7599,38 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 299
+    // 302
     Shape {
         name: "GetReservedNodeExchangeConfigurationOptionsInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ActionType",
-                    shape: 509,
+                    shape: 517,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7567,20 +7640,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 300
+    // 303
     Shape {
         name: "GetReservedNodeExchangeConfigurationOptionsOutputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeConfigurationOptionList",
-                    shape: 508,
+                    shape: 516,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7590,26 +7663,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 301
+    // 304
     Shape {
         name: "GetReservedNodeExchangeOfferingsInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ReservedNodeId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7619,79 +7692,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 302
+    // 305
     Shape {
         name: "GetReservedNodeExchangeOfferingsOutputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeOfferings",
-                    shape: 517,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 303
-    Shape {
-        name: "GetResourcePolicyMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "ResourceArn",
-                shape: 608,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &["ResourceArn"],
-            union: false,
-        },
-        error: None,
-    },
-    // 304
-    Shape {
-        name: "GetResourcePolicyResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "ResourcePolicy",
-                shape: 530,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 305
-    Shape {
-        name: "HsmClientCertificate",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "HsmClientCertificateIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "HsmClientCertificatePublicKey",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Tags",
-                    shape: 632,
+                    shape: 525,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7702,6 +7716,65 @@ static SHAPES: [Shape; 664] = [
         error: None,
     },
     // 306
+    Shape {
+        name: "GetResourcePolicyMessage",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "ResourceArn",
+                shape: 616,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &["ResourceArn"],
+            union: false,
+        },
+        error: None,
+    },
+    // 307
+    Shape {
+        name: "GetResourcePolicyResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "ResourcePolicy",
+                shape: 538,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 308
+    Shape {
+        name: "HsmClientCertificate",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "HsmClientCertificateIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "HsmClientCertificatePublicKey",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Tags",
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 309
     Shape {
         name: "HsmClientCertificateAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -7715,31 +7788,31 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 307
+    // 310
     Shape {
         name: "HsmClientCertificateList",
         kind: ShapeKind::List {
-            member: 305,
+            member: 308,
             member_location_name: Some("HsmClientCertificate"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 308
+    // 311
     Shape {
         name: "HsmClientCertificateMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmClientCertificates",
-                    shape: 307,
+                    shape: 310,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7749,7 +7822,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 309
+    // 312
     Shape {
         name: "HsmClientCertificateNotFoundFault",
         kind: ShapeKind::Structure {
@@ -7763,7 +7836,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 310
+    // 313
     Shape {
         name: "HsmClientCertificateQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -7777,38 +7850,38 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 311
+    // 314
     Shape {
         name: "HsmConfiguration",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "HsmConfigurationIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmIpAddress",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmPartitionName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7818,7 +7891,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 312
+    // 315
     Shape {
         name: "HsmConfigurationAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -7832,31 +7905,31 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 313
+    // 316
     Shape {
         name: "HsmConfigurationList",
         kind: ShapeKind::List {
-            member: 311,
+            member: 314,
             member_location_name: Some("HsmConfiguration"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 314
+    // 317
     Shape {
         name: "HsmConfigurationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmConfigurations",
-                    shape: 313,
+                    shape: 316,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7866,7 +7939,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 315
+    // 318
     Shape {
         name: "HsmConfigurationNotFoundFault",
         kind: ShapeKind::Structure {
@@ -7880,7 +7953,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 316
+    // 319
     Shape {
         name: "HsmConfigurationQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -7894,26 +7967,26 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 317
+    // 320
     Shape {
         name: "HsmStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "HsmClientCertificateIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "HsmConfigurationIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7923,26 +7996,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 318
+    // 321
     Shape {
         name: "IPRange",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CIDRIP",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -7952,29 +8025,29 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 319
+    // 322
     Shape {
         name: "IPRangeList",
         kind: ShapeKind::List {
-            member: 318,
+            member: 321,
             member_location_name: Some("IPRange"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 320
+    // 323
     Shape {
         name: "IamRoleArnList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("IamRoleArn"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 321
+    // 324
     Shape {
         name: "IdcDisplayNameString",
         kind: ShapeKind::String {
@@ -7986,7 +8059,65 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 322
+    // 325
+    Shape {
+        name: "IdentityConfiguration",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "IdentityFederation",
+                    shape: 326,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SystemRolesFederation",
+                    shape: 632,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 326
+    Shape {
+        name: "IdentityFederationSetting",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "Mode",
+                    shape: 327,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Inherited",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 327
+    Shape {
+        name: "IdentityFederationValue",
+        kind: ShapeKind::String {
+            min: None,
+            max: None,
+            pattern: None,
+            enum_values: Some(&["DEFAULT", "FEDERATED", "FEDERATED_WITH_GROUPS"]),
+            sensitive: false,
+        },
+        error: None,
+    },
+    // 328
     Shape {
         name: "IdentityNamespaceString",
         kind: ShapeKind::String {
@@ -7998,7 +8129,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 323
+    // 329
     Shape {
         name: "ImpactRankingType",
         kind: ShapeKind::String {
@@ -8010,40 +8141,40 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 324
+    // 330
     Shape {
         name: "ImportTablesCompleted",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 325
+    // 331
     Shape {
         name: "ImportTablesInProgress",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 326
+    // 332
     Shape {
         name: "ImportTablesNotStarted",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 327
+    // 333
     Shape {
         name: "InProgressTableRestoreQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -8057,44 +8188,44 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 328
+    // 334
     Shape {
         name: "InboundIntegration",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "IntegrationArn",
-                    shape: 329,
+                    shape: 335,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetArn",
-                    shape: 637,
+                    shape: 648,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 663,
+                    shape: 674,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Errors",
-                    shape: 344,
+                    shape: 350,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CreateTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -8104,7 +8235,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 329
+    // 335
     Shape {
         name: "InboundIntegrationArn",
         kind: ShapeKind::String {
@@ -8118,31 +8249,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 330
+    // 336
     Shape {
         name: "InboundIntegrationList",
         kind: ShapeKind::List {
-            member: 328,
+            member: 334,
             member_location_name: Some("InboundIntegration"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 331
+    // 337
     Shape {
         name: "InboundIntegrationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "InboundIntegrations",
-                    shape: 330,
+                    shape: 336,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -8152,7 +8283,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 332
+    // 338
     Shape {
         name: "IncompatibleOrderableOptions",
         kind: ShapeKind::Structure {
@@ -8166,7 +8297,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 333
+    // 339
     Shape {
         name: "InsufficientClusterCapacityFault",
         kind: ShapeKind::Structure {
@@ -8180,7 +8311,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 334
+    // 340
     Shape {
         name: "InsufficientS3BucketPolicyFault",
         kind: ShapeKind::Structure {
@@ -8194,7 +8325,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 335
+    // 341
     Shape {
         name: "Integer",
         kind: ShapeKind::Integer {
@@ -8203,7 +8334,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 336
+    // 342
     Shape {
         name: "IntegerOptional",
         kind: ShapeKind::Integer {
@@ -8212,74 +8343,74 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 337
+    // 343
     Shape {
         name: "Integration",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "IntegrationArn",
-                    shape: 339,
+                    shape: 345,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IntegrationName",
-                    shape: 346,
+                    shape: 352,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceArn",
-                    shape: 604,
+                    shape: 612,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetArn",
-                    shape: 637,
+                    shape: 648,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 663,
+                    shape: 674,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Errors",
-                    shape: 344,
+                    shape: 350,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CreateTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 251,
+                    shape: 254,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "KMSKeyId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AdditionalEncryptionContext",
-                    shape: 265,
+                    shape: 268,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -8289,7 +8420,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 338
+    // 344
     Shape {
         name: "IntegrationAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -8303,7 +8434,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 339
+    // 345
     Shape {
         name: "IntegrationArn",
         kind: ShapeKind::String {
@@ -8317,7 +8448,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 340
+    // 346
     Shape {
         name: "IntegrationConflictOperationFault",
         kind: ShapeKind::Structure {
@@ -8331,7 +8462,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 341
+    // 347
     Shape {
         name: "IntegrationConflictStateFault",
         kind: ShapeKind::Structure {
@@ -8345,7 +8476,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 342
+    // 348
     Shape {
         name: "IntegrationDescription",
         kind: ShapeKind::String {
@@ -8357,20 +8488,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 343
+    // 349
     Shape {
         name: "IntegrationError",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ErrorCode",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ErrorMessage",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -8380,29 +8511,29 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 344
+    // 350
     Shape {
         name: "IntegrationErrorList",
         kind: ShapeKind::List {
-            member: 343,
+            member: 349,
             member_location_name: Some("IntegrationError"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 345
+    // 351
     Shape {
         name: "IntegrationList",
         kind: ShapeKind::List {
-            member: 337,
+            member: 343,
             member_location_name: Some("Integration"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 346
+    // 352
     Shape {
         name: "IntegrationName",
         kind: ShapeKind::String {
@@ -8414,7 +8545,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 347
+    // 353
     Shape {
         name: "IntegrationNotFoundFault",
         kind: ShapeKind::Structure {
@@ -8428,7 +8559,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 348
+    // 354
     Shape {
         name: "IntegrationQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -8442,7 +8573,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 349
+    // 355
     Shape {
         name: "IntegrationSourceNotFoundFault",
         kind: ShapeKind::Structure {
@@ -8456,7 +8587,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 350
+    // 356
     Shape {
         name: "IntegrationTargetNotFoundFault",
         kind: ShapeKind::Structure {
@@ -8470,20 +8601,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 351
+    // 357
     Shape {
         name: "IntegrationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Integrations",
-                    shape: 345,
+                    shape: 351,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -8493,7 +8624,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 352
+    // 358
     Shape {
         name: "InvalidAuthenticationProfileRequestFault",
         kind: ShapeKind::Structure {
@@ -8507,7 +8638,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 353
+    // 359
     Shape {
         name: "InvalidAuthorizationStateFault",
         kind: ShapeKind::Structure {
@@ -8521,7 +8652,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 354
+    // 360
     Shape {
         name: "InvalidClusterParameterGroupStateFault",
         kind: ShapeKind::Structure {
@@ -8535,7 +8666,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 355
+    // 361
     Shape {
         name: "InvalidClusterSecurityGroupStateFault",
         kind: ShapeKind::Structure {
@@ -8549,7 +8680,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 356
+    // 362
     Shape {
         name: "InvalidClusterSnapshotScheduleStateFault",
         kind: ShapeKind::Structure {
@@ -8563,7 +8694,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 357
+    // 363
     Shape {
         name: "InvalidClusterSnapshotStateFault",
         kind: ShapeKind::Structure {
@@ -8577,7 +8708,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 358
+    // 364
     Shape {
         name: "InvalidClusterStateFault",
         kind: ShapeKind::Structure {
@@ -8591,7 +8722,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 359
+    // 365
     Shape {
         name: "InvalidClusterSubnetGroupStateFault",
         kind: ShapeKind::Structure {
@@ -8605,7 +8736,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 360
+    // 366
     Shape {
         name: "InvalidClusterSubnetStateFault",
         kind: ShapeKind::Structure {
@@ -8619,7 +8750,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 361
+    // 367
     Shape {
         name: "InvalidClusterTrackFault",
         kind: ShapeKind::Structure {
@@ -8633,7 +8764,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 362
+    // 368
     Shape {
         name: "InvalidDataShareFault",
         kind: ShapeKind::Structure {
@@ -8647,7 +8778,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 363
+    // 369
     Shape {
         name: "InvalidElasticIpFault",
         kind: ShapeKind::Structure {
@@ -8661,7 +8792,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 364
+    // 370
     Shape {
         name: "InvalidEndpointStateFault",
         kind: ShapeKind::Structure {
@@ -8675,7 +8806,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 365
+    // 371
     Shape {
         name: "InvalidHsmClientCertificateStateFault",
         kind: ShapeKind::Structure {
@@ -8689,7 +8820,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 366
+    // 372
     Shape {
         name: "InvalidHsmConfigurationStateFault",
         kind: ShapeKind::Structure {
@@ -8703,7 +8834,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 367
+    // 373
     Shape {
         name: "InvalidNamespaceFault",
         kind: ShapeKind::Structure {
@@ -8717,7 +8848,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 368
+    // 374
     Shape {
         name: "InvalidPolicyFault",
         kind: ShapeKind::Structure {
@@ -8731,7 +8862,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 369
+    // 375
     Shape {
         name: "InvalidReservedNodeStateFault",
         kind: ShapeKind::Structure {
@@ -8745,7 +8876,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 370
+    // 376
     Shape {
         name: "InvalidRestoreFault",
         kind: ShapeKind::Structure {
@@ -8759,7 +8890,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 371
+    // 377
     Shape {
         name: "InvalidRetentionPeriodFault",
         kind: ShapeKind::Structure {
@@ -8773,7 +8904,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 372
+    // 378
     Shape {
         name: "InvalidS3BucketNameFault",
         kind: ShapeKind::Structure {
@@ -8787,7 +8918,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 373
+    // 379
     Shape {
         name: "InvalidS3KeyPrefixFault",
         kind: ShapeKind::Structure {
@@ -8801,7 +8932,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 374
+    // 380
     Shape {
         name: "InvalidScheduleFault",
         kind: ShapeKind::Structure {
@@ -8815,7 +8946,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 375
+    // 381
     Shape {
         name: "InvalidScheduledActionFault",
         kind: ShapeKind::Structure {
@@ -8829,7 +8960,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 376
+    // 382
     Shape {
         name: "InvalidSnapshotCopyGrantStateFault",
         kind: ShapeKind::Structure {
@@ -8843,7 +8974,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 377
+    // 383
     Shape {
         name: "InvalidSubnet",
         kind: ShapeKind::Structure {
@@ -8857,7 +8988,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 378
+    // 384
     Shape {
         name: "InvalidSubscriptionStateFault",
         kind: ShapeKind::Structure {
@@ -8871,7 +9002,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 379
+    // 385
     Shape {
         name: "InvalidTableRestoreArgumentFault",
         kind: ShapeKind::Structure {
@@ -8885,7 +9016,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 380
+    // 386
     Shape {
         name: "InvalidTagFault",
         kind: ShapeKind::Structure {
@@ -8899,7 +9030,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 381
+    // 387
     Shape {
         name: "InvalidUsageLimitFault",
         kind: ShapeKind::Structure {
@@ -8913,7 +9044,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 382
+    // 388
     Shape {
         name: "InvalidVPCNetworkStateFault",
         kind: ShapeKind::Structure {
@@ -8927,7 +9058,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 383
+    // 389
     Shape {
         name: "Ipv6CidrBlockNotFoundFault",
         kind: ShapeKind::Structure {
@@ -8941,13 +9072,13 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 384
+    // 390
     Shape {
         name: "LakeFormationQuery",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Authorization",
-                shape: 577,
+                shape: 585,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -8956,13 +9087,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 385
+    // 391
     Shape {
         name: "LakeFormationScopeUnion",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "LakeFormationQuery",
-                shape: 384,
+                shape: 390,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -8971,43 +9102,43 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 386
+    // 392
     Shape {
         name: "LakeFormationServiceIntegrations",
         kind: ShapeKind::List {
-            member: 385,
+            member: 391,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 387
+    // 393
     Shape {
         name: "LakehouseConfiguration",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LakehouseIdcApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LakehouseRegistrationStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CatalogArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9017,7 +9148,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 388
+    // 394
     Shape {
         name: "LakehouseIdcRegistration",
         kind: ShapeKind::String {
@@ -9029,7 +9160,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 389
+    // 395
     Shape {
         name: "LakehouseRegistration",
         kind: ShapeKind::String {
@@ -9041,7 +9172,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 390
+    // 396
     Shape {
         name: "LimitExceededFault",
         kind: ShapeKind::Structure {
@@ -9055,32 +9186,32 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 391
+    // 397
     Shape {
         name: "ListRecommendationsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NamespaceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaxRecords",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9090,20 +9221,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 392
+    // 398
     Shape {
         name: "ListRecommendationsResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Recommendations",
-                    shape: 484,
+                    shape: 492,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9113,7 +9244,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 393
+    // 399
     Shape {
         name: "LogDestinationType",
         kind: ShapeKind::String {
@@ -9125,24 +9256,24 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 394
+    // 400
     Shape {
         name: "LogTypeList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 395
+    // 401
     Shape {
         name: "LoggingPublishStatus",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "S3Tables",
-                shape: 552,
+                shape: 560,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -9151,62 +9282,62 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 396
+    // 402
     Shape {
         name: "LoggingStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "LoggingEnabled",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "BucketName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "S3KeyPrefix",
-                    shape: 550,
+                    shape: 558,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LastSuccessfulDeliveryTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LastFailureTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LastFailureMessage",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LogDestinationType",
-                    shape: 393,
+                    shape: 399,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LogExports",
-                    shape: 394,
+                    shape: 400,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "S3Tables",
-                    shape: 552,
+                    shape: 560,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9216,7 +9347,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 397
+    // 403
     Shape {
         name: "Long",
         kind: ShapeKind::Long {
@@ -9225,7 +9356,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 398
+    // 404
     Shape {
         name: "LongOptional",
         kind: ShapeKind::Long {
@@ -9234,26 +9365,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 399
+    // 405
     Shape {
         name: "MaintenanceTrack",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "MaintenanceTrackName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DatabaseVersion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "UpdateTargets",
-                    shape: 261,
+                    shape: 264,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9263,7 +9394,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 400
+    // 406
     Shape {
         name: "Mode",
         kind: ShapeKind::String {
@@ -9275,170 +9406,28 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 401
-    Shape {
-        name: "ModifyAquaInputMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AquaConfigurationStatus",
-                    shape: 11,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ClusterIdentifier"],
-            union: false,
-        },
-        error: None,
-    },
-    // 402
-    Shape {
-        name: "ModifyAquaOutputMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "AquaConfiguration",
-                shape: 10,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 403
-    Shape {
-        name: "ModifyAuthenticationProfileMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "AuthenticationProfileName",
-                    shape: 24,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AuthenticationProfileContent",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["AuthenticationProfileName", "AuthenticationProfileContent"],
-            union: false,
-        },
-        error: None,
-    },
-    // 404
-    Shape {
-        name: "ModifyAuthenticationProfileResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "AuthenticationProfileName",
-                    shape: 24,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AuthenticationProfileContent",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 405
-    Shape {
-        name: "ModifyClusterDbRevisionMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "RevisionTarget",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ClusterIdentifier", "RevisionTarget"],
-            union: false,
-        },
-        error: None,
-    },
-    // 406
-    Shape {
-        name: "ModifyClusterDbRevisionResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "Cluster",
-                shape: 57,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
     // 407
     Shape {
-        name: "ModifyClusterIamRolesMessage",
+        name: "ModifyAccountAttributesMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AddIamRoles",
-                    shape: 320,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "RemoveIamRoles",
-                    shape: 320,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DefaultIamRoleArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["ClusterIdentifier"],
+            members: &[Member {
+                name: "IdentityConfiguration",
+                shape: 6,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
             union: false,
         },
         error: None,
     },
     // 408
     Shape {
-        name: "ModifyClusterIamRolesResult",
+        name: "ModifyAccountAttributesResult",
         kind: ShapeKind::Structure {
             members: &[Member {
-                name: "Cluster",
-                shape: 57,
+                name: "IdentityConfiguration",
+                shape: 6,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -9449,42 +9438,18 @@ static SHAPES: [Shape; 664] = [
     },
     // 409
     Shape {
-        name: "ModifyClusterMaintenanceMessage",
+        name: "ModifyAquaInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "DeferMaintenance",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DeferMaintenanceIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DeferMaintenanceStartTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DeferMaintenanceEndTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DeferMaintenanceDuration",
-                    shape: 336,
+                    name: "AquaConfigurationStatus",
+                    shape: 14,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9496,11 +9461,11 @@ static SHAPES: [Shape; 664] = [
     },
     // 410
     Shape {
-        name: "ModifyClusterMaintenanceResult",
+        name: "ModifyAquaOutputMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
-                name: "Cluster",
-                shape: 57,
+                name: "AquaConfiguration",
+                shape: 13,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -9511,269 +9476,80 @@ static SHAPES: [Shape; 664] = [
     },
     // 411
     Shape {
-        name: "ModifyClusterMessage",
+        name: "ModifyAuthenticationProfileMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
+                    name: "AuthenticationProfileName",
+                    shape: 27,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ClusterType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NodeType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NumberOfNodes",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterSecurityGroups",
-                    shape: 90,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "VpcSecurityGroupIds",
-                    shape: 660,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MasterUserPassword",
-                    shape: 575,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterParameterGroupName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AutomatedSnapshotRetentionPeriod",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "PreferredMaintenanceWindow",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterVersion",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AllowVersionUpgrade",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "HsmClientCertificateIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "HsmConfigurationIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NewClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "PubliclyAccessible",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ElasticIp",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EnhancedVpcRouting",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaintenanceTrackName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Encrypted",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "KmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AvailabilityZoneRelocation",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AvailabilityZone",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Port",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManageMasterPassword",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MasterPasswordSecretKmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IpAddressType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MultiAZ",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ExtraComputeForAutomaticOptimization",
-                    shape: 51,
+                    name: "AuthenticationProfileContent",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
             ],
-            required: &["ClusterIdentifier"],
+            required: &["AuthenticationProfileName", "AuthenticationProfileContent"],
             union: false,
         },
         error: None,
     },
     // 412
     Shape {
-        name: "ModifyClusterParameterGroupMessage",
+        name: "ModifyAuthenticationProfileResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ParameterGroupName",
-                    shape: 608,
+                    name: "AuthenticationProfileName",
+                    shape: 27,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "Parameters",
-                    shape: 454,
+                    name: "AuthenticationProfileContent",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
             ],
-            required: &["ParameterGroupName", "Parameters"],
+            required: &[],
             union: false,
         },
         error: None,
     },
     // 413
     Shape {
-        name: "ModifyClusterResult",
+        name: "ModifyClusterDbRevisionMessage",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                name: "Cluster",
-                shape: 57,
-                location_name: None,
-                idempotency_token: false,
-            }],
-            required: &[],
+            members: &[
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "RevisionTarget",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ClusterIdentifier", "RevisionTarget"],
             union: false,
         },
         error: None,
     },
     // 414
     Shape {
-        name: "ModifyClusterSnapshotMessage",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "SnapshotIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Force",
-                    shape: 50,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["SnapshotIdentifier"],
-            union: false,
-        },
-        error: None,
-    },
-    // 415
-    Shape {
-        name: "ModifyClusterSnapshotResult",
+        name: "ModifyClusterDbRevisionResult",
         kind: ShapeKind::Structure {
             members: &[Member {
-                name: "Snapshot",
-                shape: 580,
+                name: "Cluster",
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -9782,26 +9558,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 416
+    // 415
     Shape {
-        name: "ModifyClusterSnapshotScheduleMessage",
+        name: "ModifyClusterIamRolesMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "ScheduleIdentifier",
-                    shape: 608,
+                    name: "AddIamRoles",
+                    shape: 323,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "DisassociateSchedule",
-                    shape: 51,
+                    name: "RemoveIamRoles",
+                    shape: 323,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DefaultIamRoleArn",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9811,42 +9593,75 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
+    // 416
+    Shape {
+        name: "ModifyClusterIamRolesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Cluster",
+                shape: 60,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
     // 417
     Shape {
-        name: "ModifyClusterSubnetGroupMessage",
+        name: "ModifyClusterMaintenanceMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
-                    name: "ClusterSubnetGroupName",
-                    shape: 608,
+                    name: "ClusterIdentifier",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "Description",
-                    shape: 608,
+                    name: "DeferMaintenance",
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "SubnetIds",
-                    shape: 611,
+                    name: "DeferMaintenanceIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DeferMaintenanceStartTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DeferMaintenanceEndTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DeferMaintenanceDuration",
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
             ],
-            required: &["ClusterSubnetGroupName", "SubnetIds"],
+            required: &["ClusterIdentifier"],
             union: false,
         },
         error: None,
     },
     // 418
     Shape {
-        name: "ModifyClusterSubnetGroupResult",
+        name: "ModifyClusterMaintenanceResult",
         kind: ShapeKind::Structure {
             members: &[Member {
-                name: "ClusterSubnetGroup",
-                shape: 98,
+                name: "Cluster",
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -9857,24 +9672,376 @@ static SHAPES: [Shape; 664] = [
     },
     // 419
     Shape {
+        name: "ModifyClusterMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NodeType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NumberOfNodes",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterSecurityGroups",
+                    shape: 93,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "VpcSecurityGroupIds",
+                    shape: 671,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MasterUserPassword",
+                    shape: 583,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterParameterGroupName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AutomatedSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManualSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PreferredMaintenanceWindow",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterVersion",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AllowVersionUpgrade",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "HsmClientCertificateIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "HsmConfigurationIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NewClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PubliclyAccessible",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ElasticIp",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EnhancedVpcRouting",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaintenanceTrackName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Encrypted",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "KmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AvailabilityZoneRelocation",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AvailabilityZone",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Port",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManageMasterPassword",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MasterPasswordSecretKmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IpAddressType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MultiAZ",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ExtraComputeForAutomaticOptimization",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IdentityConfiguration",
+                    shape: 325,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ClusterIdentifier"],
+            union: false,
+        },
+        error: None,
+    },
+    // 420
+    Shape {
+        name: "ModifyClusterParameterGroupMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ParameterGroupName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Parameters",
+                    shape: 462,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ParameterGroupName", "Parameters"],
+            union: false,
+        },
+        error: None,
+    },
+    // 421
+    Shape {
+        name: "ModifyClusterResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Cluster",
+                shape: 60,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 422
+    Shape {
+        name: "ModifyClusterSnapshotMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "SnapshotIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManualSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Force",
+                    shape: 53,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["SnapshotIdentifier"],
+            union: false,
+        },
+        error: None,
+    },
+    // 423
+    Shape {
+        name: "ModifyClusterSnapshotResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "Snapshot",
+                shape: 588,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 424
+    Shape {
+        name: "ModifyClusterSnapshotScheduleMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ScheduleIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DisassociateSchedule",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ClusterIdentifier"],
+            union: false,
+        },
+        error: None,
+    },
+    // 425
+    Shape {
+        name: "ModifyClusterSubnetGroupMessage",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ClusterSubnetGroupName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Description",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SubnetIds",
+                    shape: 619,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["ClusterSubnetGroupName", "SubnetIds"],
+            union: false,
+        },
+        error: None,
+    },
+    // 426
+    Shape {
+        name: "ModifyClusterSubnetGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                name: "ClusterSubnetGroup",
+                shape: 101,
+                location_name: None,
+                idempotency_token: false,
+            }],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 427
+    Shape {
         name: "ModifyCustomDomainAssociationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "CustomDomainName",
-                    shape: 151,
+                    shape: 154,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertificateArn",
-                    shape: 150,
+                    shape: 153,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9888,32 +10055,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 420
+    // 428
     Shape {
         name: "ModifyCustomDomainAssociationResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "CustomDomainName",
-                    shape: 151,
+                    shape: 154,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertificateArn",
-                    shape: 150,
+                    shape: 153,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CustomDomainCertExpiryTime",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9923,20 +10090,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 421
+    // 429
     Shape {
         name: "ModifyEndpointAccessMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "EndpointName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcSecurityGroupIds",
-                    shape: 660,
+                    shape: 671,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9946,50 +10113,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 422
+    // 430
     Shape {
         name: "ModifyEventSubscriptionMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SubscriptionName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnsTopicArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceIds",
-                    shape: 605,
+                    shape: 613,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EventCategories",
-                    shape: 281,
+                    shape: 284,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Severity",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Enabled",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -9999,13 +10166,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 423
+    // 431
     Shape {
         name: "ModifyEventSubscriptionResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "EventSubscription",
-                shape: 288,
+                shape: 291,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -10014,26 +10181,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 424
+    // 432
     Shape {
         name: "ModifyIntegrationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "IntegrationArn",
-                    shape: 339,
+                    shape: 345,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 342,
+                    shape: 348,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IntegrationName",
-                    shape: 346,
+                    shape: 352,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10043,44 +10210,44 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 425
+    // 433
     Shape {
         name: "ModifyLakehouseConfigurationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LakehouseRegistration",
-                    shape: 389,
+                    shape: 395,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CatalogName",
-                    shape: 54,
+                    shape: 57,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LakehouseIdcRegistration",
-                    shape: 388,
+                    shape: 394,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LakehouseIdcApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DryRun",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10090,20 +10257,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 426
+    // 434
     Shape {
         name: "ModifyQev2IdcApplicationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Qev2IdcApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcDisplayName",
-                    shape: 321,
+                    shape: 324,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10113,13 +10280,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 427
+    // 435
     Shape {
         name: "ModifyQev2IdcApplicationResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Qev2IdcApplication",
-                shape: 475,
+                shape: 483,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -10128,44 +10295,44 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 428
+    // 436
     Shape {
         name: "ModifyRedshiftIdcApplicationMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "RedshiftIdcApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdentityNamespace",
-                    shape: 322,
+                    shape: 328,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IamRoleArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcDisplayName",
-                    shape: 321,
+                    shape: 324,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AuthorizedTokenIssuerList",
-                    shape: 39,
+                    shape: 42,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ServiceIntegrations",
-                    shape: 578,
+                    shape: 586,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10175,13 +10342,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 429
+    // 437
     Shape {
         name: "ModifyRedshiftIdcApplicationResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "RedshiftIdcApplication",
-                shape: 490,
+                shape: 498,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -10190,56 +10357,56 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 430
+    // 438
     Shape {
         name: "ModifyScheduledActionMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ScheduledActionName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetAction",
-                    shape: 569,
+                    shape: 577,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Schedule",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IamRole",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ScheduledActionDescription",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "StartTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EndTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Enable",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10249,26 +10416,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 431
+    // 439
     Shape {
         name: "ModifySnapshotCopyRetentionPeriodMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RetentionPeriod",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Manual",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10278,13 +10445,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 432
+    // 440
     Shape {
         name: "ModifySnapshotCopyRetentionPeriodResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -10293,20 +10460,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 433
+    // 441
     Shape {
         name: "ModifySnapshotScheduleMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ScheduleIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ScheduleDefinitions",
-                    shape: 556,
+                    shape: 564,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10316,26 +10483,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 434
+    // 442
     Shape {
         name: "ModifyUsageLimitMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "UsageLimitId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Amount",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "BreachAction",
-                    shape: 649,
+                    shape: 660,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10345,20 +10512,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 435
+    // 443
     Shape {
         name: "NamespaceIdentifierUnion",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ServerlessIdentifier",
-                    shape: 576,
+                    shape: 584,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ProvisionedIdentifier",
-                    shape: 470,
+                    shape: 478,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10368,7 +10535,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 436
+    // 444
     Shape {
         name: "NamespaceRegistrationStatus",
         kind: ShapeKind::String {
@@ -10380,38 +10547,38 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 437
+    // 445
     Shape {
         name: "NetworkInterface",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "NetworkInterfaceId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SubnetId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PrivateIpAddress",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AvailabilityZone",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Ipv6Address",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10421,43 +10588,43 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 438
+    // 446
     Shape {
         name: "NetworkInterfaceList",
         kind: ShapeKind::List {
-            member: 437,
+            member: 445,
             member_location_name: Some("NetworkInterface"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 439
+    // 447
     Shape {
         name: "NodeConfigurationOption",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NumberOfNodes",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EstimatedDiskUtilizationPercent",
-                    shape: 257,
+                    shape: 260,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Mode",
-                    shape: 400,
+                    shape: 406,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10467,37 +10634,37 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 440
+    // 448
     Shape {
         name: "NodeConfigurationOptionList",
         kind: ShapeKind::List {
-            member: 439,
+            member: 447,
             member_location_name: Some("NodeConfigurationOption"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 441
+    // 449
     Shape {
         name: "NodeConfigurationOptionsFilter",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Name",
-                    shape: 443,
+                    shape: 451,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Operator",
-                    shape: 447,
+                    shape: 455,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Values",
-                    shape: 656,
+                    shape: 667,
                     location_name: Some("Value"),
                     idempotency_token: false,
                 },
@@ -10507,18 +10674,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 442
+    // 450
     Shape {
         name: "NodeConfigurationOptionsFilterList",
         kind: ShapeKind::List {
-            member: 441,
+            member: 449,
             member_location_name: Some("NodeConfigurationOptionsFilter"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 443
+    // 451
     Shape {
         name: "NodeConfigurationOptionsFilterName",
         kind: ShapeKind::String {
@@ -10535,20 +10702,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 444
+    // 452
     Shape {
         name: "NodeConfigurationOptionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "NodeConfigurationOptionList",
-                    shape: 440,
+                    shape: 448,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10558,7 +10725,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 445
+    // 453
     Shape {
         name: "NumberOfNodesPerClusterLimitExceededFault",
         kind: ShapeKind::Structure {
@@ -10572,7 +10739,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 446
+    // 454
     Shape {
         name: "NumberOfNodesQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -10586,7 +10753,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 447
+    // 455
     Shape {
         name: "OperatorType",
         kind: ShapeKind::String {
@@ -10598,32 +10765,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 448
+    // 456
     Shape {
         name: "OrderableClusterOption",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterVersion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AvailabilityZones",
-                    shape: 41,
+                    shape: 44,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10633,213 +10800,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 449
+    // 457
     Shape {
         name: "OrderableClusterOptionsList",
         kind: ShapeKind::List {
-            member: 448,
+            member: 456,
             member_location_name: Some("OrderableClusterOption"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 450
+    // 458
     Shape {
         name: "OrderableClusterOptionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "OrderableClusterOptions",
-                    shape: 449,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Marker",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 451
-    Shape {
-        name: "Parameter",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "ParameterName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ParameterValue",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Description",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Source",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DataType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AllowedValues",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ApplyType",
-                    shape: 452,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IsModifiable",
-                    shape: 50,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MinimumEngineVersion",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 452
-    Shape {
-        name: "ParameterApplyType",
-        kind: ShapeKind::String {
-            min: None,
-            max: None,
-            pattern: None,
-            enum_values: Some(&["static", "dynamic"]),
-            sensitive: false,
-        },
-        error: None,
-    },
-    // 453
-    Shape {
-        name: "ParameterGroupList",
-        kind: ShapeKind::List {
-            member: 73,
-            member_location_name: Some("ClusterParameterGroup"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 454
-    Shape {
-        name: "ParametersList",
-        kind: ShapeKind::List {
-            member: 451,
-            member_location_name: Some("Parameter"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 455
-    Shape {
-        name: "PartnerIntegrationAccountId",
-        kind: ShapeKind::String {
-            min: Some(12),
-            max: Some(12),
-            pattern: Some("^[0-9]+$"),
-            enum_values: None,
-            sensitive: false,
-        },
-        error: None,
-    },
-    // 456
-    Shape {
-        name: "PartnerIntegrationClusterIdentifier",
-        kind: ShapeKind::String {
-            min: None,
-            max: Some(63),
-            pattern: Some("^[a-zA-Z0-9\\-]+$"),
-            enum_values: None,
-            sensitive: false,
-        },
-        error: None,
-    },
-    // 457
-    Shape {
-        name: "PartnerIntegrationDatabaseName",
-        kind: ShapeKind::String {
-            min: None,
-            max: Some(127),
-            pattern: Some("^[\\p{L}_][\\p{L}\\p{N}@$#_]+$"),
-            enum_values: None,
-            sensitive: false,
-        },
-        error: None,
-    },
-    // 458
-    Shape {
-        name: "PartnerIntegrationInfo",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "DatabaseName",
                     shape: 457,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "PartnerName",
-                    shape: 462,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Status",
-                    shape: 463,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "StatusMessage",
-                    shape: 464,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "CreatedAt",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "UpdatedAt",
-                    shape: 622,
+                    name: "Marker",
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10851,41 +10836,223 @@ static SHAPES: [Shape; 664] = [
     },
     // 459
     Shape {
+        name: "Parameter",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "ParameterName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ParameterValue",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Description",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Source",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DataType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AllowedValues",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ApplyType",
+                    shape: 460,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IsModifiable",
+                    shape: 53,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MinimumEngineVersion",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 460
+    Shape {
+        name: "ParameterApplyType",
+        kind: ShapeKind::String {
+            min: None,
+            max: None,
+            pattern: None,
+            enum_values: Some(&["static", "dynamic"]),
+            sensitive: false,
+        },
+        error: None,
+    },
+    // 461
+    Shape {
+        name: "ParameterGroupList",
+        kind: ShapeKind::List {
+            member: 76,
+            member_location_name: Some("ClusterParameterGroup"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 462
+    Shape {
+        name: "ParametersList",
+        kind: ShapeKind::List {
+            member: 459,
+            member_location_name: Some("Parameter"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 463
+    Shape {
+        name: "PartnerIntegrationAccountId",
+        kind: ShapeKind::String {
+            min: Some(12),
+            max: Some(12),
+            pattern: Some("^[0-9]+$"),
+            enum_values: None,
+            sensitive: false,
+        },
+        error: None,
+    },
+    // 464
+    Shape {
+        name: "PartnerIntegrationClusterIdentifier",
+        kind: ShapeKind::String {
+            min: None,
+            max: Some(63),
+            pattern: Some("^[a-zA-Z0-9\\-]+$"),
+            enum_values: None,
+            sensitive: false,
+        },
+        error: None,
+    },
+    // 465
+    Shape {
+        name: "PartnerIntegrationDatabaseName",
+        kind: ShapeKind::String {
+            min: None,
+            max: Some(127),
+            pattern: Some("^[\\p{L}_][\\p{L}\\p{N}@$#_]+$"),
+            enum_values: None,
+            sensitive: false,
+        },
+        error: None,
+    },
+    // 466
+    Shape {
+        name: "PartnerIntegrationInfo",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "DatabaseName",
+                    shape: 465,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PartnerName",
+                    shape: 470,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Status",
+                    shape: 471,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "StatusMessage",
+                    shape: 472,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "CreatedAt",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "UpdatedAt",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 467
+    Shape {
         name: "PartnerIntegrationInfoList",
         kind: ShapeKind::List {
-            member: 458,
+            member: 466,
             member_location_name: Some("PartnerIntegrationInfo"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 460
+    // 468
     Shape {
         name: "PartnerIntegrationInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "AccountId",
-                    shape: 455,
+                    shape: 463,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 456,
+                    shape: 464,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DatabaseName",
-                    shape: 457,
+                    shape: 465,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PartnerName",
-                    shape: 462,
+                    shape: 470,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10900,20 +11067,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 461
+    // 469
     Shape {
         name: "PartnerIntegrationOutputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DatabaseName",
-                    shape: 457,
+                    shape: 465,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PartnerName",
-                    shape: 462,
+                    shape: 470,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -10923,7 +11090,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 462
+    // 470
     Shape {
         name: "PartnerIntegrationPartnerName",
         kind: ShapeKind::String {
@@ -10935,7 +11102,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 463
+    // 471
     Shape {
         name: "PartnerIntegrationStatus",
         kind: ShapeKind::String {
@@ -10947,7 +11114,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 464
+    // 472
     Shape {
         name: "PartnerIntegrationStatusMessage",
         kind: ShapeKind::String {
@@ -10959,7 +11126,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 465
+    // 473
     Shape {
         name: "PartnerNotFoundFault",
         kind: ShapeKind::Structure {
@@ -10973,13 +11140,13 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 466
+    // 474
     Shape {
         name: "PauseClusterMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -10988,13 +11155,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 467
+    // 475
     Shape {
         name: "PauseClusterResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11003,85 +11170,85 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 468
+    // 476
     Shape {
         name: "PendingActionsList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 469
+    // 477
     Shape {
         name: "PendingModifiedValues",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "MasterUserPassword",
-                    shape: 575,
+                    shape: 583,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NumberOfNodes",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterVersion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AutomatedSnapshotRetentionPeriod",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PubliclyAccessible",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EnhancedVpcRouting",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "MaintenanceTrackName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EncryptionType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11091,13 +11258,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 470
+    // 478
     Shape {
         name: "ProvisionedIdentifier",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11106,20 +11273,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 471
+    // 479
     Shape {
         name: "PurchaseReservedNodeOfferingMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ReservedNodeOfferingId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeCount",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11129,13 +11296,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 472
+    // 480
     Shape {
         name: "PurchaseReservedNodeOfferingResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ReservedNode",
-                shape: 504,
+                shape: 512,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11144,20 +11311,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 473
+    // 481
     Shape {
         name: "PutResourcePolicyMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ResourceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Policy",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11167,13 +11334,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 474
+    // 482
     Shape {
         name: "PutResourcePolicyResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ResourcePolicy",
-                shape: 530,
+                shape: 538,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11182,50 +11349,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 475
+    // 483
     Shape {
         name: "Qev2IdcApplication",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "IdcInstanceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Qev2IdcApplicationName",
-                    shape: 478,
+                    shape: 486,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Qev2IdcApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcManagedApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcOnboardStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcDisplayName",
-                    shape: 321,
+                    shape: 324,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11235,7 +11402,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 476
+    // 484
     Shape {
         name: "Qev2IdcApplicationAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -11249,18 +11416,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 477
+    // 485
     Shape {
         name: "Qev2IdcApplicationList",
         kind: ShapeKind::List {
-            member: 475,
+            member: 483,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 478
+    // 486
     Shape {
         name: "Qev2IdcApplicationName",
         kind: ShapeKind::String {
@@ -11272,7 +11439,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 479
+    // 487
     Shape {
         name: "Qev2IdcApplicationNotExistsFault",
         kind: ShapeKind::Structure {
@@ -11286,13 +11453,13 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 480
+    // 488
     Shape {
         name: "ReadWriteAccess",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Authorization",
-                shape: 577,
+                shape: 585,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11301,13 +11468,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 481
+    // 489
     Shape {
         name: "RebootClusterMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11316,13 +11483,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 482
+    // 490
     Shape {
         name: "RebootClusterResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11331,80 +11498,80 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 483
+    // 491
     Shape {
         name: "Recommendation",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Id",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NamespaceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CreatedAt",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RecommendationType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Title",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Observation",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ImpactRanking",
-                    shape: 323,
+                    shape: 329,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RecommendationText",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RecommendedActions",
-                    shape: 486,
+                    shape: 494,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReferenceLinks",
-                    shape: 500,
+                    shape: 508,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11414,43 +11581,43 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 484
+    // 492
     Shape {
         name: "RecommendationList",
         kind: ShapeKind::List {
-            member: 483,
+            member: 491,
             member_location_name: Some("Recommendation"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 485
+    // 493
     Shape {
         name: "RecommendedAction",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Text",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Database",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Command",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Type",
-                    shape: 487,
+                    shape: 495,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11460,18 +11627,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 486
+    // 494
     Shape {
         name: "RecommendedActionList",
         kind: ShapeKind::List {
-            member: 485,
+            member: 493,
             member_location_name: Some("RecommendedAction"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 487
+    // 495
     Shape {
         name: "RecommendedActionType",
         kind: ShapeKind::String {
@@ -11483,20 +11650,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 488
+    // 496
     Shape {
         name: "RecurringCharge",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "RecurringChargeAmount",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RecurringChargeFrequency",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11506,97 +11673,97 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 489
+    // 497
     Shape {
         name: "RecurringChargeList",
         kind: ShapeKind::List {
-            member: 488,
+            member: 496,
             member_location_name: Some("RecurringCharge"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 490
+    // 498
     Shape {
         name: "RedshiftIdcApplication",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "IdcInstanceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RedshiftIdcApplicationName",
-                    shape: 493,
+                    shape: 501,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RedshiftIdcApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdentityNamespace",
-                    shape: 322,
+                    shape: 328,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcDisplayName",
-                    shape: 321,
+                    shape: 324,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IamRoleArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcManagedApplicationArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IdcOnboardStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AuthorizedTokenIssuerList",
-                    shape: 39,
+                    shape: 42,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ServiceIntegrations",
-                    shape: 578,
+                    shape: 586,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ApplicationType",
-                    shape: 9,
+                    shape: 12,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SsoTagKeys",
-                    shape: 630,
+                    shape: 641,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11606,7 +11773,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 491
+    // 499
     Shape {
         name: "RedshiftIdcApplicationAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -11620,18 +11787,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 492
+    // 500
     Shape {
         name: "RedshiftIdcApplicationList",
         kind: ShapeKind::List {
-            member: 490,
+            member: 498,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 493
+    // 501
     Shape {
         name: "RedshiftIdcApplicationName",
         kind: ShapeKind::String {
@@ -11643,7 +11810,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 494
+    // 502
     Shape {
         name: "RedshiftIdcApplicationNotExistsFault",
         kind: ShapeKind::Structure {
@@ -11657,7 +11824,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 495
+    // 503
     Shape {
         name: "RedshiftIdcApplicationQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -11671,7 +11838,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 496
+    // 504
     Shape {
         name: "RedshiftInvalidParameterFault",
         kind: ShapeKind::Structure {
@@ -11685,13 +11852,13 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 497
+    // 505
     Shape {
         name: "RedshiftScopeUnion",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Connect",
-                shape: 110,
+                shape: 113,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11700,31 +11867,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 498
+    // 506
     Shape {
         name: "RedshiftServiceIntegrations",
         kind: ShapeKind::List {
-            member: 497,
+            member: 505,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 499
+    // 507
     Shape {
         name: "ReferenceLink",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Text",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Link",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11734,31 +11901,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 500
+    // 508
     Shape {
         name: "ReferenceLinkList",
         kind: ShapeKind::List {
-            member: 499,
+            member: 507,
             member_location_name: Some("ReferenceLink"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 501
+    // 509
     Shape {
         name: "RegisterNamespaceInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "NamespaceIdentifier",
-                    shape: 435,
+                    shape: 443,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ConsumerIdentifiers",
-                    shape: 111,
+                    shape: 114,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11768,13 +11935,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 502
+    // 510
     Shape {
         name: "RegisterNamespaceOutputMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Status",
-                shape: 436,
+                shape: 444,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11783,13 +11950,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 503
+    // 511
     Shape {
         name: "RejectDataShareMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "DataShareArn",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -11798,86 +11965,86 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 504
+    // 512
     Shape {
         name: "ReservedNode",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ReservedNodeId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeOfferingId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "StartTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Duration",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "FixedPrice",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "UsagePrice",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CurrencyCode",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeCount",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "State",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "OfferingType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RecurringCharges",
-                    shape: 489,
+                    shape: 497,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeOfferingType",
-                    shape: 519,
+                    shape: 527,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11887,7 +12054,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 505
+    // 513
     Shape {
         name: "ReservedNodeAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -11901,7 +12068,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 506
+    // 514
     Shape {
         name: "ReservedNodeAlreadyMigratedFault",
         kind: ShapeKind::Structure {
@@ -11915,26 +12082,26 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 507
+    // 515
     Shape {
         name: "ReservedNodeConfigurationOption",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SourceReservedNode",
-                    shape: 504,
+                    shape: 512,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetReservedNodeCount",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetReservedNodeOffering",
-                    shape: 516,
+                    shape: 524,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -11944,18 +12111,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 508
+    // 516
     Shape {
         name: "ReservedNodeConfigurationOptionList",
         kind: ShapeKind::List {
-            member: 507,
+            member: 515,
             member_location_name: Some("ReservedNodeConfigurationOption"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 509
+    // 517
     Shape {
         name: "ReservedNodeExchangeActionType",
         kind: ShapeKind::String {
@@ -11967,7 +12134,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 510
+    // 518
     Shape {
         name: "ReservedNodeExchangeNotFoundFault",
         kind: ShapeKind::Structure {
@@ -11981,62 +12148,62 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 511
+    // 519
     Shape {
         name: "ReservedNodeExchangeStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ReservedNodeExchangeRequestId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 513,
+                    shape: 521,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RequestTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceReservedNodeId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceReservedNodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceReservedNodeCount",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetReservedNodeOfferingId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetReservedNodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetReservedNodeCount",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12046,18 +12213,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 512
+    // 520
     Shape {
         name: "ReservedNodeExchangeStatusList",
         kind: ShapeKind::List {
-            member: 511,
+            member: 519,
             member_location_name: Some("ReservedNodeExchangeStatus"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 513
+    // 521
     Shape {
         name: "ReservedNodeExchangeStatusType",
         kind: ShapeKind::String {
@@ -12076,18 +12243,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 514
+    // 522
     Shape {
         name: "ReservedNodeList",
         kind: ShapeKind::List {
-            member: 504,
+            member: 512,
             member_location_name: Some("ReservedNode"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 515
+    // 523
     Shape {
         name: "ReservedNodeNotFoundFault",
         kind: ShapeKind::Structure {
@@ -12101,62 +12268,62 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 516
+    // 524
     Shape {
         name: "ReservedNodeOffering",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ReservedNodeOfferingId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Duration",
-                    shape: 335,
+                    shape: 341,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "FixedPrice",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "UsagePrice",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CurrencyCode",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "OfferingType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RecurringCharges",
-                    shape: 489,
+                    shape: 497,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeOfferingType",
-                    shape: 519,
+                    shape: 527,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12166,18 +12333,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 517
+    // 525
     Shape {
         name: "ReservedNodeOfferingList",
         kind: ShapeKind::List {
-            member: 516,
+            member: 524,
             member_location_name: Some("ReservedNodeOffering"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 518
+    // 526
     Shape {
         name: "ReservedNodeOfferingNotFoundFault",
         kind: ShapeKind::Structure {
@@ -12191,7 +12358,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 519
+    // 527
     Shape {
         name: "ReservedNodeOfferingType",
         kind: ShapeKind::String {
@@ -12203,20 +12370,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 520
+    // 528
     Shape {
         name: "ReservedNodeOfferingsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeOfferings",
-                    shape: 517,
+                    shape: 525,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12226,7 +12393,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 521
+    // 529
     Shape {
         name: "ReservedNodeQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -12240,20 +12407,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 522
+    // 530
     Shape {
         name: "ReservedNodesMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodes",
-                    shape: 514,
+                    shape: 522,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12263,26 +12430,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 523
+    // 531
     Shape {
         name: "ResetClusterParameterGroupMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ParameterGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResetAllParameters",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Parameters",
-                    shape: 454,
+                    shape: 462,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12292,50 +12459,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 524
+    // 532
     Shape {
         name: "ResizeClusterMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NumberOfNodes",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Classic",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ReservedNodeId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetReservedNodeOfferingId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12345,13 +12512,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 525
+    // 533
     Shape {
         name: "ResizeClusterResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -12360,20 +12527,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 526
+    // 534
     Shape {
         name: "ResizeInfo",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ResizeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowCancelResize",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12383,7 +12550,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 527
+    // 535
     Shape {
         name: "ResizeNotFoundFault",
         kind: ShapeKind::Structure {
@@ -12397,104 +12564,104 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 528
+    // 536
     Shape {
         name: "ResizeProgressMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "TargetNodeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetNumberOfNodes",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetClusterType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ImportTablesCompleted",
-                    shape: 324,
+                    shape: 330,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ImportTablesInProgress",
-                    shape: 325,
+                    shape: 331,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ImportTablesNotStarted",
-                    shape: 326,
+                    shape: 332,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AvgResizeRateInMegaBytesPerSecond",
-                    shape: 257,
+                    shape: 260,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TotalResizeDataInMegaBytes",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ProgressInMegaBytes",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ElapsedTimeInSeconds",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EstimatedTimeToCompletionInSeconds",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResizeType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Message",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetEncryptionType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DataTransferProgressPercent",
-                    shape: 257,
+                    shape: 260,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12504,7 +12671,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 529
+    // 537
     Shape {
         name: "ResourceNotFoundFault",
         kind: ShapeKind::Structure {
@@ -12518,20 +12685,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 530
+    // 538
     Shape {
         name: "ResourcePolicy",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ResourceArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Policy",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12541,253 +12708,259 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 531
+    // 539
     Shape {
         name: "RestorableNodeTypeList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("NodeType"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 532
+    // 540
     Shape {
         name: "RestoreFromClusterSnapshotMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Port",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AvailabilityZone",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AllowVersionUpgrade",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterSubnetGroupName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "PubliclyAccessible",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "OwnerAccount",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "HsmClientCertificateIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "HsmConfigurationIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ElasticIp",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterParameterGroupName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterSecurityGroups",
-                    shape: 90,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "VpcSecurityGroupIds",
-                    shape: 660,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "PreferredMaintenanceWindow",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AutomatedSnapshotRetentionPeriod",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "KmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NodeType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EnhancedVpcRouting",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AdditionalInfo",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IamRoles",
-                    shape: 320,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaintenanceTrackName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotScheduleIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NumberOfNodes",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AvailabilityZoneRelocation",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AquaConfigurationStatus",
-                    shape: 11,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DefaultIamRoleArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ReservedNodeId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TargetReservedNodeOfferingId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Encrypted",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManageMasterPassword",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MasterPasswordSecretKmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "IpAddressType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MultiAZ",
-                    shape: 51,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "CatalogName",
                     shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
+                    name: "ClusterSubnetGroupName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PubliclyAccessible",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "OwnerAccount",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "HsmClientCertificateIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "HsmConfigurationIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ElasticIp",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterParameterGroupName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterSecurityGroups",
+                    shape: 93,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "VpcSecurityGroupIds",
+                    shape: 671,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PreferredMaintenanceWindow",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AutomatedSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManualSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "KmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NodeType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EnhancedVpcRouting",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AdditionalInfo",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IamRoles",
+                    shape: 323,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaintenanceTrackName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotScheduleIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NumberOfNodes",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AvailabilityZoneRelocation",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AquaConfigurationStatus",
+                    shape: 14,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DefaultIamRoleArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ReservedNodeId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TargetReservedNodeOfferingId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Encrypted",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManageMasterPassword",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MasterPasswordSecretKmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IpAddressType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MultiAZ",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "CatalogName",
+                    shape: 57,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
                     name: "RedshiftIdcApplicationArn",
-                    shape: 608,
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "IdentityConfiguration",
+                    shape: 325,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12797,13 +12970,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 533
+    // 541
     Shape {
         name: "RestoreFromClusterSnapshotResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -12812,44 +12985,44 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 534
+    // 542
     Shape {
         name: "RestoreStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CurrentRestoreRateInMegaBytesPerSecond",
-                    shape: 256,
+                    shape: 259,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotSizeInMegaBytes",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ProgressInMegaBytes",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ElapsedTimeInSeconds",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EstimatedTimeToCompletionInSeconds",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12859,62 +13032,62 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 535
+    // 543
     Shape {
         name: "RestoreTableFromClusterSnapshotMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceDatabaseName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceSchemaName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceTableName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetDatabaseName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetSchemaName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NewTableName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EnableCaseSensitiveIdentifier",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -12930,13 +13103,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 536
+    // 544
     Shape {
         name: "RestoreTableFromClusterSnapshotResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "TableRestoreStatus",
-                shape: 625,
+                shape: 636,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -12945,13 +13118,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 537
+    // 545
     Shape {
         name: "ResumeClusterMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -12960,13 +13133,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 538
+    // 546
     Shape {
         name: "ResumeClusterResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -12975,26 +13148,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 539
+    // 547
     Shape {
         name: "RevisionTarget",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "DatabaseRevision",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Description",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DatabaseRevisionReleaseDate",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13004,43 +13177,43 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 540
+    // 548
     Shape {
         name: "RevisionTargetsList",
         kind: ShapeKind::List {
-            member: 539,
+            member: 547,
             member_location_name: Some("RevisionTarget"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 541
+    // 549
     Shape {
         name: "RevokeClusterSecurityGroupIngressMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterSecurityGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "CIDRIP",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EC2SecurityGroupName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EC2SecurityGroupOwnerId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13050,13 +13223,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 542
+    // 550
     Shape {
         name: "RevokeClusterSecurityGroupIngressResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterSecurityGroup",
-                shape: 85,
+                shape: 88,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -13065,32 +13238,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 543
+    // 551
     Shape {
         name: "RevokeEndpointAccessMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Account",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcIds",
-                    shape: 659,
+                    shape: 670,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Force",
-                    shape: 50,
+                    shape: 53,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13100,32 +13273,32 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 544
+    // 552
     Shape {
         name: "RevokeSnapshotAccessMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotArn",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AccountWithRestoreAccess",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13135,13 +13308,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 545
+    // 553
     Shape {
         name: "RevokeSnapshotAccessResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Snapshot",
-                shape: 580,
+                shape: 588,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -13150,13 +13323,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 546
+    // 554
     Shape {
         name: "RotateEncryptionKeyMessage",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ClusterIdentifier",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -13165,13 +13338,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 547
+    // 555
     Shape {
         name: "RotateEncryptionKeyResult",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Cluster",
-                shape: 57,
+                shape: 60,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -13180,13 +13353,13 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 548
+    // 556
     Shape {
         name: "S3AccessGrantsScopeUnion",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ReadWriteAccess",
-                shape: 480,
+                shape: 488,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -13195,18 +13368,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 549
+    // 557
     Shape {
         name: "S3AccessGrantsServiceIntegrations",
         kind: ShapeKind::List {
-            member: 548,
+            member: 556,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 550
+    // 558
     Shape {
         name: "S3KeyPrefixValue",
         kind: ShapeKind::String {
@@ -13218,49 +13391,49 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 551
+    // 559
     Shape {
         name: "S3TableLastIngestionTimeMap",
         kind: ShapeKind::Map {
-            key: 608,
-            value: 608,
+            key: 616,
+            value: 616,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 552
+    // 560
     Shape {
         name: "S3TablePublishStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "S3Tables",
-                    shape: 394,
+                    shape: 400,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "S3TableNamespace",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "S3TableGranularity",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EnabledAll",
-                    shape: 51,
+                    shape: 54,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LastIngestionTimes",
-                    shape: 551,
+                    shape: 559,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13270,7 +13443,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 553
+    // 561
     Shape {
         name: "SNSInvalidTopicFault",
         kind: ShapeKind::Structure {
@@ -13284,7 +13457,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 554
+    // 562
     Shape {
         name: "SNSNoAuthorizationFault",
         kind: ShapeKind::Structure {
@@ -13298,7 +13471,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 555
+    // 563
     Shape {
         name: "SNSTopicArnNotFoundFault",
         kind: ShapeKind::Structure {
@@ -13312,18 +13485,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 556
+    // 564
     Shape {
         name: "ScheduleDefinitionList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("ScheduleDefinition"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 557
+    // 565
     Shape {
         name: "ScheduleDefinitionTypeUnsupportedFault",
         kind: ShapeKind::Structure {
@@ -13337,7 +13510,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 558
+    // 566
     Shape {
         name: "ScheduleState",
         kind: ShapeKind::String {
@@ -13349,62 +13522,62 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 559
+    // 567
     Shape {
         name: "ScheduledAction",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ScheduledActionName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetAction",
-                    shape: 569,
+                    shape: 577,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Schedule",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "IamRole",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ScheduledActionDescription",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "State",
-                    shape: 567,
+                    shape: 575,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NextInvocations",
-                    shape: 568,
+                    shape: 576,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "StartTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "EndTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13414,7 +13587,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 560
+    // 568
     Shape {
         name: "ScheduledActionAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -13428,20 +13601,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 561
+    // 569
     Shape {
         name: "ScheduledActionFilter",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Name",
-                    shape: 563,
+                    shape: 571,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Values",
-                    shape: 656,
+                    shape: 667,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13451,18 +13624,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 562
+    // 570
     Shape {
         name: "ScheduledActionFilterList",
         kind: ShapeKind::List {
-            member: 561,
+            member: 569,
             member_location_name: Some("ScheduledActionFilter"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 563
+    // 571
     Shape {
         name: "ScheduledActionFilterName",
         kind: ShapeKind::String {
@@ -13474,18 +13647,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 564
+    // 572
     Shape {
         name: "ScheduledActionList",
         kind: ShapeKind::List {
-            member: 559,
+            member: 567,
             member_location_name: Some("ScheduledAction"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 565
+    // 573
     Shape {
         name: "ScheduledActionNotFoundFault",
         kind: ShapeKind::Structure {
@@ -13499,7 +13672,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 566
+    // 574
     Shape {
         name: "ScheduledActionQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -13513,7 +13686,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 567
+    // 575
     Shape {
         name: "ScheduledActionState",
         kind: ShapeKind::String {
@@ -13525,37 +13698,37 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 568
+    // 576
     Shape {
         name: "ScheduledActionTimeList",
         kind: ShapeKind::List {
-            member: 622,
+            member: 633,
             member_location_name: Some("ScheduledActionTime"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 569
+    // 577
     Shape {
         name: "ScheduledActionType",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ResizeCluster",
-                    shape: 524,
+                    shape: 532,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "PauseCluster",
-                    shape: 466,
+                    shape: 474,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResumeCluster",
-                    shape: 537,
+                    shape: 545,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13565,7 +13738,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 570
+    // 578
     Shape {
         name: "ScheduledActionTypeUnsupportedFault",
         kind: ShapeKind::Structure {
@@ -13579,7 +13752,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 571
+    // 579
     Shape {
         name: "ScheduledActionTypeValues",
         kind: ShapeKind::String {
@@ -13591,374 +13764,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 572
+    // 580
     Shape {
         name: "ScheduledActionsMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ScheduledActions",
-                    shape: 564,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 573
-    Shape {
-        name: "ScheduledSnapshotTimeList",
-        kind: ShapeKind::List {
-            member: 622,
-            member_location_name: Some("SnapshotTime"),
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 574
-    Shape {
-        name: "SecondaryClusterInfo",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "AvailabilityZone",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterNodes",
-                    shape: 70,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: false,
-        },
-        error: None,
-    },
-    // 575
-    Shape {
-        name: "SensitiveString",
-        kind: ShapeKind::String {
-            min: None,
-            max: None,
-            pattern: None,
-            enum_values: None,
-            sensitive: true,
-        },
-        error: None,
-    },
-    // 576
-    Shape {
-        name: "ServerlessIdentifier",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "NamespaceIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "WorkgroupIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &["NamespaceIdentifier", "WorkgroupIdentifier"],
-            union: false,
-        },
-        error: None,
-    },
-    // 577
-    Shape {
-        name: "ServiceAuthorization",
-        kind: ShapeKind::String {
-            min: None,
-            max: None,
-            pattern: None,
-            enum_values: Some(&["Enabled", "Disabled"]),
-            sensitive: false,
-        },
-        error: None,
-    },
-    // 578
-    Shape {
-        name: "ServiceIntegrationList",
-        kind: ShapeKind::List {
-            member: 579,
-            member_location_name: None,
-            min: None,
-            max: None,
-        },
-        error: None,
-    },
-    // 579
-    Shape {
-        name: "ServiceIntegrationsUnion",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "LakeFormation",
-                    shape: 386,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "S3AccessGrants",
-                    shape: 549,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Redshift",
-                    shape: 498,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-            ],
-            required: &[],
-            union: true,
-        },
-        error: None,
-    },
-    // 580
-    Shape {
-        name: "Snapshot",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    name: "SnapshotIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotCreateTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Status",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Port",
-                    shape: 335,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AvailabilityZone",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterCreateTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MasterUsername",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterVersion",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EngineFullVersion",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NodeType",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "NumberOfNodes",
-                    shape: 335,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DBName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "VpcId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Encrypted",
-                    shape: 50,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "KmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EncryptedWithHSM",
-                    shape: 50,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "AccountsWithRestoreAccess",
-                    shape: 7,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "OwnerAccount",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "TotalBackupSizeInMegaBytes",
-                    shape: 256,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ActualIncrementalBackupSizeInMegaBytes",
-                    shape: 256,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "BackupProgressInMegaBytes",
-                    shape: 256,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "CurrentBackupRateInMegaBytesPerSecond",
-                    shape: 256,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EstimatedSecondsToCompletion",
-                    shape: 397,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ElapsedTimeInSeconds",
-                    shape: 397,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SourceRegion",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Tags",
-                    shape: 632,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "RestorableNodeTypes",
-                    shape: 531,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "EnhancedVpcRouting",
-                    shape: 50,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MaintenanceTrackName",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManualSnapshotRetentionPeriod",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ManualSnapshotRemainingDays",
-                    shape: 336,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotRetentionStartTime",
-                    shape: 622,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MasterPasswordSecretArn",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "MasterPasswordSecretKmsKeyId",
-                    shape: 608,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "SnapshotArn",
-                    shape: 608,
+                    shape: 572,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -13970,6 +13789,360 @@ static SHAPES: [Shape; 664] = [
     },
     // 581
     Shape {
+        name: "ScheduledSnapshotTimeList",
+        kind: ShapeKind::List {
+            member: 633,
+            member_location_name: Some("SnapshotTime"),
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 582
+    Shape {
+        name: "SecondaryClusterInfo",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "AvailabilityZone",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterNodes",
+                    shape: 73,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 583
+    Shape {
+        name: "SensitiveString",
+        kind: ShapeKind::String {
+            min: None,
+            max: None,
+            pattern: None,
+            enum_values: None,
+            sensitive: true,
+        },
+        error: None,
+    },
+    // 584
+    Shape {
+        name: "ServerlessIdentifier",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "NamespaceIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "WorkgroupIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &["NamespaceIdentifier", "WorkgroupIdentifier"],
+            union: false,
+        },
+        error: None,
+    },
+    // 585
+    Shape {
+        name: "ServiceAuthorization",
+        kind: ShapeKind::String {
+            min: None,
+            max: None,
+            pattern: None,
+            enum_values: Some(&["Enabled", "Disabled"]),
+            sensitive: false,
+        },
+        error: None,
+    },
+    // 586
+    Shape {
+        name: "ServiceIntegrationList",
+        kind: ShapeKind::List {
+            member: 587,
+            member_location_name: None,
+            min: None,
+            max: None,
+        },
+        error: None,
+    },
+    // 587
+    Shape {
+        name: "ServiceIntegrationsUnion",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "LakeFormation",
+                    shape: 392,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "S3AccessGrants",
+                    shape: 557,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Redshift",
+                    shape: 506,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: true,
+        },
+        error: None,
+    },
+    // 588
+    Shape {
+        name: "Snapshot",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "SnapshotIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterIdentifier",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotCreateTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Status",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Port",
+                    shape: 341,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AvailabilityZone",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterCreateTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MasterUsername",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ClusterVersion",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EngineFullVersion",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NodeType",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "NumberOfNodes",
+                    shape: 341,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DBName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "VpcId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Encrypted",
+                    shape: 53,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "KmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EncryptedWithHSM",
+                    shape: 53,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "AccountsWithRestoreAccess",
+                    shape: 10,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "OwnerAccount",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "TotalBackupSizeInMegaBytes",
+                    shape: 259,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ActualIncrementalBackupSizeInMegaBytes",
+                    shape: 259,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "BackupProgressInMegaBytes",
+                    shape: 259,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "CurrentBackupRateInMegaBytesPerSecond",
+                    shape: 259,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EstimatedSecondsToCompletion",
+                    shape: 403,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ElapsedTimeInSeconds",
+                    shape: 403,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SourceRegion",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Tags",
+                    shape: 643,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "RestorableNodeTypes",
+                    shape: 539,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "EnhancedVpcRouting",
+                    shape: 53,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MaintenanceTrackName",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManualSnapshotRetentionPeriod",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "ManualSnapshotRemainingDays",
+                    shape: 342,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotRetentionStartTime",
+                    shape: 633,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MasterPasswordSecretArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "MasterPasswordSecretKmsKeyId",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "SnapshotArn",
+                    shape: 616,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 589
+    Shape {
         name: "SnapshotAttributeToSortBy",
         kind: ShapeKind::String {
             min: None,
@@ -13980,7 +14153,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 582
+    // 590
     Shape {
         name: "SnapshotCopyAlreadyDisabledFault",
         kind: ShapeKind::Structure {
@@ -13994,7 +14167,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 583
+    // 591
     Shape {
         name: "SnapshotCopyAlreadyEnabledFault",
         kind: ShapeKind::Structure {
@@ -14008,7 +14181,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 584
+    // 592
     Shape {
         name: "SnapshotCopyDisabledFault",
         kind: ShapeKind::Structure {
@@ -14022,26 +14195,26 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 585
+    // 593
     Shape {
         name: "SnapshotCopyGrant",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SnapshotCopyGrantName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "KmsKeyId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14051,7 +14224,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 586
+    // 594
     Shape {
         name: "SnapshotCopyGrantAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -14065,31 +14238,31 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 587
+    // 595
     Shape {
         name: "SnapshotCopyGrantList",
         kind: ShapeKind::List {
-            member: 585,
+            member: 593,
             member_location_name: Some("SnapshotCopyGrant"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 588
+    // 596
     Shape {
         name: "SnapshotCopyGrantMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotCopyGrants",
-                    shape: 587,
+                    shape: 595,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14099,7 +14272,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 589
+    // 597
     Shape {
         name: "SnapshotCopyGrantNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14113,7 +14286,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 590
+    // 598
     Shape {
         name: "SnapshotCopyGrantQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -14127,32 +14300,32 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 591
+    // 599
     Shape {
         name: "SnapshotErrorMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "FailureCode",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "FailureReason",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14162,42 +14335,42 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 592
+    // 600
     Shape {
         name: "SnapshotIdentifierList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("String"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 593
+    // 601
     Shape {
         name: "SnapshotList",
         kind: ShapeKind::List {
-            member: 580,
+            member: 588,
             member_location_name: Some("Snapshot"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 594
+    // 602
     Shape {
         name: "SnapshotMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Snapshots",
-                    shape: 593,
+                    shape: 601,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14207,50 +14380,50 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 595
+    // 603
     Shape {
         name: "SnapshotSchedule",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "ScheduleDefinitions",
-                    shape: 556,
+                    shape: 564,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ScheduleIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ScheduleDescription",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NextInvocations",
-                    shape: 573,
+                    shape: 581,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AssociatedClusterCount",
-                    shape: 336,
+                    shape: 342,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "AssociatedClusters",
-                    shape: 14,
+                    shape: 17,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14260,7 +14433,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 596
+    // 604
     Shape {
         name: "SnapshotScheduleAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -14274,18 +14447,18 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 597
+    // 605
     Shape {
         name: "SnapshotScheduleList",
         kind: ShapeKind::List {
-            member: 595,
+            member: 603,
             member_location_name: Some("SnapshotSchedule"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 598
+    // 606
     Shape {
         name: "SnapshotScheduleNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14299,7 +14472,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 599
+    // 607
     Shape {
         name: "SnapshotScheduleQuotaExceededFault",
         kind: ShapeKind::Structure {
@@ -14313,7 +14486,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 600
+    // 608
     Shape {
         name: "SnapshotScheduleUpdateInProgressFault",
         kind: ShapeKind::Structure {
@@ -14327,20 +14500,20 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 601
+    // 609
     Shape {
         name: "SnapshotSortingEntity",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Attribute",
-                    shape: 581,
+                    shape: 589,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SortOrder",
-                    shape: 603,
+                    shape: 611,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14350,18 +14523,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 602
+    // 610
     Shape {
         name: "SnapshotSortingEntityList",
         kind: ShapeKind::List {
-            member: 601,
+            member: 609,
             member_location_name: Some("SnapshotSortingEntity"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 603
+    // 611
     Shape {
         name: "SortByOrder",
         kind: ShapeKind::String {
@@ -14373,7 +14546,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 604
+    // 612
     Shape {
         name: "SourceArn",
         kind: ShapeKind::String {
@@ -14385,18 +14558,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 605
+    // 613
     Shape {
         name: "SourceIdsList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("SourceId"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 606
+    // 614
     Shape {
         name: "SourceNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14410,7 +14583,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 607
+    // 615
     Shape {
         name: "SourceType",
         kind: ShapeKind::String {
@@ -14428,7 +14601,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 608
+    // 616
     Shape {
         name: "String",
         kind: ShapeKind::String {
@@ -14440,26 +14613,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 609
+    // 617
     Shape {
         name: "Subnet",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "SubnetIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SubnetAvailabilityZone",
-                    shape: 40,
+                    shape: 43,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SubnetStatus",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14469,7 +14642,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 610
+    // 618
     Shape {
         name: "SubnetAlreadyInUse",
         kind: ShapeKind::Structure {
@@ -14483,29 +14656,29 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 611
+    // 619
     Shape {
         name: "SubnetIdentifierList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("SubnetIdentifier"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 612
+    // 620
     Shape {
         name: "SubnetList",
         kind: ShapeKind::List {
-            member: 609,
+            member: 617,
             member_location_name: Some("Subnet"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 613
+    // 621
     Shape {
         name: "SubscriptionAlreadyExistFault",
         kind: ShapeKind::Structure {
@@ -14519,7 +14692,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 614
+    // 622
     Shape {
         name: "SubscriptionCategoryNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14533,7 +14706,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 615
+    // 623
     Shape {
         name: "SubscriptionEventIdNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14547,7 +14720,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 616
+    // 624
     Shape {
         name: "SubscriptionNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14561,7 +14734,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 617
+    // 625
     Shape {
         name: "SubscriptionSeverityNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14575,13 +14748,13 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 618
+    // 626
     Shape {
         name: "SupportedOperation",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "OperationName",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -14590,24 +14763,24 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 619
+    // 627
     Shape {
         name: "SupportedOperationList",
         kind: ShapeKind::List {
-            member: 618,
+            member: 626,
             member_location_name: Some("SupportedOperation"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 620
+    // 628
     Shape {
         name: "SupportedPlatform",
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
-                shape: 608,
+                shape: 616,
                 location_name: None,
                 idempotency_token: false,
             }],
@@ -14616,24 +14789,70 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 621
+    // 629
     Shape {
         name: "SupportedPlatformsList",
         kind: ShapeKind::List {
-            member: 620,
+            member: 628,
             member_location_name: Some("SupportedPlatform"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 622
+    // 630
+    Shape {
+        name: "SystemRoleName",
+        kind: ShapeKind::String {
+            min: Some(1),
+            max: Some(64),
+            pattern: None,
+            enum_values: None,
+            sensitive: false,
+        },
+        error: None,
+    },
+    // 631
+    Shape {
+        name: "SystemRoleNameList",
+        kind: ShapeKind::List {
+            member: 630,
+            member_location_name: Some("SystemRoleName"),
+            min: None,
+            max: Some(20),
+        },
+        error: None,
+    },
+    // 632
+    Shape {
+        name: "SystemRolesFederationSetting",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    name: "Roles",
+                    shape: 631,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Inherited",
+                    shape: 54,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+            ],
+            required: &[],
+            union: false,
+        },
+        error: None,
+    },
+    // 633
     Shape {
         name: "TStamp",
         kind: ShapeKind::Timestamp,
         error: None,
     },
-    // 623
+    // 634
     Shape {
         name: "TableLimitExceededFault",
         kind: ShapeKind::Structure {
@@ -14647,7 +14866,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 624
+    // 635
     Shape {
         name: "TableRestoreNotFoundFault",
         kind: ShapeKind::Structure {
@@ -14661,92 +14880,92 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 625
+    // 636
     Shape {
         name: "TableRestoreStatus",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "TableRestoreRequestId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 628,
+                    shape: 639,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Message",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "RequestTime",
-                    shape: 622,
+                    shape: 633,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ProgressInMegaBytes",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TotalDataInMegaBytes",
-                    shape: 398,
+                    shape: 404,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SnapshotIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceDatabaseName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceSchemaName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SourceTableName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetDatabaseName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "TargetSchemaName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NewTableName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14756,31 +14975,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 626
+    // 637
     Shape {
         name: "TableRestoreStatusList",
         kind: ShapeKind::List {
-            member: 625,
+            member: 636,
             member_location_name: Some("TableRestoreStatus"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 627
+    // 638
     Shape {
         name: "TableRestoreStatusMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "TableRestoreStatusDetails",
-                    shape: 626,
+                    shape: 637,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14790,7 +15009,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 628
+    // 639
     Shape {
         name: "TableRestoreStatusType",
         kind: ShapeKind::String {
@@ -14802,20 +15021,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 629
+    // 640
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Key",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Value",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14825,18 +15044,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 630
+    // 641
     Shape {
         name: "TagKeyList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("TagKey"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 631
+    // 642
     Shape {
         name: "TagLimitExceededFault",
         kind: ShapeKind::Structure {
@@ -14850,48 +15069,48 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 632
+    // 643
     Shape {
         name: "TagList",
         kind: ShapeKind::List {
-            member: 629,
+            member: 640,
             member_location_name: Some("Tag"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 633
+    // 644
     Shape {
         name: "TagValueList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("TagValue"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 634
+    // 645
     Shape {
         name: "TaggedResource",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "Tag",
-                    shape: 629,
+                    shape: 640,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResourceName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ResourceType",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14901,31 +15120,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 635
+    // 646
     Shape {
         name: "TaggedResourceList",
         kind: ShapeKind::List {
-            member: 634,
+            member: 645,
             member_location_name: Some("TaggedResource"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 636
+    // 647
     Shape {
         name: "TaggedResourceListMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "TaggedResources",
-                    shape: 635,
+                    shape: 646,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14935,7 +15154,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 637
+    // 648
     Shape {
         name: "TargetArn",
         kind: ShapeKind::String {
@@ -14949,31 +15168,31 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 638
+    // 649
     Shape {
         name: "TrackList",
         kind: ShapeKind::List {
-            member: 399,
+            member: 405,
             member_location_name: Some("MaintenanceTrack"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 639
+    // 650
     Shape {
         name: "TrackListMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "MaintenanceTracks",
-                    shape: 638,
+                    shape: 649,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -14983,7 +15202,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 640
+    // 651
     Shape {
         name: "UnauthorizedOperation",
         kind: ShapeKind::Structure {
@@ -14997,7 +15216,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 641
+    // 652
     Shape {
         name: "UnauthorizedPartnerIntegrationFault",
         kind: ShapeKind::Structure {
@@ -15011,7 +15230,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 642
+    // 653
     Shape {
         name: "UnknownSnapshotCopyRegionFault",
         kind: ShapeKind::Structure {
@@ -15025,7 +15244,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 643
+    // 654
     Shape {
         name: "UnsupportedOperationFault",
         kind: ShapeKind::Structure {
@@ -15039,7 +15258,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 644
+    // 655
     Shape {
         name: "UnsupportedOptionFault",
         kind: ShapeKind::Structure {
@@ -15053,44 +15272,44 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 645
+    // 656
     Shape {
         name: "UpdatePartnerStatusInputMessage",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "AccountId",
-                    shape: 455,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "ClusterIdentifier",
-                    shape: 456,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "DatabaseName",
-                    shape: 457,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "PartnerName",
-                    shape: 462,
-                    location_name: None,
-                    idempotency_token: false,
-                },
-                Member {
-                    name: "Status",
                     shape: 463,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
-                    name: "StatusMessage",
+                    name: "ClusterIdentifier",
                     shape: 464,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "DatabaseName",
+                    shape: 465,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "PartnerName",
+                    shape: 470,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "Status",
+                    shape: 471,
+                    location_name: None,
+                    idempotency_token: false,
+                },
+                Member {
+                    name: "StatusMessage",
+                    shape: 472,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -15106,26 +15325,26 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 646
+    // 657
     Shape {
         name: "UpdateTarget",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "MaintenanceTrackName",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "DatabaseVersion",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "SupportedOperations",
-                    shape: 619,
+                    shape: 627,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -15135,56 +15354,56 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 647
+    // 658
     Shape {
         name: "UsageLimit",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "UsageLimitId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "ClusterIdentifier",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "FeatureType",
-                    shape: 650,
+                    shape: 661,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "LimitType",
-                    shape: 651,
+                    shape: 662,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Amount",
-                    shape: 397,
+                    shape: 403,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Period",
-                    shape: 654,
+                    shape: 665,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "BreachAction",
-                    shape: 649,
+                    shape: 660,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Tags",
-                    shape: 632,
+                    shape: 643,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -15194,7 +15413,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 648
+    // 659
     Shape {
         name: "UsageLimitAlreadyExistsFault",
         kind: ShapeKind::Structure {
@@ -15208,7 +15427,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 649
+    // 660
     Shape {
         name: "UsageLimitBreachAction",
         kind: ShapeKind::String {
@@ -15220,7 +15439,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 650
+    // 661
     Shape {
         name: "UsageLimitFeatureType",
         kind: ShapeKind::String {
@@ -15237,7 +15456,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 651
+    // 662
     Shape {
         name: "UsageLimitLimitType",
         kind: ShapeKind::String {
@@ -15249,20 +15468,20 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 652
+    // 663
     Shape {
         name: "UsageLimitList",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "UsageLimits",
-                    shape: 655,
+                    shape: 666,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Marker",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -15272,7 +15491,7 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 653
+    // 664
     Shape {
         name: "UsageLimitNotFoundFault",
         kind: ShapeKind::Structure {
@@ -15286,7 +15505,7 @@ static SHAPES: [Shape; 664] = [
             sender_fault: true,
         }),
     },
-    // 654
+    // 665
     Shape {
         name: "UsageLimitPeriod",
         kind: ShapeKind::String {
@@ -15298,48 +15517,48 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 655
+    // 666
     Shape {
         name: "UsageLimits",
         kind: ShapeKind::List {
-            member: 647,
+            member: 658,
             member_location_name: None,
             min: None,
             max: None,
         },
         error: None,
     },
-    // 656
+    // 667
     Shape {
         name: "ValueStringList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("item"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 657
+    // 668
     Shape {
         name: "VpcEndpoint",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "VpcEndpointId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "VpcId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "NetworkInterfaces",
-                    shape: 438,
+                    shape: 446,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -15349,53 +15568,53 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 658
+    // 669
     Shape {
         name: "VpcEndpointsList",
         kind: ShapeKind::List {
-            member: 657,
+            member: 668,
             member_location_name: Some("VpcEndpoint"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 659
+    // 670
     Shape {
         name: "VpcIdentifierList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("VpcIdentifier"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 660
+    // 671
     Shape {
         name: "VpcSecurityGroupIdList",
         kind: ShapeKind::List {
-            member: 608,
+            member: 616,
             member_location_name: Some("VpcSecurityGroupId"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 661
+    // 672
     Shape {
         name: "VpcSecurityGroupMembership",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     name: "VpcSecurityGroupId",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
                 Member {
                     name: "Status",
-                    shape: 608,
+                    shape: 616,
                     location_name: None,
                     idempotency_token: false,
                 },
@@ -15405,18 +15624,18 @@ static SHAPES: [Shape; 664] = [
         },
         error: None,
     },
-    // 662
+    // 673
     Shape {
         name: "VpcSecurityGroupMembershipList",
         kind: ShapeKind::List {
-            member: 661,
+            member: 672,
             member_location_name: Some("VpcSecurityGroup"),
             min: None,
             max: None,
         },
         error: None,
     },
-    // 663
+    // 674
     Shape {
         name: "ZeroETLIntegrationStatus",
         kind: ShapeKind::String {
@@ -15438,1032 +15657,1039 @@ static SHAPES: [Shape; 664] = [
     },
 ];
 
-static OPERATIONS: [Operation; 145] = [
+static OPERATIONS: [Operation; 146] = [
     Operation {
         name: "AcceptReservedNodeExchange",
         input: Some(0),
         output: Some(1),
         result_wrapper: Some("AcceptReservedNodeExchangeResult"),
-        errors: &[515, 369, 506, 518, 643, 193, 505],
+        errors: &[523, 375, 514, 526, 654, 196, 513],
     },
     Operation {
         name: "AddPartner",
-        input: Some(460),
-        output: Some(461),
+        input: Some(468),
+        output: Some(469),
         result_wrapper: Some("AddPartnerResult"),
-        errors: &[465, 71, 641, 643],
+        errors: &[473, 74, 652, 654],
     },
     Operation {
         name: "AssociateDataShareConsumer",
-        input: Some(13),
-        output: Some(153),
+        input: Some(16),
+        output: Some(156),
         result_wrapper: Some("AssociateDataShareConsumerResult"),
-        errors: &[362, 367],
+        errors: &[368, 373],
     },
     Operation {
         name: "AuthorizeClusterSecurityGroupIngress",
-        input: Some(31),
-        output: Some(32),
+        input: Some(34),
+        output: Some(35),
         result_wrapper: Some("AuthorizeClusterSecurityGroupIngressResult"),
-        errors: &[91, 355, 27, 29],
+        errors: &[94, 361, 30, 32],
     },
     Operation {
         name: "AuthorizeDataShare",
-        input: Some(33),
-        output: Some(153),
+        input: Some(36),
+        output: Some(156),
         result_wrapper: Some("AuthorizeDataShareResult"),
-        errors: &[362],
+        errors: &[368],
     },
     Operation {
         name: "AuthorizeEndpointAccess",
-        input: Some(34),
-        output: Some(271),
+        input: Some(37),
+        output: Some(274),
         result_wrapper: Some("AuthorizeEndpointAccessResult"),
-        errors: &[71, 276, 643, 272, 353, 358],
+        errors: &[74, 279, 654, 275, 359, 364],
     },
     Operation {
         name: "AuthorizeSnapshotAccess",
-        input: Some(35),
-        output: Some(36),
+        input: Some(38),
+        output: Some(39),
         result_wrapper: Some("AuthorizeSnapshotAccessResult"),
-        errors: &[96, 27, 29, 192, 357, 390, 643],
+        errors: &[99, 30, 32, 195, 363, 396, 654],
     },
     Operation {
         name: "BatchDeleteClusterSnapshots",
-        input: Some(42),
-        output: Some(43),
+        input: Some(45),
+        output: Some(46),
         result_wrapper: Some("BatchDeleteClusterSnapshotsResult"),
-        errors: &[44],
+        errors: &[47],
     },
     Operation {
         name: "BatchModifyClusterSnapshots",
-        input: Some(46),
-        output: Some(47),
+        input: Some(49),
+        output: Some(50),
         result_wrapper: Some("BatchModifyClusterSnapshotsResult"),
-        errors: &[371, 45],
+        errors: &[377, 48],
     },
     Operation {
         name: "CancelResize",
-        input: Some(53),
-        output: Some(528),
+        input: Some(56),
+        output: Some(536),
         result_wrapper: Some("CancelResizeResult"),
-        errors: &[71, 527, 358, 643],
+        errors: &[74, 535, 364, 654],
     },
     Operation {
         name: "CopyClusterSnapshot",
-        input: Some(112),
-        output: Some(113),
+        input: Some(115),
+        output: Some(116),
         result_wrapper: Some("CopyClusterSnapshotResult"),
-        errors: &[71, 94, 96, 357, 97, 371],
+        errors: &[74, 97, 99, 363, 100, 377],
     },
     Operation {
         name: "CreateAuthenticationProfile",
-        input: Some(115),
-        output: Some(116),
+        input: Some(118),
+        output: Some(119),
         result_wrapper: Some("CreateAuthenticationProfileResult"),
-        errors: &[22, 26, 352],
+        errors: &[25, 29, 358],
     },
     Operation {
         name: "CreateCluster",
-        input: Some(117),
-        output: Some(120),
+        input: Some(120),
+        output: Some(123),
         result_wrapper: Some("CreateClusterResult"),
         errors: &[
-            58, 333, 77, 91, 84, 446, 445, 101, 382, 359, 377, 640, 309, 315, 363, 631, 380, 390,
-            192, 361, 598, 371, 383, 643, 494, 193, 191,
+            61, 339, 80, 94, 87, 454, 453, 104, 388, 365, 383, 651, 312, 318, 369, 642, 386, 396,
+            195, 367, 606, 377, 389, 654, 502, 196, 194,
         ],
     },
     Operation {
         name: "CreateClusterParameterGroup",
-        input: Some(118),
-        output: Some(119),
+        input: Some(121),
+        output: Some(122),
         result_wrapper: Some("CreateClusterParameterGroupResult"),
-        errors: &[78, 74, 631, 380],
+        errors: &[81, 77, 642, 386],
     },
     Operation {
         name: "CreateClusterSecurityGroup",
-        input: Some(121),
-        output: Some(122),
+        input: Some(124),
+        output: Some(125),
         result_wrapper: Some("CreateClusterSecurityGroupResult"),
-        errors: &[86, 92, 631, 380],
+        errors: &[89, 95, 642, 386],
     },
     Operation {
         name: "CreateClusterSnapshot",
-        input: Some(123),
-        output: Some(124),
+        input: Some(126),
+        output: Some(127),
         result_wrapper: Some("CreateClusterSnapshotResult"),
-        errors: &[94, 358, 71, 97, 631, 380, 371],
+        errors: &[97, 364, 74, 100, 642, 386, 377],
     },
     Operation {
         name: "CreateClusterSubnetGroup",
-        input: Some(125),
-        output: Some(126),
+        input: Some(128),
+        output: Some(129),
         result_wrapper: Some("CreateClusterSubnetGroupResult"),
-        errors: &[99, 102, 104, 377, 640, 631, 380, 192],
+        errors: &[102, 105, 107, 383, 651, 642, 386, 195],
     },
     Operation {
         name: "CreateCustomDomainAssociation",
-        input: Some(127),
-        output: Some(128),
+        input: Some(130),
+        output: Some(131),
         result_wrapper: Some("CreateCustomDomainAssociationResult"),
-        errors: &[643, 71, 147],
+        errors: &[654, 74, 150],
     },
     Operation {
         name: "CreateEndpointAccess",
-        input: Some(129),
-        output: Some(267),
+        input: Some(132),
+        output: Some(270),
         result_wrapper: Some("CreateEndpointAccessResult"),
-        errors: &[71, 2, 279, 278, 355, 101, 270, 643, 358, 640],
+        errors: &[74, 2, 282, 281, 361, 104, 273, 654, 364, 651],
     },
     Operation {
         name: "CreateEventSubscription",
-        input: Some(130),
-        output: Some(131),
+        input: Some(133),
+        output: Some(134),
         result_wrapper: Some("CreateEventSubscriptionResult"),
-        errors: &[289, 613, 553, 554, 555, 615, 614, 617, 606, 631, 380],
+        errors: &[292, 621, 561, 562, 563, 623, 622, 625, 614, 642, 386],
     },
     Operation {
         name: "CreateHsmClientCertificate",
-        input: Some(132),
-        output: Some(133),
+        input: Some(135),
+        output: Some(136),
         result_wrapper: Some("CreateHsmClientCertificateResult"),
-        errors: &[306, 310, 631, 380],
+        errors: &[309, 313, 642, 386],
     },
     Operation {
         name: "CreateHsmConfiguration",
-        input: Some(134),
-        output: Some(135),
+        input: Some(137),
+        output: Some(138),
         result_wrapper: Some("CreateHsmConfigurationResult"),
-        errors: &[312, 316, 631, 380],
+        errors: &[315, 319, 642, 386],
     },
     Operation {
         name: "CreateIntegration",
-        input: Some(136),
-        output: Some(337),
+        input: Some(139),
+        output: Some(343),
         result_wrapper: Some("CreateIntegrationResult"),
-        errors: &[338, 340, 348, 349, 350, 643, 358, 631, 380],
+        errors: &[344, 346, 354, 355, 356, 654, 364, 642, 386],
     },
     Operation {
         name: "CreateQev2IdcApplication",
-        input: Some(137),
-        output: Some(138),
+        input: Some(140),
+        output: Some(141),
         result_wrapper: Some("CreateQev2IdcApplicationResult"),
-        errors: &[476, 193, 643, 191],
+        errors: &[484, 196, 654, 194],
     },
     Operation {
         name: "CreateRedshiftIdcApplication",
-        input: Some(139),
-        output: Some(140),
+        input: Some(142),
+        output: Some(143),
         result_wrapper: Some("CreateRedshiftIdcApplicationResult"),
-        errors: &[491, 193, 643, 191, 495, 631, 380],
+        errors: &[499, 196, 654, 194, 503, 642, 386],
     },
     Operation {
         name: "CreateScheduledAction",
-        input: Some(141),
-        output: Some(559),
+        input: Some(144),
+        output: Some(567),
         result_wrapper: Some("CreateScheduledActionResult"),
-        errors: &[71, 560, 566, 570, 374, 375, 640, 643],
+        errors: &[74, 568, 574, 578, 380, 381, 651, 654],
     },
     Operation {
         name: "CreateSnapshotCopyGrant",
-        input: Some(142),
-        output: Some(143),
+        input: Some(145),
+        output: Some(146),
         result_wrapper: Some("CreateSnapshotCopyGrantResult"),
-        errors: &[586, 590, 390, 631, 380, 192],
+        errors: &[594, 598, 396, 642, 386, 195],
     },
     Operation {
         name: "CreateSnapshotSchedule",
-        input: Some(144),
-        output: Some(595),
+        input: Some(147),
+        output: Some(603),
         result_wrapper: Some("CreateSnapshotScheduleResult"),
-        errors: &[596, 374, 599, 631, 557, 380],
+        errors: &[604, 380, 607, 642, 565, 386],
     },
     Operation {
         name: "CreateTags",
-        input: Some(145),
+        input: Some(148),
         output: None,
         result_wrapper: None,
-        errors: &[631, 529, 380, 358],
+        errors: &[642, 537, 386, 364],
     },
     Operation {
         name: "CreateUsageLimit",
-        input: Some(146),
-        output: Some(647),
+        input: Some(149),
+        output: Some(658),
         result_wrapper: Some("CreateUsageLimitResult"),
-        errors: &[71, 358, 390, 648, 381, 631, 643],
+        errors: &[74, 364, 396, 659, 387, 642, 654],
     },
     Operation {
         name: "DeauthorizeDataShare",
-        input: Some(163),
-        output: Some(153),
+        input: Some(166),
+        output: Some(156),
         result_wrapper: Some("DeauthorizeDataShareResult"),
-        errors: &[362],
+        errors: &[368],
     },
     Operation {
         name: "DeleteAuthenticationProfile",
-        input: Some(167),
-        output: Some(168),
+        input: Some(170),
+        output: Some(171),
         result_wrapper: Some("DeleteAuthenticationProfileResult"),
-        errors: &[25, 352],
+        errors: &[28, 358],
     },
     Operation {
         name: "DeleteCluster",
-        input: Some(169),
-        output: Some(171),
+        input: Some(172),
+        output: Some(174),
         result_wrapper: Some("DeleteClusterResult"),
-        errors: &[71, 358, 94, 97, 371],
+        errors: &[74, 364, 97, 100, 377],
     },
     Operation {
         name: "DeleteClusterParameterGroup",
-        input: Some(170),
+        input: Some(173),
         output: None,
         result_wrapper: None,
-        errors: &[354, 77],
+        errors: &[360, 80],
     },
     Operation {
         name: "DeleteClusterSecurityGroup",
-        input: Some(172),
+        input: Some(175),
         output: None,
         result_wrapper: None,
-        errors: &[355, 91],
+        errors: &[361, 94],
     },
     Operation {
         name: "DeleteClusterSnapshot",
-        input: Some(173),
-        output: Some(175),
+        input: Some(176),
+        output: Some(178),
         result_wrapper: Some("DeleteClusterSnapshotResult"),
-        errors: &[357, 96],
+        errors: &[363, 99],
     },
     Operation {
         name: "DeleteClusterSubnetGroup",
-        input: Some(176),
-        output: None,
-        result_wrapper: None,
-        errors: &[359, 360, 101],
-    },
-    Operation {
-        name: "DeleteCustomDomainAssociation",
-        input: Some(177),
-        output: None,
-        result_wrapper: None,
-        errors: &[643, 71, 147, 148],
-    },
-    Operation {
-        name: "DeleteEndpointAccess",
-        input: Some(178),
-        output: Some(267),
-        result_wrapper: Some("DeleteEndpointAccessResult"),
-        errors: &[71, 364, 355, 277, 358],
-    },
-    Operation {
-        name: "DeleteEventSubscription",
         input: Some(179),
         output: None,
         result_wrapper: None,
-        errors: &[616, 378],
+        errors: &[365, 366, 104],
     },
     Operation {
-        name: "DeleteHsmClientCertificate",
+        name: "DeleteCustomDomainAssociation",
         input: Some(180),
         output: None,
         result_wrapper: None,
-        errors: &[365, 309],
+        errors: &[654, 74, 150, 151],
     },
     Operation {
-        name: "DeleteHsmConfiguration",
+        name: "DeleteEndpointAccess",
         input: Some(181),
+        output: Some(270),
+        result_wrapper: Some("DeleteEndpointAccessResult"),
+        errors: &[74, 370, 361, 280, 364],
+    },
+    Operation {
+        name: "DeleteEventSubscription",
+        input: Some(182),
         output: None,
         result_wrapper: None,
-        errors: &[366, 315],
+        errors: &[624, 384],
     },
     Operation {
-        name: "DeleteIntegration",
-        input: Some(182),
-        output: Some(337),
-        result_wrapper: Some("DeleteIntegrationResult"),
-        errors: &[347, 341, 340, 643],
-    },
-    Operation {
-        name: "DeletePartner",
-        input: Some(460),
-        output: Some(461),
-        result_wrapper: Some("DeletePartnerResult"),
-        errors: &[465, 71, 641, 643],
-    },
-    Operation {
-        name: "DeleteQev2IdcApplication",
+        name: "DeleteHsmClientCertificate",
         input: Some(183),
         output: None,
         result_wrapper: None,
-        errors: &[479, 193, 643, 191],
+        errors: &[371, 312],
     },
     Operation {
-        name: "DeleteRedshiftIdcApplication",
+        name: "DeleteHsmConfiguration",
         input: Some(184),
         output: None,
         result_wrapper: None,
-        errors: &[494, 193, 643, 191],
+        errors: &[372, 318],
     },
     Operation {
-        name: "DeleteResourcePolicy",
+        name: "DeleteIntegration",
         input: Some(185),
-        output: None,
-        result_wrapper: None,
-        errors: &[529, 643],
+        output: Some(343),
+        result_wrapper: Some("DeleteIntegrationResult"),
+        errors: &[353, 347, 346, 654],
     },
     Operation {
-        name: "DeleteScheduledAction",
+        name: "DeletePartner",
+        input: Some(468),
+        output: Some(469),
+        result_wrapper: Some("DeletePartnerResult"),
+        errors: &[473, 74, 652, 654],
+    },
+    Operation {
+        name: "DeleteQev2IdcApplication",
         input: Some(186),
         output: None,
         result_wrapper: None,
-        errors: &[565, 640],
+        errors: &[487, 196, 654, 194],
     },
     Operation {
-        name: "DeleteSnapshotCopyGrant",
+        name: "DeleteRedshiftIdcApplication",
         input: Some(187),
         output: None,
         result_wrapper: None,
-        errors: &[376, 589],
+        errors: &[502, 196, 654, 194],
     },
     Operation {
-        name: "DeleteSnapshotSchedule",
+        name: "DeleteResourcePolicy",
         input: Some(188),
         output: None,
         result_wrapper: None,
-        errors: &[356, 598],
+        errors: &[537, 654],
     },
     Operation {
-        name: "DeleteTags",
+        name: "DeleteScheduledAction",
         input: Some(189),
         output: None,
         result_wrapper: None,
-        errors: &[529, 380],
+        errors: &[573, 651],
     },
     Operation {
-        name: "DeleteUsageLimit",
+        name: "DeleteSnapshotCopyGrant",
         input: Some(190),
         output: None,
         result_wrapper: None,
-        errors: &[653, 643],
+        errors: &[382, 597],
+    },
+    Operation {
+        name: "DeleteSnapshotSchedule",
+        input: Some(191),
+        output: None,
+        result_wrapper: None,
+        errors: &[362, 606],
+    },
+    Operation {
+        name: "DeleteTags",
+        input: Some(192),
+        output: None,
+        result_wrapper: None,
+        errors: &[537, 386],
+    },
+    Operation {
+        name: "DeleteUsageLimit",
+        input: Some(193),
+        output: None,
+        result_wrapper: None,
+        errors: &[664, 654],
     },
     Operation {
         name: "DeregisterNamespace",
-        input: Some(194),
-        output: Some(195),
+        input: Some(197),
+        output: Some(198),
         result_wrapper: Some("DeregisterNamespaceResult"),
-        errors: &[71, 367, 358],
+        errors: &[74, 373, 364],
     },
     Operation {
         name: "DescribeAccountAttributes",
-        input: Some(196),
+        input: Some(199),
         output: Some(5),
         result_wrapper: Some("DescribeAccountAttributesResult"),
         errors: &[],
     },
     Operation {
         name: "DescribeAuthenticationProfiles",
-        input: Some(197),
-        output: Some(198),
+        input: Some(200),
+        output: Some(201),
         result_wrapper: Some("DescribeAuthenticationProfilesResult"),
-        errors: &[25, 352],
+        errors: &[28, 358],
     },
     Operation {
         name: "DescribeClusterDbRevisions",
-        input: Some(199),
-        output: Some(63),
+        input: Some(202),
+        output: Some(66),
         result_wrapper: Some("DescribeClusterDbRevisionsResult"),
-        errors: &[71, 358],
+        errors: &[74, 364],
     },
     Operation {
         name: "DescribeClusterParameterGroups",
-        input: Some(200),
-        output: Some(81),
+        input: Some(203),
+        output: Some(84),
         result_wrapper: Some("DescribeClusterParameterGroupsResult"),
-        errors: &[77, 380],
+        errors: &[80, 386],
     },
     Operation {
         name: "DescribeClusterParameters",
-        input: Some(201),
-        output: Some(75),
+        input: Some(204),
+        output: Some(78),
         result_wrapper: Some("DescribeClusterParametersResult"),
-        errors: &[77],
+        errors: &[80],
     },
     Operation {
         name: "DescribeClusterSecurityGroups",
-        input: Some(202),
-        output: Some(89),
+        input: Some(205),
+        output: Some(92),
         result_wrapper: Some("DescribeClusterSecurityGroupsResult"),
-        errors: &[91, 380],
+        errors: &[94, 386],
     },
     Operation {
         name: "DescribeClusterSnapshots",
-        input: Some(203),
-        output: Some(594),
+        input: Some(206),
+        output: Some(602),
         result_wrapper: Some("DescribeClusterSnapshotsResult"),
-        errors: &[71, 96, 380, 643],
+        errors: &[74, 99, 386, 654],
     },
     Operation {
         name: "DescribeClusterSubnetGroups",
-        input: Some(204),
-        output: Some(100),
+        input: Some(207),
+        output: Some(103),
         result_wrapper: Some("DescribeClusterSubnetGroupsResult"),
-        errors: &[101, 380],
+        errors: &[104, 386],
     },
     Operation {
         name: "DescribeClusterTracks",
-        input: Some(205),
-        output: Some(639),
+        input: Some(208),
+        output: Some(650),
         result_wrapper: Some("DescribeClusterTracksResult"),
-        errors: &[361, 640],
+        errors: &[367, 651],
     },
     Operation {
         name: "DescribeClusterVersions",
-        input: Some(206),
-        output: Some(107),
+        input: Some(209),
+        output: Some(110),
         result_wrapper: Some("DescribeClusterVersionsResult"),
         errors: &[],
     },
     Operation {
         name: "DescribeClusters",
-        input: Some(207),
-        output: Some(108),
+        input: Some(210),
+        output: Some(111),
         result_wrapper: Some("DescribeClustersResult"),
-        errors: &[71, 380],
+        errors: &[74, 386],
     },
     Operation {
         name: "DescribeCustomDomainAssociations",
-        input: Some(208),
-        output: Some(149),
+        input: Some(211),
+        output: Some(152),
         result_wrapper: Some("DescribeCustomDomainAssociationsResult"),
-        errors: &[148, 643],
+        errors: &[151, 654],
     },
     Operation {
         name: "DescribeDataShares",
-        input: Some(213),
-        output: Some(214),
+        input: Some(216),
+        output: Some(217),
         result_wrapper: Some("DescribeDataSharesResult"),
-        errors: &[362],
+        errors: &[368],
     },
     Operation {
         name: "DescribeDataSharesForConsumer",
-        input: Some(209),
-        output: Some(210),
+        input: Some(212),
+        output: Some(213),
         result_wrapper: Some("DescribeDataSharesForConsumerResult"),
-        errors: &[367],
+        errors: &[373],
     },
     Operation {
         name: "DescribeDataSharesForProducer",
-        input: Some(211),
-        output: Some(212),
+        input: Some(214),
+        output: Some(215),
         result_wrapper: Some("DescribeDataSharesForProducerResult"),
-        errors: &[367],
+        errors: &[373],
     },
     Operation {
         name: "DescribeDefaultClusterParameters",
-        input: Some(215),
-        output: Some(216),
+        input: Some(218),
+        output: Some(219),
         result_wrapper: Some("DescribeDefaultClusterParametersResult"),
         errors: &[],
     },
     Operation {
         name: "DescribeEndpointAccess",
-        input: Some(217),
-        output: Some(268),
+        input: Some(220),
+        output: Some(271),
         result_wrapper: Some("DescribeEndpointAccessResult"),
-        errors: &[71, 358, 277],
+        errors: &[74, 364, 280],
     },
     Operation {
         name: "DescribeEndpointAuthorization",
-        input: Some(218),
-        output: Some(273),
+        input: Some(221),
+        output: Some(276),
         result_wrapper: Some("DescribeEndpointAuthorizationResult"),
-        errors: &[71, 643],
+        errors: &[74, 654],
     },
     Operation {
         name: "DescribeEventCategories",
-        input: Some(219),
-        output: Some(284),
+        input: Some(222),
+        output: Some(287),
         result_wrapper: Some("DescribeEventCategoriesResult"),
         errors: &[],
     },
     Operation {
         name: "DescribeEventSubscriptions",
-        input: Some(220),
-        output: Some(291),
+        input: Some(223),
+        output: Some(294),
         result_wrapper: Some("DescribeEventSubscriptionsResult"),
-        errors: &[616, 380],
+        errors: &[624, 386],
     },
     Operation {
         name: "DescribeEvents",
-        input: Some(221),
-        output: Some(292),
+        input: Some(224),
+        output: Some(295),
         result_wrapper: Some("DescribeEventsResult"),
         errors: &[],
     },
     Operation {
         name: "DescribeHsmClientCertificates",
-        input: Some(222),
-        output: Some(308),
+        input: Some(225),
+        output: Some(311),
         result_wrapper: Some("DescribeHsmClientCertificatesResult"),
-        errors: &[309, 380],
+        errors: &[312, 386],
     },
     Operation {
         name: "DescribeHsmConfigurations",
-        input: Some(223),
-        output: Some(314),
+        input: Some(226),
+        output: Some(317),
         result_wrapper: Some("DescribeHsmConfigurationsResult"),
-        errors: &[315, 380],
+        errors: &[318, 386],
     },
     Operation {
         name: "DescribeInboundIntegrations",
-        input: Some(224),
-        output: Some(331),
+        input: Some(227),
+        output: Some(337),
         result_wrapper: Some("DescribeInboundIntegrationsResult"),
-        errors: &[347, 367, 643],
+        errors: &[353, 373, 654],
     },
     Operation {
         name: "DescribeIntegrations",
-        input: Some(229),
-        output: Some(351),
+        input: Some(232),
+        output: Some(357),
         result_wrapper: Some("DescribeIntegrationsResult"),
-        errors: &[347, 643],
+        errors: &[353, 654],
     },
     Operation {
         name: "DescribeLoggingStatus",
-        input: Some(230),
-        output: Some(396),
+        input: Some(233),
+        output: Some(402),
         result_wrapper: Some("DescribeLoggingStatusResult"),
-        errors: &[71, 643],
+        errors: &[74, 654],
     },
     Operation {
         name: "DescribeNodeConfigurationOptions",
-        input: Some(231),
-        output: Some(444),
+        input: Some(234),
+        output: Some(452),
         result_wrapper: Some("DescribeNodeConfigurationOptionsResult"),
-        errors: &[96, 357, 71, 3, 643],
+        errors: &[99, 363, 74, 3, 654],
     },
     Operation {
         name: "DescribeOrderableClusterOptions",
-        input: Some(232),
-        output: Some(450),
+        input: Some(235),
+        output: Some(458),
         result_wrapper: Some("DescribeOrderableClusterOptionsResult"),
         errors: &[],
     },
     Operation {
         name: "DescribePartners",
-        input: Some(233),
-        output: Some(234),
+        input: Some(236),
+        output: Some(237),
         result_wrapper: Some("DescribePartnersResult"),
-        errors: &[71, 641, 643],
+        errors: &[74, 652, 654],
     },
     Operation {
         name: "DescribeQev2IdcApplications",
-        input: Some(235),
-        output: Some(236),
+        input: Some(238),
+        output: Some(239),
         result_wrapper: Some("DescribeQev2IdcApplicationsResult"),
-        errors: &[479, 193, 643, 191],
+        errors: &[487, 196, 654, 194],
     },
     Operation {
         name: "DescribeRedshiftIdcApplications",
-        input: Some(237),
-        output: Some(238),
+        input: Some(240),
+        output: Some(241),
         result_wrapper: Some("DescribeRedshiftIdcApplicationsResult"),
-        errors: &[494, 193, 643, 191],
+        errors: &[502, 196, 654, 194],
     },
     Operation {
         name: "DescribeReservedNodeExchangeStatus",
-        input: Some(239),
-        output: Some(240),
+        input: Some(242),
+        output: Some(243),
         result_wrapper: Some("DescribeReservedNodeExchangeStatusResult"),
-        errors: &[515, 510, 643],
+        errors: &[523, 518, 654],
     },
     Operation {
         name: "DescribeReservedNodeOfferings",
-        input: Some(241),
-        output: Some(520),
+        input: Some(244),
+        output: Some(528),
         result_wrapper: Some("DescribeReservedNodeOfferingsResult"),
-        errors: &[518, 643, 193],
+        errors: &[526, 654, 196],
     },
     Operation {
         name: "DescribeReservedNodes",
-        input: Some(242),
-        output: Some(522),
+        input: Some(245),
+        output: Some(530),
         result_wrapper: Some("DescribeReservedNodesResult"),
-        errors: &[515, 193],
+        errors: &[523, 196],
     },
     Operation {
         name: "DescribeResize",
-        input: Some(243),
-        output: Some(528),
+        input: Some(246),
+        output: Some(536),
         result_wrapper: Some("DescribeResizeResult"),
-        errors: &[71, 527, 643],
+        errors: &[74, 535, 654],
     },
     Operation {
         name: "DescribeScheduledActions",
-        input: Some(244),
-        output: Some(572),
+        input: Some(247),
+        output: Some(580),
         result_wrapper: Some("DescribeScheduledActionsResult"),
-        errors: &[565, 640],
+        errors: &[573, 651],
     },
     Operation {
         name: "DescribeSnapshotCopyGrants",
-        input: Some(245),
-        output: Some(588),
+        input: Some(248),
+        output: Some(596),
         result_wrapper: Some("DescribeSnapshotCopyGrantsResult"),
-        errors: &[589, 380],
+        errors: &[597, 386],
     },
     Operation {
         name: "DescribeSnapshotSchedules",
-        input: Some(246),
-        output: Some(247),
+        input: Some(249),
+        output: Some(250),
         result_wrapper: Some("DescribeSnapshotSchedulesResult"),
         errors: &[],
     },
     Operation {
         name: "DescribeStorage",
         input: None,
-        output: Some(152),
+        output: Some(155),
         result_wrapper: Some("DescribeStorageResult"),
         errors: &[],
     },
     Operation {
         name: "DescribeTableRestoreStatus",
-        input: Some(248),
-        output: Some(627),
+        input: Some(251),
+        output: Some(638),
         result_wrapper: Some("DescribeTableRestoreStatusResult"),
-        errors: &[624, 71],
+        errors: &[635, 74],
     },
     Operation {
         name: "DescribeTags",
-        input: Some(249),
-        output: Some(636),
+        input: Some(252),
+        output: Some(647),
         result_wrapper: Some("DescribeTagsResult"),
-        errors: &[529, 380],
+        errors: &[537, 386],
     },
     Operation {
         name: "DescribeUsageLimits",
-        input: Some(250),
-        output: Some(652),
+        input: Some(253),
+        output: Some(663),
         result_wrapper: Some("DescribeUsageLimitsResult"),
-        errors: &[71, 643],
+        errors: &[74, 654],
     },
     Operation {
         name: "DisableLogging",
-        input: Some(252),
-        output: Some(396),
+        input: Some(255),
+        output: Some(402),
         result_wrapper: Some("DisableLoggingResult"),
-        errors: &[71, 358, 643],
+        errors: &[74, 364, 654],
     },
     Operation {
         name: "DisableSnapshotCopy",
-        input: Some(253),
-        output: Some(254),
+        input: Some(256),
+        output: Some(257),
         result_wrapper: Some("DisableSnapshotCopyResult"),
-        errors: &[71, 582, 358, 640, 643],
+        errors: &[74, 590, 364, 651, 654],
     },
     Operation {
         name: "DisassociateDataShareConsumer",
-        input: Some(255),
-        output: Some(153),
+        input: Some(258),
+        output: Some(156),
         result_wrapper: Some("DisassociateDataShareConsumerResult"),
-        errors: &[362, 367],
+        errors: &[368, 373],
     },
     Operation {
         name: "EnableLogging",
-        input: Some(262),
-        output: Some(396),
+        input: Some(265),
+        output: Some(402),
         result_wrapper: Some("EnableLoggingResult"),
-        errors: &[71, 52, 334, 373, 372, 358, 643],
+        errors: &[74, 55, 340, 379, 378, 364, 654],
     },
     Operation {
         name: "EnableSnapshotCopy",
-        input: Some(263),
-        output: Some(264),
+        input: Some(266),
+        output: Some(267),
         result_wrapper: Some("EnableSnapshotCopyResult"),
-        errors: &[332, 358, 71, 114, 583, 642, 640, 589, 390, 192, 371],
+        errors: &[338, 364, 74, 117, 591, 653, 651, 597, 396, 195, 377],
     },
     Operation {
         name: "FailoverPrimaryCompute",
-        input: Some(293),
-        output: Some(294),
+        input: Some(296),
+        output: Some(297),
         result_wrapper: Some("FailoverPrimaryComputeResult"),
-        errors: &[71, 643, 640, 358],
+        errors: &[74, 654, 651, 364],
     },
     Operation {
         name: "GetClusterCredentials",
-        input: Some(295),
-        output: Some(60),
+        input: Some(298),
+        output: Some(63),
         result_wrapper: Some("GetClusterCredentialsResult"),
-        errors: &[71, 643],
+        errors: &[74, 654],
     },
     Operation {
         name: "GetClusterCredentialsWithIAM",
-        input: Some(296),
-        output: Some(64),
+        input: Some(299),
+        output: Some(67),
         result_wrapper: Some("GetClusterCredentialsWithIAMResult"),
-        errors: &[71, 643],
+        errors: &[74, 654],
     },
     Operation {
         name: "GetIdentityCenterAuthToken",
-        input: Some(297),
-        output: Some(298),
+        input: Some(300),
+        output: Some(301),
         result_wrapper: Some("GetIdentityCenterAuthTokenResult"),
-        errors: &[71, 358, 643, 496],
+        errors: &[74, 364, 654, 504],
     },
     Operation {
         name: "GetReservedNodeExchangeConfigurationOptions",
-        input: Some(299),
-        output: Some(300),
+        input: Some(302),
+        output: Some(303),
         result_wrapper: Some("GetReservedNodeExchangeConfigurationOptionsResult"),
-        errors: &[515, 369, 506, 518, 643, 193, 71, 96],
+        errors: &[523, 375, 514, 526, 654, 196, 74, 99],
     },
     Operation {
         name: "GetReservedNodeExchangeOfferings",
-        input: Some(301),
-        output: Some(302),
+        input: Some(304),
+        output: Some(305),
         result_wrapper: Some("GetReservedNodeExchangeOfferingsResult"),
-        errors: &[515, 369, 506, 518, 643, 193],
+        errors: &[523, 375, 514, 526, 654, 196],
     },
     Operation {
         name: "GetResourcePolicy",
-        input: Some(303),
-        output: Some(304),
+        input: Some(306),
+        output: Some(307),
         result_wrapper: Some("GetResourcePolicyResult"),
-        errors: &[529, 368, 643],
+        errors: &[537, 374, 654],
     },
     Operation {
         name: "ListRecommendations",
-        input: Some(391),
-        output: Some(392),
+        input: Some(397),
+        output: Some(398),
         result_wrapper: Some("ListRecommendationsResult"),
-        errors: &[71, 643],
+        errors: &[74, 654],
+    },
+    Operation {
+        name: "ModifyAccountAttributes",
+        input: Some(407),
+        output: Some(408),
+        result_wrapper: Some("ModifyAccountAttributesResult"),
+        errors: &[654, 651],
     },
     Operation {
         name: "ModifyAquaConfiguration",
-        input: Some(401),
-        output: Some(402),
+        input: Some(409),
+        output: Some(410),
         result_wrapper: Some("ModifyAquaConfigurationResult"),
-        errors: &[71, 358, 643],
+        errors: &[74, 364, 654],
     },
     Operation {
         name: "ModifyAuthenticationProfile",
-        input: Some(403),
-        output: Some(404),
+        input: Some(411),
+        output: Some(412),
         result_wrapper: Some("ModifyAuthenticationProfileResult"),
-        errors: &[25, 26, 352],
+        errors: &[28, 29, 358],
     },
     Operation {
         name: "ModifyCluster",
-        input: Some(411),
-        output: Some(413),
+        input: Some(419),
+        output: Some(421),
         result_wrapper: Some("ModifyClusterResult"),
         errors: &[
-            358, 355, 71, 446, 445, 91, 77, 333, 644, 640, 309, 315, 58, 390, 192, 363, 623, 361,
-            371, 643, 147, 383,
+            364, 361, 74, 454, 453, 94, 80, 339, 655, 651, 312, 318, 61, 396, 195, 369, 634, 367,
+            377, 654, 150, 389,
         ],
     },
     Operation {
         name: "ModifyClusterDbRevision",
-        input: Some(405),
-        output: Some(406),
+        input: Some(413),
+        output: Some(414),
         result_wrapper: Some("ModifyClusterDbRevisionResult"),
-        errors: &[71, 72, 358, 643],
+        errors: &[74, 75, 364, 654],
     },
     Operation {
         name: "ModifyClusterIamRoles",
-        input: Some(407),
-        output: Some(408),
+        input: Some(415),
+        output: Some(416),
         result_wrapper: Some("ModifyClusterIamRolesResult"),
-        errors: &[358, 71],
+        errors: &[364, 74],
     },
     Operation {
         name: "ModifyClusterMaintenance",
-        input: Some(409),
-        output: Some(410),
+        input: Some(417),
+        output: Some(418),
         result_wrapper: Some("ModifyClusterMaintenanceResult"),
-        errors: &[71, 358],
+        errors: &[74, 364],
     },
     Operation {
         name: "ModifyClusterParameterGroup",
-        input: Some(412),
-        output: Some(76),
+        input: Some(420),
+        output: Some(79),
         result_wrapper: Some("ModifyClusterParameterGroupResult"),
-        errors: &[77, 354],
+        errors: &[80, 360],
     },
     Operation {
         name: "ModifyClusterSnapshot",
-        input: Some(414),
-        output: Some(415),
+        input: Some(422),
+        output: Some(423),
         result_wrapper: Some("ModifyClusterSnapshotResult"),
-        errors: &[357, 96, 371],
+        errors: &[363, 99, 377],
     },
     Operation {
         name: "ModifyClusterSnapshotSchedule",
-        input: Some(416),
+        input: Some(424),
         output: None,
         result_wrapper: None,
-        errors: &[71, 598, 356],
+        errors: &[74, 606, 362],
     },
     Operation {
         name: "ModifyClusterSubnetGroup",
-        input: Some(417),
-        output: Some(418),
+        input: Some(425),
+        output: Some(426),
         result_wrapper: Some("ModifyClusterSubnetGroupResult"),
-        errors: &[101, 104, 610, 377, 640, 192],
+        errors: &[104, 107, 618, 383, 651, 195],
     },
     Operation {
         name: "ModifyCustomDomainAssociation",
-        input: Some(419),
-        output: Some(420),
+        input: Some(427),
+        output: Some(428),
         result_wrapper: Some("ModifyCustomDomainAssociationResult"),
-        errors: &[643, 71, 147, 148],
+        errors: &[654, 74, 150, 151],
     },
     Operation {
         name: "ModifyEndpointAccess",
-        input: Some(421),
-        output: Some(267),
+        input: Some(429),
+        output: Some(270),
         result_wrapper: Some("ModifyEndpointAccessResult"),
-        errors: &[355, 71, 364, 277, 358, 640],
+        errors: &[361, 74, 370, 280, 364, 651],
     },
     Operation {
         name: "ModifyEventSubscription",
-        input: Some(422),
-        output: Some(423),
+        input: Some(430),
+        output: Some(431),
         result_wrapper: Some("ModifyEventSubscriptionResult"),
-        errors: &[616, 553, 554, 555, 615, 614, 617, 606, 378],
+        errors: &[624, 561, 562, 563, 623, 622, 625, 614, 384],
     },
     Operation {
         name: "ModifyIntegration",
-        input: Some(424),
-        output: Some(337),
+        input: Some(432),
+        output: Some(343),
         result_wrapper: Some("ModifyIntegrationResult"),
-        errors: &[347, 341, 340, 338, 643],
+        errors: &[353, 347, 346, 344, 654],
     },
     Operation {
         name: "ModifyLakehouseConfiguration",
-        input: Some(425),
-        output: Some(387),
+        input: Some(433),
+        output: Some(393),
         result_wrapper: Some("ModifyLakehouseConfigurationResult"),
-        errors: &[71, 358, 643, 640, 494, 193, 191],
+        errors: &[74, 364, 654, 651, 502, 196, 194],
     },
     Operation {
         name: "ModifyQev2IdcApplication",
-        input: Some(426),
-        output: Some(427),
+        input: Some(434),
+        output: Some(435),
         result_wrapper: Some("ModifyQev2IdcApplicationResult"),
-        errors: &[479, 193, 643, 191],
+        errors: &[487, 196, 654, 194],
     },
     Operation {
         name: "ModifyRedshiftIdcApplication",
-        input: Some(428),
-        output: Some(429),
+        input: Some(436),
+        output: Some(437),
         result_wrapper: Some("ModifyRedshiftIdcApplicationResult"),
-        errors: &[494, 193, 643, 191],
+        errors: &[502, 196, 654, 194],
     },
     Operation {
         name: "ModifyScheduledAction",
-        input: Some(430),
-        output: Some(559),
+        input: Some(438),
+        output: Some(567),
         result_wrapper: Some("ModifyScheduledActionResult"),
-        errors: &[71, 565, 570, 374, 375, 640, 643],
+        errors: &[74, 573, 578, 380, 381, 651, 654],
     },
     Operation {
         name: "ModifySnapshotCopyRetentionPeriod",
-        input: Some(431),
-        output: Some(432),
+        input: Some(439),
+        output: Some(440),
         result_wrapper: Some("ModifySnapshotCopyRetentionPeriodResult"),
-        errors: &[71, 584, 640, 358, 371],
+        errors: &[74, 592, 651, 364, 377],
     },
     Operation {
         name: "ModifySnapshotSchedule",
-        input: Some(433),
-        output: Some(595),
+        input: Some(441),
+        output: Some(603),
         result_wrapper: Some("ModifySnapshotScheduleResult"),
-        errors: &[374, 598, 600],
+        errors: &[380, 606, 608],
     },
     Operation {
         name: "ModifyUsageLimit",
-        input: Some(434),
-        output: Some(647),
+        input: Some(442),
+        output: Some(658),
         result_wrapper: Some("ModifyUsageLimitResult"),
-        errors: &[381, 653, 643],
+        errors: &[387, 664, 654],
     },
     Operation {
         name: "PauseCluster",
-        input: Some(466),
-        output: Some(467),
+        input: Some(474),
+        output: Some(475),
         result_wrapper: Some("PauseClusterResult"),
-        errors: &[71, 358, 643],
+        errors: &[74, 364, 654],
     },
     Operation {
         name: "PurchaseReservedNodeOffering",
-        input: Some(471),
-        output: Some(472),
+        input: Some(479),
+        output: Some(480),
         result_wrapper: Some("PurchaseReservedNodeOfferingResult"),
-        errors: &[518, 505, 521, 643],
+        errors: &[526, 513, 529, 654],
     },
     Operation {
         name: "PutResourcePolicy",
-        input: Some(473),
-        output: Some(474),
+        input: Some(481),
+        output: Some(482),
         result_wrapper: Some("PutResourcePolicyResult"),
-        errors: &[529, 368, 109, 643],
+        errors: &[537, 374, 112, 654],
     },
     Operation {
         name: "RebootCluster",
-        input: Some(481),
-        output: Some(482),
+        input: Some(489),
+        output: Some(490),
         result_wrapper: Some("RebootClusterResult"),
-        errors: &[358, 71],
+        errors: &[364, 74],
     },
     Operation {
         name: "RegisterNamespace",
-        input: Some(501),
-        output: Some(502),
+        input: Some(509),
+        output: Some(510),
         result_wrapper: Some("RegisterNamespaceResult"),
-        errors: &[71, 367, 358],
+        errors: &[74, 373, 364],
     },
     Operation {
         name: "RejectDataShare",
-        input: Some(503),
-        output: Some(153),
+        input: Some(511),
+        output: Some(156),
         result_wrapper: Some("RejectDataShareResult"),
-        errors: &[362],
+        errors: &[368],
     },
     Operation {
         name: "ResetClusterParameterGroup",
-        input: Some(523),
-        output: Some(76),
+        input: Some(531),
+        output: Some(79),
         result_wrapper: Some("ResetClusterParameterGroupResult"),
-        errors: &[354, 77],
+        errors: &[360, 80],
     },
     Operation {
         name: "ResizeCluster",
-        input: Some(524),
-        output: Some(525),
+        input: Some(532),
+        output: Some(533),
         result_wrapper: Some("ResizeClusterResult"),
         errors: &[
-            358, 71, 446, 445, 333, 644, 643, 640, 390, 515, 369, 506, 518, 193, 505,
+            364, 74, 454, 453, 339, 655, 654, 651, 396, 523, 375, 514, 526, 196, 513,
         ],
     },
     Operation {
         name: "RestoreFromClusterSnapshot",
-        input: Some(532),
-        output: Some(533),
+        input: Some(540),
+        output: Some(541),
         result_wrapper: Some("RestoreFromClusterSnapshotResult"),
         errors: &[
-            3, 58, 96, 84, 333, 357, 370, 446, 445, 382, 359, 377, 101, 640, 309, 315, 363, 77, 91,
-            390, 192, 361, 598, 631, 380, 515, 369, 506, 518, 193, 505, 643, 494, 191, 383,
+            3, 61, 99, 87, 339, 363, 376, 454, 453, 388, 365, 383, 104, 651, 312, 318, 369, 80, 94,
+            396, 195, 367, 606, 642, 386, 523, 375, 514, 526, 196, 513, 654, 502, 194, 389,
         ],
     },
     Operation {
         name: "RestoreTableFromClusterSnapshot",
-        input: Some(535),
-        output: Some(536),
+        input: Some(543),
+        output: Some(544),
         result_wrapper: Some("RestoreTableFromClusterSnapshotResult"),
-        errors: &[96, 327, 357, 379, 71, 358, 643],
+        errors: &[99, 333, 363, 385, 74, 364, 654],
     },
     Operation {
         name: "ResumeCluster",
-        input: Some(537),
-        output: Some(538),
+        input: Some(545),
+        output: Some(546),
         result_wrapper: Some("ResumeClusterResult"),
-        errors: &[71, 358, 333, 643],
+        errors: &[74, 364, 339, 654],
     },
     Operation {
         name: "RevokeClusterSecurityGroupIngress",
-        input: Some(541),
-        output: Some(542),
+        input: Some(549),
+        output: Some(550),
         result_wrapper: Some("RevokeClusterSecurityGroupIngressResult"),
-        errors: &[91, 28, 355],
+        errors: &[94, 31, 361],
     },
     Operation {
         name: "RevokeEndpointAccess",
-        input: Some(543),
-        output: Some(271),
+        input: Some(551),
+        output: Some(274),
         result_wrapper: Some("RevokeEndpointAccessResult"),
-        errors: &[71, 364, 355, 277, 274, 353, 358],
+        errors: &[74, 370, 361, 280, 277, 359, 364],
     },
     Operation {
         name: "RevokeSnapshotAccess",
-        input: Some(544),
-        output: Some(545),
+        input: Some(552),
+        output: Some(553),
         result_wrapper: Some("RevokeSnapshotAccessResult"),
-        errors: &[3, 28, 96, 643],
+        errors: &[3, 31, 99, 654],
     },
     Operation {
         name: "RotateEncryptionKey",
-        input: Some(546),
-        output: Some(547),
+        input: Some(554),
+        output: Some(555),
         result_wrapper: Some("RotateEncryptionKeyResult"),
-        errors: &[71, 358, 192, 643],
+        errors: &[74, 364, 195, 654],
     },
     Operation {
         name: "UpdatePartnerStatus",
-        input: Some(645),
-        output: Some(461),
+        input: Some(656),
+        output: Some(469),
         result_wrapper: Some("UpdatePartnerStatusResult"),
-        errors: &[465, 71, 641, 643],
+        errors: &[473, 74, 652, 654],
     },
 ];
 

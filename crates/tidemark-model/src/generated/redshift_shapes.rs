@@ -66,6 +66,40 @@ pub struct AccountAttributeList {
         default
     )]
     pub account_attributes: Option<Vec<AccountAttribute>>,
+    #[serde(
+        rename = "IdentityConfiguration",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_configuration: Option<AccountIdentityConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountIdentityConfiguration {
+    #[serde(
+        rename = "IdentityFederation",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_federation: Option<AccountIdentityFederation>,
+    #[serde(
+        rename = "SystemRolesFederation",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub system_roles_federation: Option<AccountSystemRolesFederation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountIdentityFederation {
+    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none", default)]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountSystemRolesFederation {
+    #[serde(rename = "Roles", skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -442,6 +476,12 @@ pub struct Cluster {
         default
     )]
     pub cluster_identifier: Option<String>,
+    #[serde(
+        rename = "IdentityConfiguration",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_configuration: Option<IdentityConfiguration>,
     #[serde(rename = "NodeType", skip_serializing_if = "Option::is_none", default)]
     pub node_type: Option<String>,
     #[serde(
@@ -1590,6 +1630,12 @@ pub struct CreateClusterMessage {
         default
     )]
     pub extra_compute_for_automatic_optimization: Option<bool>,
+    #[serde(
+        rename = "IdentityConfiguration",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_configuration: Option<IdentityConfiguration>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -4575,6 +4621,30 @@ pub struct IPRange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdentityConfiguration {
+    #[serde(
+        rename = "IdentityFederation",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_federation: Option<IdentityFederationSetting>,
+    #[serde(
+        rename = "SystemRolesFederation",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub system_roles_federation: Option<SystemRolesFederationSetting>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdentityFederationSetting {
+    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none", default)]
+    pub mode: Option<String>,
+    #[serde(rename = "Inherited", skip_serializing_if = "Option::is_none", default)]
+    pub inherited: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InProgressTableRestoreQuotaExceededFault {
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
@@ -5111,6 +5181,26 @@ pub struct MaintenanceTrack {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyAccountAttributesMessage {
+    #[serde(
+        rename = "IdentityConfiguration",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_configuration: Option<AccountIdentityConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModifyAccountAttributesResult {
+    #[serde(
+        rename = "IdentityConfiguration",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_configuration: Option<AccountIdentityConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModifyAquaInputMessage {
     #[serde(
         rename = "ClusterIdentifier",
@@ -5428,6 +5518,12 @@ pub struct ModifyClusterMessage {
         default
     )]
     pub extra_compute_for_automatic_optimization: Option<bool>,
+    #[serde(
+        rename = "IdentityConfiguration",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_configuration: Option<IdentityConfiguration>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -7226,6 +7322,12 @@ pub struct RestoreFromClusterSnapshotMessage {
         default
     )]
     pub redshift_idc_application_arn: Option<String>,
+    #[serde(
+        rename = "IdentityConfiguration",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub identity_configuration: Option<IdentityConfiguration>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -8138,6 +8240,14 @@ pub struct SupportedOperation {
 pub struct SupportedPlatform {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SystemRolesFederationSetting {
+    #[serde(rename = "Roles", skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<Vec<String>>,
+    #[serde(rename = "Inherited", skip_serializing_if = "Option::is_none", default)]
+    pub inherited: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
