@@ -69,6 +69,8 @@ pub struct Instance {
     pub(crate) cfg: InstanceConfig,
     socket: SocketDir,
     child: Option<Child>,
+    /// `-c name=value` settings the server runs with over `postgresql.conf` (a bulk load's).
+    pub(crate) settings: &'static [&'static str],
     // Last: released after Drop has stopped the server.
     _claim: Claim,
 }
@@ -95,6 +97,7 @@ impl Instance {
             cfg,
             socket,
             child: None,
+            settings: &[],
             _claim: claim,
         };
         inst.launch()?;
@@ -108,10 +111,19 @@ impl Instance {
             &self.run_as,
             &self.cfg.data_dir,
             self.socket.path(),
+            self.settings,
             self.cfg.start_timeout,
         )?;
         self.child = Some(child);
         Ok(())
+    }
+
+    /// Stops the server (fast shutdown: its checkpoint makes everything durable) and starts
+    /// it again with `settings` over `postgresql.conf`.
+    pub(crate) fn relaunch_with(&mut self, settings: &'static [&'static str]) -> Result<()> {
+        self.stop()?;
+        self.settings = settings;
+        self.launch()
     }
 
     /// The unix socket the proxy connects to (`<socket dir>/.s.PGSQL.5432`).
