@@ -52,7 +52,7 @@ pub struct ClusterDump {
     pub bytes: u64,
 }
 
-/// Dumps this big or bigger are restored with [`BULK_LOAD_SETTINGS`].
+/// Dumps this big or bigger are restored with [`BULK_LOAD_SETTINGS`] by default.
 pub const BULK_LOAD_MIN_BYTES: u64 = 64 << 20;
 /// The server's settings while [`Instance::restore_cluster_bulk`] loads.
 const BULK_LOAD_SETTINGS: &[&str] = &["wal_level=minimal", "max_wal_senders=0"];
@@ -195,7 +195,8 @@ impl Instance {
         })
     }
 
-    /// [`Instance::restore_cluster`] for a dump of at least [`BULK_LOAD_MIN_BYTES`]: the
+    /// [`Instance::restore_cluster`] for a dump of at least
+    /// [`crate::InstanceConfig::bulk_load_min_bytes`] (default [`BULK_LOAD_MIN_BYTES`]): the
     /// server restarts with `wal_level=minimal` (and no WAL senders, which that requires) for
     /// the load, so each database's rows, copied in the one transaction that also creates
     /// their tables, skip the WAL and are fsynced once at commit instead of being written
@@ -204,7 +205,7 @@ impl Instance {
     /// as they are (two restarts cost more than they save). Takes `&mut` because the server
     /// restarts: connections opened before are broken.
     pub fn restore_cluster_bulk(&mut self, dump_dir: &Path) -> Result<ClusterDump> {
-        if tree_size(dump_dir) < BULK_LOAD_MIN_BYTES {
+        if tree_size(dump_dir) < self.cfg.bulk_load_min_bytes {
             return self.restore_cluster(dump_dir);
         }
         self.relaunch_with(BULK_LOAD_SETTINGS)?;
