@@ -27,6 +27,7 @@ from clients import boto_client, proc_cpu_seconds
 from registry import Goal, Metric, Settings, benchmark, percentile
 from startup import start_and_wait
 from targets import SCRATCH, Target, free_port, stop
+from vault import binding_limits, run_example
 
 ISSUE = "issue #14"
 # Rows are fixed at registration, before run.py parses flags: --quick is read from argv here.
@@ -48,6 +49,12 @@ DEADLINE_S = 1800.0
 # Rows per INSERT … SELECT generate_series batch while loading (one transaction each).
 BATCH_ROWS = 250_000
 MIB = 1 << 20
+MB = 1e6
+# Which parts run (BENCH_REDSHIFT_SQL_PARTS, default all): "a" is pgbench; (b)–(e) always run.
+PARTS = os.environ.get("BENCH_REDSHIFT_SQL_PARTS", "abcde")
+# The vault's limits for (b) come from the vault benchmark's example, run in the same process
+# tree right after (b) (BENCH_VAULT_SQL_MIB MiB; --quick 64).
+VAULT_MIB = int(os.environ.get("BENCH_VAULT_SQL_MIB", "64" if QUICK else "1024"))
 
 PEER = "PostgreSQL direct / pg_basebackup / pg_dump / pg_restore"
 
@@ -430,7 +437,13 @@ def _restore(rs, sid: str, cid: str) -> tuple[float, dict, list[str]]:
     "database's row count, sums and a whole-row hash sum must equal the source's. Beside it, "
     "on the source instance's socket: `pg_basebackup -X stream -c fast` (plain, fsynced), "
     "`pg_dump -Fd -Z0` (what a snapshot runs) and `pg_restore` of that dump into a new "
-    "database. MiB/s = database size (pg_database_size) ÷ wall time. "
+    "database. MiB/s = database size (pg_database_size) ÷ wall time. (b)'s goal compares "
+    "MB/s of the bytes the vault handles (the snapshot's TotalBackupSizeInMegaBytes, the dump, "
+    "÷ wall time; MB = 10^6 bytes) with the vault's binding store and read limits, measured "
+    "right after by the vault benchmark's example (`vault_bench --mib "
+    f"{VAULT_MIB}`, BENCH_VAULT_SQL_MIB; see the vault section for what bounds them); "
+    "`pg_dump` and `pg_restore` alone, on the same dump, bound it from the other side: a "
+    "snapshot runs the one and a restore the other before or after the vault's part. "
     "(c) 1% more rows appended through the Endpoint, then a second snapshot: its "
     "ActualIncrementalBackupSizeInMegaBytes ÷ TotalBackupSizeInMegaBytes.",
     [
@@ -486,6 +499,34 @@ def _restore(rs, sid: str, cid: str) -> tuple[float, dict, list[str]]:
             "MiB",
             info=True,
         ),
+        Metric("snapshot_dump_mb_s", "snapshot: dump MB ÷ wall time", "MB/s", True),
+        Metric(
+            "snapshot_limit_pct",
+            "snapshot as % of the vault's store limit",
+            "%",
+            True,
+        ),
+        Metric("restore_dump_mb_s", "restore: dump MB ÷ wall time", "MB/s", True),
+        Metric(
+            "restore_limit_pct",
+            "restore as % of the vault's read limit",
+            "%",
+            True,
+        ),
+        Metric("vault_store_limit", "vault's binding store limit", "MB/s", info=True),
+        Metric("vault_read_limit", "vault's binding read limit", "MB/s", info=True),
+        Metric(
+            "pg_dump_limit_pct",
+            "pg_dump -Fd -Z0 alone, as % of the vault's store limit",
+            "%",
+            info=True,
+        ),
+        Metric(
+            "pg_restore_limit_pct",
+            "pg_restore alone, as % of the vault's read limit",
+            "%",
+            info=True,
+        ),
         Metric("snapshot2_s", "second snapshot (after +1% rows) → available", "s", False),
         Metric("incr_pct", "second snapshot's new bytes: Actual ÷ Total", "%", False),
     ],
@@ -520,6 +561,22 @@ def _restore(rs, sid: str, cid: str) -> tuple[float, dict, list[str]]:
             "<=",
             100.0,
             "(a) p50 latency overhead ≤ 0.1 ms (100 µs)",
+            ISSUE,
+            target="tidemark-disk",
+        ),
+        Goal(
+            "snapshot_limit_pct",
+            ">=",
+            60.0,
+            "(b) snapshot MB/s ≥ 60% of the vault's binding store limit",
+            ISSUE,
+            target="tidemark-disk",
+        ),
+        Goal(
+            "restore_limit_pct",
+            ">=",
+            60.0,
+            "(b) restore MB/s ≥ 60% of the vault's binding read limit",
             ISSUE,
             target="tidemark-disk",
         ),
@@ -608,8 +665,19 @@ def _measure(
             _delete(rs, cid)
             made.remove(cid)
 
+    if "a" in PARTS:
+        _pgbench_rounds(rs, pid, made, work, res, peer, notes, eps["sql-1"])
+    else:
+        _delete(rs, "sql-1")
+        made.remove("sql-1")
+        notes.append("(a) not run (BENCH_REDSHIFT_SQL_PARTS)")
+
+    # (b) and (c) on sql-data
+    _data_rounds(rs, pid, made, work, res, peer, notes)
+
+
+def _pgbench_rounds(rs, pid, made, work, res, peer, notes, ep) -> None:
     # (a) pgbench on sql-1
-    ep = eps["sql-1"]
     _pm, sock = _postmaster(pid, "sql-1")
     init = subprocess.run(
         [
@@ -711,9 +779,6 @@ def _measure(
         f"{percentile(tcp['endpoint']['lat'], 50) * 1000:.0f} vs "
         f"{percentile(tcp['direct']['lat'], 50) * 1000:.0f} µs"
     )
-
-    # (b) and (c) on sql-data
-    _data_rounds(rs, pid, made, work, res, peer, notes)
 
 
 def _tcp_share(work: Path) -> dict[str, dict]:
@@ -849,6 +914,34 @@ def _data_rounds(rs, pid, made, work, res, peer, notes) -> None:
     snap2_s, snap2 = _snapshot(rs, "sql-snap-2", "sql-data")
     total2 = snap2.get("TotalBackupSizeInMegaBytes") or 0.0
     actual2 = snap2.get("ActualIncrementalBackupSizeInMegaBytes")
+
+    # The vault's limits on this machine now, and (b) against them.
+    store_bind, store_limit, read_bind, read_limit = binding_limits(
+        run_example(VAULT_MIB, prefer_prebuilt=True)
+    )
+    dump_mb = (snap.get("TotalBackupSizeInMegaBytes") or 0.0) * MIB / MB
+    peer_dump_mb = dump_mib * MIB / MB
+    res.update(
+        {
+            "snapshot_dump_mb_s": dump_mb / snap_s,
+            "snapshot_limit_pct": 100 * dump_mb / snap_s / store_limit,
+            "restore_dump_mb_s": dump_mb / restore_s,
+            "restore_limit_pct": 100 * dump_mb / restore_s / read_limit,
+            "vault_store_limit": store_limit,
+            "vault_read_limit": read_limit,
+            "pg_dump_limit_pct": 100 * peer_dump_mb / dump_s / store_limit,
+            "pg_restore_limit_pct": 100 * peer_dump_mb / pr_s / read_limit,
+        }
+    )
+    peer.update(
+        {"snapshot_dump_mb_s": peer_dump_mb / dump_s, "restore_dump_mb_s": peer_dump_mb / pr_s}
+    )
+    notes.append(
+        f"(b) vault limits ({VAULT_MIB} MiB run): store {store_limit:,.0f} MB/s ({store_bind}), "
+        f"read {read_limit:,.0f} MB/s ({read_bind}); the peer column of the dump MB/s rows is "
+        f"pg_dump -Fd -Z0 ({peer_dump_mb / dump_s:,.0f} MB/s of dump) and pg_restore "
+        f"({peer_dump_mb / pr_s:,.0f} MB/s) alone"
+    )
     res.update(
         {
             "db_mib": db_mib,

@@ -23,7 +23,9 @@ def run_example(mib: int, prefer_prebuilt: bool = False) -> dict:
     """Runs the example with `cargo run`, or, with `prefer_prebuilt`, the release binary
     run.sh built when there is one (a `cargo run` could wait minutes on a busy build
     directory)."""
-    exe = ROOT / "target" / "release" / "examples" / "vault_bench"
+    exe = Path(
+        os.environ.get("BENCH_VAULT_BIN", ROOT / "target" / "release" / "examples" / "vault_bench")
+    )
     if prefer_prebuilt and exe.is_file():
         cmd = [str(exe)]
     else:
@@ -204,15 +206,13 @@ def run_example(mib: int, prefer_prebuilt: bool = False) -> dict:
     ),
     tidemark_only=True,
 )
-def vault(target: Target, settings: Settings) -> dict:
-    mib = 64 if settings.quick else DEFAULT_MIB
-    raw = run_example(mib)
+def binding_limits(raw: dict) -> tuple[str, float, str, float]:
+    """The vault's binding store and read limits from the example's output, in logical
+    (uncompressed) MB/s: (store bind, store limit, read bind, read limit). The disk only moves
+    the compressed packs, so its limit scales by the compression ratio; the CPU stages see
+    every logical byte."""
     ratio = raw["compression_ratio"]
     cores = raw["cores"]
-    runs, uniform = raw["changed"]["runs"], raw["changed"]["uniform"]
-    plain = raw["changed"]["uniform_no_parent"]
-    # Limits in logical (uncompressed) MB/s. The disk only moves the compressed packs, so its
-    # limit scales by the compression ratio. The CPU stages see every logical byte.
     store_limits = {
         f"cut+hash+compress on all {cores} cores": raw["limit_store_stages_all_cores_mb_s"],
         "FastCDC on 1 core (one stream is cut in order)": raw["limit_fastcdc_1core_mb_s"],
@@ -224,7 +224,17 @@ def vault(target: Target, settings: Settings) -> dict:
     }
     store_bind = min(store_limits, key=store_limits.get)
     read_bind = min(read_limits, key=read_limits.get)
-    store_limit, read_limit = store_limits[store_bind], read_limits[read_bind]
+    return store_bind, store_limits[store_bind], read_bind, read_limits[read_bind]
+
+
+def vault(target: Target, settings: Settings) -> dict:
+    mib = 64 if settings.quick else DEFAULT_MIB
+    raw = run_example(mib)
+    ratio = raw["compression_ratio"]
+    cores = raw["cores"]
+    runs, uniform = raw["changed"]["runs"], raw["changed"]["uniform"]
+    plain = raw["changed"]["uniform_no_parent"]
+    store_bind, store_limit, read_bind, read_limit = binding_limits(raw)
 
     def per_core_sum(*keys: str) -> float:
         return cores / sum(1.0 / raw[k] for k in keys)

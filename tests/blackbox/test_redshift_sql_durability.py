@@ -311,6 +311,11 @@ def _check_after_the_kill(server: Server, cid: str, ep: dict, acked: set[int], k
     rconn.close()
 
 
+def _partial_dumps(data_dir: Path, cid: str) -> list[Path]:
+    """Dumps being written (or left half written) inside cluster `cid`'s volume."""
+    return [p for p in data_dir.rglob(".tidemark-tmp-dump") if p.parent.name == cid]
+
+
 def test_kill_9_of_tidemark_during_a_snapshot(tmp_path):
     server = Server(tmp_path / "data", tmp_path / "server.log")
     try:
@@ -324,7 +329,10 @@ def test_kill_9_of_tidemark_during_a_snapshot(tmp_path):
         writer.join()
         assert writer.died.is_set()
         acked = {n for n, _, _ in writer.commits}
+        # The dump was being written inside the cluster's volume under a temporary name.
+        assert _partial_dumps(tmp_path / "data", "snapkill"), "no partial dump to clean up"
         server = Server(tmp_path / "data", tmp_path / "server.log")
+        assert not _partial_dumps(tmp_path / "data", "snapkill"), "the restart removed the partial dump"
         ep = endpoint_of(server.redshift, "snapkill")
         _check_after_the_kill(server, "snapkill", ep, acked, "killed")
     finally:
@@ -348,5 +356,6 @@ def test_kill_9_of_the_clusters_postgres_during_a_snapshot(tmp_path):
         writer.join()
         acked = {n for n, _, _ in writer.commits}
         _check_after_the_kill(server, "pgkill", ep, acked, "killed")
+        assert not _partial_dumps(tmp_path / "data", "pgkill"), "the failed dump was removed"
     finally:
         server.stop()

@@ -52,6 +52,11 @@ pub struct ClusterDump {
     pub bytes: u64,
 }
 
+/// Dumps this big or bigger are restored with [`BULK_LOAD_SETTINGS`] by default.
+pub const BULK_LOAD_MIN_BYTES: u64 = 64 << 20;
+/// The server's settings while [`Instance::restore_cluster_bulk`] loads.
+const BULK_LOAD_SETTINGS: &[&str] = &["wal_level=minimal", "max_wal_senders=0"];
+
 /// In a cluster dump: the roles (`pg_dumpall --globals-only`).
 pub const GLOBALS_FILE: &str = "globals.sql";
 /// In a cluster dump: one line per database, `<name> <owner>`, each hex-encoded (names may
@@ -188,6 +193,29 @@ impl Instance {
             databases,
             bytes: tree_size(dump_dir),
         })
+    }
+
+    /// [`Instance::restore_cluster`] for a dump of at least
+    /// [`crate::InstanceConfig::bulk_load_min_bytes`] (default [`BULK_LOAD_MIN_BYTES`]): the
+    /// server restarts with `wal_level=minimal` (and no WAL senders, which that requires) for
+    /// the load, so each database's rows, copied in the one transaction that also creates
+    /// their tables, skip the WAL and are fsynced once at commit instead of being written
+    /// twice (about a quarter of a 200 MB restore's time); then it restarts with its usual
+    /// settings, the fast shutdown's checkpoint making everything durable. Smaller dumps load
+    /// as they are (two restarts cost more than they save). Takes `&mut` because the server
+    /// restarts: connections opened before are broken.
+    pub fn restore_cluster_bulk(&mut self, dump_dir: &Path) -> Result<ClusterDump> {
+        if tree_size(dump_dir) < self.cfg.bulk_load_min_bytes {
+            return self.restore_cluster(dump_dir);
+        }
+        self.relaunch_with(BULK_LOAD_SETTINGS)?;
+        let restored = self.restore_cluster(dump_dir);
+        // Back to the usual settings whatever happened (a failed load's instance is
+        // discarded by the caller, but must not keep running without WAL for replicas).
+        let back = self.relaunch_with(&[]);
+        let restored = restored?;
+        back?;
+        Ok(restored)
     }
 
     /// Replays a `pg_dumpall --globals-only` file. Roles that already exist (the superuser,

@@ -38,11 +38,14 @@ pub struct InstanceConfig {
     pub connect_timeout: Duration,
     /// `statement_timeout` of the connections this crate opens (`None`: unbounded).
     pub statement_timeout: Option<Duration>,
+    /// Dumps at least this big are restored under bulk-load settings
+    /// ([`Instance::restore_cluster_bulk`]); default [`crate::BULK_LOAD_MIN_BYTES`].
+    pub bulk_load_min_bytes: u64,
 }
 
 impl InstanceConfig {
     /// A configuration with default timeouts (start 60 s, stop 30 s, tools 1 h, connect 10 s,
-    /// statements 10 min).
+    /// statements 10 min) and bulk loads from 64 MiB.
     pub fn new(
         data_dir: impl Into<PathBuf>,
         socket_dir: impl Into<PathBuf>,
@@ -57,6 +60,7 @@ impl InstanceConfig {
             tool_timeout: Duration::from_secs(3600),
             connect_timeout: Duration::from_secs(10),
             statement_timeout: Some(Duration::from_secs(600)),
+            bulk_load_min_bytes: crate::BULK_LOAD_MIN_BYTES,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct Instance {
     pub(crate) cfg: InstanceConfig,
     socket: SocketDir,
     child: Option<Child>,
+    /// `-c name=value` settings the server runs with over `postgresql.conf` (a bulk load's).
+    pub(crate) settings: &'static [&'static str],
     // Last: released after Drop has stopped the server.
     _claim: Claim,
 }
@@ -95,6 +101,7 @@ impl Instance {
             cfg,
             socket,
             child: None,
+            settings: &[],
             _claim: claim,
         };
         inst.launch()?;
@@ -108,10 +115,19 @@ impl Instance {
             &self.run_as,
             &self.cfg.data_dir,
             self.socket.path(),
+            self.settings,
             self.cfg.start_timeout,
         )?;
         self.child = Some(child);
         Ok(())
+    }
+
+    /// Stops the server (fast shutdown: its checkpoint makes everything durable) and starts
+    /// it again with `settings` over `postgresql.conf`.
+    pub(crate) fn relaunch_with(&mut self, settings: &'static [&'static str]) -> Result<()> {
+        self.stop()?;
+        self.settings = settings;
+        self.launch()
     }
 
     /// The unix socket the proxy connects to (`<socket dir>/.s.PGSQL.5432`).

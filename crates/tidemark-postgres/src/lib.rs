@@ -39,7 +39,10 @@ mod template;
 
 pub use account::{RunAs, SERVICE_ACCOUNT};
 pub use discover::{DiscoverEnv, MIN_MAJOR, PgBinaries};
-pub use dump::{ClusterDump, DATABASES_FILE, GLOBALS_FILE, HeldSnapshot, cluster_database_dir};
+pub use dump::{
+    BULK_LOAD_MIN_BYTES, ClusterDump, DATABASES_FILE, GLOBALS_FILE, HeldSnapshot,
+    cluster_database_dir,
+};
 pub use error::{NOT_FOUND_HINT, PgError, Result};
 pub use instance::{Instance, InstanceConfig};
 /// The client crate of [`Instance::connect`]'s connections.

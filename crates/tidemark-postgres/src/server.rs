@@ -30,17 +30,19 @@ pub fn log_path(data_dir: &Path) -> PathBuf {
 
 /// Starts `postgres -D data_dir -k socket_dir` as a direct child (not through `pg_ctl`), so
 /// its death is seen by `try_wait`, and waits until it accepts connections.
+/// `settings` are `name=value` pairs passed as `-c`, over `postgresql.conf`.
 pub(crate) fn start(
     bins: &PgBinaries,
     run_as: &RunAs,
     data_dir: &Path,
     socket_dir: &Path,
+    settings: &[&str],
     timeout: Duration,
 ) -> Result<Child> {
     let deadline = Instant::now() + timeout;
     loop {
         // Only what this attempt logged explains its failure.
-        let (mut child, log_from) = spawn(bins, run_as, data_dir, socket_dir)?;
+        let (mut child, log_from) = spawn(bins, run_as, data_dir, socket_dir, settings)?;
         match wait_ready(&mut child, data_dir, socket_dir, deadline)? {
             Ready::Yes => return Ok(child),
             Ready::Exited(status) => {
@@ -78,6 +80,7 @@ fn spawn(
     run_as: &RunAs,
     data_dir: &Path,
     socket_dir: &Path,
+    settings: &[&str],
 ) -> Result<(Child, u64)> {
     let log = log_path(data_dir);
     if std::fs::metadata(&log).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
@@ -103,6 +106,7 @@ fn spawn(
         .arg("-k")
         .arg(socket_dir)
         .args(["-p", "5432"])
+        .args(settings.iter().flat_map(|kv| ["-c", kv]))
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(err);

@@ -131,7 +131,7 @@ fn build(bins: &PgBinaries, run_as: &RunAs, dir: &Path, setup_sql: &str) -> Resu
     fs::write(&conf, text).map_err(|e| PgError::io("write", &conf, e))?;
 
     let sock = SocketDir::scratch(run_as)?;
-    let mut child = server::start(bins, run_as, dir, sock.path(), SERVER_TIMEOUT)?;
+    let mut child = server::start(bins, run_as, dir, sock.path(), &[], SERVER_TIMEOUT)?;
     let ran = sql::connect(sock.path(), "template1", SERVER_TIMEOUT, None).and_then(|mut c| {
         c.batch_execute(setup_sql)
             .map_err(|e| PgError::sql("template1", e))

@@ -93,6 +93,48 @@ fn snapshots_of_every_database_are_taken_together_as_of_the_request() {
 }
 
 #[test]
+fn a_bulk_restore_restarts_the_server_for_the_load_and_ends_with_the_usual_settings() {
+    let src = instance();
+    src.ensure_database("dev", "rdsdb").expect("dev");
+    src.execute(
+        "dev",
+        "CREATE TABLE t (id int PRIMARY KEY, note text);
+         INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 5000) g;",
+    )
+    .expect("data");
+    let out = open_tempdir();
+    let dump_dir = out.path().join("cluster");
+    src.dump_cluster(&dump_dir).expect("dump cluster");
+
+    // Every dump counts as big here, so the bulk path runs on a small one.
+    let dir = open_tempdir();
+    let mut cfg = tidemark_postgres::InstanceConfig::new(
+        dir.path().join("data"),
+        dir.path().join("sock"),
+        common::template(),
+    );
+    cfg.bulk_load_min_bytes = 0;
+    let mut dst = tidemark_postgres::Instance::start(common::bins(), cfg).expect("start");
+    let before = dst.pid().expect("running");
+    dst.restore_cluster_bulk(&dump_dir).expect("bulk restore");
+    assert_ne!(
+        dst.pid(),
+        Some(before),
+        "the server was restarted for the load"
+    );
+    assert_eq!(scalar(&dst, "postgres", "SHOW wal_level"), "replica");
+    assert_eq!(scalar(&dst, "postgres", "SHOW max_wal_senders"), "2");
+    let q = "SELECT count(*) || ' ' || sum(id) || ' ' || sum(hashtext(note)::bigint) FROM t";
+    assert_eq!(scalar(&dst, "dev", q), scalar(&src, "dev", q));
+    // And they are there after another restart with the usual settings.
+    dst.stop().expect("stop");
+    dst.ensure_running().expect("start again");
+    assert_eq!(scalar(&dst, "dev", q), scalar(&src, "dev", q));
+    drop(dst);
+    drop(dir);
+}
+
+#[test]
 fn cluster_dump_restores_every_database_and_role() {
     let src = instance();
     src.ensure_login_role("alice", false).expect("role");

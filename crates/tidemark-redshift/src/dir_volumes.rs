@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! <data-dir>/redshift/volumes/<account>/<region>/<cluster-id>/   one cluster's volume
-//!     PG_VERSION, base/<db-name>/pg_catalog, base/<db-name>/user_tables, …
+//!     tidemark-db.json, dump/…    the database as of the last snapshot (written by the
+//!                                 database layer; empty for a cluster never snapshotted)
 //! ```
 //!
 //! A file name is its `/`-separated path inside the volume directory (`base/dev/t1`);
@@ -16,7 +17,7 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::catalog::Scope;
-use crate::volume::{FileInfo, FileSink, TEMP_PREFIX, VolumeFiles, check_name, initial_files};
+use crate::volume::{FileInfo, FileSink, TEMP_PREFIX, VolumeFiles, check_name};
 
 /// Cluster volumes kept as directories under one root (`<data-dir>/redshift/volumes`).
 #[derive(Debug, Clone)]
@@ -151,15 +152,11 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<FileInfo>) -> Result<(), String>
 }
 
 impl VolumeFiles for DirVolumes {
-    fn create_volume(&self, scope: &Scope, cluster_id: &str, db_name: &str) -> Result<(), String> {
+    fn create_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String> {
         // A directory of the same id can outlive its cluster (a store reset): start clean.
         self.drop_volume(scope, cluster_id)?;
         let dir = self.dir(scope, cluster_id)?;
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        for (name, bytes) in initial_files(cluster_id, db_name) {
-            self.write_file(scope, cluster_id, &name, &bytes)?;
-        }
-        Ok(())
+        fs::create_dir_all(&dir).map_err(io_err(&dir))
     }
 
     fn create_file(

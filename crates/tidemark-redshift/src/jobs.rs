@@ -241,11 +241,7 @@ impl RedshiftService {
                     },
                     None => {
                         self.volumes
-                            .create_volume(
-                                &p.scope,
-                                &id,
-                                rec.cluster.db_name.as_deref().unwrap_or("dev"),
-                            )
+                            .create_volume(&p.scope, &id)
                             .map_err(CommonError::Internal)?;
                         None
                     }

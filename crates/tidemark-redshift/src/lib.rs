@@ -51,7 +51,7 @@ pub use store_volumes::StoreVolumes;
 pub use table_restore::TABLE_RESTORES_TABLE;
 pub use vault_volumes::{VAULT_MANIFESTS_TABLE, VaultVolumes};
 pub use volume::{
-    CaptureResult, FileInfo, FileSink, Progress, VolumeBackup, VolumeFiles, check_name,
+    CaptureResult, FileInfo, FileSink, Progress, TEMP_PREFIX, VolumeBackup, VolumeFiles, check_name,
 };
 
 /// Every store table this crate writes (for a full reset of Redshift state).

@@ -14,7 +14,6 @@ use tidemark_store::{Reads, Store, keys};
 use crate::catalog::Scope;
 use crate::volume::{
     CaptureResult, FileInfo, FileSink, Progress, VolumeBackup, VolumeFiles, check_name,
-    initial_files,
 };
 
 /// Volume files: key = scope ‖ cluster id ‖ file name; value = the file's bytes.
@@ -129,13 +128,9 @@ impl StoreVolumes {
 }
 
 impl VolumeFiles for StoreVolumes {
-    fn create_volume(&self, scope: &Scope, cluster_id: &str, db_name: &str) -> Result<(), String> {
+    fn create_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String> {
         let mut w = self.store.write().map_err(err)?;
         Self::drop_in(&mut *w, scope, cluster_id)?;
-        for (name, bytes) in initial_files(cluster_id, db_name) {
-            w.put(VOLUMES_TABLE, &file_key(scope, cluster_id, &name), &bytes)
-                .map_err(err)?;
-        }
         w.commit().map_err(err)
     }
 

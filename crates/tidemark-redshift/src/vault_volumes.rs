@@ -99,8 +99,8 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 impl VolumeFiles for VaultVolumes {
-    fn create_volume(&self, scope: &Scope, cluster_id: &str, db_name: &str) -> Result<(), String> {
-        self.live.create_volume(scope, cluster_id, db_name)
+    fn create_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String> {
+        self.live.create_volume(scope, cluster_id)
     }
     fn create_file(
         &self,
@@ -202,7 +202,9 @@ impl VolumeBackup for VaultVolumes {
         Ok(CaptureResult {
             manifest_id: manifest_id.to_owned(),
             total_bytes: total,
-            new_bytes: stats.new_bytes.min(stats.logical_bytes),
+            // The vault also counts the files' header records, which are ours, not the
+            // cluster's data: as in AWS, Actual never exceeds Total.
+            new_bytes: stats.new_bytes.min(total),
             elapsed: Duration::from_secs_f64(stats.duration_secs.max(0.0)),
         })
     }

@@ -54,7 +54,7 @@ pub struct CaptureResult {
 /// One file of a cluster volume.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileInfo {
-    /// `/`-separated path inside the volume, e.g. `base/dev/user_tables`.
+    /// `/`-separated path inside the volume, e.g. `dump/globals.sql`.
     pub name: String,
     pub bytes: u64,
 }
@@ -69,8 +69,9 @@ pub trait FileSink: Write + Send {
 /// The live files of cluster volumes. Every method streams or works per file, so a volume
 /// may be far larger than memory; only [`VolumeFiles::read_volume`] loads whole files.
 pub trait VolumeFiles: Send + Sync {
-    /// Creates the initial volume of a new cluster (replacing any stale one of that id).
-    fn create_volume(&self, scope: &Scope, cluster_id: &str, db_name: &str) -> Result<(), String>;
+    /// Creates the empty volume of a new cluster (replacing any stale one of that id). Its
+    /// files come from the database layer when a snapshot is taken (`ClusterDatabase::dump`).
+    fn create_volume(&self, scope: &Scope, cluster_id: &str) -> Result<(), String>;
     /// Starts writing (creating or replacing) one file of a cluster's volume.
     fn create_file(
         &self,
@@ -153,35 +154,6 @@ pub trait VolumeBackup: VolumeFiles {
     ) -> Result<u64, String>;
     /// Forgets a manifest and any file contents no other manifest of `scope` uses.
     fn delete(&self, scope: &Scope, manifest_id: &str) -> Result<(), String>;
-}
-
-/// The files of a fresh cluster: a version file, a catalog and a table file of
-/// deterministic, incompressible filler so captures move real data.
-pub(crate) fn initial_files(cluster_id: &str, db_name: &str) -> [(String, Vec<u8>); 3] {
-    [
-        ("PG_VERSION".into(), b"8.0.2\n".to_vec()),
-        (
-            format!("base/{db_name}/pg_catalog"),
-            format!("database {db_name} of cluster {cluster_id}\n").into_bytes(),
-        ),
-        (
-            format!("base/{db_name}/user_tables"),
-            filler(cluster_id, 256 * 1024),
-        ),
-    ]
-}
-
-/// Deterministic filler so a fresh cluster has a realistic, non-trivial volume.
-fn filler(seed: &str, len: usize) -> Vec<u8> {
-    let mut x = crate::rules::digest(&[seed]);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x & 0xff) as u8
-        })
-        .collect()
 }
 
 fn err(e: impl std::fmt::Display) -> String {

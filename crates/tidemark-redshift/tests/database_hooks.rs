@@ -148,7 +148,7 @@ fn cluster_lifecycle_drives_the_database() {
     assert_eq!(
         calls,
         [format!(
-            "start c1 Fresh user=admin md5={md5} db=sales port=5439 files=3"
+            "start c1 Fresh user=admin md5={md5} db=sales port=5439 files=0"
         )]
     );
     assert_eq!(endpoint(&h, "c1"), ("127.0.0.1".into(), 5440));

@@ -233,9 +233,25 @@ fn describe_storage_counts_each_capture_once() {
     let h = H::new();
     h.create_cluster("c1", json!({"AutomatedSnapshotRetentionPeriod": 1}));
     let auto = h.snapshots(OWNER, json!({}))[0].clone();
-    let size = auto["TotalBackupSizeInMegaBytes"].as_f64().unwrap();
-    assert!(size > 0.0);
-    h.ok("CopyClusterSnapshot", json!({"SourceSnapshotIdentifier": auto["SnapshotIdentifier"], "TargetSnapshotIdentifier": "copy"}));
+    // A new cluster's volume is empty: its first automated snapshot holds nothing yet.
+    assert_eq!(auto["TotalBackupSizeInMegaBytes"].as_f64(), Some(0.0));
+    let scope = tidemark_redshift::Scope {
+        account: OWNER.into(),
+        region: "us-east-1".into(),
+    };
+    h.svc
+        .volumes()
+        .write_file(&scope, "c1", "dump/t1", &[7u8; 1 << 20])
+        .unwrap();
+    // The next automated snapshot (8 hours later) captures it.
+    h.advance_hours(9);
+    let autos = h.snapshots(OWNER, json!({"SnapshotType": "automated"}));
+    let second = autos
+        .iter()
+        .find(|s| s["TotalBackupSizeInMegaBytes"].as_f64() == Some(1.0))
+        .expect("an automated snapshot of the 1 MiB volume");
+    let size = 1.0;
+    h.ok("CopyClusterSnapshot", json!({"SourceSnapshotIdentifier": second["SnapshotIdentifier"], "TargetSnapshotIdentifier": "copy"}));
     let st = h.ok("DescribeStorage", serde_json::Value::Null);
     assert_eq!(
         st["TotalBackupSizeInMegaBytes"].as_f64().unwrap(),

@@ -1,6 +1,5 @@
 //! Keeps the paths that admin calls name inside one root directory: the exchange directory
-//! (`serve --exchange-dir`) for backup export and import, a cluster's volume directory for
-//! the Redshift volume route.
+//! (`serve --exchange-dir`) for backup export and import.
 //!
 //! A relative path is taken relative to the root; an absolute one must resolve under it.
 //! `..` components are refused outright (they are never needed to name a place under the

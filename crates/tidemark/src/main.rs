@@ -4,7 +4,6 @@
 mod backup_admin;
 mod backup_cmd;
 mod confine;
-mod redshift_admin;
 mod redshift_data_admin;
 mod redshift_db;
 mod serve;

@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use tidemark_redshift_data::SecretError;
 use tidemark_wire::{AdminCall, StatusCode};
 
-use crate::redshift_admin::param;
 use crate::serve::AdminContext;
 
 pub const SECRETS_PATH: &str = "/_tidemark/redshift-data/secrets";
@@ -110,4 +109,39 @@ fn secrets(ctx: &AdminContext, call: &AdminCall) -> Result<(StatusCode, Value), 
             "{SECRETS_PATH} supports POST, GET and DELETE, not {m}"
         )),
     }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component.
+fn decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("bad percent escape in {s:?}"))?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| format!("{s:?} is not UTF-8"))
+}
+
+/// The decoded value of query parameter `key`, if present.
+fn param(query: &str, key: &str) -> Result<Option<String>, String> {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if decode(k)? == key {
+            return decode(v).map(Some);
+        }
+    }
+    Ok(None)
 }

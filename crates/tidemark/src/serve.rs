@@ -292,13 +292,12 @@ fn open_vault(args: &ServeArgs, runtime: &tokio::runtime::Runtime) -> anyhow::Re
     Vault::open(backend, opts).with_context(|| format!("opening vault {url}"))
 }
 
-/// What the service-specific admin routes (`backup_admin`, `redshift_admin`,
-/// `redshift_data_admin`) may use.
+/// What the service-specific admin routes (`backup_admin`, `redshift_data_admin`) and reset
+/// may use.
 pub struct AdminContext {
     pub engine: Arc<Engine>,
     pub store: Arc<dyn Store>,
     pub dynamodb: Arc<tidemark_dynamodb::DynamoDbService>,
-    pub redshift: Arc<tidemark_redshift::RedshiftService>,
     /// The PostgreSQL databases behind the clusters' Endpoints.
     pub databases: Arc<crate::redshift_db::PgClusters>,
     /// The Data API's statements and sessions.
@@ -366,7 +365,6 @@ impl Admin for AppAdmin {
         call: &AdminCall,
     ) -> Option<Result<(tidemark_wire::StatusCode, serde_json::Value), String>> {
         crate::backup_admin::route(&self.ctx, call)
-            .or_else(|| crate::redshift_admin::route(&self.ctx, call))
             .or_else(|| crate::redshift_data_admin::route(&self.ctx, call))
     }
 }
@@ -465,7 +463,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             engine: engine.clone(),
             store: store.clone(),
             dynamodb: dynamodb.clone(),
-            redshift: redshift.clone(),
             databases: databases.clone(),
             redshift_data: redshift_data.clone(),
             data_dir,

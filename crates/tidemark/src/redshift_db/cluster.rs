@@ -60,7 +60,7 @@ pub(crate) struct ClusterDb {
     pub marks: Mutex<HashMap<String, Mark>>,
     /// Temporary logins by user name (GetClusterCredentials*); in memory only.
     temps: Mutex<HashMap<String, TempLogin>>,
-    /// The statements the Endpoint sent, for STL_QUERY; in memory only.
+    /// The statements the Endpoint sent, for STL_QUERY; written beside the data on stop.
     pub recent: Recent,
 }
 
@@ -202,6 +202,21 @@ impl ClusterDb {
         f(i)
     }
 
+    /// Runs `f` on the running instance (started if needed) with exclusive access, for work
+    /// that restarts the server (a restore's bulk load). New connections meanwhile get the
+    /// socket and may find the server restarting: the cluster is not available yet then.
+    pub fn with_instance_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> Result<T, String>,
+    ) -> Result<T, String> {
+        self.ensure_instance()?;
+        let mut inst = self.instance.write().map_err(|_| POISONED)?;
+        let i = inst
+            .as_mut()
+            .ok_or("the cluster's database is not running")?;
+        f(i)
+    }
+
     /// A new cluster: whatever an older cluster of the same name left is gone.
     pub fn discard_data(&self) -> Result<(), String> {
         self.stop_instance()?;
@@ -213,6 +228,9 @@ impl ClusterDb {
     pub fn resume(&self) -> Result<(), String> {
         self.paused.store(false, Ordering::SeqCst);
         if self.materialized()? {
+            // STL_QUERY's history as the last stop left it (a no-op for a pause's resume,
+            // whose history never left memory).
+            self.recent.restore(&self.pgdata()?);
             self.ensure_instance()?;
         }
         Ok(())
@@ -239,6 +257,14 @@ impl ClusterDb {
     pub fn stop(&self) -> Result<(), String> {
         self.paused.store(true, Ordering::SeqCst);
         self.stop_listener()?;
+        // STL_QUERY's history goes with the data, so a server restart keeps it.
+        let pgdata = self.pgdata()?;
+        if self.materialized()?
+            && pgdata.is_dir()
+            && let Err(e) = self.recent.publish(&pgdata)
+        {
+            tracing::warn!("writing STL_QUERY's history: {e}");
+        }
         self.stop_instance()
     }
 

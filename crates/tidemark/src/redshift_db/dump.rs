@@ -4,8 +4,12 @@
 //! job waits; the job then `pg_dump`s each database from its exported snapshot (directory
 //! format, uncompressed: one file per table, rows in physical order, which the vault's
 //! content-defined chunking dedupes against earlier snapshots) and puts the files in the
-//! cluster's volume, which the volume capture stores in the vault. A restore writes the
-//! files back and `pg_restore`s them into a fresh instance. Redshift's table attributes,
+//! cluster's volume, which the volume capture stores in the vault. A volume that is a
+//! directory gets the dump written inside it under a temporary name and renamed into place
+//! (the bytes are written once, never copied); an in-store volume gets the files copied in.
+//! A restore writes the files back and `pg_restore`s them into a fresh instance, straight
+//! from the volume directory when there is one. A dump left half written by a `kill -9` is
+//! removed when the server starts ([`sweep_partial_dumps`]). Redshift's table attributes,
 //! which `pg_dump` leaves out, travel in a file beside the dump (`attrs.rs`). A base backup was not used: it
 //! is consistent only as of its end, not as of the request. The marks live in memory: a
 //! manual snapshot whose job had not run when the server stopped fails rather than capture
@@ -17,7 +21,7 @@ use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
 use tidemark_postgres::HeldSnapshot;
-use tidemark_redshift::{Scope, TableSpec, VolumeFiles};
+use tidemark_redshift::{Scope, TEMP_PREFIX, TableSpec, VolumeFiles};
 
 use super::cluster::{ClusterDb, mark_initialized, remove_dir};
 
@@ -25,6 +29,15 @@ use super::cluster::{ClusterDb, mark_initialized, remove_dir};
 pub const DB_FILE: &str = "tidemark-db.json";
 /// Where the dump's files go in the volume.
 const DUMP_DIR: &str = "dump";
+/// Where a dump is written when the volume is not a directory, in the cluster's directory
+/// (`staging-<volume>` for a table restore's copy of a snapshot's dump).
+const STAGING: &str = "staging";
+
+/// Where a dump is written inside a directory volume before it is renamed to [`DUMP_DIR`]:
+/// hidden from the volume's listings (and so from captures) by its prefix.
+fn partial_dump_dir(volume: &Path) -> PathBuf {
+    volume.join(format!("{TEMP_PREFIX}{DUMP_DIR}"))
+}
 
 /// A snapshot's point in time.
 pub(crate) enum Mark {
@@ -90,7 +103,11 @@ impl ClusterDb {
                  was taken)"
                     .to_owned()
             })?;
-        let staging = self.dir()?.join("staging");
+        let volume = volumes.volume_path(scope, id);
+        let staging = match &volume {
+            Some(v) => partial_dump_dir(v),
+            None => self.dir()?.join(STAGING),
+        };
         remove_dir(&staging)?;
         let result = match mark {
             Mark::Pristine => write_volume(
@@ -106,24 +123,24 @@ impl ClusterDb {
             ),
             Mark::Held(snaps) => {
                 let major = self.shared.bins.as_ref().ok().map(|(b, _)| b.major());
+                let info = DbFile {
+                    format: 1,
+                    pristine: false,
+                    postgres_major: major,
+                };
                 self.with_instance(|i| {
                     let attrs = super::attrs::read(i, &snaps)?;
+                    if let Some(parent) = staging.parent() {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| bad("creating the dump's directory", e))?;
+                    }
                     i.dump_snapshots(snaps, &staging)
                         .map_err(|e| bad("dumping the database", e))?;
                     super::attrs::write(&staging, &attrs)
                 })
-                .and_then(|_| {
-                    write_volume(
-                        &DbFile {
-                            format: 1,
-                            pristine: false,
-                            postgres_major: major,
-                        },
-                        Some(&staging),
-                        scope,
-                        id,
-                        volumes,
-                    )
+                .and_then(|_| match &volume {
+                    Some(v) => place_dump(&info, &staging, v, scope, id, volumes),
+                    None => write_volume(&info, Some(&staging), scope, id, volumes),
                 })
             }
         };
@@ -136,15 +153,15 @@ impl ClusterDb {
     /// before clusters had databases) gives a new cluster's pristine database.
     pub fn load(&self, scope: &Scope, id: &str, volumes: &dyn VolumeFiles) -> Result<(), String> {
         self.discard_data()?;
-        let staging = self.dir()?.join("staging");
-        if !stage(volumes, scope, id, &staging)? {
+        let staging = self.dir()?.join(STAGING);
+        let Some(dump) = stage(volumes, scope, id, &staging)? else {
             return Ok(());
-        }
+        };
         self.loading.store(true, Ordering::SeqCst);
-        let restored = self.with_instance(|i| {
-            i.restore_cluster(&staging)
+        let restored = self.with_instance_mut(|i| {
+            i.restore_cluster_bulk(&dump)
                 .map_err(|e| bad("restoring the database", e))?;
-            super::attrs::apply_all(i, &staging)
+            super::attrs::apply_all(i, &dump)
         });
         self.loading.store(false, Ordering::SeqCst);
         remove_dir(&staging)?;
@@ -153,17 +170,18 @@ impl ClusterDb {
     }
 }
 
-/// Copies the dump in volume `id` to `staging` (replaced); false when the volume holds no
-/// dump (a pristine database, or no database file at all).
+/// Where the dump in volume `id` can be read: the volume's own `dump/` directory when the
+/// volume is a directory, else a copy in `staging` (replaced). `None` when the volume holds
+/// no dump (a pristine database, or no database file at all).
 fn stage(
     volumes: &dyn VolumeFiles,
     scope: &Scope,
     id: &str,
     staging: &Path,
-) -> Result<bool, String> {
+) -> Result<Option<PathBuf>, String> {
     let files = volumes.list_files(scope, id)?;
     if !files.iter().any(|f| f.name == DB_FILE) {
-        return Ok(false);
+        return Ok(None);
     }
     let mut text = String::new();
     volumes
@@ -174,7 +192,10 @@ fn stage(
     let info: DbFile =
         serde_json::from_str(&text).map_err(|e| bad("the snapshot's database file", e))?;
     if info.pristine {
-        return Ok(false);
+        return Ok(None);
+    }
+    if let Some(v) = volumes.volume_path(scope, id) {
+        return Ok(Some(v.join(DUMP_DIR)));
     }
     remove_dir(staging)?;
     let prefix = format!("{DUMP_DIR}/");
@@ -188,7 +209,7 @@ fn stage(
         std::io::copy(&mut volumes.open_file(scope, id, &f.name)?, &mut out)
             .map_err(|e| bad("staging the dump", e))?;
     }
-    Ok(true)
+    Ok(Some(staging.to_owned()))
 }
 
 impl ClusterDb {
@@ -201,15 +222,15 @@ impl ClusterDb {
         t: &TableSpec,
         volumes: &dyn VolumeFiles,
     ) -> Result<(), String> {
-        let staging = self.dir()?.join(format!("staging-{files}"));
-        if !stage(volumes, scope, files, &staging)? {
+        let staging = self.dir()?.join(format!("{STAGING}-{files}"));
+        let Some(whole) = stage(volumes, scope, files, &staging)? else {
             remove_dir(&staging)?;
             return Err(format!(
                 "Table {}.{} does not exist in database {} of the snapshot.",
                 t.source_schema, t.source_table, t.source_database
             ));
-        }
-        let dump = tidemark_postgres::cluster_database_dir(&staging, &t.source_database);
+        };
+        let dump = tidemark_postgres::cluster_database_dir(&whole, &t.source_database);
         let result = if dump.is_dir() {
             self.with_instance(|i| {
                 i.restore_table(
@@ -223,7 +244,7 @@ impl ClusterDb {
                 .map_err(|e| e.to_string())?;
                 super::attrs::apply_renamed(
                     i,
-                    &staging,
+                    &whole,
                     (&t.source_database, &t.source_schema, &t.source_table),
                     (&t.target_database, &t.target_schema, &t.new_table),
                 )
@@ -237,6 +258,80 @@ impl ClusterDb {
         remove_dir(&staging)?;
         result
     }
+}
+
+/// Makes the dump written at `partial` (inside directory volume `volume`) the volume's dump:
+/// the database file goes first, so that a crash in between leaves a volume without one
+/// (read as "no snapshot data", and the interrupted snapshot fails anyway), never a database
+/// file over a half-replaced dump.
+fn place_dump(
+    info: &DbFile,
+    partial: &Path,
+    volume: &Path,
+    scope: &Scope,
+    id: &str,
+    volumes: &dyn VolumeFiles,
+) -> Result<(), String> {
+    volumes.remove_file(scope, id, DB_FILE)?;
+    let dest = volume.join(DUMP_DIR);
+    remove_dir(&dest)?;
+    std::fs::rename(partial, &dest).map_err(|e| bad("placing the dump in the volume", e))?;
+    std::fs::File::open(volume)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| bad("syncing the volume directory", e))?;
+    let json = serde_json::to_vec(info).map_err(|e| bad("encoding", e))?;
+    volumes.write_file(scope, id, DB_FILE, &json)
+}
+
+/// Removes what a `kill -9` left half done under `root` (a volumes root or the databases'
+/// root, laid out `<account>/<region>/<cluster>/`): partial dumps inside directory volumes
+/// and the staging copies of dumps in cluster directories. Called at start-up, before any
+/// job runs, so nothing is writing there. Returns how many it removed.
+pub(crate) fn sweep_partial_dumps(root: &Path) -> Result<usize, String> {
+    let partial = format!("{TEMP_PREFIX}{DUMP_DIR}");
+    let staging_copy = format!("{STAGING}-");
+    let mut removed = 0;
+    // Three fixed levels, so the walk is bounded whatever else lives under the root.
+    // Accounts are 12 digits; the root's other directories (templates, TLS) are not swept.
+    let accounts = subdirs(root)?.into_iter().filter(|d| {
+        d.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    for account in accounts {
+        for region in subdirs(&account)? {
+            for cluster in subdirs(&region)? {
+                for entry in subdirs(&cluster)? {
+                    let Some(name) = entry.file_name().and_then(|n| n.to_str()) else {
+                        continue;
+                    };
+                    if name == partial || name == STAGING || name.starts_with(&staging_copy) {
+                        remove_dir(&entry)?;
+                        removed += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// The directories directly under `dir` (none if it does not exist); symlinks are not
+/// followed, so the sweep never leaves the root.
+fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("listing {}: {e}", dir.display())),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("listing {}: {e}", dir.display()))?;
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.push(entry.path());
+        }
+    }
+    Ok(out)
 }
 
 /// Replaces the volume's files with `info` and the dump under `staging`.

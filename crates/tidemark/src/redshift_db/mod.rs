@@ -107,7 +107,23 @@ impl PgClusters {
             tracing::warn!("Redshift clusters will have no SQL endpoint: {e}");
         }
         let (root, temp) = match data_dir {
-            Some(d) => (pg_root(d, bins.as_ref().ok().map(|(_, r)| r)), None),
+            Some(d) => {
+                let root = pg_root(d, bins.as_ref().ok().map(|(_, r)| r));
+                // A `kill -9` during a snapshot or restore leaves its dump half written;
+                // nothing runs yet, so whatever is there now is such a leftover.
+                let volumes = tidemark_redshift::DirVolumes::under_data_dir(d);
+                for dir in [root.as_path(), volumes.root()] {
+                    match dump::sweep_partial_dumps(dir) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            "removed {n} partial dump(s) a previous run left under {}",
+                            dir.display()
+                        ),
+                        Err(e) => tracing::warn!("removing partial dumps: {e}"),
+                    }
+                }
+                (root, None)
+            }
             None => {
                 let t = tempfile::Builder::new()
                     .prefix("tidemark-redshift-")

@@ -5,6 +5,9 @@
 //! the data directory, which the view reads through `pg_read_file`. PostgreSQL itself
 //! keeps no history of statements (its statement log grows without bound and
 //! `pg_stat_statements` aggregates), so the Endpoint, which sees every statement, keeps it.
+//! The history outlives a restart of the server: the cluster's database writes the file when
+//! it stops (pause, shutdown) and reads it back when it starts again; a `kill -9` loses what
+//! was sent since the file was last written.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -80,6 +83,48 @@ impl Recent {
     }
 }
 
+/// The largest history file read back (the ring's JSON is at most ~4 MB of text, more only
+/// if the text is mostly escaped control characters); a bigger one is not ours and is ignored.
+const MAX_FILE: u64 = 32 << 20;
+
+impl Recent {
+    /// Takes the history written by [`Recent::publish`] back from `<pgdata>/FILE`, if this
+    /// ring is still empty (a server start): numbering goes on from its last statement. A
+    /// missing, oversized or unreadable file leaves the ring empty.
+    pub fn restore(&self, pgdata: &Path) {
+        use std::io::Read;
+        #[derive(serde::Deserialize)]
+        struct Row {
+            q: u64,
+            t: i64,
+            s: String,
+        }
+        let mut g = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        if g.0 != 0 {
+            return;
+        }
+        let mut text = Vec::new();
+        let read = std::fs::File::open(pgdata.join(FILE))
+            .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut text));
+        if read.is_err() || text.len() as u64 > MAX_FILE {
+            return;
+        }
+        let Ok(rows) = serde_json::from_slice::<Vec<Row>>(&text) else {
+            return;
+        };
+        let skip = rows.len().saturating_sub(MAX_STATEMENTS);
+        let (next, ring) = &mut *g;
+        for r in rows.into_iter().skip(skip) {
+            *next = (*next).max(r.q);
+            ring.push_back(Entry {
+                query: r.q,
+                start_us: r.t,
+                text: truncate(&r.s, MAX_TEXT).to_owned(),
+            });
+        }
+    }
+}
+
 fn json_of(ring: &VecDeque<Entry>) -> Vec<u8> {
     let rows: Vec<serde_json::Value> = ring
         .iter()
@@ -119,5 +164,36 @@ mod tests {
         let last = rows[MAX_STATEMENTS - 1]["s"].as_str().unwrap();
         assert_eq!(last.len(), 4000);
         assert_eq!(last.chars().count(), 2000);
+    }
+
+    #[test]
+    fn the_history_survives_a_restart_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Recent::default();
+        r.push("SELECT 1");
+        r.push("SELECT 'two'");
+        r.publish(dir.path()).unwrap();
+        let back = Recent::default();
+        back.restore(dir.path());
+        assert_eq!(back.to_json(), r.to_json());
+        back.push("SELECT 3");
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&back.to_json()).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2]["q"], 3, "numbering goes on");
+        // A ring already in use is not replaced; a damaged file leaves a new ring empty.
+        back.restore(dir.path());
+        assert_eq!(
+            serde_json::from_slice::<Vec<serde_json::Value>>(&back.to_json())
+                .unwrap()
+                .len(),
+            3
+        );
+        std::fs::write(dir.path().join(FILE), b"[{\"q\": ").unwrap();
+        let damaged = Recent::default();
+        damaged.restore(dir.path());
+        assert_eq!(damaged.to_json(), b"[]");
+        let none = Recent::default();
+        none.restore(&dir.path().join("missing"));
+        assert_eq!(none.to_json(), b"[]");
     }
 }
