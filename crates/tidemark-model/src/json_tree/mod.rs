@@ -14,6 +14,13 @@ mod view;
 
 pub use view::{At, JsonView, Kind, StrView};
 
+/// The structural tokens of JSON `text` (`{ [ , :` outside strings): one allocation-free
+/// pass. The tree sizes its node vector by it, and the wire's decode budget estimates a
+/// body's cost by it.
+pub fn structural_tokens(text: &[u8]) -> usize {
+    parse::count_nodes(text) - 1
+}
+
 /// What a request body reads as: a JSON object, anything else, or not JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

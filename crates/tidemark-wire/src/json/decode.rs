@@ -28,26 +28,7 @@ const BYTES_PER_TOKEN: usize = 48;
 /// structural token. O(n), no allocation: runs before anything is built, so the request can
 /// reserve that much of the decode budget first.
 pub fn estimated_cost(body: &[u8]) -> usize {
-    let mut tokens = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in body {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' | b',' | b':' => tokens += 1,
-                _ => {}
-            }
-        }
-    }
+    let tokens = tidemark_model::json_tree::structural_tokens(body);
     body.len()
         .saturating_add(tokens.saturating_mul(BYTES_PER_TOKEN))
 }
